@@ -1,0 +1,66 @@
+"""minitorch: a small PyTorch-like training framework for the CPU.
+
+    import minitorch as mt
+    a = mt.tensor([2., 3.], requires_grad=True)
+    (3 * a ** 3).sum().backward()
+    a.grad  # tensor([36., 81.])
+"""
+import importlib
+
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
+                       randperm, tensor, zeros, zeros_like)
+from .dtypes import bool, dtype, float32, float64, get_default_dtype, int32, int64
+from .functions import (abs, allclose, argmax, argmin, cat, clamp, concatenate, equal, exp,
+                        flatten, is_tensor, log, log_softmax, matmul, max, maximum, mean, min,
+                        minimum, numel, permute, relu, reshape, sigmoid, softmax, sqrt, squeeze,
+                        stack, sum, tanh, transpose, unsqueeze, where)
+from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .tensor import Tensor
+
+__version__ = "0.1.0"
+
+# PyTorch's aliases.
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+
+# Subpackages load on first use, so `import minitorch` stays fast and light.
+_SUBMODULES = ("nn", "optim", "io", "data", "train", "distributed")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'minitorch' has no attribute {name!r}")
+
+
+def save(obj, path, **kwargs):
+    """Save tensors, state dicts and nested containers of them to an HDF5 file (no pickle)."""
+    from .io import save as _save
+
+    return _save(obj, path, **kwargs)
+
+
+def load(path, **kwargs):
+    """Load what ``save`` wrote; a state dict comes back as a flat dict of name -> Tensor."""
+    from .io import load as _load
+
+    return _load(path, **kwargs)
+
+
+__all__ = [
+    "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
+    "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like",
+    "full_like", "empty_like", "rand_like", "randn_like", "manual_seed", "seed", "initial_seed",
+    "get_rng_state", "set_rng_state", "dtype", "float32", "float64", "int64", "int32", "bool",
+    "float", "double", "long", "int", "get_default_dtype", "no_grad", "enable_grad",
+    "set_grad_enabled", "is_grad_enabled", "autograd", "exp", "log", "sqrt", "abs", "tanh",
+    "sigmoid", "relu", "maximum", "minimum", "where", "clamp", "cat", "concatenate", "stack",
+    "matmul", "sum", "mean", "max", "min", "argmax", "argmin", "softmax", "log_softmax",
+    "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "allclose", "equal",
+    "is_tensor", "numel", "save", "load", "nn", "optim", "io", "data", "train", "distributed",
+]

@@ -1,0 +1,269 @@
+"""``Function``: the unit of differentiation, and the graph node (``grad_fn``) it records.
+
+A Function subclass computes on numpy arrays:
+
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            a, b = ctx.saved_tensors
+            return (grad * b if ctx.needs_input_grad[0] else None,
+                    grad * a if ctx.needs_input_grad[1] else None)
+
+``Mul.apply(x, y)`` takes and returns Tensors. ``apply`` is the one place that decides whether to
+record (grad mode, ``requires_grad`` of the inputs), builds the node, marks outputs, and after
+backward sums broadcast gradients back to each input's shape and dtype.
+"""
+import threading
+
+import numpy as np
+
+from .grad_mode import is_grad_enabled
+
+__all__ = ["Function", "Node", "BackwardNode", "AccumulateGrad", "unbroadcast"]
+
+
+class Node:
+    """A node of the backward graph. ``next_functions`` holds one ``(node, output_nr)`` edge per
+    input of the forward op, ``(None, 0)`` for an input that needs no gradient."""
+
+    _reserved = ("next_functions", "_pre_hooks")
+
+    def __init__(self):
+        self.next_functions = ()
+        self._pre_hooks = None  # {output_nr: [hook, ...]}, filled by Tensor.register_hook
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def register_prehook(self, output_nr: int, hook) -> None:
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        self._pre_hooks.setdefault(output_nr, []).append(hook)
+
+    def apply(self, grads, retain_graph: bool):
+        raise NotImplementedError
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+
+    _lock = threading.Lock()  # two threads' backward passes may hit the same leaf at once
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+
+    def apply(self, grads, retain_graph):
+        from ..tensor import Tensor
+
+        (grad,) = grads
+        var = self.variable
+        with AccumulateGrad._lock:
+            if var.grad is None:
+                var.grad = Tensor(_owned(grad, var.data.dtype))
+            else:
+                # In place, so a grad held by the optimizer stays the same object.
+                np.add(var.grad.data, grad, out=var.grad.data, casting="unsafe")
+                var.grad._bump_version()
+        return ()
+
+
+def _owned(a: np.ndarray, dtype) -> np.ndarray:
+    """A writeable array of ``dtype`` that nothing else references (broadcast views are not)."""
+    if a.dtype == dtype and a.flags.writeable and a.flags.c_contiguous and a.base is None:
+        return a
+    return np.array(a, dtype=dtype, order="C", copy=True)
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting of an input of that shape."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
+    out = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return out.reshape(shape)
+
+
+class _SavedVersion:
+    """A saved array that is some tensor's storage, and the version it had when saved."""
+
+    __slots__ = ("counter", "expected", "shape", "dtype")
+
+    def __init__(self, tensor):
+        self.counter = tensor._version_counter
+        self.expected = tensor._version_counter[0]
+        self.shape = tensor.shape
+        self.dtype = tensor.data.dtype
+
+
+class BackwardNode(Node):
+    """The ``grad_fn`` of a Function's outputs; it is also the ``ctx`` passed to forward and
+    backward, so attributes set in forward (``ctx.stride = 2``) are there in backward."""
+
+    _reserved = Node._reserved + ("_fn", "needs_input_grad", "_saved", "_versions", "_inputs_meta",
+                                  "_outputs_meta", "_non_diff", "_freed", "_had_state",
+                                  "materialize_grads")
+
+    def __init__(self, fn, needs_input_grad):
+        super().__init__()
+        self._fn = fn
+        self.needs_input_grad = needs_input_grad
+        self._saved = ()
+        self._versions = ()
+        self._non_diff = ()
+        self._freed = False
+        self._had_state = False
+
+    def name(self) -> str:
+        return self._fn.node_name or f"{self._fn.__name__}Backward0"
+
+    def save_for_backward(self, *arrays):
+        self._saved = arrays
+
+    def mark_non_differentiable(self, *arrays):
+        self._non_diff = tuple(id(a) for a in arrays)
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE)
+        return self._saved
+
+    def _check_versions(self):
+        for sv in self._versions:
+            if sv.counter[0] != sv.expected:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: a {sv.dtype} tensor of shape {tuple(sv.shape)} saved by "
+                    f"{self.name()} is at version {sv.counter[0]}; expected version {sv.expected} "
+                    "instead. Hint: use the out-of-place form (x = x + y, not x.add_(y)) or clone "
+                    "the tensor before modifying it.")
+
+    def apply(self, grads, retain_graph):
+        if self._freed and self._had_state:
+            raise RuntimeError(_FREED_MESSAGE)
+        self._check_versions()
+        grads = [g if g is not None else np.zeros(shape, dtype)
+                 for g, (shape, dtype) in zip(grads, self._outputs_meta)]
+        result = self._fn.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) != len(self.next_functions):
+            raise RuntimeError(f"{self.name()} returned {len(result)} gradients, expected "
+                               f"{len(self.next_functions)} (one per input of forward)")
+        out = []
+        for g, meta, (node, _) in zip(result, self._inputs_meta, self.next_functions):
+            if g is None or node is None:
+                out.append(None)
+                continue
+            shape, dtype = meta
+            g = unbroadcast(np.asarray(g), shape)
+            out.append(g if g.dtype == dtype else g.astype(dtype))
+        if not retain_graph:
+            self._free()
+        return out
+
+    def _free(self):
+        # Drop what forward saved, including attributes it set on ctx (buffers, indices, ...).
+        extra = [k for k in self.__dict__ if k not in self._reserved]
+        self._had_state = bool(self._saved) or bool(extra)
+        for k in extra:
+            del self.__dict__[k]
+        self._saved = ()
+        self._versions = ()
+        self._freed = True
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+
+
+class _NoGradContext:
+    """The ctx when nothing is recorded: saving is a no-op, so no-grad forward keeps nothing."""
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+
+    def save_for_backward(self, *arrays):
+        pass
+
+    def mark_non_differentiable(self, *arrays):
+        pass
+
+
+class Function:
+    """Base class of differentiable operations; see the module docstring.
+
+    ``is_view = True`` on a subclass says its output shares its first input's storage (reshape,
+    transpose, basic indexing), so the two share one in-place version counter.
+    """
+
+    is_view = False
+    node_name = None  # grad_fn.name(); default "<ClassName>Backward0"
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **static):
+        from ..tensor import Tensor
+
+        is_tensor = [isinstance(a, Tensor) for a in args]
+        arrays = [a.data if t else a for a, t in zip(args, is_tensor)]
+        needs = tuple(t and a.requires_grad for a, t in zip(args, is_tensor))
+        record = any(needs) and is_grad_enabled()
+        ctx = BackwardNode(cls, needs) if record else _NoGradContext(needs)
+        raw = cls.forward(ctx, *arrays, **static)
+        multi = isinstance(raw, tuple)
+        outs = tuple(Tensor(_as_array(r)) for r in (raw if multi else (raw,)))
+        if cls.is_view and is_tensor and is_tensor[0]:
+            for o in outs:
+                o._version_counter = args[0]._version_counter
+        if record:
+            _connect(ctx, args, is_tensor, outs)
+        return outs if multi else outs[0]
+
+
+def _as_array(r):
+    return r if isinstance(r, np.ndarray) else np.asarray(r)
+
+
+def _connect(ctx, args, is_tensor, outs):
+    """Make ``ctx`` the grad_fn of ``outs`` and link it to the inputs' nodes."""
+    ctx.next_functions = tuple(a._edge() if t else (None, 0) for a, t in zip(args, is_tensor))
+    ctx._inputs_meta = tuple((a.shape, a.data.dtype) if t else None
+                             for a, t in zip(args, is_tensor))
+    ctx._outputs_meta = tuple((o.shape, o.data.dtype) for o in outs)
+    by_id = {}
+    for a, t in zip(args, is_tensor):
+        if t:
+            by_id.setdefault(id(a.data), a)
+    for o in outs:
+        by_id.setdefault(id(o.data), o)
+    ctx._versions = tuple(_SavedVersion(by_id[id(s)]) for s in ctx._saved
+                          if isinstance(s, np.ndarray) and id(s) in by_id)
+    for i, o in enumerate(outs):
+        if id(o.data) in ctx._non_diff or o.data.dtype.kind not in "fc":
+            continue
+        o.requires_grad = True
+        o.grad_fn = ctx
+        o._output_nr = i

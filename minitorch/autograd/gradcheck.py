@@ -1,0 +1,78 @@
+"""Finite-difference gradient checking in float64 (PyTorch's ``autograd.gradcheck``)."""
+import numpy as np
+
+__all__ = ["gradcheck", "GradcheckError"]
+
+
+class GradcheckError(RuntimeError):
+    """The analytical and numerical gradients disagree; the message names input and element."""
+
+
+def _numerical(fn, inputs, i, eps):
+    """d(sum of w*outputs)/d(inputs[i]) by central differences, one element at a time."""
+    x = inputs[i].data
+    grad = np.zeros_like(x)
+    flat = x.reshape(-1)  # a view: inputs are made contiguous by gradcheck
+    gflat = grad.reshape(-1)
+    for k in range(flat.size):
+        orig = flat[k]
+        flat[k] = orig + eps
+        plus = fn(*inputs)
+        flat[k] = orig - eps
+        minus = fn(*inputs)
+        flat[k] = orig
+        gflat[k] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Compare the gradients autograd computes for ``fn(*inputs)`` with central differences.
+
+    Inputs that require grad must be float64. The output(s) are reduced with fixed random weights
+    so one backward checks the whole vector-Jacobian product. Returns True, or raises
+    ``GradcheckError`` naming the input and the worst element.
+    """
+    from ..tensor import Tensor
+    from .grad_mode import no_grad
+
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    for i in checked:
+        if inputs[i].data.dtype != np.float64:
+            raise ValueError(f"gradcheck: input {i} is {inputs[i].dtype}; use float64 inputs "
+                             "(finite differences in float32 are too coarse)")
+        if not inputs[i].data.flags.c_contiguous:
+            inputs[i].data = np.ascontiguousarray(inputs[i].data)
+    rng = np.random.default_rng(0)
+
+    def weighted(*args):
+        outs = fn(*args)
+        outs = outs if isinstance(outs, (tuple, list)) else (outs,)
+        return [o for o in outs if isinstance(o, Tensor) and o.data.dtype.kind == "f"]
+
+    outs = weighted(*inputs)
+    weights = [rng.standard_normal(o.shape) for o in outs]
+    total = sum((o * Tensor(w)).sum() for o, w in zip(outs, weights))
+    from .backward import grad
+
+    found = grad(total, [inputs[i] for i in checked], allow_unused=True)
+    analytic = {i: (g.data if g is not None else np.zeros_like(inputs[i].data))
+                for i, g in zip(checked, found)}
+
+    def scalar(*args):
+        with no_grad():
+            return sum(float(np.sum(o.data * w)) for o, w in zip(weighted(*args), weights))
+
+    for i in checked:
+        analytical = analytic[i]
+        numerical = _numerical(scalar, inputs, i, eps)
+        err = np.abs(analytical - numerical) - (atol + rtol * np.abs(numerical))
+        if err.size and err.max() > 0:
+            k = np.unravel_index(np.argmax(err), err.shape)
+            msg = (f"gradcheck failed for input {i} (shape {inputs[i].shape}) at element "
+                   f"{tuple(int(j) for j in k)}: analytical {analytical[k]:.8g} vs numerical "
+                   f"{numerical[k]:.8g}")
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+    return True
