@@ -1,0 +1,27 @@
+"""Data-parallel training over MPI (mpi4py): one process per shard, gradients averaged.
+
+``mpiexec -n 4 minitorch-finetune CONFIG`` is the whole user interface; this package is what the
+trainer uses underneath. Without mpi4py or outside an MPI launcher the world is one process and
+every function here is a cheap no-op, so single-process code needs no special case.
+
+- ``init``, ``rank``, ``world_size``, ``local_world_size``, ``is_main_process``, ``barrier``
+- ``all_reduce_(tensors, op="mean")``, ``broadcast_(tensors, src=0)``: bucketed, in place
+- ``all_reduce_scalars(dict)``: metrics
+- ``abort(message, code)``, ``exit_with_error(message, code=2)``: one rank's failure ends the job
+- ``GradientSync(model)``: the trainer's seam (broadcast at start, gradient mean per step)
+- ``SyncBatchNorm``, ``convert_sync_batchnorm(model)``: batch statistics over the global batch
+"""
+from .collectives import BUCKET_BYTES, all_reduce_, all_reduce_scalars, broadcast_
+from .env import (DistributedError, barrier, get_comm, init, is_initialized, is_main_process,
+                  local_world_size, rank, world_size)
+from .faults import abort, exit_with_error, install_excepthook
+from .parallel import GradientSync
+from .threads import set_num_threads, threads_per_rank
+
+__all__ = [
+    "init", "is_initialized", "rank", "world_size", "local_world_size", "is_main_process",
+    "barrier", "get_comm", "DistributedError",
+    "all_reduce_", "broadcast_", "all_reduce_scalars", "BUCKET_BYTES",
+    "abort", "exit_with_error", "install_excepthook",
+    "GradientSync", "set_num_threads", "threads_per_rank",
+]
