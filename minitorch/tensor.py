@@ -442,11 +442,12 @@ class Tensor:
         if is_grad_enabled() and (self.requires_grad or other_grad):
             out = result_fn()
             # Rebase history as PyTorch does: this tensor now stands for the op's output. The old
-            # array, possibly saved by earlier nodes, is left untouched.
+            # array, possibly saved by earlier nodes, is left untouched, so it keeps the old
+            # version counter and this tensor starts a new one.
             self.data = out.data.astype(self.data.dtype, copy=False)
             self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
             self._requires_grad = out.requires_grad
-            self._bump_version()
+            self._version_counter = [self._version + 1]
             return self
         with no_grad():
             out = result_fn()

@@ -249,7 +249,8 @@ def _as_array(r):
 
 def _connect(ctx, args, is_tensor, outs):
     """Make ``ctx`` the grad_fn of ``outs`` and link it to the inputs' nodes."""
-    ctx.next_functions = tuple(a._edge() if t else (None, 0) for a, t in zip(args, is_tensor))
+    ctx.next_functions = tuple(a._edge() if need else (None, 0)
+                              for a, need in zip(args, ctx.needs_input_grad))
     ctx._inputs_meta = tuple((a.shape, a.data.dtype) if t else None
                              for a, t in zip(args, is_tensor))
     ctx._outputs_meta = tuple((o.shape, o.data.dtype) for o in outs)

@@ -1,0 +1,98 @@
+"""The table of core ops: each row drives a forward check against numpy, a float64 gradcheck over
+hypothesis-generated (broadcasting) shapes, and live parity with PyTorch when it is installed.
+
+A row: (name, arity, minitorch fn, numpy reference, torch fn name or lambda, input domain).
+Domains keep inputs where the op is smooth: "any", "positive" (log, sqrt, pow base), "apart"
+(max/min/abs: values kept away from ties and from 0, where the derivative jumps).
+"""
+import numpy as np
+
+import minitorch as mt
+
+
+def _np_softmax(a, dim):
+    e = np.exp(a - a.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+OPS = [
+    # binary, broadcasting
+    ("add", 2, lambda a, b: a + b, np.add, lambda a, b: a + b, "any"),
+    ("sub", 2, lambda a, b: a - b, np.subtract, lambda a, b: a - b, "any"),
+    ("mul", 2, lambda a, b: a * b, np.multiply, lambda a, b: a * b, "any"),
+    ("div", 2, lambda a, b: a / b, np.divide, lambda a, b: a / b, "positive"),
+    ("pow", 2, lambda a, b: a ** b, np.power, lambda a, b: a ** b, "positive"),
+    ("maximum", 2, mt.maximum, np.maximum, "maximum", "apart"),
+    ("minimum", 2, mt.minimum, np.minimum, "minimum", "apart"),
+    # unary
+    ("neg", 1, lambda a: -a, np.negative, lambda a: -a, "any"),
+    ("pow_scalar", 1, lambda a: a ** 3, lambda a: a ** 3, lambda a: a ** 3, "any"),
+    ("rpow_scalar", 1, lambda a: 2.0 ** a, lambda a: 2.0 ** a, lambda a: 2.0 ** a, "any"),
+    ("exp", 1, mt.exp, np.exp, "exp", "any"),
+    ("log", 1, mt.log, np.log, "log", "positive"),
+    ("sqrt", 1, mt.sqrt, np.sqrt, "sqrt", "positive"),
+    ("abs", 1, mt.abs, np.abs, "abs", "apart"),
+    ("tanh", 1, mt.tanh, np.tanh, "tanh", "any"),
+    ("sigmoid", 1, mt.sigmoid, lambda a: 1 / (1 + np.exp(-a)), "sigmoid", "any"),
+    ("clamp", 1, lambda a: a.clamp(-0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5),
+     lambda a: a.clamp(-0.5, 0.5), "apart"),
+    # reductions
+    ("sum", 1, lambda a: a.sum(), np.sum, lambda a: a.sum(), "any"),
+    ("sum_dim", 1, lambda a: a.sum(-1), lambda a: a.sum(-1), lambda a: a.sum(-1), "any"),
+    ("sum_keepdim", 1, lambda a: a.sum(0, keepdim=True), lambda a: a.sum(0, keepdims=True),
+     lambda a: a.sum(0, keepdim=True), "any"),
+    ("mean", 1, lambda a: a.mean(), np.mean, lambda a: a.mean(), "any"),
+    ("mean_dim", 1, lambda a: a.mean(-1), lambda a: a.mean(-1), lambda a: a.mean(-1), "any"),
+    ("max", 1, lambda a: a.max(), np.max, lambda a: a.max(), "apart"),
+    ("min", 1, lambda a: a.min(), np.min, lambda a: a.min(), "apart"),
+    ("max_dim", 1, lambda a: a.max(-1)[0], lambda a: a.max(-1), lambda a: a.max(-1)[0], "apart"),
+    ("min_dim_keepdim", 1, lambda a: a.min(0, keepdim=True).values,
+     lambda a: a.min(0, keepdims=True), lambda a: a.min(0, keepdim=True).values, "apart"),
+    # shape
+    ("reshape", 1, lambda a: a.reshape(-1), lambda a: a.reshape(-1), lambda a: a.reshape(-1),
+     "any"),
+    ("transpose", 1, lambda a: a.transpose(0, -1), lambda a: np.swapaxes(a, 0, -1),
+     lambda a: a.transpose(0, -1), "any"),
+    ("flatten", 1, lambda a: a.flatten(), np.ravel, lambda a: a.flatten(), "any"),
+    ("unsqueeze", 1, lambda a: a.unsqueeze(0), lambda a: a[None], lambda a: a.unsqueeze(0),
+     "any"),
+    ("squeeze", 1, lambda a: a.unsqueeze(1).squeeze(1), lambda a: a,
+     lambda a: a.unsqueeze(1).squeeze(1), "any"),
+    ("expand", 1, lambda a: a.unsqueeze(0).expand(3, *a.shape),
+     lambda a: np.broadcast_to(a, (3,) + a.shape), lambda a: a.unsqueeze(0).expand(3, *a.shape),
+     "any"),
+    ("index_basic", 1, lambda a: a[..., :1], lambda a: a[..., :1], lambda a: a[..., :1], "any"),
+    ("index_ints", 1, lambda a: a.flatten()[[0, 0, -1]], lambda a: a.ravel()[[0, 0, -1]],
+     lambda a: a.flatten()[[0, 0, -1]], "any"),
+    ("cat", 2, lambda a, b: mt.cat([a.flatten(), b.flatten()]),
+     lambda a, b: np.concatenate([a.ravel(), b.ravel()]),
+     lambda a, b: __import__("torch").cat([a.flatten(), b.flatten()]), "any"),
+    ("stack", 1, lambda a: mt.stack([a, a * 2], dim=-1), lambda a: np.stack([a, a * 2], -1),
+     lambda a: __import__("torch").stack([a, a * 2], dim=-1), "any"),
+    ("where", 2, lambda a, b: mt.where(a > b, a, b), lambda a, b: np.where(a > b, a, b),
+     lambda a, b: __import__("torch").where(a > b, a, b), "apart"),
+    # matmul and softmax
+    ("matmul", 2, "matmul", np.matmul, "matmul", "any"),
+    ("softmax", 1, lambda a: a.softmax(-1), lambda a: _np_softmax(a, -1),
+     lambda a: a.softmax(-1), "any"),
+    ("log_softmax", 1, lambda a: a.log_softmax(-1), lambda a: np.log(_np_softmax(a, -1)),
+     lambda a: a.log_softmax(-1), "any"),
+]
+
+BROADCASTING = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "where"}
+
+
+def make_inputs(rng, shapes, domain, dtype=np.float64):
+    arrays = []
+    for shape in shapes:
+        if domain == "positive":
+            a = rng.uniform(0.5, 2.0, shape)
+        elif domain == "apart":
+            # distinct magnitudes, well away from 0, so no two elements tie
+            n = int(np.prod(shape))
+            a = (rng.permutation(n) + 1.0 + rng.uniform(0.1, 0.4, n)) / n
+            a = (a * rng.choice([-1.0, 1.0], n)).reshape(shape) + len(arrays) * 0.05
+        else:
+            a = rng.standard_normal(shape)
+        arrays.append(a.astype(dtype))
+    return arrays
