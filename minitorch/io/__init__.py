@@ -1,0 +1,17 @@
+"""minitorch.io: HDF5 state dicts and objects (``save``/``load``), checkpoints, .pth import.
+
+Nothing is ever pickled; .pth files are read with a restricted unpickler (``torchvision.py``).
+"""
+from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from .checkpoint import (OptimizerLoadResult, capture_rng_state, frozen_parameter_names,
+                         load_checkpoint, load_optimizer_state_by_name, optimizer_state_by_name,
+                         restore_rng_state, save_checkpoint)
+from .errors import CorruptFileError, UnsafePickleError, UnsupportedObjectError
+from .serialization import load, load_attrs, save, save_state_dict
+
+__all__ = ["save", "load", "save_state_dict", "load_attrs",
+           "save_checkpoint", "load_checkpoint", "optimizer_state_by_name",
+           "load_optimizer_state_by_name", "OptimizerLoadResult", "capture_rng_state",
+           "restore_rng_state", "frozen_parameter_names",
+           "atomic_path", "atomic_write_bytes", "atomic_write_text",
+           "CorruptFileError", "UnsupportedObjectError", "UnsafePickleError"]

@@ -1,0 +1,304 @@
+"""Python objects <-> HDF5 nodes, without pickle.
+
+Two layouts (DESIGN section 3):
+
+* A **state dict** (a flat mapping of dotted names to tensors or arrays) becomes a tree of
+  datasets, dots turned into groups: ``layer1.0.conv1.weight`` lives at ``layer1/0/conv1/weight``.
+  Reading walks the tree and joins the path with dots again, so flat names written by hand
+  (``f["layer1.0.conv1.weight"] = a``) come back identically.
+* **Any other object** becomes one node per value, with a ``kind`` attribute saying what to
+  rebuild: groups for ``dict``/``list``/``tuple``, datasets for everything else. A dict child is
+  named by its key when the key is a usable HDF5 name; otherwise (int keys, names containing
+  ``/``, clashes) it gets a placeholder name and the real key in its ``key`` attribute.
+
+Groups are created with ``track_order=True`` so dict order survives and viewers show it.
+"""
+from collections import OrderedDict
+from collections.abc import Mapping
+
+import h5py
+import numpy as np
+
+from ..tensor import Tensor
+from .errors import CorruptFileError, UnsupportedObjectError
+
+__all__ = ["is_state_dict", "write_state_dict", "read_state_dict", "write_value", "read_value",
+           "write_container", "read_container"]
+
+_NUMERIC_KINDS = "biufc"  # numpy dtype kinds HDF5 stores natively (bool, ints, floats, complex)
+_STR = h5py.string_dtype("utf-8")
+_TENSOR_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.int64, np.int32, np.bool_))
+
+
+def _array_of(value):
+    """The ndarray behind a tensor or array, or None for anything else."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, np.ndarray):
+        return value
+    return None
+
+
+def _state_dict_path(key):
+    """The HDF5 path of a state-dict key, or None when the key cannot be one."""
+    if not isinstance(key, str) or not key or "/" in key:
+        return None
+    parts = key.split(".")
+    if any(p == "" for p in parts):
+        return None
+    return "/".join(parts)
+
+
+def is_state_dict(obj) -> bool:
+    """True for a non-empty flat mapping of dotted names to numeric tensors/arrays whose names
+    form a tree (no key is a prefix of another, as ``a`` and ``a.b`` would be)."""
+    if not isinstance(obj, Mapping) or not obj:
+        return False
+    paths = []
+    for key, value in obj.items():
+        arr = _array_of(value)
+        path = _state_dict_path(key)
+        if arr is None or path is None or arr.dtype.kind not in _NUMERIC_KINDS:
+            return False
+        paths.append(path)
+    leaves = set(paths)
+    for path in paths:
+        parts = path.split("/")
+        if any("/".join(parts[:i]) in leaves for i in range(1, len(parts))):
+            return False
+    return len(leaves) == len(paths)
+
+
+def _subgroup(group, parts, cache):
+    # Intermediate groups are made by hand so that they too keep creation order.
+    for i in range(len(parts)):
+        prefix = "/".join(parts[: i + 1])
+        if prefix not in cache:
+            cache[prefix] = group.create_group(prefix, track_order=True)
+    return cache["/".join(parts)] if parts else group
+
+
+def write_state_dict(group, sd: Mapping) -> None:
+    """Write a mapping for which ``is_state_dict`` holds into ``group``."""
+    cache = {}
+    for key, value in sd.items():
+        parts = key.split(".")
+        parent = _subgroup(group, parts[:-1], cache)
+        ds = parent.create_dataset(parts[-1], data=np.asarray(_array_of(value), order="C"))
+        if not isinstance(value, Tensor):
+            ds.attrs["kind"] = "ndarray"  # absent means tensor: hand-written files have no attrs
+    if isinstance(sd, OrderedDict):
+        group.attrs["ordered"] = True
+
+
+def _tensor_dtype(arr):
+    """Hand-written files may hold dtypes a Tensor lacks: widen half floats and small ints."""
+    if arr.dtype in _TENSOR_DTYPES:
+        return arr
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float32)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    raise CorruptFileError(f"unsupported dtype {arr.dtype} for a tensor")
+
+
+def read_state_dict(group, where: str) -> OrderedDict:
+    """The flat dict of dotted names -> Tensors (ndarrays where saved as such) under ``group``."""
+    out = OrderedDict()
+    stack = [("", group)]
+    while stack:
+        prefix, node = stack.pop()
+        children = []
+        for name, child in node.items():
+            key = prefix + name
+            if isinstance(child, h5py.Group):
+                children.append((key + ".", child))
+                continue
+            if child.dtype.kind not in _NUMERIC_KINDS or child.shape is None:
+                raise CorruptFileError(f"{where}: entry '{key}' is not a numeric array "
+                                       f"(dtype {child.dtype})")
+            arr = child[...]
+            out[key] = arr if child.attrs.get("kind") == "ndarray" else Tensor(_tensor_dtype(arr))
+        stack.extend(reversed(children))  # depth first, in stored order
+    return out
+
+
+def _homogeneous(seq):
+    """'str', 'int' or 'float' when every item of a non-empty list has that exact type."""
+    if not seq:
+        return None
+    for name, typ in (("str", str), ("int", int), ("float", float)):
+        if all(type(x) is typ for x in seq):
+            return name
+    return None
+
+
+def _write_sequence(parent, name, seq, where):
+    kind = "tuple" if isinstance(seq, tuple) else "list"
+    elem = _homogeneous(seq)
+    if elem == "str" and not any("\x00" in s for s in seq):
+        node = parent.create_dataset(name, data=np.array(seq, dtype=_STR))
+    elif elem == "int" and all(-2**63 <= x < 2**63 for x in seq):
+        node = parent.create_dataset(name, data=np.array(seq, dtype=np.int64))
+    elif elem == "float":
+        node = parent.create_dataset(name, data=np.array(seq, dtype=np.float64))
+    else:
+        # Mixed items: one child node per item, named by position.
+        node = parent.create_group(name, track_order=True)
+        for i, item in enumerate(seq):
+            write_value(node, str(i), item, f"{where}[{i}]")
+        elem = None
+    node.attrs["kind"] = kind
+    if elem is not None:
+        node.attrs["elem"] = elem
+
+
+def _write_dict(parent, name, obj, where):
+    if is_state_dict(obj):
+        node = parent.create_group(name, track_order=True)
+        write_state_dict(node, obj)
+        node.attrs["kind"] = "state_dict"
+        return
+    node = parent.create_group(name, track_order=True)
+    node.attrs["kind"] = "dict"
+    write_container(node, obj, where)
+
+
+def _write_dict_items(group, obj, where):
+    used = set()
+    for i, (key, value) in enumerate(obj.items()):
+        if isinstance(key, bool) or not isinstance(key, (str, int)):
+            raise UnsupportedObjectError(f"cannot save dict key {key!r} of type "
+                                         f"{type(key).__name__} at {where}: keys must be str or int")
+        name = key if isinstance(key, str) else str(key)
+        if not name or "/" in name or name == "." or name in used or name.startswith("~"):
+            name = f"~{i}"
+        used.add(name)
+        write_value(group, name, value, f"{where}[{key!r}]")
+        if name != key:
+            group[name].attrs["key"] = key
+    if isinstance(obj, OrderedDict):
+        group.attrs["ordered"] = True
+
+
+def write_container(group, obj, where: str) -> None:
+    """Write the items of a dict, list or tuple directly into an existing group (the file root)."""
+    if isinstance(obj, Mapping):
+        _write_dict_items(group, obj, where)
+        return
+    for i, item in enumerate(obj):
+        write_value(group, str(i), item, f"{where}[{i}]")
+
+
+def _scalar_dataset(parent, name, obj, where):
+    """Datasets for Python scalars, strings and None; returns (node, kind) or None if not one."""
+    if obj is None:
+        return parent.create_dataset(name, data=h5py.Empty("i1")), "none"
+    if isinstance(obj, bool):
+        return parent.create_dataset(name, data=np.bool_(obj)), "bool"
+    if isinstance(obj, int):
+        if not -2**63 <= obj < 2**63:
+            raise UnsupportedObjectError(f"cannot save integer {obj} at {where}: beyond int64")
+        return parent.create_dataset(name, data=np.int64(obj)), "int"
+    if isinstance(obj, float):
+        return parent.create_dataset(name, data=np.float64(obj)), "float"
+    if isinstance(obj, str):
+        if "\x00" in obj:  # HDF5 variable-length strings end at NUL: keep the UTF-8 bytes
+            return parent.create_dataset(name, data=np.frombuffer(obj.encode(), np.uint8)), "str0"
+        return parent.create_dataset(name, data=obj, dtype=_STR), "str"
+    if isinstance(obj, (bytes, bytearray)):
+        return parent.create_dataset(name, data=np.frombuffer(bytes(obj), np.uint8)), "bytes"
+    if isinstance(obj, np.generic) and obj.dtype.kind in _NUMERIC_KINDS:
+        return parent.create_dataset(name, data=np.asarray(obj)), "scalar"
+    return None
+
+
+def write_value(parent, name: str, obj, where: str) -> None:
+    """Store ``obj`` as the child ``name`` of ``parent``; ``where`` names it in errors."""
+    if isinstance(obj, Mapping):
+        _write_dict(parent, name, obj, where)
+        return
+    if isinstance(obj, (list, tuple)):
+        _write_sequence(parent, name, obj, where)
+        return
+    arr = _array_of(obj)
+    if arr is not None:
+        if arr.dtype.kind not in _NUMERIC_KINDS:
+            raise UnsupportedObjectError(f"cannot save array of dtype {arr.dtype} at {where}")
+        node = parent.create_dataset(name, data=np.asarray(arr, order="C"))
+        node.attrs["kind"] = "tensor" if isinstance(obj, Tensor) else "ndarray"
+        if isinstance(obj, Tensor) and obj.requires_grad:
+            node.attrs["requires_grad"] = True
+        return
+    made = _scalar_dataset(parent, name, obj, where)
+    if made is None:
+        raise UnsupportedObjectError(f"cannot save object of type {type(obj).__name__} at "
+                                     f"{where}: only dicts, lists, tuples, tensors, arrays, "
+                                     f"numbers, strings, bools and None")
+    made[0].attrs["kind"] = made[1]
+
+
+def _read_sequence_dataset(node, kind):
+    elem = node.attrs.get("elem")
+    if elem == "str":
+        items = node.asstr()[...].tolist()
+    else:
+        items = node[...].tolist()  # tolist gives Python ints/floats, as saved
+    return tuple(items) if kind == "tuple" else items
+
+
+def _read_dataset(node, kind, where):
+    if kind in ("tensor", None):
+        return Tensor(node[...], requires_grad=bool(node.attrs.get("requires_grad", False)))
+    if kind == "ndarray":
+        return node[...]
+    if kind in ("list", "tuple"):
+        return _read_sequence_dataset(node, kind)
+    readers = {
+        "none": lambda: None,
+        "bool": lambda: bool(node[()]),
+        "int": lambda: int(node[()]),
+        "float": lambda: float(node[()]),
+        "str": lambda: node.asstr()[()],
+        "str0": lambda: node[...].tobytes().decode(),
+        "bytes": lambda: node[...].tobytes(),
+        "scalar": lambda: node[()],
+    }
+    if kind not in readers:
+        raise CorruptFileError(f"{where}: unknown kind {kind!r}")
+    return readers[kind]()
+
+
+def _child_key(name, child):
+    key = child.attrs.get("key", name)
+    if isinstance(key, np.integer):
+        return int(key)
+    return key.decode() if isinstance(key, bytes) else str(key)
+
+
+def read_container(group, kind: str, where: str):
+    """Rebuild the dict, list or tuple whose items are the children of ``group``."""
+    if kind == "dict":
+        out = OrderedDict() if group.attrs.get("ordered", False) else {}
+        for name, child in group.items():
+            key = _child_key(name, child)
+            out[key] = read_value(child, f"{where}[{key!r}]")
+        return out
+    items = sorted(group.items(), key=lambda kv: int(kv[0]))
+    values = [read_value(child, f"{where}[{name}]") for name, child in items]
+    return tuple(values) if kind == "tuple" else values
+
+
+def read_value(node, where: str):
+    """Rebuild the object stored at ``node``."""
+    kind = node.attrs.get("kind")
+    if isinstance(kind, bytes):
+        kind = kind.decode()
+    if isinstance(node, h5py.Dataset):
+        return _read_dataset(node, kind, where)
+    if kind == "state_dict":
+        sd = read_state_dict(node, where)
+        return sd if node.attrs.get("ordered", False) else dict(sd)
+    if kind in ("dict", "list", "tuple"):
+        return read_container(node, kind, where)
+    raise CorruptFileError(f"{where}: group without a known 'kind' attribute ({kind!r})")

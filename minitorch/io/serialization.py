@@ -1,0 +1,204 @@
+"""``save(obj, path)`` / ``load(path)``: objects and state dicts in HDF5, never pickle.
+
+Root attributes tell the layouts apart (DESIGN section 3): ``format`` is
+``"minitorch.state_dict"`` for a weights file, ``"minitorch.object"`` for anything else and
+``"minitorch.checkpoint"`` for a training checkpoint (an object file with a fixed set of entries);
+``format_version`` is 1. Files written by hand with only numeric datasets and no ``format``
+attribute load as state dicts. Every write is atomic (see ``atomic.py``).
+"""
+import os
+from collections import OrderedDict
+from collections.abc import Mapping
+
+import h5py
+import numpy as np
+
+from .atomic import atomic_path
+from .codec import (is_state_dict, read_container, read_state_dict, read_value, write_container,
+                    write_state_dict, write_value)
+from .errors import CorruptFileError, UnsupportedObjectError
+
+__all__ = ["save", "load", "save_state_dict", "load_attrs", "FORMAT_VERSION", "open_h5"]
+
+FORMAT_VERSION = 1
+STATE_DICT_FORMAT = "minitorch.state_dict"
+OBJECT_FORMAT = "minitorch.object"
+CHECKPOINT_FORMAT = "minitorch.checkpoint"
+_RESERVED_ATTRS = ("format", "format_version", "kind", "ordered")
+
+
+def _attr_value(name, value):
+    """Validate a descriptive root attribute: a str, a number, or a flat list of either."""
+    if isinstance(value, (str, bool, int, float, np.generic)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return np.array(value, dtype=h5py.string_dtype("utf-8"))
+    if isinstance(value, (list, tuple, np.ndarray)):
+        arr = np.asarray(value)
+        if arr.dtype.kind in "biuf" and arr.ndim == 1:
+            return arr
+    raise UnsupportedObjectError(f"attribute {name!r}: unsupported value {value!r} "
+                                 f"(use a str, a number or a flat list of them)")
+
+
+def _write_attrs(f, attrs):
+    for name, value in (attrs or {}).items():
+        if name in _RESERVED_ATTRS:
+            raise ValueError(f"attribute {name!r} is reserved by minitorch")
+        f.attrs[name] = _attr_value(name, value)
+
+
+def _write_file(path, fmt, attrs, write_body):
+    with atomic_path(path) as temp:
+        with h5py.File(temp, "w", track_order=True) as f:
+            f.attrs["format"] = fmt
+            f.attrs["format_version"] = FORMAT_VERSION
+            _write_attrs(f, attrs)
+            write_body(f)
+
+
+def save_state_dict(state_dict: Mapping, path, attrs=None) -> None:
+    """Save a flat dict of dotted names -> tensors/arrays in the weights layout.
+
+    ``attrs`` are descriptive root attributes (arch, num_classes, class_names, mean, std,
+    source, ...). Raises ValueError naming the first key that cannot be a dataset path.
+    """
+    if not is_state_dict(state_dict):
+        raise ValueError(f"not a state dict: {_why_not_state_dict(state_dict)}")
+    _write_file(path, STATE_DICT_FORMAT, attrs, lambda f: write_state_dict(f, state_dict))
+
+
+def _why_not_state_dict(obj):
+    if not isinstance(obj, Mapping):
+        return f"expected a dict, got {type(obj).__name__}"
+    if not obj:
+        return "it is empty"
+    for key in obj:
+        if not is_state_dict({key: obj[key]}):
+            return f"entry {key!r} is not a dotted name mapped to a numeric tensor or array"
+    return "some key is also the prefix of another key (as 'a' and 'a.b')"
+
+
+def save(obj, path, attrs=None, _format=None) -> None:
+    """Save ``obj`` to the HDF5 file ``path`` (atomically; overwrites).
+
+    A state dict is written in the weights layout; any nesting of dicts (str or int keys),
+    lists, tuples, tensors, arrays, numbers, strings, bools and None is written node by node.
+    ``attrs`` adds descriptive root attributes (read them back with ``load_attrs``).
+    """
+    if is_state_dict(obj) and _format is None:
+        _write_file(path, STATE_DICT_FORMAT, attrs, lambda f: write_state_dict(f, obj))
+        return
+
+    def body(f):
+        if isinstance(obj, (Mapping, list, tuple)):
+            f.attrs["kind"] = "dict" if isinstance(obj, Mapping) else type(obj).__name__
+            write_container(f, obj, "root")
+            if isinstance(obj, OrderedDict):
+                f.attrs["ordered"] = True
+        else:  # a single value: the root group holds it under the name "value"
+            f.attrs["kind"] = "value"
+            write_value(f, "value", obj, "root")
+
+    _write_file(path, _format or OBJECT_FORMAT, attrs, body)
+
+
+def _check_readable(path):
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such file: '{path}'")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"'{path}' is a directory, not a file")
+    if os.path.getsize(path) == 0:
+        raise CorruptFileError(f"'{path}': empty file, not an HDF5 file")
+    if not h5py.is_hdf5(path):
+        raise CorruptFileError(f"'{path}': not an HDF5 file")
+
+
+def open_h5(path) -> h5py.File:
+    """Open an existing HDF5 file for reading, with one-line errors for missing/bad files."""
+    path = os.fspath(path)
+    _check_readable(path)
+    try:
+        return h5py.File(path, "r")
+    except OSError as e:
+        text = str(e)
+        if "truncated" in text:
+            raise CorruptFileError(f"'{path}': truncated HDF5 file ({text})") from None
+        raise CorruptFileError(f"'{path}': damaged HDF5 file ({text})") from None
+
+
+def _format_of(f, path):
+    fmt = f.attrs.get("format")
+    if fmt is None:
+        if _looks_like_hand_written_state_dict(f):
+            return STATE_DICT_FORMAT
+        raise CorruptFileError(f"'{path}': not a minitorch file: missing attribute 'format'")
+    fmt = fmt.decode() if isinstance(fmt, bytes) else str(fmt)
+    if fmt not in (STATE_DICT_FORMAT, OBJECT_FORMAT, CHECKPOINT_FORMAT):
+        raise CorruptFileError(f"'{path}': not a minitorch file: unknown format {fmt!r}")
+    version = int(f.attrs.get("format_version", 1))
+    if version > FORMAT_VERSION:
+        raise CorruptFileError(f"'{path}': format_version {version} is newer than this "
+                               f"minitorch reads ({FORMAT_VERSION}); upgrade minitorch")
+    return fmt
+
+
+def _looks_like_hand_written_state_dict(f):
+    """Only numeric datasets (in groups or with dotted names) and no minitorch ``kind`` marks."""
+    counts = {"datasets": 0, "other": 0}
+
+    def visit(name, node):
+        if "kind" in node.attrs:
+            counts["other"] += 1
+        elif isinstance(node, h5py.Dataset):
+            numeric = node.dtype.kind in "biuf" and node.shape is not None
+            counts["datasets" if numeric else "other"] += 1
+
+    f.visititems(visit)
+    return counts["datasets"] > 0 and counts["other"] == 0
+
+
+def load(path, map_location=None, weights_only=None):
+    """Load what ``save`` wrote (or a hand-written weights file).
+
+    A weights file comes back as an OrderedDict of dotted names -> Tensors, ready for
+    ``model.load_state_dict``. ``map_location`` and ``weights_only`` are accepted for PyTorch
+    compatibility and ignored: everything lives on the CPU and nothing is ever unpickled.
+    """
+    path = os.fspath(path)
+    with open_h5(path) as f:
+        fmt = _format_of(f, path)
+        try:
+            return _read_root(f, fmt, path)
+        except (OSError, RuntimeError, KeyError) as e:
+            raise CorruptFileError(f"'{path}': damaged HDF5 file ({e})") from None
+
+
+def _read_root(f, fmt, path):
+    if fmt == STATE_DICT_FORMAT:
+        return read_state_dict(f, f"'{path}'")
+    kind = f.attrs.get("kind")
+    kind = kind.decode() if isinstance(kind, bytes) else kind
+    if kind == "value":
+        return read_value(f["value"], f"'{path}'")
+    if kind not in ("dict", "list", "tuple"):
+        raise CorruptFileError(f"'{path}': root has no known 'kind' attribute ({kind!r})")
+    return read_container(f, kind, f"'{path}'")
+
+
+def _plain_attr(value):
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.ndarray):
+        return [_plain_attr(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def load_attrs(path) -> dict:
+    """The root attributes of a minitorch HDF5 file as plain Python values (format included)."""
+    path = os.fspath(path)
+    with open_h5(path) as f:
+        return {name: _plain_attr(value) for name, value in f.attrs.items()
+                if name not in ("kind", "ordered")}

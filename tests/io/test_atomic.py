@@ -1,0 +1,81 @@
+"""Atomic writes: a write that dies midway leaves the previous file whole and no temp file."""
+import os
+
+import numpy as np
+import pytest
+
+import minitorch.io.serialization as serialization
+from minitorch.io import atomic_path, atomic_write_text, load, save
+from minitorch.tensor import Tensor
+
+
+def _weights(value):
+    return {f"layer{i}.weight": Tensor(np.full((8, 8), value, np.float32)) for i in range(4)}
+
+
+def _only_file(folder):
+    return sorted(os.listdir(folder))
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk on fire"), KeyboardInterrupt()])
+def test_failed_save_leaves_previous_file_intact(tmp_path, monkeypatch, error):
+    path = tmp_path / "last.h5"
+    save(_weights(1.0), path)
+    before = path.read_bytes()
+    real = serialization.write_state_dict
+
+    def write_half_then_die(group, sd):
+        # Write some of the new content first, so a non-atomic save would corrupt the file.
+        real(group, dict(list(sd.items())[:2]))
+        raise error
+
+    monkeypatch.setattr(serialization, "write_state_dict", write_half_then_die)
+    with pytest.raises(type(error)):
+        save(_weights(2.0), path)
+    assert path.read_bytes() == before
+    assert _only_file(tmp_path) == ["last.h5"]
+    np.testing.assert_array_equal(load(path)["layer3.weight"].data, np.ones((8, 8)))
+
+
+def test_failed_object_save_leaves_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "obj.h5"
+    save({"a": 1}, path)
+
+    def boom(*args, **kwargs):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(serialization, "write_container", boom)
+    with pytest.raises(OSError, match="no space"):
+        save({"a": 2, "b": [1, 2]}, path)
+    assert load(path) == {"a": 1}
+    assert _only_file(tmp_path) == ["obj.h5"]
+
+
+def test_successful_write_replaces_and_honours_umask(tmp_path):
+    path = tmp_path / "w.txt"
+    atomic_write_text(path, "old")
+    atomic_write_text(path, "new ✓")
+    assert path.read_text(encoding="utf-8") == "new ✓"
+    assert _only_file(tmp_path) == ["w.txt"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)
+
+
+def test_temp_file_lives_in_the_destination_folder(tmp_path):
+    # os.replace is only atomic within one filesystem, hence the same folder.
+    with atomic_path(tmp_path / "x.bin") as temp:
+        assert os.path.dirname(temp) == str(tmp_path)
+        with open(temp, "wb") as f:
+            f.write(b"data")
+    assert (tmp_path / "x.bin").read_bytes() == b"data"
+
+
+def test_missing_folder_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does-not-exist"):
+        save({"a": 1}, tmp_path / "does-not-exist" / "w.h5")
+
+
+def test_directory_destination_is_refused(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        save({"a": 1}, tmp_path)
