@@ -205,7 +205,11 @@ class Tensor:
     # ----------------------------------------------------------------- dtype helpers
     def _binary(self, other, fn, reverse=False, true_div=False):
         a, b = _promote(self, other, true_div)
-        return fn.apply(b, a) if reverse else fn.apply(a, b)
+        if reverse:
+            a, b = b, a
+        _check_broadcast(fn.__name__.lower(), np.shape(a.data if isinstance(a, Tensor) else a),
+                         np.shape(b.data if isinstance(b, Tensor) else b))
+        return fn.apply(a, b)
 
     def _compare(self, other, op):
         other = other.data if isinstance(other, Tensor) else other
@@ -257,8 +261,8 @@ class Tensor:
     def __rtruediv__(self, o): return self._binary(o, E.Div, reverse=True, true_div=True)
     def __pow__(self, o): return self._binary(o, E.Pow)
     def __rpow__(self, o): return self._binary(o, E.Pow, reverse=True)
-    def __matmul__(self, o): return M.MatMul.apply(*_promote(self, o))
-    def __rmatmul__(self, o): return M.MatMul.apply(*reversed(_promote(self, o)))
+    def __matmul__(self, o): return _matmul(*_promote(self, o))
+    def __rmatmul__(self, o): return _matmul(*reversed(_promote(self, o)))
     def __neg__(self): return E.Neg.apply(self)
     def __pos__(self): return self
     def __abs__(self): return self.abs()
@@ -571,6 +575,28 @@ def _promote(a, b, true_div=False):
     if true_div and dt.kind != "f":
         dt = np.dtype(np.float32)
     return (a if da == dt else a.type(dt)), np.asarray(b, dtype=dt)
+
+
+def _check_broadcast(op, sa, sb):
+    try:
+        np.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast "
+                         "together") from None
+
+
+def _matmul(a, b):
+    a = a if isinstance(a, Tensor) else Tensor(a)
+    b = b if isinstance(b, Tensor) else Tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                         f"{a.shape} and {b.shape}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
+                         f"({k_a} != {k_b})")
+    return M.MatMul.apply(a, b)
 
 
 def _dim(d, ndim):
