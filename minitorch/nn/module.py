@@ -103,19 +103,19 @@ class Module:
 
     # ----- registration -----------------------------------------------------------------------
 
-    def _check_new_name(self, name, kind: str):
+    def _check_new_name(self, name, kind: str, registry: str):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
         if name == "" or "." in name:
             raise KeyError(f'{kind} name can\'t be empty or contain ".", got {name!r}')
+        if hasattr(self, name) and name not in self.__dict__[registry]:
+            raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param) -> None:
         """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
-        self._check_new_name(name, "parameter")
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name(name, "parameter", "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
                             f"'{name}' (minitorch.nn.Parameter or None required)")
@@ -123,9 +123,7 @@ class Module:
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         """Register a non-learnable tensor (running statistics); persistent ones are saved."""
-        self._check_new_name(name, "buffer")
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name(name, "buffer", "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
                             f"'{name}' (minitorch.Tensor or None required)")
@@ -137,9 +135,7 @@ class Module:
 
     def add_module(self, name: str, module) -> None:
         """Register a child module (or None) under ``name``."""
-        self._check_new_name(name, "module")
-        if hasattr(self, name) and name not in self._modules:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name(name, "module", "_modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._modules[name] = module
@@ -383,6 +379,21 @@ class Module:
 
     def float(self):
         return self._cast_(np.float32)
+
+    def to(self, *args, **kwargs):
+        """``to("cpu")`` is a no-op (minitorch is CPU-only); ``to(mt.float64)`` casts in place."""
+        wanted = [a for a in args + tuple(kwargs.values()) if a is not None]
+        for arg in wanted:
+            if str(arg) in ("cpu", "device(type='cpu')"):
+                continue
+            np_dtype = np.dtype(getattr(arg, "np", arg))
+            if np_dtype.kind != "f":
+                raise TypeError(f"Module.to only accepts floating point dtypes, got {arg!r}")
+            self._cast_(np_dtype)
+        return self
+
+    def cpu(self):
+        return self
 
     # ----- repr ------------------------------------------------------------------------------
 

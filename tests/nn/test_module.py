@@ -194,3 +194,23 @@ def test_get_submodule_resolves_dotted_paths():
     assert m.get_submodule("0.bn") is m[0].bn
     with pytest.raises(AttributeError, match="no submodule 'bx'"):
         m.get_submodule("0.bx")
+
+
+def test_to_cpu_is_a_no_op_and_to_dtype_casts():
+    m = nn.Linear(2, 2)
+    weight = m.weight
+    assert m.to("cpu") is m and m.cpu() is m and m.weight.data.dtype == np.float32
+    m.to(mt.float64)
+    assert m.weight is weight and weight.data.dtype == np.float64
+    with pytest.raises(TypeError, match="floating point"):
+        m.to(mt.int64)
+
+
+def test_deepcopy_gives_independent_parameters():
+    import copy
+    m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm2d(3))
+    clone = copy.deepcopy(m)
+    assert list(clone.state_dict()) == list(m.state_dict())
+    assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad
+    clone[0].weight.data[...] = 0
+    assert m[0].weight.data.any()
