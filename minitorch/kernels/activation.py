@@ -1,0 +1,23 @@
+"""Elementwise activation kernels on flat (1-d) arrays.
+
+Parallel over elements: iteration ``i`` writes only element ``i`` of the output, so the split is
+race-free (and ``out`` may alias ``x`` for the in-place variant).
+"""
+from numba import njit, prange
+
+__all__ = ["relu_forward", "relu_backward"]
+
+
+@njit(parallel=True, cache=True)
+def relu_forward(out, x):
+    """``out = max(x, 0)``, propagating NaN as PyTorch does; ``out`` may be ``x`` (in place)."""
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = v if (v > 0 or v != v) else 0
+
+
+@njit(parallel=True, cache=True)
+def relu_backward(grad_x, grad_out, y):
+    """``grad_x = grad_out`` where the forward output is positive, else 0 (PyTorch's rule)."""
+    for i in prange(y.shape[0]):
+        grad_x[i] = grad_out[i] if y[i] > 0 else 0

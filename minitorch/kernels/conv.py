@@ -1,0 +1,141 @@
+"""Convolution kernels: im2col / col2im and the layout copies around the convolution GEMM.
+
+A 2-d convolution is computed as one BLAS product over the whole batch. ``im2col`` unrolls the
+input into ``cols`` of shape ``(C*KH*KW, N*OH*OW)``: row ``k = (c, kh, kw)`` (the order of
+``weight.reshape(O, -1)``), column ``(n, oh, ow)``. With that layout each row is written as runs of
+output pixels that read contiguous input rows (stride 1), and a group's rows are one contiguous
+block, so grouped convolutions are one GEMM per group on a slice.
+
+The GEMM leaves its product either channel-major ``(O, N, P)`` or pixel-major ``(N, P, O)``; the
+``swap01`` / ``transpose12`` kernels turn those into NCHW (and back, for the gradient) in one
+parallel pass.
+"""
+from numba import njit, prange
+
+__all__ = ["conv_output_size", "im2col", "col2im", "swap01", "transpose12"]
+
+
+@njit(cache=True)
+def conv_output_size(size, kernel, stride, padding, dilation):
+    """PyTorch's output length of a convolution / pooling window along one axis (floor mode)."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+@njit(cache=True)
+def _valid_range(out_len, in_len, offset, stride):
+    """The output positions ``o`` in [lo, hi) whose input ``o*stride + offset`` lies in the input.
+
+    Computing the range once per row keeps the bounds test out of the innermost loop.
+    """
+    lo = 0
+    if offset < 0:
+        lo = (-offset + stride - 1) // stride
+    hi = 0
+    if in_len - 1 - offset >= 0:
+        hi = (in_len - 1 - offset) // stride + 1
+    if hi > out_len:
+        hi = out_len
+    if lo > hi:
+        lo = hi
+    return lo, hi
+
+
+@njit(parallel=True, cache=True)
+def im2col(cols, x, KH, KW, SH, SW, PH, PW, DH, DW):
+    """Unroll ``x`` (N, C, H, W) into ``cols`` (C*KH*KW, N*OH*OW), zero where the window pads.
+
+    Parallel over the rows ``k = (c, kh, kw)`` of ``cols``: each iteration writes only its own row,
+    so the threads' outputs are disjoint.
+    """
+    N, C, H, W = x.shape
+    OH = conv_output_size(H, KH, SH, PH, DH)
+    OW = conv_output_size(W, KW, SW, PW, DW)
+    P = OH * OW
+    for k in prange(C * KH * KW):
+        c = k // (KH * KW)
+        kh = (k // KW) % KH
+        kw = k % KW
+        ow_lo, ow_hi = _valid_range(OW, W, kw * DW - PW, SW)
+        for n in range(N):
+            for oh in range(OH):
+                ih = oh * SH - PH + kh * DH
+                base = n * P + oh * OW
+                if ih < 0 or ih >= H:
+                    for ow in range(OW):
+                        cols[k, base + ow] = 0
+                    continue
+                for ow in range(ow_lo):
+                    cols[k, base + ow] = 0
+                iw0 = kw * DW - PW
+                for ow in range(ow_lo, ow_hi):
+                    cols[k, base + ow] = x[n, c, ih, ow * SW + iw0]
+                for ow in range(ow_hi, OW):
+                    cols[k, base + ow] = 0
+
+
+@njit(parallel=True, cache=True)
+def col2im(grad_x, cols, KH, KW, SH, SW, PH, PW, DH, DW):
+    """Fold ``cols`` (C*KH*KW, N*OH*OW) back into ``grad_x`` (N, C, H, W), summing overlaps.
+
+    Parallel over the (n, c) planes of ``grad_x``: a plane receives only from the rows of its
+    channel and the columns of its image, so no two iterations write the same element.
+    """
+    N, C, H, W = grad_x.shape
+    OH = conv_output_size(H, KH, SH, PH, DH)
+    OW = conv_output_size(W, KW, SW, PW, DW)
+    P = OH * OW
+    for plane in prange(N * C):
+        c = plane // N
+        n = plane % N
+        for ih in range(H):
+            for iw in range(W):
+                grad_x[n, c, ih, iw] = 0
+        for kh in range(KH):
+            for kw in range(KW):
+                k = (c * KH + kh) * KW + kw
+                ow_lo, ow_hi = _valid_range(OW, W, kw * DW - PW, SW)
+                iw0 = kw * DW - PW
+                for oh in range(OH):
+                    ih = oh * SH - PH + kh * DH
+                    if ih < 0 or ih >= H:
+                        continue
+                    base = n * P + oh * OW
+                    for ow in range(ow_lo, ow_hi):
+                        grad_x[n, c, ih, ow * SW + iw0] += cols[k, base + ow]
+
+
+@njit(parallel=True, cache=True)
+def swap01(out, src):
+    """``out[b, a, :] = src[a, b, :]`` for 3-d arrays: (O, N, P) <-> (N, O, P).
+
+    Parallel over the (b, a) pairs; each writes its own contiguous run of ``out``.
+    """
+    A, B, P = src.shape
+    for i in prange(A * B):
+        b = i // A
+        a = i % A
+        for p in range(P):
+            out[b, a, p] = src[a, b, p]
+
+
+_TILE = 32
+
+
+@njit(parallel=True, cache=True)
+def transpose12(out, src):
+    """``out[n, j, i] = src[n, i, j]`` for 3-d arrays: (N, P, O) <-> (N, O, P), in 32x32 tiles.
+
+    Parallel over (n, tile of output rows j); each iteration writes a disjoint block of ``out``.
+    Tiling keeps both the reads and the writes within a few cache lines per row.
+    """
+    N, I, J = src.shape
+    tiles_j = (J + _TILE - 1) // _TILE
+    for t in prange(N * tiles_j):
+        n = t // tiles_j
+        j0 = (t % tiles_j) * _TILE
+        j1 = min(j0 + _TILE, J)
+        for i0 in range(0, I, _TILE):
+            i1 = min(i0 + _TILE, I)
+            for j in range(j0, j1):
+                for i in range(i0, i1):
+                    out[n, j, i] = src[n, i, j]
