@@ -26,6 +26,9 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
+_SET_MESSAGE = ("optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs; use a list instead")
+
 
 class _ParamState(MutableMapping):
     """``optimizer.state``: per-parameter dicts keyed by the parameter object itself.
@@ -87,6 +90,8 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got a Tensor")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(_SET_MESSAGE)  # stricter than PyTorch: a set's order varies by run
         self.defaults = defaults
         self.state = _ParamState()
         self.param_groups = []
@@ -125,9 +130,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, "
-                            "but the ordering of tensors in sets will change between runs; "
-                            "use a list instead")
+            raise TypeError(_SET_MESSAGE)
         params = list(params)
         named = [isinstance(p, tuple) for p in params]
         if any(named) and not all(named):
