@@ -3,7 +3,9 @@ import numpy as np
 
 from .ops import elementwise as E
 from .ops import shape as S
-from .tensor import Tensor, _dim, _promote
+from ._tensor_math import _promote
+from ._tensor_shape import _dim
+from .tensor import Tensor
 
 __all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "maximum", "minimum",
            "where", "clamp", "cat", "concatenate", "stack", "matmul", "sum", "mean", "max", "min",
