@@ -1,0 +1,109 @@
+"""Map-style datasets: the ``Dataset`` protocol, ``TensorDataset`` and ``Subset``.
+
+A dataset maps an index to one sample. Datasets that hold their data in memory may also implement
+the batch protocol ``get_batch(indices, rngs)``: it returns the whole batch as a tuple of stacked
+arrays built with one fancy-index, which the DataLoader prefers over per-item calls. ``rngs`` is a
+sequence giving one ``np.random.Generator`` per sample (``rngs[k]`` for ``indices[k]``), seeded from
+(seed, epoch, dataset index), so random augmentation is reproducible and does not depend on the
+batch size or on how samples are sharded across processes.
+"""
+import numpy as np
+
+from .errors import DataError
+
+__all__ = ["Dataset", "TensorDataset", "Subset"]
+
+
+class Dataset:
+    """Base class: subclasses implement ``__getitem__(index)`` and ``__len__()``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+
+
+def _as_array(t):
+    """The ndarray behind a minitorch Tensor, or ``np.asarray`` of anything else."""
+    data = getattr(t, "data", None)
+    return data if isinstance(data, np.ndarray) else np.asarray(t)
+
+
+def _check_index(index, n, owner):
+    index = int(index)
+    if not -n <= index < n:
+        raise IndexError(f"index {index} out of range for {owner} of length {n}")
+    return index % n if n else index
+
+
+class TensorDataset(Dataset):
+    """Samples are rows of the given tensors (or arrays), which share their first dimension."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise DataError("TensorDataset needs at least one tensor")
+        self.arrays_ = tuple(_as_array(t) for t in tensors)
+        sizes = [a.shape[0] if a.ndim else None for a in self.arrays_]
+        if None in sizes or len(set(sizes)) != 1:
+            shapes = ", ".join(str(a.shape) for a in self.arrays_)
+            raise DataError(f"TensorDataset tensors must share their first dimension, got {shapes}")
+        self.tensors = tensors
+
+    def __len__(self):
+        return self.arrays_[0].shape[0]
+
+    def __getitem__(self, index):
+        index = _check_index(index, len(self), "TensorDataset")
+        return tuple(a[index] for a in self.arrays_)
+
+    def get_batch(self, indices, rngs=None):
+        """The rows at ``indices`` of every tensor, one fancy-index each."""
+        indices = np.asarray(indices, dtype=np.int64)
+        return tuple(a[indices] for a in self.arrays_)
+
+    def arrays(self):
+        """All samples as arrays (no copy)."""
+        return self.arrays_
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        n = len(dataset)
+        if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= n):
+            bad = self.indices[(self.indices < 0) | (self.indices >= n)][0]
+            raise DataError(f"Subset index {bad} out of range for a dataset of length {n}")
+
+    def __len__(self):
+        return int(self.indices.size)
+
+    def __getitem__(self, index):
+        return self.dataset[int(self.indices[_check_index(index, len(self), "Subset")])]
+
+    def __getattr__(self, name):
+        # The batch path exists exactly when the wrapped dataset has one; plain attribute lookup
+        # keeps hasattr(subset, "get_batch") truthful.
+        if name == "get_batch" and hasattr(self.dataset, "get_batch"):
+            return self._get_batch
+        if name == "arrays" and hasattr(self.dataset, "arrays"):
+            return self._arrays
+        if name in ("classes", "class_names", "targets"):
+            return self._forward(name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _forward(self, name):
+        value = getattr(self.dataset, name)
+        if name == "targets":
+            return np.asarray(value)[self.indices]
+        return value
+
+    def _arrays(self):
+        return tuple(a[self.indices] for a in self.dataset.arrays())
+
+    def _get_batch(self, indices, rngs=None):
+        inner = self.indices[np.asarray(indices, dtype=np.int64)]
+        return self.dataset.get_batch(inner, rngs)

@@ -1,0 +1,159 @@
+"""ImageFolder: torchvision's layout, one sub-folder of images per class (root/<class>/<image>).
+
+Classes are the sorted sub-folder names (or the ``classes`` chosen, in the order given); files are
+listed recursively in sorted order with extensions png/jpg/jpeg/bmp/gif/webp (any case). Images
+are decoded with Pillow as RGB, their shorter edge resized to ``image_size`` (PIL bilinear, like
+torchvision's ``Resize``), then center-cropped, or randomly cropped (after ``padding``) and
+optionally flipped when augmenting, and normalised.
+"""
+import os
+
+import numpy as np
+
+from ..dataset import Dataset
+from ..errors import DataError, DataFileNotFoundError
+from ..transforms import (CenterCrop, Compose, Normalize, RandomCrop, RandomHorizontalFlip,
+                          Resize, ToTensor)
+
+__all__ = ["ImageFolder", "IMG_EXTENSIONS", "IMAGENET_MEAN", "IMAGENET_STD", "find_classes"]
+
+IMG_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def _listdir(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError as exc:
+        raise DataError(f"cannot read image folder {path}: {exc.strerror or exc}") from None
+
+
+def find_classes(root):
+    """The sorted class sub-folder names of ``root`` (hidden folders ignored)."""
+    if not os.path.exists(root):
+        raise DataFileNotFoundError(f"image folder not found: {root}")
+    if not os.path.isdir(root):
+        raise DataError(f"image folder {root} is not a directory")
+    names = [n for n in _listdir(root)
+             if not n.startswith(".") and os.path.isdir(os.path.join(root, n))]
+    if not names:
+        raise DataError(f"image folder {root} has no class sub-folders (expected "
+                        "root/<class>/<image>)")
+    return names
+
+
+def _images_in(folder):
+    """Image files under ``folder``, recursively, sorted."""
+    found = []
+    for name in _listdir(folder):
+        path = os.path.join(folder, name)
+        if os.path.isdir(path):
+            found.extend(_images_in(path))
+        elif name.lower().endswith(IMG_EXTENSIONS) and not name.startswith("."):
+            found.append(path)
+    return found
+
+
+def _select(root, available, classes):
+    if classes is None:
+        return list(available)
+    chosen = [str(c) for c in classes]
+    if not chosen:
+        raise DataError(f"image folder {root}: classes is empty")
+    for c in chosen:
+        if c not in available:
+            raise DataError(f"image folder {root} has no folder for class {c!r}; found: "
+                            f"{', '.join(available)}")
+    if len(set(chosen)) != len(chosen):
+        raise DataError(f"image folder {root}: a class is listed twice in {chosen}")
+    return chosen
+
+
+def decode_image(path):
+    """The image at ``path`` as an RGB PIL image; DataError naming the path if it fails."""
+    from PIL import Image
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise DataError(f"cannot decode image {path}: {exc}") from None
+
+
+class ImageFolder(Dataset):
+    """Labelled images from ``root``; see the module docstring for the pipeline.
+
+    ``transform`` (a Transform taking a PIL image and a generator) replaces the built-in pipeline.
+    ``verify=True`` decodes every image now, so a corrupt file is reported before training.
+    """
+
+    def __init__(self, root, classes=None, image_size=224, mean=IMAGENET_MEAN,
+                 std=IMAGENET_STD, random_crop=False, padding=0, horizontal_flip=False,
+                 transform=None, verify=False):
+        self.root = os.fspath(root)
+        self.class_names = _select(self.root, find_classes(self.root), classes)
+        self.class_to_idx = {c: i for i, c in enumerate(self.class_names)}
+        self.samples = self._scan()
+        self.targets = np.array([t for _, t in self.samples], dtype=np.int64)
+        self.mean, self.std = list(mean), list(std)
+        self.image_size = image_size
+        self.transform = transform or self._pipeline(image_size, random_crop, padding,
+                                                     horizontal_flip)
+        if verify:
+            for path, _ in self.samples:
+                decode_image(path)
+
+    def _scan(self):
+        samples = []
+        for name in self.class_names:
+            folder = os.path.join(self.root, name)
+            files = _images_in(folder)
+            if not files:
+                raise DataError(f"class folder {folder} contains no images "
+                                f"({', '.join(IMG_EXTENSIONS)})")
+            samples.extend((path, self.class_to_idx[name]) for path in files)
+        return samples
+
+    def _pipeline(self, image_size, random_crop, padding, horizontal_flip):
+        steps = [Resize(image_size), ToTensor()]
+        steps.append(RandomCrop(image_size, padding) if random_crop else CenterCrop(image_size))
+        if horizontal_flip:
+            steps.append(RandomHorizontalFlip())
+        steps.append(Normalize(self.mean, self.std))
+        return Compose(steps)
+
+    @property
+    def classes(self):
+        return self.class_names
+
+    @property
+    def is_random(self):
+        return bool(getattr(self.transform, "is_random", False))
+
+    def without_augment(self):
+        """The same files with the deterministic pipeline (resize, center crop, normalise)."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.transform = clone._pipeline(self.image_size, False, 0, False)
+        return clone
+
+    def __len__(self):
+        return len(self.samples)
+
+    def get_item(self, index, rng):
+        path, target = self.samples[int(index)]
+        return np.asarray(self.transform(decode_image(path), rng), dtype=np.float32), target
+
+    def __getitem__(self, index):
+        """One sample; a random pipeline draws from a generator seeded with the index."""
+        index = int(index)
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for a dataset of length {len(self)}")
+        return self.get_item(index % len(self), np.random.default_rng(index % len(self)))
+
+    def get_batch(self, indices, rngs=None):
+        """(images (B, 3, S, S) float32, labels (B,) int64): each file decoded once, stacked."""
+        indices = np.asarray(indices, dtype=np.int64)
+        images = [self.get_item(i, None if rngs is None else rngs[k])[0]
+                  for k, i in enumerate(indices)]
+        return np.stack(images), self.targets[indices]

@@ -1,0 +1,255 @@
+"""Composable image transforms on numpy arrays, with explicit random generators.
+
+Array transforms work on ``(..., H, W)`` arrays (a CHW image or an NCHW batch). Random transforms
+draw their parameters from the ``np.random.Generator`` they are given, never from global state, so
+a pipeline is reproducible. ``t(x, rng)`` transforms one image; ``t.apply_batch(x, rngs)``
+transforms an NCHW batch with ``rngs[k]`` for sample k and gives exactly what ``t(x[k], rngs[k])``
+would, but draws only scalars per sample and moves pixels with whole-batch numpy operations.
+
+The PIL-facing steps (``Resize`` of a PIL image, ``ToTensor``) follow torchvision's PIL path.
+"""
+import numbers
+
+import numpy as np
+
+from .errors import DataError
+
+__all__ = ["Transform", "Compose", "Resize", "CenterCrop", "RandomCrop", "RandomHorizontalFlip",
+           "Normalize", "ToTensor", "resize_bilinear"]
+
+
+def _pair(size, name):
+    """(h, w) from an int or a 2-sequence of positive ints."""
+    given = size
+    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+        size = (int(size), int(size))
+    if (not isinstance(size, (tuple, list)) or len(size) != 2
+            or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in size)
+            or min(size) < 1):
+        raise DataError(f"{name}: invalid size {given!r}: expected an int or (h, w) of ints >= 1")
+    return int(size[0]), int(size[1])
+
+
+def _need_rng(rng, name):
+    if not isinstance(rng, np.random.Generator):
+        raise DataError(f"{name} is random: pass an explicit np.random.Generator, got {rng!r}")
+    return rng
+
+
+class Transform:
+    """Base class. Deterministic transforms handle any leading dimensions in ``__call__``."""
+
+    is_random = False
+
+    def __call__(self, x, rng=None):
+        raise NotImplementedError
+
+    def apply_batch(self, x, rngs=None):
+        """Transform an NCHW batch; sample k uses ``rngs[k]`` (ignored when not random)."""
+        return self(x, None)
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({fields})"
+
+
+class Compose(Transform):
+    """Apply ``transforms`` in order, passing the same generator along (draws follow in order)."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+        self.is_random = any(getattr(t, "is_random", False) for t in self.transforms)
+
+    def __call__(self, x, rng=None):
+        for t in self.transforms:
+            x = t(x, rng) if isinstance(t, Transform) else t(x)
+        return x
+
+    def apply_batch(self, x, rngs=None):
+        for t in self.transforms:
+            x = t.apply_batch(x, rngs) if isinstance(t, Transform) else t(x)
+        return x
+
+
+def _source_index(out_size, in_size):
+    """PyTorch's bilinear (align_corners=False) source rows: low index, high index, weight."""
+    scale = in_size / out_size
+    src = np.maximum((np.arange(out_size, dtype=np.float64) + 0.5) * scale - 0.5, 0.0)
+    low = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    high = np.minimum(low + 1, in_size - 1)
+    return low, high, (src - low)
+
+
+def resize_bilinear(x, size):
+    """Bilinear resize of the last two axes of ``x`` to ``size`` = (h, w).
+
+    Equals ``torch.nn.functional.interpolate(x, size, mode="bilinear", align_corners=False)``
+    (no antialiasing), separably: rows first, then columns. Keeps a float dtype; ints become
+    float32.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float32)
+    h, w = _pair(size, "resize")
+    low, high, lam = _source_index(h, x.shape[-2])
+    lam = lam.astype(x.dtype)[:, None]
+    x = x[..., low, :] * (1 - lam) + x[..., high, :] * lam
+    low, high, lam = _source_index(w, x.shape[-1])
+    lam = lam.astype(x.dtype)
+    return np.ascontiguousarray(x[..., low] * (1 - lam) + x[..., high] * lam)
+
+
+class Resize(Transform):
+    """Resize to ``size``: an int resizes the shorter edge (keeping the aspect ratio), (h, w) both.
+
+    A PIL image is resized with PIL's bilinear filter (torchvision's PIL path, antialiased); an
+    array with ``resize_bilinear`` (torch's interpolate, not antialiased: fine for upscaling).
+    """
+
+    def __init__(self, size):
+        self.size = size if isinstance(size, numbers.Integral) else _pair(size, "Resize")
+        _pair(self.size, "Resize")
+
+    def target(self, h, w):
+        if not isinstance(self.size, numbers.Integral):
+            return self.size
+        short, long = (h, w) if h <= w else (w, h)
+        new_short, new_long = int(self.size), int(int(self.size) * long / short)
+        return (new_short, new_long) if h <= w else (new_long, new_short)
+
+    def __call__(self, x, rng=None):
+        if hasattr(x, "resize") and hasattr(x, "mode"):  # a PIL image
+            from PIL import Image
+            h, w = self.target(x.height, x.width)
+            return x.resize((w, h), Image.BILINEAR)
+        return resize_bilinear(x, self.target(*np.shape(x)[-2:]))
+
+
+def _pad_hw(x, top, bottom, left, right, fill=0):
+    """Pad the last two axes with a constant."""
+    if not (top or bottom or left or right):
+        return x
+    widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
+    return np.pad(x, widths, mode="constant", constant_values=fill)
+
+
+class CenterCrop(Transform):
+    """The central ``size`` region (torchvision's rounding; zero-pads an image that is smaller)."""
+
+    def __init__(self, size):
+        self.size = _pair(size, "CenterCrop")
+
+    def __call__(self, x, rng=None):
+        th, tw = self.size
+        h, w = x.shape[-2:]
+        if th > h or tw > w:
+            pad_h, pad_w = max(th - h, 0), max(tw - w, 0)
+            x = _pad_hw(x, pad_h // 2, (pad_h + 1) // 2, pad_w // 2, (pad_w + 1) // 2)
+            h, w = x.shape[-2:]
+        top, left = int(round((h - th) / 2.0)), int(round((w - tw) / 2.0))
+        return x[..., top:top + th, left:left + tw]
+
+
+class RandomCrop(Transform):
+    """A random ``size`` crop after zero-padding every side by ``padding`` pixels."""
+
+    is_random = True
+
+    def __init__(self, size, padding=0, fill=0):
+        self.size = _pair(size, "RandomCrop")
+        if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:
+            raise DataError(f"RandomCrop: invalid padding {padding!r}: must be an integer >= 0")
+        self.padding, self.fill = int(padding), fill
+
+    def _padded(self, x):
+        p = self.padding
+        x = _pad_hw(x, p, p, p, p, self.fill)
+        th, tw = self.size
+        if x.shape[-2] < th or x.shape[-1] < tw:
+            raise DataError(f"RandomCrop: crop {self.size} is larger than the padded image "
+                            f"{tuple(x.shape[-2:])}")
+        return x
+
+    def _offsets(self, rng, h, w):
+        rng = _need_rng(rng, "RandomCrop")
+        top = int(rng.integers(0, h - self.size[0] + 1))
+        left = int(rng.integers(0, w - self.size[1] + 1))
+        return top, left
+
+    def __call__(self, x, rng=None):
+        x = self._padded(x)
+        top, left = self._offsets(rng, *x.shape[-2:])
+        return x[..., top:top + self.size[0], left:left + self.size[1]]
+
+    def apply_batch(self, x, rngs=None):
+        x = self._padded(x)
+        n, c, h, w = x.shape
+        offsets = np.array([self._offsets(rngs[k], h, w) for k in range(n)],
+                           dtype=np.int64).reshape(n, 2)
+        rows = offsets[:, 0:1] + np.arange(self.size[0])   # (N, th)
+        cols = offsets[:, 1:2] + np.arange(self.size[1])   # (N, tw)
+        return x[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
+                 rows[:, None, :, None], cols[:, None, None, :]]
+
+
+class RandomHorizontalFlip(Transform):
+    """Mirror the last axis with probability ``p``."""
+
+    is_random = True
+
+    def __init__(self, p=0.5):
+        if not 0.0 <= float(p) <= 1.0:
+            raise DataError(f"RandomHorizontalFlip: invalid p {p!r}: must be in [0, 1]")
+        self.p = float(p)
+
+    def __call__(self, x, rng=None):
+        flip = _need_rng(rng, "RandomHorizontalFlip").random() < self.p
+        return np.ascontiguousarray(x[..., ::-1]) if flip else x
+
+    def apply_batch(self, x, rngs=None):
+        flips = np.array([_need_rng(rngs[k], "RandomHorizontalFlip").random() < self.p
+                          for k in range(x.shape[0])], dtype=bool)
+        out = np.array(x, copy=True)
+        out[flips] = out[flips][..., ::-1]
+        return out
+
+
+class Normalize(Transform):
+    """``(x - mean[c]) / std[c]`` over the channel axis (-3), in the input's float dtype."""
+
+    def __init__(self, mean, std):
+        self.mean = [float(m) for m in np.atleast_1d(mean)]
+        self.std = [float(s) for s in np.atleast_1d(std)]
+        if len(self.mean) != len(self.std):
+            raise DataError(f"Normalize: mean has {len(self.mean)} values but std has "
+                            f"{len(self.std)}")
+        if any(not s > 0 for s in self.std):
+            raise DataError(f"Normalize: invalid std {self.std}: every value must be > 0")
+
+    def __call__(self, x, rng=None):
+        x = np.asarray(x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.float32
+        if len(self.mean) not in (1, x.shape[-3]):
+            raise DataError(f"Normalize: {len(self.mean)} mean/std values for an image with "
+                            f"{x.shape[-3]} channels")
+        mean = np.asarray(self.mean, dtype=dtype)[:, None, None]
+        std = np.asarray(self.std, dtype=dtype)[:, None, None]
+        return (x.astype(dtype, copy=False) - mean) / std
+
+
+class ToTensor(Transform):
+    """A PIL image or HWC array to a CHW float32 array (uint8 scaled to [0, 1]), as torchvision.
+
+    The result stays a numpy array so a batch is one ``np.stack``; the DataLoader makes Tensors.
+    """
+
+    def __call__(self, x, rng=None):
+        a = np.asarray(x)
+        if a.ndim == 2:
+            a = a[:, :, None]
+        if a.ndim != 3:
+            raise DataError(f"ToTensor: expected an HWC image, got shape {a.shape}")
+        chw = np.ascontiguousarray(a.transpose(2, 0, 1))
+        if a.dtype == np.uint8:
+            return chw.astype(np.float32) / np.float32(255)
+        return chw.astype(np.float32, copy=False)

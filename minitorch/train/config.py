@@ -1,0 +1,323 @@
+"""The finetuning config: a typed schema with a documented default for every key.
+
+    cfg = load_config("configs/digits_finetune.yaml", overrides=["train.optimizer.lr=0.05"])
+    cfg.train.optimizer.lr          # 0.05
+    dump_config(cfg, "runs/x/config.yaml")
+
+A config file holds any subset of the keys below (missing keys take their defaults). Overrides are
+``key.path=value`` strings whose value is parsed as YAML (``data.classes=[1,2]``,
+``model.freeze=none``). Unknown keys, values of the wrong type and out-of-range values are all
+reported together in one ``ConfigError``, one line per dotted key, with a "did you mean" for
+misspellings. ``CONFIG_KEYS`` documents every key (default, type, meaning) for the README table.
+"""
+import dataclasses
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import List, Optional, Union
+
+import yaml
+
+from .config_schema import build_section, describe_type, option
+
+__all__ = ["Config", "ModelConfig", "DataConfig", "AugmentConfig", "TrainConfig",
+           "OptimizerConfig", "SchedulerConfig", "OutputConfig", "ConfigError",
+           "ConfigFileNotFoundError", "load_config", "config_from_dict", "config_from_yaml",
+           "dump_config", "apply_overrides", "CONFIG_KEYS", "config_keys_markdown"]
+
+
+class ConfigError(ValueError):
+    """An invalid config; ``problems`` holds one line per offending key."""
+
+    def __init__(self, message, problems=()):
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+class ConfigFileNotFoundError(FileNotFoundError, ConfigError):
+    """The config file does not exist (catchable as ConfigError or FileNotFoundError)."""
+
+
+@dataclass
+class ModelConfig:
+    arch: str = option("resnet18", "network architecture", choices=("resnet18",))
+    variant: str = option("imagenet", "'imagenet': 7x7/2 stem + max-pool (torchvision); "
+                          "'small': 3x3/1 stem, no max-pool (small images)",
+                          choices=("imagenet", "small"))
+    width: int = option(64, "channels of the first stage (64 = torchvision); every stage scales",
+                        ge=1)
+    in_channels: int = option(3, "channels of the input images", ge=1)
+    weights: Optional[str] = option(None, "HDF5 weights file to start from (null: random init)")
+    num_classes: Optional[int] = option(None, "classes of the fc head (null: the number of "
+                                        "classes in the data)", ge=1)
+    freeze: Union[str, List[str]] = option("none", "'none', 'backbone' (all but fc) or a list of "
+                                           "parameter-name prefixes to freeze")
+
+
+@dataclass
+class AugmentConfig:
+    random_crop: bool = option(False, "random crop of image_size after zero padding (train only)")
+    padding: int = option(0, "pixels of zero padding on each side before the random crop", ge=0)
+    horizontal_flip: bool = option(False, "mirror training images with probability 0.5")
+
+
+@dataclass
+class DataConfig:
+    dataset: str = option("digits", "'digits' (bundled, no download), 'image_folder' "
+                          "(root/<class>/<image>) or 'npz' (a file with arrays x, y)",
+                          choices=("digits", "image_folder", "npz"))
+    root: Optional[str] = option(None, "image folder or .npz file (required unless digits)")
+    classes: Optional[List[Union[int, str]]] = option(
+        None, "classes to use, in label order (digits: 0-9; folders: names; null: all)",
+        nonempty=True)
+    image_size: int = option(32, "side of the square images fed to the network", ge=1)
+    val_fraction: float = option(0.2, "fraction of each class held out for validation "
+                                 "(stratified, seeded)", gt=0.0, lt=1.0)
+    batch_size: int = option(64, "samples per batch (per process under MPI)", ge=1)
+    mean: Optional[List[float]] = option(None, "per-channel mean to normalise with (null: from "
+                                         "the weights file, else the dataset's default)",
+                                         nonempty=True)
+    std: Optional[List[float]] = option(None, "per-channel std to normalise with (null: as "
+                                        "mean)", nonempty=True, gt=0.0)
+    augment: AugmentConfig = option(AugmentConfig(), "training-time augmentation")
+
+
+@dataclass
+class OptimizerConfig:
+    name: str = option("sgd", "optimizer", choices=("sgd",))
+    lr: float = option(0.01, "learning rate", gt=0.0)
+    momentum: float = option(0.9, "SGD momentum", ge=0.0)
+    weight_decay: float = option(0.0, "L2 penalty added to the gradients", ge=0.0)
+    nesterov: bool = option(False, "Nesterov momentum (needs momentum > 0, dampening 0)")
+    dampening: float = option(0.0, "momentum dampening", ge=0.0, le=1.0)
+
+
+@dataclass
+class SchedulerConfig:
+    name: str = option("none", "learning-rate schedule, stepped once per epoch",
+                       choices=("none", "step", "multistep", "cosine"))
+    step_size: int = option(10, "step: epochs between decays", ge=1)
+    gamma: float = option(0.1, "step/multistep: decay factor", gt=0.0)
+    milestones: List[int] = option([], "multistep: epochs at which to decay (increasing)", ge=1)
+    warmup_epochs: int = option(0, "epochs of linear warmup before the schedule", ge=0)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = option(10, "training epochs", ge=1)
+    optimizer: OptimizerConfig = option(OptimizerConfig(), "the optimizer")
+    scheduler: SchedulerConfig = option(SchedulerConfig(), "the learning-rate scheduler")
+    label_smoothing: float = option(0.0, "cross-entropy label smoothing", ge=0.0, lt=1.0)
+    feature_cache: str = option("auto", "reuse a frozen, deterministic backbone's outputs after "
+                                "the first epoch ('auto') or never ('off')",
+                                choices=("auto", "off"))
+
+
+@dataclass
+class OutputConfig:
+    dir: str = option("runs/finetune", "folder for config.yaml, checkpoints, metrics, plots")
+    save_best: bool = option(True, "write best.h5 whenever val_acc improves")
+    plot: bool = option(True, "write curves.png")
+
+
+@dataclass
+class Config:
+    seed: int = option(0, "seed of every random choice (init, split, order, augmentation)", ge=0)
+    model: ModelConfig = option(ModelConfig(), "the network")
+    data: DataConfig = option(DataConfig(), "the data")
+    train: TrainConfig = option(TrainConfig(), "the training loop")
+    output: OutputConfig = option(OutputConfig(), "where the run writes")
+
+    def to_dict(self):
+        """Plain nested dicts and lists (what dump_config writes)."""
+        return dataclasses.asdict(self)
+
+    def to_yaml(self):
+        """The resolved config as YAML text, keys in schema order."""
+        return yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Sections in block style, lists inline (``classes: [5, 6, 7]``), for a readable file."""
+
+
+_Dumper.add_representer(
+    list, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data,
+                                                         flow_style=True))
+
+
+def _cross_check(cfg, problems):
+    """Rules that tie several keys together; run after each key passed on its own."""
+    freeze = cfg.model.freeze
+    if isinstance(freeze, str) and freeze not in ("none", "backbone"):
+        problems.append(f"model.freeze: must be 'none', 'backbone' or a list of prefixes, "
+                        f"got {freeze!r}")
+    elif isinstance(freeze, list) and (not freeze or any(not p for p in freeze)):
+        problems.append("model.freeze: a list of prefixes must hold non-empty names")
+    data = cfg.data
+    if data.dataset != "digits" and not data.root:
+        problems.append(f"data.root: required when data.dataset is {data.dataset!r}")
+    if data.dataset == "digits" and data.classes is not None:
+        for c in data.classes:
+            if not isinstance(c, int) or not 0 <= c <= 9:
+                problems.append(f"data.classes: digits has classes 0-9, got {c!r}")
+                break
+    if data.classes is not None and len(set(map(str, data.classes))) != len(data.classes):
+        problems.append(f"data.classes: a class is listed twice in {data.classes}")
+    _check_stats(cfg, problems)
+    opt = cfg.train.optimizer
+    if opt.nesterov and (opt.momentum <= 0 or opt.dampening != 0):
+        problems.append("train.optimizer.nesterov: needs momentum > 0 and dampening 0, got "
+                        f"momentum {opt.momentum} and dampening {opt.dampening}")
+    sched = cfg.train.scheduler
+    if sched.name == "multistep" and not sched.milestones:
+        problems.append("train.scheduler.milestones: required when train.scheduler.name is "
+                        "'multistep'")
+    if any(b <= a for a, b in zip(sched.milestones, sched.milestones[1:])):
+        problems.append(f"train.scheduler.milestones: must be increasing, got {sched.milestones}")
+    if not cfg.output.dir:
+        problems.append("output.dir: must not be empty")
+
+
+def _check_stats(cfg, problems):
+    data, channels = cfg.data, cfg.model.in_channels
+    for key in ("mean", "std"):
+        values = getattr(data, key)
+        if values is not None and len(values) not in (1, channels):
+            problems.append(f"data.{key}: expected 1 or {channels} values (model.in_channels), "
+                            f"got {len(values)}")
+    if (data.mean is None) != (data.std is None):
+        problems.append("data.mean, data.std: give both or neither")
+
+
+def _raise_if(problems, source):
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise ConfigError(f"{source}: {problems[0]}", problems)
+    lines = "\n".join(f"  {p}" for p in problems)
+    raise ConfigError(f"{source}: {len(problems)} problems:\n{lines}", problems)
+
+
+def config_from_dict(d, source="config"):
+    """A validated Config from nested dicts (``source`` names it in error messages)."""
+    problems = []
+    cfg = build_section(Config, d, "", problems)
+    if not problems:
+        _cross_check(cfg, problems)
+    _raise_if(problems, source)
+    return cfg
+
+
+def config_from_yaml(text, source="config"):
+    """A validated Config from YAML text (e.g. the one stored in a checkpoint)."""
+    return config_from_dict(_parse_yaml(text, source), source)
+
+
+def _parse_yaml(text, source):
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML: {what}") from None
+
+
+def apply_overrides(raw, overrides, problems):
+    """Set each ``key.path=value`` (value parsed as YAML) in the nested dict ``raw``."""
+    for item in overrides:
+        key, sep, text = str(item).partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            problems.append(f"--set {item!r}: expected key.path=value")
+            continue
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError as exc:
+            problems.append(f"{key}: invalid YAML value {text!r} in --set "
+                            f"({getattr(exc, 'problem', None) or 'parse error'})")
+            continue
+        node, parts = raw, key.split(".")
+        for depth, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                problems.append(f"{key}: {'.'.join(parts[:depth + 1])} is a value, not a "
+                                "section")
+                break
+            node = child
+        else:
+            node[parts[-1]] = value
+    return raw
+
+
+def load_config(path, overrides=()):
+    """Read ``path`` with yaml.safe_load, apply ``overrides`` and validate: a Config."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ConfigFileNotFoundError(f"config file not found: {path}")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    raw = _parse_yaml(text, path)
+    if raw is None:
+        raw = {}
+    problems = []
+    if isinstance(raw, dict):
+        apply_overrides(raw, overrides, problems)
+    cfg = build_section(Config, raw, "", problems)
+    if not problems:
+        _cross_check(cfg, problems)
+    _raise_if(problems, path)
+    return cfg
+
+
+def dump_config(config, path):
+    """Write the resolved config as YAML, atomically (temporary file, fsync, rename)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".yaml.tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(config.to_yaml())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _walk_keys(cls, prefix=""):
+    import typing
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(hints[f.name]):
+            yield from _walk_keys(hints[f.name], key + ".")
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        meta = f.metadata
+        yield key, {"default": default, "type": describe_type(hints[f.name]),
+                    "choices": meta.get("choices"), "doc": meta["doc"]}
+
+
+CONFIG_KEYS = dict(_walk_keys(Config))
+
+
+def config_keys_markdown():
+    """The table of every config key (default, type, meaning) as Markdown."""
+    rows = ["| key | default | type | meaning |", "|---|---|---|---|"]
+    for key, info in CONFIG_KEYS.items():
+        default = yaml.safe_dump(info["default"], default_flow_style=True).strip()
+        default = default.removesuffix("\n...").removesuffix("...").strip()
+        kind = info["type"]
+        if info["choices"]:
+            kind = " \\| ".join(f"`{c}`" for c in info["choices"])
+        rows.append(f"| `{key}` | `{default}` | {kind} | {info['doc']} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,91 @@
+"""Samplers: deterministic per (seed, epoch), and DistributedSampler's shard/union contract."""
+import numpy as np
+import pytest
+
+from minitorch.data import (DataError, DistributedSampler, RandomSampler, SequentialSampler,
+                            epoch_permutation)
+
+
+def test_sequential_sampler_is_in_order():
+    assert list(SequentialSampler(5)) == [0, 1, 2, 3, 4]
+    assert len(SequentialSampler(list(range(7)))) == 7
+
+
+def test_random_sampler_is_a_function_of_seed_and_epoch():
+    a, b = RandomSampler(50, seed=1), RandomSampler(50, seed=1)
+    assert list(a) == list(b)
+    first = list(a)
+    a.set_epoch(1)
+    assert list(a) != first and sorted(a) == list(range(50))
+    b.set_epoch(1)
+    assert list(a) == list(b)
+    assert list(RandomSampler(50, seed=2)) != first
+
+
+def test_random_sampler_rejects_negative_seed():
+    with pytest.raises(DataError, match="seed"):
+        RandomSampler(10, seed=-1)
+
+
+@pytest.mark.parametrize("n,replicas", [(100, 4), (103, 4), (7, 3), (10, 1)])
+def test_distributed_shards_are_disjoint_and_cover_the_epoch(n, replicas):
+    shards = [list(DistributedSampler(n, replicas, r, seed=3)) for r in range(replicas)]
+    sizes = {len(s) for s in shards}
+    assert sizes == {-(-n // replicas)}
+    flat = [i for s in shards for i in s]
+    assert set(flat) == set(range(n))               # every sample is seen
+    # Only the wrap-around padding repeats samples.
+    assert len(flat) - len(set(flat)) == len(flat) - n
+
+
+def test_distributed_drop_last_truncates_to_disjoint_shards():
+    shards = [list(DistributedSampler(103, 4, r, drop_last=True)) for r in range(4)]
+    flat = [i for s in shards for i in s]
+    assert len(flat) == len(set(flat)) == 100
+
+
+def test_one_replica_equals_random_sampler_order():
+    for epoch in (0, 5):
+        dist, rand = DistributedSampler(37, 1, 0, seed=9), RandomSampler(37, seed=9)
+        dist.set_epoch(epoch)
+        rand.set_epoch(epoch)
+        assert list(dist) == list(rand)
+
+
+@pytest.mark.parametrize("replicas,batch", [(2, 4), (3, 5), (4, 8)])
+def test_union_of_rank_batches_is_the_global_batch(replicas, batch):
+    n, epoch = 240, 2
+    order = epoch_permutation(n, 11, epoch)
+    shards = []
+    for r in range(replicas):
+        s = DistributedSampler(n, replicas, r, seed=11)
+        s.set_epoch(epoch)
+        shards.append(np.array(list(s)))
+    global_batch = batch * replicas
+    for i in range(n // global_batch):
+        union = np.concatenate([s[i * batch:(i + 1) * batch] for s in shards])
+        expected = order[i * global_batch:(i + 1) * global_batch]
+        assert sorted(union) == sorted(expected)
+
+
+def test_distributed_epochs_differ_and_shuffle_false_is_strided():
+    s = DistributedSampler(20, 2, 1, shuffle=False)
+    assert list(s) == list(range(1, 20, 2))
+    t = DistributedSampler(20, 2, 1, seed=0)
+    first = list(t)
+    t.set_epoch(1)
+    assert list(t) != first
+
+
+def test_distributed_bad_arguments_name_the_culprit():
+    with pytest.raises(DataError, match="smaller than the number of replicas"):
+        DistributedSampler(3, 4, 0)
+    with pytest.raises(DataError, match="rank 2"):
+        DistributedSampler(10, 2, 2)
+    with pytest.raises(DataError, match="num_replicas 0"):
+        DistributedSampler(10, 0, 0)
+
+
+def test_tiny_dataset_wraps_repeatedly():
+    shards = [list(DistributedSampler(2, 2, r, shuffle=False)) for r in range(2)]
+    assert shards == [[0], [1]]
