@@ -244,6 +244,10 @@ class Optimizer:
         self.param_groups = new_groups
 
     def _check_group_sizes(self, saved_groups: list) -> None:
+        for i, saved in enumerate(saved_groups):
+            if not isinstance(saved, dict) or "params" not in saved:
+                raise ValueError(f"parameter group {i} of the loaded state dict is not a dict "
+                                 f"with a 'params' list")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
                              f"the optimizer has {len(self.param_groups)}")

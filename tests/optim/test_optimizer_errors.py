@@ -125,6 +125,8 @@ def test_state_dict_missing_a_key_or_with_a_stray_index_is_rejected():
     with pytest.raises(ValueError, match="'param_groups'"):
         target.load_state_dict({"state": {}})
     saved = target.state_dict()
+    with pytest.raises(ValueError, match="parameter group 0 .* 'params'"):
+        target.load_state_dict({"state": {}, "param_groups": [{"lr": 0.1}]})
     saved = {"state": {7: saved["state"][0]}, "param_groups": saved["param_groups"]}
     with pytest.raises(ValueError, match="state entry 7"):
         target.load_state_dict(saved)
