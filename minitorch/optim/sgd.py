@@ -80,17 +80,21 @@ class SGD(Optimizer):
                 continue  # skipped entirely: no weight decay, no state entry
             state = self.state[p] if use_momentum else None
             buf = state.get("momentum_buffer") if use_momentum else None
-            buf = _update_param_(p, buf, group, use_momentum, lambda: _describe(group, i))
+            buf = _update_param_(p, buf, group, i, use_momentum)
             if use_momentum:
                 state["momentum_buffer"] = buf
 
 
-def _update_param_(p, buf, group: dict, use_momentum: bool, describe):
+def _update_param_(p, buf, group: dict, index: int, use_momentum: bool):
     """Run the fused kernel on one parameter; return its momentum buffer (None without momentum).
 
     The returned buffer is ``buf`` itself, or a new Tensor on the first step or when ``buf`` had
-    to be converted to a layout the kernel can update in place.
+    to be converted to a layout the kernel can update in place. ``index`` (the parameter's place
+    in ``group``) only names it in error messages.
     """
+    def describe():
+        return _describe(group, index)
+
     data = p.data
     dtype = data.dtype
     if dtype not in _NO_BUFFER:
