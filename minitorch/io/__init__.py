@@ -8,10 +8,12 @@ from .checkpoint import (OptimizerLoadResult, capture_rng_state, frozen_paramete
                          restore_rng_state, save_checkpoint)
 from .errors import CorruptFileError, UnsafePickleError, UnsupportedObjectError
 from .serialization import load, load_attrs, save, save_state_dict
+from .torchvision import convert_torchvision, read_pth
 
 __all__ = ["save", "load", "save_state_dict", "load_attrs",
            "save_checkpoint", "load_checkpoint", "optimizer_state_by_name",
            "load_optimizer_state_by_name", "OptimizerLoadResult", "capture_rng_state",
            "restore_rng_state", "frozen_parameter_names",
+           "read_pth", "convert_torchvision",
            "atomic_path", "atomic_write_bytes", "atomic_write_text",
            "CorruptFileError", "UnsupportedObjectError", "UnsafePickleError"]

@@ -87,6 +87,8 @@ def write_state_dict(group, sd: Mapping) -> None:
         ds = parent.create_dataset(parts[-1], data=np.asarray(_array_of(value), order="C"))
         if not isinstance(value, Tensor):
             ds.attrs["kind"] = "ndarray"  # absent means tensor: hand-written files have no attrs
+        elif value.requires_grad:
+            ds.attrs["requires_grad"] = True
     if isinstance(sd, OrderedDict):
         group.attrs["ordered"] = True
 
@@ -118,7 +120,11 @@ def read_state_dict(group, where: str) -> OrderedDict:
                 raise CorruptFileError(f"{where}: entry '{key}' is not a numeric array "
                                        f"(dtype {child.dtype})")
             arr = child[...]
-            out[key] = arr if child.attrs.get("kind") == "ndarray" else Tensor(_tensor_dtype(arr))
+            if child.attrs.get("kind") == "ndarray":
+                out[key] = arr
+            else:
+                out[key] = Tensor(_tensor_dtype(arr),
+                                  requires_grad=bool(child.attrs.get("requires_grad", False)))
         stack.extend(reversed(children))  # depth first, in stored order
     return out
 

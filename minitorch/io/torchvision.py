@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from ..tensor import Tensor
 from .pth_reader import read_pth
 from .serialization import save_state_dict
 
@@ -85,7 +86,8 @@ def convert_torchvision(in_path, out_path, arch="resnet18") -> dict:
     sd = read_pth(in_path)
     if arch is not None:
         _check_arch(sd, arch, in_path)
-    sd = {name: _as_minitorch_dtype(name, arr) for name, arr in sd.items()}
+    # Tensors, not arrays: a weights file loads back as Tensors (arrays would be marked as such).
+    sd = {name: Tensor(_as_minitorch_dtype(name, arr)) for name, arr in sd.items()}
     if not sd:
         raise ValueError(f"'{in_path}' holds an empty state dict: nothing to convert")
     attrs = {"source": os.path.basename(in_path)}

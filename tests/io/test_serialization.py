@@ -146,6 +146,7 @@ def _rich_object():
         "int keys": {0: "zero", 1: "one", -5: "minus five", "1": "string one"},
         "ordered": OrderedDict([("z", 1), ("a", 2)]),
         "nested state dict": {"w.x": Tensor(np.ones(2, np.float32))},
+        "leaf params": {"w": Tensor(np.ones(2, np.float32), requires_grad=True)},
         "prefix clash": {"a": Tensor(np.ones(1, np.float32)), "a.b": Tensor(np.ones(1, np.float32))},
     }
 
