@@ -40,6 +40,8 @@ def _check_index(index, n, owner):
 class TensorDataset(Dataset):
     """Samples are rows of the given tensors (or arrays), which share their first dimension."""
 
+    is_random = False
+
     def __init__(self, *tensors):
         if not tensors:
             raise DataError("TensorDataset needs at least one tensor")
@@ -67,6 +69,10 @@ class TensorDataset(Dataset):
         return self.arrays_
 
 
+# Descriptive attributes a Subset reports from the dataset it wraps (targets: its own rows).
+_FORWARDED = ("classes", "class_names", "targets", "is_random", "mean", "std")
+
+
 class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
@@ -91,7 +97,7 @@ class Subset(Dataset):
             return self._get_batch
         if name == "arrays" and hasattr(self.dataset, "arrays"):
             return self._arrays
-        if name in ("classes", "class_names", "targets"):
+        if name in _FORWARDED:
             return self._forward(name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 

@@ -12,4 +12,4 @@ class DataError(ValueError):
 
 
 class DataFileNotFoundError(FileNotFoundError, DataError):
-    """A dataset file or folder that does not exist (catchable as DataError or FileNotFoundError)."""
+    """A dataset file or folder that does not exist (a DataError and a FileNotFoundError)."""

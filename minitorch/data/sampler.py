@@ -4,7 +4,8 @@ Every shuffled order comes from ``epoch_permutation(n, seed, epoch)``, so a run 
 replays exactly the order the interrupted run would have used, and RandomSampler and a one-process
 DistributedSampler agree.
 
-DistributedSampler shards like PyTorch's: the global order is padded (by wrapping) to a multiple of
+DistributedSampler shards like PyTorch's (``pad=False`` skips the wrap-around padding, for
+evaluation): the global order is padded (by wrapping) to a multiple of
 the number of replicas and rank r takes positions r, r + R, r + 2R, ... Because of this striding,
 batch i of size B on every rank together holds exactly global positions [i*B*R, (i+1)*B*R), i.e.
 global batch i of a one-process run with batch size B*R over the same (seed, epoch) order. Data
@@ -102,16 +103,22 @@ class DistributedSampler(Sampler):
     """Rank ``rank``'s disjoint shard of the (seed, epoch) order; see the module docstring."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
-                 drop_last=False):
+                 drop_last=False, pad=True):
         if num_replicas is None or rank is None:
             world, own = _default_topology()
             num_replicas = world if num_replicas is None else num_replicas
             rank = own if rank is None else rank
-        self.total_size, self.num_samples = self._sizes(_length(dataset), num_replicas, rank,
-                                                        drop_last)
         self.dataset_len = _length(dataset)
+        self.total_size, self.num_samples = self._sizes(self.dataset_len, num_replicas, rank,
+                                                        drop_last)
         self.num_replicas, self.rank = int(num_replicas), int(rank)
         self.shuffle, self.seed, self.drop_last = bool(shuffle), _check_seed(seed), bool(drop_last)
+        # pad=False (a minitorch extension, for evaluation): no wrapped repeats, so shards may
+        # differ in length by one and metrics summed over ranks count every sample once.
+        self.pad = bool(pad)
+        if not self.pad and not self.drop_last:
+            self.total_size = self.dataset_len
+            self.num_samples = len(range(self.rank, self.dataset_len, self.num_replicas))
 
     @staticmethod
     def _sizes(n, num_replicas, rank, drop_last):

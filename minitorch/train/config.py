@@ -146,48 +146,98 @@ _Dumper.add_representer(
                                                          flow_style=True))
 
 
-def _cross_check(cfg, problems):
-    """Rules that tie several keys together; run after each key passed on its own."""
+def _freeze_rule(cfg):
     freeze = cfg.model.freeze
     if isinstance(freeze, str) and freeze not in ("none", "backbone"):
-        problems.append(f"model.freeze: must be 'none', 'backbone' or a list of prefixes, "
-                        f"got {freeze!r}")
-    elif isinstance(freeze, list) and (not freeze or any(not p for p in freeze)):
-        problems.append("model.freeze: a list of prefixes must hold non-empty names")
-    data = cfg.data
-    if data.dataset != "digits" and not data.root:
-        problems.append(f"data.root: required when data.dataset is {data.dataset!r}")
-    if data.dataset == "digits" and data.classes is not None:
-        for c in data.classes:
+        return f"model.freeze: must be 'none', 'backbone' or a list of prefixes, got {freeze!r}"
+    if isinstance(freeze, list) and (not freeze or any(not p for p in freeze)):
+        return "model.freeze: a list of prefixes must hold non-empty names"
+    return None
+
+
+def _root_rule(cfg):
+    if cfg.data.dataset != "digits" and not cfg.data.root:
+        return f"data.root: required when data.dataset is {cfg.data.dataset!r}"
+    return None
+
+
+def _digit_classes_rule(cfg):
+    if cfg.data.dataset == "digits" and cfg.data.classes is not None:
+        for c in cfg.data.classes:
             if not isinstance(c, int) or not 0 <= c <= 9:
-                problems.append(f"data.classes: digits has classes 0-9, got {c!r}")
-                break
-    if data.classes is not None and len(set(map(str, data.classes))) != len(data.classes):
-        problems.append(f"data.classes: a class is listed twice in {data.classes}")
-    _check_stats(cfg, problems)
-    opt = cfg.train.optimizer
-    if opt.nesterov and (opt.momentum <= 0 or opt.dampening != 0):
-        problems.append("train.optimizer.nesterov: needs momentum > 0 and dampening 0, got "
-                        f"momentum {opt.momentum} and dampening {opt.dampening}")
-    sched = cfg.train.scheduler
-    if sched.name == "multistep" and not sched.milestones:
-        problems.append("train.scheduler.milestones: required when train.scheduler.name is "
-                        "'multistep'")
-    if any(b <= a for a, b in zip(sched.milestones, sched.milestones[1:])):
-        problems.append(f"train.scheduler.milestones: must be increasing, got {sched.milestones}")
-    if not cfg.output.dir:
-        problems.append("output.dir: must not be empty")
+                return f"data.classes: digits has classes 0-9, got {c!r}"
+    return None
 
 
-def _check_stats(cfg, problems):
+def _unique_classes_rule(cfg):
+    classes = cfg.data.classes
+    if classes is not None and len(set(map(str, classes))) != len(classes):
+        return f"data.classes: a class is listed twice in {classes}"
+    return None
+
+
+def _stats_length_rule(cfg):
     data, channels = cfg.data, cfg.model.in_channels
     for key in ("mean", "std"):
         values = getattr(data, key)
         if values is not None and len(values) not in (1, channels):
-            problems.append(f"data.{key}: expected 1 or {channels} values (model.in_channels), "
-                            f"got {len(values)}")
-    if (data.mean is None) != (data.std is None):
-        problems.append("data.mean, data.std: give both or neither")
+            return (f"data.{key}: expected 1 or {channels} values (model.in_channels), "
+                    f"got {len(values)}")
+    return None
+
+
+def _stats_pair_rule(cfg):
+    if (cfg.data.mean is None) != (cfg.data.std is None):
+        return "data.mean, data.std: give both or neither"
+    return None
+
+
+def _nesterov_rule(cfg):
+    opt = cfg.train.optimizer
+    if opt.nesterov and (opt.momentum <= 0 or opt.dampening != 0):
+        return ("train.optimizer.nesterov: needs momentum > 0 and dampening 0, got "
+                f"momentum {opt.momentum} and dampening {opt.dampening}")
+    return None
+
+
+def _milestones_rule(cfg):
+    sched = cfg.train.scheduler
+    if sched.name == "multistep" and not sched.milestones:
+        return "train.scheduler.milestones: required when train.scheduler.name is 'multistep'"
+    if any(b <= a for a, b in zip(sched.milestones, sched.milestones[1:])):
+        return f"train.scheduler.milestones: must be increasing, got {sched.milestones}"
+    return None
+
+
+def _output_rule(cfg):
+    return None if cfg.output.dir else "output.dir: must not be empty"
+
+
+# Rules tying several keys together, each with the keys it reads: a rule is skipped when one of
+# them already has a problem (its value fell back to the default, so the rule would misfire).
+_CROSS_RULES = (
+    (_freeze_rule, ("model.freeze",)),
+    (_root_rule, ("data.dataset", "data.root")),
+    (_digit_classes_rule, ("data.dataset", "data.classes")),
+    (_unique_classes_rule, ("data.classes",)),
+    (_stats_length_rule, ("data.mean", "data.std", "model.in_channels")),
+    (_stats_pair_rule, ("data.mean", "data.std")),
+    (_nesterov_rule, ("train.optimizer.nesterov", "train.optimizer.momentum",
+                      "train.optimizer.dampening")),
+    (_milestones_rule, ("train.scheduler.name", "train.scheduler.milestones")),
+    (_output_rule, ("output.dir",)),
+)
+
+
+def _cross_check(cfg, problems):
+    """Append the problems of the cross-key rules whose keys passed on their own."""
+    bad = {p.split(":")[0].split("[")[0] for p in problems}
+    for rule, keys in _CROSS_RULES:
+        if any(k in bad or any(k.startswith(b + ".") for b in bad) for k in keys):
+            continue
+        problem = rule(cfg)
+        if problem:
+            problems.append(problem)
 
 
 def _raise_if(problems, source):
@@ -203,8 +253,7 @@ def config_from_dict(d, source="config"):
     """A validated Config from nested dicts (``source`` names it in error messages)."""
     problems = []
     cfg = build_section(Config, d, "", problems)
-    if not problems:
-        _cross_check(cfg, problems)
+    _cross_check(cfg, problems)
     _raise_if(problems, source)
     return cfg
 
@@ -270,8 +319,7 @@ def load_config(path, overrides=()):
     if isinstance(raw, dict):
         apply_overrides(raw, overrides, problems)
     cfg = build_section(Config, raw, "", problems)
-    if not problems:
-        _cross_check(cfg, problems)
+    _cross_check(cfg, problems)
     _raise_if(problems, path)
     return cfg
 

@@ -91,6 +91,11 @@ def _show(value):
     return f"{text} ({kind})" if value is not None else "null"
 
 
+_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+_HOLDS = {"ge": lambda a, b: a >= b, "gt": lambda a, b: a > b,
+          "le": lambda a, b: a <= b, "lt": lambda a, b: a < b}
+
+
 def _check_range(value, meta, key):
     """Problem lines for choices and bounds (applied to each element of a list)."""
     items = value if isinstance(value, list) else [value]
@@ -105,10 +110,9 @@ def _check_range(value, meta, key):
                 return [f"{key}: must be one of {options}, got {item!r}{hint}"]
         if not isinstance(item, (int, float)) or isinstance(item, bool):
             continue
-        for bound, test, word in (("ge", lambda a, b: a >= b, ">="), ("gt", lambda a, b: a > b, ">"),
-                                  ("le", lambda a, b: a <= b, "<="), ("lt", lambda a, b: a < b, "<")):
+        for bound, word in _BOUNDS:
             limit = meta.get(bound)
-            if limit is not None and not test(item, limit):
+            if limit is not None and not _HOLDS[bound](item, limit):
                 return [f"{key}: must be {word} {limit}, got {item!r}"]
     return []
 

@@ -119,14 +119,6 @@ def _augmented(n=12):
     return InMemoryImageDataset(images, np.arange(n) % 3, ["a", "b", "c"], 0.5, 0.25, aug)
 
 
-def _by_label(loader):
-    out = {}
-    for x, idx in loader:
-        for row, i in zip(x.numpy(), idx.numpy()):
-            out.setdefault(int(i), []).append(row)
-    return out
-
-
 def test_augmentation_is_reproducible_and_independent_of_batch_size():
     ds = _augmented()
     runs = []
@@ -153,3 +145,30 @@ def test_batch_path_equals_item_path():
     slow = [x.numpy() for x, _ in items]
     for a, b in zip(fast, slow):
         np.testing.assert_array_equal(a, b)
+
+
+def test_rank_loaders_rebuild_the_one_process_global_batches_with_the_same_augmentation():
+    """What data-parallel training relies on: R loaders with batch B see, batch by batch,
+    exactly the samples (augmented identically) of one loader with batch B*R."""
+    ds, replicas, batch = _augmented(24), 3, 2
+    ds.targets = np.arange(24)                      # labels name the samples
+    single = DataLoader(ds, batch_size=batch * replicas,
+                        sampler=DistributedSampler(ds, 1, 0, seed=6))
+    ranks = [DataLoader(ds, batch_size=batch, sampler=DistributedSampler(ds, replicas, r, seed=6))
+             for r in range(replicas)]
+    for loader in [single] + ranks:
+        loader.set_epoch(2)
+    steps = 0
+    for (x, y), *parts in zip(single, *ranks):
+        whole = dict(zip(y.numpy().tolist(), x.numpy()))
+        split = {int(i): row for p in parts for i, row in zip(p[1].numpy(), p[0].numpy())}
+        assert sorted(whole) == sorted(split)
+        for i in whole:
+            np.testing.assert_array_equal(whole[i], split[i])
+        steps += 1
+    assert steps == len(single) == 4
+
+
+def test_is_random_reports_augmentation():
+    assert _augmented().is_random and not _augmented().without_augment().is_random
+    assert not _dataset().is_random

@@ -14,7 +14,7 @@ def test_selected_classes_are_remapped_in_the_given_order():
     assert len(ds) == int(np.sum(raw.target == 7) + np.sum(raw.target == 2))
     # Label 0 is digit 7: the first 7 in the raw data is the first sample remapped to 0.
     first_seven = raw.images[raw.target == 7][0] / 16.0
-    image, label = ds.arrays()[0][ds.targets == 0][0], 0
+    image = ds.arrays()[0][ds.targets == 0][0]
     np.testing.assert_allclose(image[1], (first_seven - DIGITS_MEAN) / DIGITS_STD, rtol=1e-5)
     assert set(ds.targets.tolist()) == {0, 1}
 

@@ -89,3 +89,10 @@ def test_distributed_bad_arguments_name_the_culprit():
 def test_tiny_dataset_wraps_repeatedly():
     shards = [list(DistributedSampler(2, 2, r, shuffle=False)) for r in range(2)]
     assert shards == [[0], [1]]
+
+
+def test_unpadded_shards_count_every_sample_once():
+    shards = [list(DistributedSampler(11, 3, r, shuffle=False, pad=False)) for r in range(3)]
+    assert [len(s) for s in shards] == [4, 4, 3]
+    assert sorted(i for s in shards for i in s) == list(range(11))
+    assert len(DistributedSampler(11, 3, 2, pad=False)) == 3

@@ -165,3 +165,16 @@ def test_bad_overrides_are_named(tmp_path):
     ]
     with pytest.raises(ConfigError, match="seed.x: seed is a value, not a section"):
         load_config(_write(tmp_path, "seed: 3", "seeded.yaml"), ["seed.x=1"])
+
+
+def test_key_and_cross_key_problems_are_reported_together_without_misfires():
+    problems = _problems({"data": {"dataset": "npzz", "classes": ["a"]},
+                          "train": {"optimizer": {"nesterov": True, "momentum": 0.0},
+                                    "epochs": 0}})
+    assert problems == [
+        "data.dataset: must be one of 'digits', 'image_folder', 'npz', got 'npzz' (did you mean "
+        "'npz'?)",
+        "train.epochs: must be >= 1, got 0",
+        "train.optimizer.nesterov: needs momentum > 0 and dampening 0, got momentum 0.0 and "
+        "dampening 0.0",
+    ]

@@ -61,6 +61,11 @@ class InMemoryImageDataset(Dataset):
     def classes(self):
         return self.class_names
 
+    @property
+    def is_random(self):
+        """Whether samples depend on the generator (random augmentation): no feature caching."""
+        return bool(getattr(self.augment, "is_random", self.augment is not None))
+
     def __len__(self):
         return int(self.targets.shape[0])
 
