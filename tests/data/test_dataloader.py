@@ -172,3 +172,15 @@ def test_rank_loaders_rebuild_the_one_process_global_batches_with_the_same_augme
 def test_is_random_reports_augmentation():
     assert _augmented().is_random and not _augmented().without_augment().is_random
     assert not _dataset().is_random
+
+
+def test_default_collate_dtypes_and_containers_match_torch():
+    pytest.importorskip("torch")
+    from torch.utils.data import default_collate as torch_collate
+    batch = [(np.full((2,), i, np.float32), i, i / 2, {"m": np.int64(i)}) for i in range(3)]
+    ours, theirs = default_collate(batch), torch_collate(batch)
+    assert type(ours) is type(theirs) is list
+    for a, b in zip(ours[:3], theirs[:3]):
+        assert a.dtype.name == str(b.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert ours[3]["m"].numpy().tolist() == theirs[3]["m"].tolist()

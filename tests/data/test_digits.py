@@ -59,3 +59,11 @@ def test_bad_classes_are_named(classes, match):
 
 def test_string_digits_are_accepted():
     assert Digits(classes=["5", "6"], image_size=8).class_names == ["5", "6"]
+
+
+def test_raw_data_equals_sklearn_load_digits():
+    from minitorch.data.datasets.digits import _load_raw
+    images, labels = _load_raw()
+    raw = load_digits()
+    np.testing.assert_array_equal(images, raw.images.astype(np.float32) / np.float32(16))
+    np.testing.assert_array_equal(labels, raw.target)

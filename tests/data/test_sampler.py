@@ -96,3 +96,15 @@ def test_unpadded_shards_count_every_sample_once():
     assert [len(s) for s in shards] == [4, 4, 3]
     assert sorted(i for s in shards for i in s) == list(range(11))
     assert len(DistributedSampler(11, 3, 2, pad=False)) == 3
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (2, 2, False),
+                                                  (17, 4, False)])
+def test_unshuffled_shards_match_torch(n, replicas, drop_last):
+    pytest.importorskip("torch")
+    from torch.utils.data import DistributedSampler as TorchDistributedSampler
+    for rank in range(replicas):
+        ours = DistributedSampler(n, replicas, rank, shuffle=False, drop_last=drop_last)
+        theirs = TorchDistributedSampler(range(n), replicas, rank, shuffle=False,
+                                         drop_last=drop_last)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
