@@ -1,6 +1,8 @@
 """Samplers: deterministic per (seed, epoch), and DistributedSampler's shard/union contract."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minitorch.data import (DataError, DistributedSampler, RandomSampler, SequentialSampler,
                             epoch_permutation)
@@ -108,3 +110,27 @@ def test_unshuffled_shards_match_torch(n, replicas, drop_last):
         theirs = TorchDistributedSampler(range(n), replicas, rank, shuffle=False,
                                          drop_last=drop_last)
         assert list(ours) == list(theirs) and len(ours) == len(theirs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 200), replicas=st.integers(1, 6), batch=st.integers(1, 9),
+       seed=st.integers(0, 2 ** 32), epoch=st.integers(0, 50), drop_last=st.booleans())
+def test_union_property_for_any_sizes(n, replicas, batch, seed, epoch, drop_last):
+    if n < replicas:
+        return
+    shards = []
+    for r in range(replicas):
+        s = DistributedSampler(n, replicas, r, seed=seed, drop_last=drop_last)
+        s.set_epoch(epoch)
+        shards.append(s.indices())
+    order = DistributedSampler(n, 1, 0, seed=seed)
+    order.set_epoch(epoch)
+    global_order = order.indices()
+    full_batches = min(len(s) for s in shards) // batch
+    if drop_last:
+        assert full_batches == n // (batch * replicas)
+    for i in range(full_batches):
+        union = np.concatenate([s[i * batch:(i + 1) * batch] for s in shards])
+        expected = global_order[i * batch * replicas:(i + 1) * batch * replicas]
+        if (i + 1) * batch * replicas <= n:        # a batch before any wrapped padding
+            assert sorted(union.tolist()) == sorted(expected.tolist())
