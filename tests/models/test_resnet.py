@@ -214,16 +214,16 @@ def test_tutorial_sgd_step_changes_only_fc():
 
 # ----- live parity with torch ------------------------------------------------------------
 
-def paired_models(torch, seed=0):
+def paired_models(torch, seed=0, variant="small", width=16):
     mt.manual_seed(seed)
-    ours = resnet18(num_classes=7, variant="small", width=16)
+    ours = resnet18(num_classes=7, variant=variant, width=width)
     for m in ours.modules():  # non-trivial BN affine params and statistics
         if isinstance(m, nn.BatchNorm2d):
             nn.init.uniform_(m.weight, 0.5, 1.5)
             nn.init.uniform_(m.bias, -0.2, 0.2)
             nn.init.uniform_(m.running_mean, -0.1, 0.1)
             nn.init.uniform_(m.running_var, 0.5, 1.5)
-    theirs = torch_resnet18(torch, num_classes=7, variant="small", width=16)
+    theirs = torch_resnet18(torch, num_classes=7, variant=variant, width=width)
     theirs.load_state_dict({k: torch.from_numpy(np.array(v.data))
                             for k, v in ours.state_dict().items()})
     return ours, theirs
@@ -239,11 +239,13 @@ def test_small_resnet_eval_logits_match_torch():
     assert rel_err(ours(mt.tensor(x)).data, expected) < 1e-4
 
 
-def test_small_resnet_train_step_matches_torch():
+@pytest.mark.parametrize("variant, width, size", [("small", 16, 16), ("imagenet", 64, 64)])
+def test_resnet_train_step_matches_torch(variant, width, size):
+    """Train-mode loss, every parameter gradient, the input gradient and the BN statistics."""
     torch = pytest.importorskip("torch")
-    ours, theirs = paired_models(torch, seed=1)
+    ours, theirs = paired_models(torch, seed=1, variant=variant, width=width)
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((4, 3, 16, 16)).astype(np.float32)
+    x = rng.standard_normal((4, 3, size, size)).astype(np.float32)
     target = np.array([0, 3, 6, 2])
     xo, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     lo = nn.CrossEntropyLoss()(ours(xo), mt.tensor(target))
