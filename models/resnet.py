@@ -22,6 +22,7 @@ __all__ = ["BasicBlock", "ResNet", "resnet18", "conv3x3", "conv1x1", "weights_di
 _PRETRAINED_FILE = "resnet18.h5"
 _TORCHVISION_FILE = "resnet18-f37072fd.pth"
 _TORCHVISION_URL = "https://download.pytorch.org/models/" + _TORCHVISION_FILE
+_TORCHVISION_NAMES = ("DEFAULT", "IMAGENET1K_V1")  # torchvision's weights enum, as strings
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1,
@@ -202,12 +203,19 @@ def _load_weights(model: ResNet, weights) -> None:
         raise
 
 
+def _is_torchvision_weights_name(weights) -> bool:
+    return weights in _TORCHVISION_NAMES and not os.path.exists(weights)
+
+
 def resnet18(num_classes: int = 1000, weights=None, variant: str = "imagenet", width: int = 64,
              in_channels: int = 3, pretrained: bool = False, **kwargs) -> ResNet:
     """ResNet-18 (torchvision's names); ``weights`` is an HDF5 weights path (or a state dict),
-    ``pretrained=True`` loads ``resnet18.h5`` from ``weights_dir()``."""
+    ``pretrained=True`` (or torchvision's ``weights="IMAGENET1K_V1"``/``"DEFAULT"``) loads
+    ``resnet18.h5`` from ``weights_dir()``."""
     if pretrained and weights is not None:
         raise ValueError("pass either pretrained=True or weights=PATH, not both")
+    if _is_torchvision_weights_name(weights):
+        pretrained = True  # torchvision's spelling: resnet18(weights="IMAGENET1K_V1")
     if pretrained and (variant, width, in_channels) != ("imagenet", 64, 3):
         raise ValueError(f"pretrained=True loads torchvision's ImageNet ResNet-18, which needs "
                          f"variant='imagenet', width=64, in_channels=3; got variant={variant!r},"
@@ -215,7 +223,7 @@ def resnet18(num_classes: int = 1000, weights=None, variant: str = "imagenet", w
     model = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes, variant=variant,
                    width=width, in_channels=in_channels, **kwargs)
     if pretrained:
-        weights = _pretrained_path()
+        weights = _pretrained_path()  # FileNotFoundError with the conversion command
     if weights is not None:
         _load_weights(model, weights)
     return model

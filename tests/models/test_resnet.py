@@ -158,6 +158,24 @@ def test_default_weights_folder_is_under_the_home_cache(monkeypatch, tmp_path):
             "~/.cache/minitorch/weights/resnet18.h5") in str(info.value)
 
 
+def test_missing_or_corrupt_weights_files_name_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.h5"):
+        resnet18(weights=str(tmp_path / "nope.h5"))
+    bad = tmp_path / "bad.h5"
+    bad.write_text("not hdf5")
+    with pytest.raises(ValueError, match="bad.h5"):
+        resnet18(weights=str(bad))
+
+
+def test_torchvision_weights_names_mean_pretrained(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINITORCH_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="convert_torchvision.py"):
+        resnet18(weights="IMAGENET1K_V1")
+    with pytest.raises(ValueError, match="needs variant='imagenet'"):
+        resnet18(weights="DEFAULT", variant="small")
+
+
 def test_weights_state_dict_loads_strictly_and_explains_a_head_mismatch():
     source = resnet18(num_classes=10, variant="small", width=8)
     model = resnet18(num_classes=10, variant="small", width=8, weights=source.state_dict())
