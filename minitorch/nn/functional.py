@@ -1,0 +1,348 @@
+"""``minitorch.nn.functional``: PyTorch's functional layer API over minitorch's Functions.
+
+Each function validates its arguments at the boundary (a wrong rank or channel count names the
+expected and the actual shape) and hands arrays to one Function from ``minitorch.ops``; the heavy
+ones run on the numba kernels.
+"""
+import numpy as np
+
+from .. import random as _random
+from ..ops import activation as _act
+from ..ops import conv as _conv
+from ..ops import linear as _linear
+from ..ops import loss as _loss
+from ..ops import norm as _norm
+from ..ops import pool as _pool
+from ..tensor import Tensor
+
+__all__ = ["conv2d", "linear", "relu", "relu_", "batch_norm", "max_pool2d", "avg_pool2d",
+           "adaptive_avg_pool2d", "dropout", "cross_entropy", "nll_loss", "mse_loss", "softmax",
+           "log_softmax", "flatten"]
+
+
+class TargetOutOfBoundsError(IndexError, ValueError):
+    """A class-index target outside [0, C) (PyTorch raises IndexError here)."""
+
+
+def _pair(value, name, fn, minimum):
+    """An int or a 2-sequence of ints as a tuple of two, each at least ``minimum``."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise ValueError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _batched(input, fn, what="(N, C, H, W)"):
+    """Accept (N, C, H, W) or unbatched (C, H, W); return the 4-d tensor and whether to squeeze."""
+    if input.ndim == 4:
+        return input, False
+    if input.ndim == 3:
+        return input.reshape((1,) + tuple(input.shape)), True
+    raise ValueError(f"{fn}: expected a 3-d (C, H, W) or 4-d {what} input, "
+                     f"got shape {tuple(input.shape)}")
+
+
+def _unbatch(out, squeeze):
+    return out.reshape(tuple(out.shape[1:])) if squeeze else out
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's mapping of the deprecated ``size_average``/``reduce`` onto ``reduction``."""
+    if size_average is None and reduce is None:
+        if reduction not in ("none", "mean", "sum"):
+            raise ValueError(f"{reduction!r} is not a valid value for reduction: "
+                             "use 'none', 'mean' or 'sum'")
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else ("mean" if size_average else "sum")
+
+
+# ----------------------------------------------------------------------------- layers
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution (cross-correlation) of (N, C, H, W) with weight (O, C/groups, KH, KW)."""
+    x, squeeze = _batched(input, "conv2d")
+    stride = _pair(stride, "stride", "conv2d", 1)
+    dilation = _pair(dilation, "dilation", "conv2d", 1)
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: expected a 4-d weight (O, C/groups, KH, KW), got shape "
+                         f"{tuple(weight.shape)}")
+    O, Cg, KH, KW = weight.shape
+    padding = _conv_padding(padding, stride, dilation, (KH, KW))
+    if not isinstance(groups, (int, np.integer)) or groups < 1 or O % groups:
+        raise ValueError(f"conv2d: groups={groups!r} must be a positive int dividing the "
+                         f"{O} output channels")
+    if x.shape[1] != Cg * groups:
+        raise ValueError(f"conv2d: weight of shape {tuple(weight.shape)} with groups={groups} "
+                         f"expects input with {Cg * groups} channels, got input of shape "
+                         f"{tuple(input.shape)}")
+    if bias is not None and tuple(bias.shape) != (O,):
+        raise ValueError(f"conv2d: bias must have shape ({O},), got {tuple(bias.shape)}")
+    if x.data.dtype != weight.data.dtype:
+        raise ValueError(f"conv2d: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
+    for axis, k in ((2, KH), (3, KW)):
+        i = axis - 2
+        if x.shape[axis] + 2 * padding[i] < dilation[i] * (k - 1) + 1:
+            raise ValueError(f"conv2d: kernel {(KH, KW)} (dilation {dilation}) is larger than "
+                             f"the padded input of shape {tuple(input.shape)} "
+                             f"(padding {padding})")
+    out = _conv.Convolution.apply(x, weight, bias, stride=stride, padding=padding,
+                                  dilation=dilation, groups=int(groups))
+    return _unbatch(out, squeeze)
+
+
+def _conv_padding(padding, stride, dilation, kernel):
+    """Numeric padding pair from an int, a pair, 'valid' or 'same' (stride 1, symmetric only)."""
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+        totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        if any(t % 2 for t in totals):
+            raise ValueError(f"conv2d: padding='same' with kernel {kernel} and dilation "
+                             f"{dilation} needs asymmetric padding, which is not supported")
+        return totals[0] // 2, totals[1] // 2
+    return _pair(padding, "padding", "conv2d", 0)
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` over the last dim of ``input``."""
+    if weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {tuple(input.shape)} does not match weight of "
+                         f"shape {tuple(weight.shape)} (expected input (*, {weight.shape[-1]}))")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got "
+                         f"{tuple(bias.shape)}")
+    return _linear.Linear.apply(input, weight, bias)
+
+
+def relu(input, inplace=False):
+    """``max(input, 0)``; ``inplace=True`` overwrites ``input`` (as ``input.relu_()``)."""
+    if inplace:
+        return input.relu_()
+    return _act.ReLU.apply(input)
+
+
+def relu_(input):
+    return input.relu_()
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over dim 1 of an (N, C, *) input, PyTorch's ``F.batch_norm``.
+
+    In training the batch statistics normalise (biased variance) and, when running statistics
+    are given, update them in place: ``r = (1 - momentum) * r + momentum * batch`` with the
+    unbiased variance. Otherwise ``running_mean``/``running_var`` normalise.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an (N, C, *) input, got shape "
+                         f"{tuple(input.shape)}")
+    C = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (C,):
+            raise ValueError(f"batch_norm: {name} of shape {tuple(t.shape)} does not match the "
+                             f"{C} channels of input of shape {tuple(input.shape)}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must be given when "
+                         "training=False")
+    if training and input.data.size // C <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                         f"got input of shape {tuple(input.shape)}")
+    stats = (running_mean.data if running_mean is not None else None,
+             running_var.data if running_var is not None else None)
+    out = _norm.BatchNorm.apply(input, weight, bias, running_mean=stats[0],
+                                running_var=stats[1], training=bool(training),
+                                momentum=float(momentum or 0.0), eps=float(eps))
+    if training and running_mean is not None:
+        running_mean._bump_version()
+        running_var._bump_version()
+    return out
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over each window; with ``return_indices`` also the flat ``h*W + w`` argmax."""
+    x, squeeze = _batched(input, "max_pool2d")
+    kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", "max_pool2d", 1)
+    padding = _pair(padding, "padding", "max_pool2d", 0)
+    dilation = _pair(dilation, "dilation", "max_pool2d", 1)
+    _check_pool_padding("max_pool2d", padding, kernel, dilation)
+    out_hw = _pool_out_hw(x, kernel, stride, padding, dilation, ceil_mode, "max_pool2d")
+    out, idx = _pool.MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                                     dilation=dilation, out_hw=out_hw)
+    out, idx = _unbatch(out, squeeze), _unbatch(idx, squeeze)
+    return (out, idx) if return_indices else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over each window (padding counted unless ``count_include_pad=False``)."""
+    x, squeeze = _batched(input, "avg_pool2d")
+    kernel = _pair(kernel_size, "kernel_size", "avg_pool2d", 1)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", "avg_pool2d", 1)
+    padding = _pair(padding, "padding", "avg_pool2d", 0)
+    _check_pool_padding("avg_pool2d", padding, kernel, (1, 1))
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(f"avg_pool2d: divisor_override must be > 0, got {divisor_override!r}")
+    out_hw = _pool_out_hw(x, kernel, stride, padding, (1, 1), ceil_mode, "avg_pool2d")
+    out = _pool.AvgPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                                out_hw=out_hw, count_include_pad=bool(count_include_pad),
+                                divisor=int(divisor_override or 0))
+    return _unbatch(out, squeeze)
+
+
+def _check_pool_padding(fn, padding, kernel, dilation):
+    for p, k, d in zip(padding, kernel, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise ValueError(f"{fn}: padding {padding} should be at most half of the effective "
+                             f"kernel size {kernel} (dilation {dilation})")
+
+
+def _pool_out_hw(x, kernel, stride, padding, dilation, ceil_mode, fn):
+    out_hw = tuple(_pool.pool_output_size(x.shape[2 + i], kernel[i], stride[i], padding[i],
+                                          dilation[i], bool(ceil_mode)) for i in range(2))
+    if min(out_hw) < 1:
+        raise ValueError(f"{fn}: kernel {kernel} is too large for input of shape "
+                         f"{tuple(x.shape)}: output size would be {out_hw}")
+    return out_hw
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to ``output_size`` (int, pair, or a pair with None = keep that size)."""
+    x, squeeze = _batched(input, "adaptive_avg_pool2d")
+    size = (output_size, output_size) if isinstance(output_size, (int, np.integer)) \
+        else tuple(output_size)
+    if len(size) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got "
+                         f"{output_size!r}")
+    size = tuple(int(x.shape[2 + i]) if s is None else int(s) for i, s in enumerate(size))
+    if min(size) < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
+    out = _pool.AdaptiveAvgPool2d.apply(x, output_size=size)
+    return _unbatch(out, squeeze)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` in training.
+
+    The mask comes from minitorch's global generator (``mt.manual_seed`` makes it repeatable).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    dt = input.data.dtype
+    keep = _random.default_generator().random(input.shape, dtype=np.float32) >= p
+    scale = dt.type(0.0 if p == 1.0 else 1.0 / (1.0 - p))
+    mask = Tensor(keep.astype(dt) * scale)
+    return input.mul_(mask) if inplace else input * mask
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return input.flatten(start_dim, end_dim)
+
+
+# ----------------------------------------------------------------------------- softmax, losses
+def _softmax_dim(ndim, dim):
+    if dim is None:  # PyTorch's implicit choice (deprecated there, kept for compatibility)
+        dim = 0 if ndim in (0, 1, 3) else 1
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise ValueError(f"dim {dim} is out of range for a {ndim}-d input")
+    return dim % max(ndim, 1)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    x = input if dtype is None else input.type(dtype)
+    if x.ndim == 0:
+        return _loss.Softmax.apply(x.reshape(1), dim=0).reshape(())
+    return _loss.Softmax.apply(x, dim=_softmax_dim(x.ndim, dim))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    x = input if dtype is None else input.type(dtype)
+    if x.ndim == 0:
+        return _loss.LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
+    return _loss.LogSoftmax.apply(x, dim=_softmax_dim(x.ndim, dim))
+
+
+def _check_class_target(fn, input, target, weight, ignore_index):
+    """Shapes (N, C, *) vs (N, *) (or (C,) vs ()), and every target in [0, C) or ignored."""
+    if input.ndim < 1:
+        raise ValueError(f"{fn}: input must have a class dim, got shape {tuple(input.shape)}")
+    expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != expected:
+        raise ValueError(f"{fn}: expected target of shape {expected} for input of shape "
+                         f"{tuple(input.shape)}, got target of shape {tuple(target.shape)}")
+    C = input.shape[0 if input.ndim == 1 else 1]
+    if weight is not None and tuple(weight.shape) != (C,):
+        raise ValueError(f"{fn}: weight must have shape ({C},), got {tuple(weight.shape)}")
+    t = target.data
+    bad = (t != ignore_index) & ((t < 0) | (t >= C))
+    if bad.any():
+        raise TargetOutOfBoundsError(f"{fn}: Target {int(t[bad].flat[0])} is out of bounds "
+                                     f"for {C} classes.")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits (N, C, *) against class indices (N, *) or probabilities."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing!r}")
+    if target.data.dtype.kind == "f":
+        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+    if target.data.dtype.kind not in "iu":
+        raise ValueError(f"cross_entropy: target must hold class indices (int64) or "
+                         f"probabilities (float), got dtype {target.dtype}")
+    _check_class_target("cross_entropy", input, target, weight, ignore_index)
+    return _loss.CrossEntropy.apply(input, target, weight, ignore_index=int(ignore_index),
+                                    reduction=reduction, label_smoothing=float(label_smoothing))
+
+
+def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
+    """Probability targets: ``-sum_c w_c * q_c * log p_c`` per sample (mean over samples)."""
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"cross_entropy: probability target must have the input's shape "
+                         f"{tuple(input.shape)}, got {tuple(target.shape)}")
+    dim = 0 if input.ndim == 1 else 1
+    C = input.shape[dim]
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / C
+    prod = log_softmax(input, dim) * target
+    if weight is not None:
+        prod = prod * weight.reshape((C,) + (1,) * (input.ndim - dim - 1))
+    rows = -prod.sum(dim)
+    if reduction == "none":
+        return rows
+    return rows.sum() if reduction == "sum" else rows.sum() / max(rows.data.size, 1)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of log-probabilities (N, C, *) at class indices (N, *)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_class_target("nll_loss", input, target, weight, ignore_index)
+    return _loss.NllLoss.apply(input, target, weight, ignore_index=int(ignore_index),
+                               reduction=reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean (or summed, or elementwise) squared error."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    try:
+        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        raise ValueError(f"mse_loss: input of shape {tuple(input.shape)} and target of shape "
+                         f"{tuple(target.shape)} cannot be broadcast together") from None
+    diff = input - target
+    sq = diff * diff
+    if reduction == "none":
+        return sq
+    return sq.sum() if reduction == "sum" else sq.mean()

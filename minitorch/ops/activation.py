@@ -1,0 +1,28 @@
+"""ReLU as a Function over the numba kernel (forward and backward one pass each)."""
+import numpy as np
+
+from ..autograd.function import Function
+from ..kernels import activation as K
+
+__all__ = ["ReLU"]
+
+
+class ReLU(Function):
+    node_name = "ReluBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        x = np.ascontiguousarray(x)
+        out = np.empty_like(x)
+        K.relu_forward(out.reshape(-1), x.reshape(-1))
+        # PyTorch's rule: the gradient passes where the *output* is positive
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (out,) = ctx.saved_tensors
+        grad_out = np.ascontiguousarray(grad_out)
+        grad_x = np.empty_like(grad_out)
+        K.relu_backward(grad_x.reshape(-1), grad_out.reshape(-1), out.reshape(-1))
+        return grad_x

@@ -1,0 +1,150 @@
+"""2-d convolution as numba im2col plus ONE BLAS product over the whole batch.
+
+Forward: ``cols = im2col(x)`` (C*KH*KW, N*P), then either ``W @ cols`` (channel-major product,
+made NCHW by ``swap01``) or ``cols.T @ W.T`` (pixel-major, made NCHW by ``transpose12``); which
+one is faster depends on the layer's GEMM shape (see ``_pixels_as_rows``). Backward: the output
+gradient in the same orientation, ``grad_w = g @ cols.T`` (cols recomputed from the saved input
+rather than kept, which would cost ~100 MB per early ResNet layer), ``grad_cols = W.T @ g`` and
+``col2im``; each is skipped when its input needs no gradient.
+"""
+import threading
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..kernels import conv as K
+
+__all__ = ["Convolution", "conv2d_output_shape"]
+
+_scratch = threading.local()
+
+
+def _workspace(name: str, shape: tuple, dtype) -> np.ndarray:
+    """A reusable per-thread scratch array (contents undefined).
+
+    The im2col buffers reach ~120 MB at ResNet's first layers; a fresh allocation of that size is
+    returned to the OS on free and page-faulted in again on every call, which costs as much as the
+    im2col itself. Scratch never escapes a Function call, so reuse is safe.
+    """
+    size = int(np.prod(shape))
+    key = (name, np.dtype(dtype).str)
+    pool = _scratch.__dict__.setdefault("pool", {})
+    buf = pool.get(key)
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype)
+        pool[key] = buf
+    return buf[:size].reshape(shape)
+
+
+def conv2d_output_shape(x_shape, w_shape, stride, padding, dilation):
+    """(N, O, OH, OW) of a convolution, PyTorch's formula."""
+    N, _, H, W = x_shape
+    O, _, KH, KW = w_shape
+    OH = (H + 2 * padding[0] - dilation[0] * (KH - 1) - 1) // stride[0] + 1
+    OW = (W + 2 * padding[1] - dilation[1] * (KW - 1) - 1) // stride[1] + 1
+    return N, O, OH, OW
+
+
+def _pixels_as_rows(O: int, K: int, NP: int) -> bool:
+    """Use ``cols.T @ W.T`` (pixels as rows) rather than ``W @ cols`` for this GEMM shape.
+
+    Measured on the target machine (PERF_NOTES, scripts/bench_kernels.py): with few output
+    channels and many pixels (ResNet's stem and first stage) ``W @ cols`` streams the long pixel
+    axis best; with many channels and few pixels (stages 2-4) the pixel-major product wins.
+    """
+    return O >= 128 and NP <= 16 * K
+
+
+def _geometry(ctx):
+    (SH, SW), (PH, PW), (DH, DW) = ctx.stride, ctx.padding, ctx.dilation
+    return SH, SW, PH, PW, DH, DW
+
+
+class Convolution(Function):
+    """``conv2d(x, w, b)`` with pairs ``stride``, ``padding``, ``dilation`` and ``groups``."""
+
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, *, stride, padding, dilation, groups):
+        ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
+        x = np.ascontiguousarray(x)
+        N, O, OH, OW = conv2d_output_shape(x.shape, w.shape, stride, padding, dilation)
+        KH, KW = w.shape[2], w.shape[3]
+        Kdim = x.shape[1] * KH * KW
+        cols = _workspace("cols", (Kdim, N * OH * OW), x.dtype)
+        K.im2col(cols, x, KH, KW, *_geometry(ctx))
+        w2 = w.reshape(O, -1)
+        out = np.empty((N, O, OH * OW), x.dtype)
+        ctx.rows = groups == 1 and _pixels_as_rows(O, Kdim, N * OH * OW)
+        if ctx.rows:
+            prod = _workspace("prod", (N * OH * OW, O), x.dtype)
+            np.matmul(cols.T, w2.T, out=prod)
+            K.transpose12(out, prod.reshape(N, OH * OW, O))
+        else:
+            prod = _workspace("prod", (O, N * OH * OW), x.dtype)
+            _grouped_matmul(prod, w2, cols, groups)
+            K.swap01(out, prod.reshape(O, N, OH * OW))
+        if b is not None:
+            out += b.reshape(1, O, 1)
+        ctx.save_for_backward(x, w)
+        return out.reshape(N, O, OH, OW)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        N, O, OH, OW = grad_out.shape
+        P = OH * OW
+        g = np.ascontiguousarray(grad_out).reshape(N, O, P)
+        if ctx.rows:
+            g2 = _workspace("grad_prod", (N, P, O), g.dtype)
+            K.transpose12(g2, g)
+            g2 = g2.reshape(N * P, O).T  # (O, N*P) view: BLAS reads it transposed
+        else:
+            g2 = _workspace("grad_prod", (O, N, P), g.dtype)
+            K.swap01(g2, g)
+            g2 = g2.reshape(O, N * P)
+        grad_b = g.sum(axis=(0, 2)) if need_b else None
+        grad_w = _grad_weight(ctx, x, w, g2) if need_w else None
+        grad_x = _grad_input(ctx, x, w, g2) if need_x else None
+        return grad_x, grad_w, grad_b
+
+
+def _grouped_matmul(out, a, b, groups):
+    """``out = a @ b`` block-diagonally: group g's rows of ``a`` meet group g's rows of ``b``."""
+    if groups == 1:
+        np.matmul(a, b, out=out)
+        return
+    Og, Kg = a.shape[0] // groups, b.shape[0] // groups
+    for i in range(groups):
+        np.matmul(a[i * Og:(i + 1) * Og], b[i * Kg:(i + 1) * Kg], out=out[i * Og:(i + 1) * Og])
+
+
+def _grad_weight(ctx, x, w, g2):
+    """``grad_w = g @ cols.T`` per group, with cols recomputed from the saved input."""
+    O, Cg, KH, KW = w.shape
+    cols = _workspace("cols", (x.shape[1] * KH * KW, g2.shape[1]), x.dtype)
+    K.im2col(cols, x, KH, KW, *_geometry(ctx))
+    G = ctx.groups
+    Og, Kg = O // G, Cg * KH * KW
+    grad_w = np.empty((O, Kg), x.dtype)
+    for i in range(G):
+        np.matmul(g2[i * Og:(i + 1) * Og], cols[i * Kg:(i + 1) * Kg].T,
+                  out=grad_w[i * Og:(i + 1) * Og])
+    return grad_w.reshape(w.shape)
+
+
+def _grad_input(ctx, x, w, g2):
+    """``grad_cols = W.T @ g`` per group, folded back onto the input by ``col2im``."""
+    O, Cg, KH, KW = w.shape
+    G = ctx.groups
+    Og, Kg = O // G, Cg * KH * KW
+    w2 = w.reshape(O, Kg)
+    grad_cols = _workspace("grad_cols", (G * Kg, g2.shape[1]), x.dtype)
+    for i in range(G):
+        np.matmul(w2[i * Og:(i + 1) * Og].T, g2[i * Og:(i + 1) * Og],
+                  out=grad_cols[i * Kg:(i + 1) * Kg])
+    grad_x = np.empty(x.shape, x.dtype)
+    K.col2im(grad_x, grad_cols, KH, KW, *_geometry(ctx))
+    return grad_x

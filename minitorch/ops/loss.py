@@ -1,0 +1,162 @@
+"""Losses and (log-)softmax over the fused row kernels.
+
+``CrossEntropy`` fuses log-softmax and NLL in one pass per row (forward) and recomputes the
+softmax in backward instead of storing it. Inputs of any rank are turned into (R, C) rows
+by moving the class dim last (a no-op copy-free view for the common (N, C) case).
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..kernels import loss as K
+
+__all__ = ["CrossEntropy", "NllLoss", "LogSoftmax", "Softmax"]
+
+
+def _to_rows(x, dim):
+    """Move ``dim`` last and flatten the rest: (..., C, ...) -> contiguous (R, C)."""
+    moved = np.moveaxis(x, dim, -1)
+    return np.ascontiguousarray(moved).reshape(-1, x.shape[dim]), moved.shape
+
+
+def _from_rows(rows, moved_shape, dim):
+    """Undo ``_to_rows``: (R, C) -> the original layout (a view)."""
+    return np.moveaxis(rows.reshape(moved_shape), -1, dim)
+
+
+def _class_dim(x):
+    """PyTorch's class dim of a loss input: 0 for an unbatched (C,) input, else 1."""
+    return 0 if x.ndim == 1 else 1
+
+
+def _reduce(rows, row_weight, reduction):
+    """Apply ``reduction`` to per-row losses; mean divides by the summed target weights."""
+    if reduction == "none":
+        return rows
+    total = rows.sum(dtype=np.float64)
+    if reduction == "sum":
+        return np.asarray(total, rows.dtype)
+    denom = row_weight.sum(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, like PyTorch
+        return np.asarray(total / denom, rows.dtype)
+
+
+def _row_scale(grad_out, row_weight, reduction, R, dtype):
+    """d(reduced loss)/d(row loss), per row."""
+    if reduction == "none":
+        return np.ascontiguousarray(grad_out, dtype).reshape(R)
+    g = float(grad_out)
+    if reduction == "mean":
+        g /= row_weight.sum(dtype=np.float64)
+    return np.full(R, g, dtype)
+
+
+class CrossEntropy(Function):
+    """Class-index cross-entropy of logits (R, C) and targets (R,)."""
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, target, weight, *, ignore_index, reduction, label_smoothing):
+        ctx.dim = _class_dim(x)
+        logits, ctx.moved_shape = _to_rows(x, ctx.dim)
+        R, C = logits.shape
+        w = np.ones(C, logits.dtype) if weight is None else weight.astype(logits.dtype)
+        ctx.target_shape = np.shape(target)
+        target = np.ascontiguousarray(target, np.int64).reshape(-1)
+        rows, row_weight = np.empty(R, logits.dtype), np.empty(R, logits.dtype)
+        K.cross_entropy_forward(rows, row_weight, logits, target, w, float(label_smoothing),
+                                int(ignore_index))
+        ctx.save_for_backward(logits)
+        ctx.args = (target, w, row_weight, float(label_smoothing), int(ignore_index), reduction)
+        return _reduce(rows, row_weight, reduction).reshape(
+            ctx.target_shape if reduction == "none" else ())
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (logits,) = ctx.saved_tensors
+        target, w, row_weight, smoothing, ignore_index, reduction = ctx.args
+        if not ctx.needs_input_grad[0]:
+            return None, None, None
+        scale = _row_scale(grad_out, row_weight, reduction, logits.shape[0], logits.dtype)
+        grad = np.empty_like(logits)
+        K.cross_entropy_backward(grad, logits, target, w, scale, smoothing, ignore_index)
+        return _from_rows(grad, ctx.moved_shape, ctx.dim), None, None
+
+
+class NllLoss(Function):
+    """Negative log-likelihood of log-probabilities (R, C) at targets (R,)."""
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, target, weight, *, ignore_index, reduction):
+        ctx.dim = _class_dim(x)
+        logp, ctx.moved_shape = _to_rows(x, ctx.dim)
+        R, C = logp.shape
+        w = np.ones(C, logp.dtype) if weight is None else weight.astype(logp.dtype)
+        ctx.target_shape = np.shape(target)
+        target = np.asarray(target, np.int64).reshape(-1)
+        keep = target != ignore_index
+        safe = np.where(keep, target, 0)
+        row_weight = np.where(keep, w[safe], 0).astype(logp.dtype)
+        rows = -logp[np.arange(R), safe] * row_weight
+        ctx.args = (safe, row_weight, reduction, logp.shape, logp.dtype)
+        return _reduce(rows.astype(logp.dtype), row_weight, reduction).reshape(
+            ctx.target_shape if reduction == "none" else ())
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        safe, row_weight, reduction, shape, dtype = ctx.args
+        R = shape[0]
+        scale = _row_scale(grad_out, row_weight, reduction, R, dtype)
+        grad = np.zeros(shape, dtype)
+        grad[np.arange(R), safe] = -scale * row_weight
+        return _from_rows(grad, ctx.moved_shape, ctx.dim), None, None
+
+
+class LogSoftmax(Function):
+    """Log-softmax along ``dim``, computed on rows with ``dim`` moved last."""
+
+    node_name = "LogSoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        rows, ctx.moved_shape = _to_rows(x, dim)
+        out = np.empty_like(rows)
+        K.log_softmax_forward(out, rows)
+        result = _from_rows(out, ctx.moved_shape, dim)
+        ctx.save_for_backward(result)  # the returned array, so in-place edits are caught
+        ctx.dim = dim
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (result,) = ctx.saved_tensors
+        out = _to_rows(result, ctx.dim)[0]
+        grad = np.empty_like(out)
+        K.log_softmax_backward(grad, _to_rows(grad_out, ctx.dim)[0], out)
+        return _from_rows(grad, ctx.moved_shape, ctx.dim)
+
+
+class Softmax(Function):
+    """Softmax along ``dim``, computed on rows with ``dim`` moved last."""
+
+    node_name = "SoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        rows, ctx.moved_shape = _to_rows(x, dim)
+        out = np.empty_like(rows)
+        K.softmax_forward(out, rows)
+        result = _from_rows(out, ctx.moved_shape, dim)
+        ctx.save_for_backward(result)  # the returned array, so in-place edits are caught
+        ctx.dim = dim
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (result,) = ctx.saved_tensors
+        out = _to_rows(result, ctx.dim)[0]
+        grad = np.empty_like(out)
+        K.softmax_backward(grad, _to_rows(grad_out, ctx.dim)[0], out)
+        return _from_rows(grad, ctx.moved_shape, ctx.dim)

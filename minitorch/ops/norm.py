@@ -1,0 +1,73 @@
+"""Batch normalisation as a Function over the fused numba kernels (optionally with ReLU fused).
+
+Training uses the batch's biased variance to normalise and, when running statistics are given,
+updates them in place with the unbiased variance (PyTorch's ``F.batch_norm`` contract). Evaluation
+normalises with the running statistics. The fused ReLU variant recomputes its mask in backward
+from the input, so it saves nothing more than plain batch norm.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..kernels import norm as K
+
+__all__ = ["BatchNorm"]
+
+
+def _as_ncp(a):
+    """(N, C, *spatial) -> a contiguous (N, C, P) array (a view when already contiguous)."""
+    a = np.ascontiguousarray(a)
+    return a.reshape(a.shape[0], a.shape[1], -1)
+
+
+class BatchNorm(Function):
+    """``BatchNorm.apply(x, weight, bias, running_mean=, running_var=, training=, momentum=,
+    eps=, relu=False)``; ``weight``/``bias`` may be None; running stats are ndarrays or None."""
+
+    node_name = "NativeBatchNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, *, running_mean, running_var, training, momentum, eps,
+                relu=False):
+        x3 = _as_ncp(x)
+        N, C, P = x3.shape
+        dt = x3.dtype
+        w = np.ones(C, dt) if weight is None else weight.astype(dt, copy=False)
+        b = np.zeros(C, dt) if bias is None else bias.astype(dt, copy=False)
+        mean, invstd = np.empty(C, dt), np.empty(C, dt)
+        if training:
+            var = K.batch_norm_stats(mean, invstd, x3, float(eps))
+            if running_mean is not None:
+                _update_running(running_mean, running_var, mean, var, momentum, N * P)
+        else:
+            mean[...] = running_mean
+            invstd[...] = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
+        y = np.empty_like(x3)
+        K.batch_norm_apply(y, x3, mean, invstd, w, b, int(relu))
+        ctx.save_for_backward(x3)
+        ctx.stats = (mean, invstd, w, b)
+        ctx.training, ctx.relu = bool(training), bool(relu)
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x3,) = ctx.saved_tensors
+        mean, invstd, w, b = ctx.stats
+        need_x, need_w, need_b = ctx.needs_input_grad
+        C = x3.shape[1]
+        g3 = _as_ncp(grad_out)
+        grad_x = np.empty_like(x3) if need_x else np.empty((0, 0, 0), x3.dtype)
+        grad_w, grad_b = np.empty(C, x3.dtype), np.empty(C, x3.dtype)
+        K.batch_norm_backward(grad_x, grad_w, grad_b, g3, x3, mean, invstd, w, b,
+                              int(ctx.training), int(ctx.relu), int(need_x),
+                              int(need_w or need_b))
+        return (grad_x.reshape(grad_out.shape) if need_x else None,
+                grad_w if need_w else None, grad_b if need_b else None)
+
+
+def _update_running(running_mean, running_var, mean, var, momentum, count):
+    """``r = (1 - m) * r + m * batch`` in place, with the unbiased variance for ``running_var``."""
+    unbiased = var * (count / (count - 1)) if count > 1 else var
+    running_mean *= 1 - momentum
+    running_mean += momentum * mean.astype(running_mean.dtype)
+    running_var *= 1 - momentum
+    running_var += (momentum * unbiased).astype(running_var.dtype)
