@@ -15,13 +15,23 @@ from .collectives import BUCKET_BYTES, all_reduce_, all_reduce_scalars, broadcas
 from .env import (DistributedError, barrier, get_comm, init, is_initialized, is_main_process,
                   local_world_size, rank, world_size)
 from .faults import abort, exit_with_error, install_excepthook
-from .parallel import GradientSync
+from .parallel import (DataParallelError, GradientSync, check_dataset_size,
+                       split_global_batch)
 from .threads import set_num_threads, threads_per_rank
+
+
+def __getattr__(name):
+    # SyncBatchNorm needs minitorch.nn, which the collectives do not: load it on first use.
+    if name in ("SyncBatchNorm", "convert_sync_batchnorm"):
+        from . import sync_batchnorm
+        return getattr(sync_batchnorm, name)
+    raise AttributeError(f"module 'minitorch.distributed' has no attribute {name!r}")
 
 __all__ = [
     "init", "is_initialized", "rank", "world_size", "local_world_size", "is_main_process",
     "barrier", "get_comm", "DistributedError",
     "all_reduce_", "broadcast_", "all_reduce_scalars", "BUCKET_BYTES",
     "abort", "exit_with_error", "install_excepthook",
-    "GradientSync", "set_num_threads", "threads_per_rank",
+    "GradientSync", "DataParallelError", "check_dataset_size", "split_global_batch",
+    "SyncBatchNorm", "convert_sync_batchnorm", "set_num_threads", "threads_per_rank",
 ]

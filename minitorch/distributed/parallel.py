@@ -17,7 +17,30 @@ from . import env
 from .collectives import (BUCKET_BYTES, all_reduce_, all_reduce_scalars, broadcast_,
                           layout_signature)
 
-__all__ = ["GradientSync"]
+__all__ = ["GradientSync", "DataParallelError", "check_dataset_size", "split_global_batch"]
+
+
+class DataParallelError(ValueError):
+    """A data-parallel setup that cannot work (too few samples, an indivisible batch)."""
+
+
+def check_dataset_size(num_samples, world=None, what="training set"):
+    """Every rank needs at least one sample: refuse a dataset smaller than the world."""
+    world = env.world_size() if world is None else world
+    if num_samples < world:
+        raise DataParallelError(f"the {what} has {num_samples} samples, fewer than the "
+                                f"{world} processes: every process needs at least one")
+    return num_samples
+
+
+def split_global_batch(global_batch, world=None):
+    """The per-rank batch of a global batch: it must divide evenly among the ranks, or the
+    ranks' shards (and their gradients' weights in the mean) would differ."""
+    world = env.world_size() if world is None else world
+    if global_batch < world or global_batch % world:
+        raise DataParallelError(f"global batch {global_batch} does not divide evenly among "
+                                f"{world} processes: use a multiple of {world}")
+    return global_batch // world
 
 
 class GradientSync:
