@@ -293,3 +293,36 @@ def test_nll_and_mse_losses_match_torch():
 def test_loss_rejects_an_unknown_reduction():
     with pytest.raises(ValueError, match="invalid reduction 'avg'"):
         nn.MSELoss(reduction="avg")
+
+
+def test_batchnorm1d_matches_torch_on_2d_and_3d_input():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    for shape in ((6, 3), (4, 3, 5)):
+        ours, theirs = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+        x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
+        xo, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        yo, yt = ours(xo), theirs(xt)
+        assert rel_err(yo.data, yt.detach().numpy()) < 1e-5
+        g = rng.standard_normal(shape).astype(np.float32)
+        yo.backward(mt.tensor(g))
+        yt.backward(torch.tensor(g))
+        assert rel_err(xo.grad.data, xt.grad.numpy()) < 1e-4
+        assert rel_err(ours.running_var.data, theirs.running_var.numpy()) < 1e-5
+    with pytest.raises(ValueError, match=r"BatchNorm1d: .* got shape \(2, 3, 4, 4\)"):
+        nn.BatchNorm1d(3)(mt.zeros(2, 3, 4, 4))
+
+
+def test_sigmoid_and_tanh_modules():
+    x = mt.tensor([-2.0, 0.0, 3.0])
+    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)
+    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh(x.data), rtol=1e-6)
+
+
+def test_module_dict_registers_under_its_keys():
+    md = nn.ModuleDict({"enc": nn.Linear(2, 3), "dec": nn.Linear(3, 2)})
+    md["head"] = nn.Linear(2, 1)
+    assert list(md) == ["enc", "dec", "head"] and "dec" in md and len(md) == 3
+    assert list(md.state_dict())[:2] == ["enc.weight", "enc.bias"]
+    del md["dec"]
+    assert [k for k, _ in md.items()] == ["enc", "head"]

@@ -1,8 +1,8 @@
-"""Activation modules: ``ReLU``, ``Softmax``, ``LogSoftmax``."""
+"""Activation modules: ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softmax``, ``LogSoftmax``."""
 from minitorch.nn import functional as F
 from minitorch.nn.module import Module
 
-__all__ = ["ReLU", "Softmax", "LogSoftmax"]
+__all__ = ["ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
 
 
 class ReLU(Module):
@@ -17,6 +17,20 @@ class ReLU(Module):
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)) elementwise."""
+
+    def forward(self, input):
+        return input.sigmoid()
+
+
+class Tanh(Module):
+    """tanh(x) elementwise."""
+
+    def forward(self, input):
+        return input.tanh()
 
 
 def _implicit_dim(ndim: int) -> int:

@@ -1,4 +1,4 @@
-"""``nn.BatchNorm2d`` with PyTorch's exact train/eval semantics and running statistics.
+"""``nn.BatchNorm1d``/``nn.BatchNorm2d`` with PyTorch's exact train/eval semantics and running statistics.
 
 Training normalises with the batch's biased variance and updates ``running_var`` with the
 unbiased one (inside ``F.batch_norm``); ``momentum=None`` makes the update a cumulative average
@@ -13,21 +13,22 @@ from minitorch.nn.module import Module
 from minitorch.nn.parameter import Parameter
 from minitorch.tensor import Tensor
 
-__all__ = ["BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
-class BatchNorm2d(Module):
-    """Batch normalisation over the N, H, W axes of an NCHW input, per channel."""
+class _BatchNorm(Module):
+    """Batch normalisation per channel (dim 1); subclasses fix the input rank."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
                  track_running_stats: bool = True, dtype=None, *, bias: bool = True):
         super().__init__()
         if not isinstance(num_features, (int, np.integer)) or num_features < 1:
-            raise ValueError(f"BatchNorm2d: invalid num_features {num_features!r}")
+            raise ValueError(f"{type(self).__name__}: invalid num_features {num_features!r}")
         if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNorm2d: invalid momentum {momentum!r}: must be in [0, 1]")
+            raise ValueError(f"{type(self).__name__}: invalid momentum {momentum!r}: "
+                             f"must be in [0, 1]")
         if eps <= 0:
-            raise ValueError(f"BatchNorm2d: invalid eps {eps!r}: must be > 0")
+            raise ValueError(f"{type(self).__name__}: invalid eps {eps!r}: must be > 0")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         np_dtype = np.dtype(getattr(dtype, "np", dtype) or np.float32)
@@ -78,10 +79,11 @@ class BatchNorm2d(Module):
             return 1.0 / float(count.data)
         return self.momentum
 
+    def _check_input_dim(self, input) -> None:
+        raise NotImplementedError
+
     def forward(self, input):
-        if input.ndim != 4 or input.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm2d: expected 4-D input (N, C, H, W) with "
-                             f"{self.num_features} channels, got shape {tuple(input.shape)}")
+        self._check_input_dim(input)
         factor = self._update_factor()
         # Batch statistics in training, and in eval when there are no running statistics.
         use_batch_stats = self.training or self.running_mean is None
@@ -94,3 +96,21 @@ class BatchNorm2d(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) input, per channel."""
+
+    def _check_input_dim(self, input) -> None:
+        if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm1d: expected 2-D (N, C) or 3-D (N, C, L) input with "
+                             f"{self.num_features} channels, got shape {tuple(input.shape)}")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation over the N, H, W axes of an NCHW input, per channel."""
+
+    def _check_input_dim(self, input) -> None:
+        if input.ndim != 4 or input.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm2d: expected 4-D input (N, C, H, W) with "
+                             f"{self.num_features} channels, got shape {tuple(input.shape)}")

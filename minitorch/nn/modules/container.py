@@ -1,4 +1,4 @@
-"""Containers: ``Sequential`` (runs children in order) and ``ModuleList`` (holds them).
+"""Containers: ``Sequential`` (runs children in order), ``ModuleList`` and ``ModuleDict``.
 
 Children are named '0', '1', ... so state-dict keys look like ``layer1.0.conv1.weight``.
 """
@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 from minitorch.nn.module import Module
 
-__all__ = ["Sequential", "ModuleList"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
 
 class _IndexedModules(Module):
@@ -104,3 +104,44 @@ class ModuleList(_IndexedModules):
 
     def __iadd__(self, modules):
         return self.extend(modules)
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules whose parameters are registered under their keys."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str):
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules) -> None:
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module
