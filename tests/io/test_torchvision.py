@@ -193,3 +193,23 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, case):
                 "malicious": "refused to load global 'posix.system'",
                 "wrong_arch": "not a torchvision resnet18 state dict"}[case]
     assert expected in result.stderr
+
+
+def test_full_size_torchvision_resnet18_converts_and_matches(tmp_path):
+    # The real use: torchvision's layout at full width with a 1000-class head.
+    torch = pytest.importorskip("torch")
+    from models import resnet18
+
+    import minitorch as mt
+
+    reference = _torch_resnet18(torch, width=64, num_classes=1000)
+    torch.save(reference.state_dict(), tmp_path / "resnet18-full.pth")
+    attrs = convert_torchvision(tmp_path / "resnet18-full.pth", tmp_path / "resnet18.h5")
+    assert attrs["num_classes"] == 1000
+    model = resnet18(weights=str(tmp_path / "resnet18.h5")).eval()
+    x = np.random.default_rng(1).standard_normal((1, 3, 64, 64)).astype(np.float32)
+    with mt.no_grad():
+        got = model(mt.from_numpy(x)).numpy()
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
