@@ -1,6 +1,7 @@
 """Convert a torchvision .pth state dict into a minitorch HDF5 weights file, without torch.
 
-    python scripts/convert_torchvision.py resnet18-f37072fd.pth ~/.cache/minitorch/weights/resnet18.h5
+    python scripts/convert_torchvision.py resnet18-f37072fd.pth \
+        ~/.cache/minitorch/weights/resnet18.h5
 
 The .pth is read with a restricted unpickler: only tensors and dicts are accepted. Errors print
 one line (``error: ...``) on stderr and exit with code 2.
@@ -11,7 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from minitorch.io.torchvision import convert_torchvision  # noqa: E402
+from minitorch.io.torchvision import convert_torchvision  # noqa: E402 - needs the path set above
 
 
 def _parser():

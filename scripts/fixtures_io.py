@@ -18,7 +18,7 @@ import sys
 import h5py
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from fixtures_resnet import perturb_batchnorm, torch_resnet18  # noqa: E402
+from fixtures_resnet import perturb_batchnorm, torch_resnet18  # noqa: E402 - needs the path set above
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "io"
 

@@ -3,7 +3,7 @@
 Layout (DESIGN section 3), all entries readable with ``mt.load(path)``:
 
 ``/model``              the model's state dict, in the weights layout
-``/optimizer``          ``{"state": {param_name: {...}}, "param_groups": [{..., "params": [names]}]}``
+``/optimizer``          ``{"state": {name: {...}}, "param_groups": [{..., "params": [names]}]}``
 ``/scheduler``          the scheduler's ``state_dict()`` (or None)
 ``/epoch``, ``/global_step``   ints
 ``/config``             the resolved config as YAML text (or None)

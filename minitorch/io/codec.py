@@ -175,7 +175,8 @@ def _write_dict_items(group, obj, where):
     for i, (key, value) in enumerate(obj.items()):
         if isinstance(key, bool) or not isinstance(key, (str, int)):
             raise UnsupportedObjectError(f"cannot save dict key {key!r} of type "
-                                         f"{type(key).__name__} at {where}: keys must be str or int")
+                                         f"{type(key).__name__} at {where}: "
+                                         f"keys must be str or int")
         name = key if isinstance(key, str) else str(key)
         if not name or "/" in name or name == "." or name in used or name.startswith("~"):
             name = f"~{i}"

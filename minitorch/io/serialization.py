@@ -49,12 +49,11 @@ def _write_attrs(f, attrs):
 
 
 def _write_file(path, fmt, attrs, write_body):
-    with atomic_path(path) as temp:
-        with h5py.File(temp, "w", track_order=True) as f:
-            f.attrs["format"] = fmt
-            f.attrs["format_version"] = FORMAT_VERSION
-            _write_attrs(f, attrs)
-            write_body(f)
+    with atomic_path(path) as temp, h5py.File(temp, "w", track_order=True) as f:
+        f.attrs["format"] = fmt
+        f.attrs["format_version"] = FORMAT_VERSION
+        _write_attrs(f, attrs)
+        write_body(f)
 
 
 def save_state_dict(state_dict: Mapping, path, attrs=None) -> None:

@@ -147,7 +147,8 @@ def _rich_object():
         "ordered": OrderedDict([("z", 1), ("a", 2)]),
         "nested state dict": {"w.x": Tensor(np.ones(2, np.float32))},
         "leaf params": {"w": Tensor(np.ones(2, np.float32), requires_grad=True)},
-        "prefix clash": {"a": Tensor(np.ones(1, np.float32)), "a.b": Tensor(np.ones(1, np.float32))},
+        "prefix clash": {"a": Tensor(np.ones(1, np.float32)),
+                         "a.b": Tensor(np.ones(1, np.float32))},
     }
 
 

@@ -1,4 +1,4 @@
-"""convert_torchvision and scripts/convert_torchvision.py: torchvision's layout in, same numbers out."""
+"""convert_torchvision and its CLI: torchvision's layout in, torch's numbers out."""
 import os
 import pickle
 import subprocess
