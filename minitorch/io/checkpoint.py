@@ -147,11 +147,14 @@ def _plain(value):
 def _config_text(config):
     if config is None or isinstance(config, str):
         return config
+    if callable(getattr(config, "to_yaml", None)):  # the trainer's Config renders itself
+        return config.to_yaml()
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
         config = dataclasses.asdict(config)
     if isinstance(config, Mapping):
         return yaml.safe_dump(_plain(config), sort_keys=False)
-    raise TypeError(f"config must be YAML text, a dict or a dataclass, got {type(config).__name__}")
+    raise TypeError(f"config must be YAML text, a dict, a dataclass or have to_yaml(), got "
+                    f"{type(config).__name__}")
 
 
 def save_checkpoint(path, *, model, optimizer=None, scheduler=None, epoch, global_step,

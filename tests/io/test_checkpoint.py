@@ -235,3 +235,24 @@ def test_saved_weights_reload_to_bitwise_identical_outputs(tmp_path):
     fresh.load_state_dict(mt.load(tmp_path / "w.h5"))
     with mt.no_grad():
         np.testing.assert_array_equal(fresh(x).numpy(), model(x).numpy())
+
+
+def test_config_objects_are_rendered_as_yaml(tmp_path):
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Train:
+        epochs: int = 3
+        milestones: tuple = (1, 2)
+
+    class Rendered:
+        def to_yaml(self):
+            return "seed: 5\n"
+
+    model = _model()
+    save_checkpoint(tmp_path / "a.h5", model=model, epoch=0, global_step=0, config=Train())
+    assert load_checkpoint(tmp_path / "a.h5")["config_dict"] == {"epochs": 3, "milestones": [1, 2]}
+    save_checkpoint(tmp_path / "b.h5", model=model, epoch=0, global_step=0, config=Rendered())
+    assert load_checkpoint(tmp_path / "b.h5")["config"] == "seed: 5\n"
+    with pytest.raises(TypeError, match="config must be"):
+        save_checkpoint(tmp_path / "c.h5", model=model, epoch=0, global_step=0, config=3.5)
