@@ -107,25 +107,29 @@ def _tensor_dtype(arr):
 def read_state_dict(group, where: str) -> OrderedDict:
     """The flat dict of dotted names -> Tensors (ndarrays where saved as such) under ``group``."""
     out = OrderedDict()
-    stack = [("", group)]
+    # Depth first in stored (creation) order, recursing at once: this reproduces the saved key
+    # order whenever keys sharing a prefix were contiguous, as in every Module.state_dict().
+    stack = [("", iter(group.items()))]
     while stack:
-        prefix, node = stack.pop()
-        children = []
-        for name, child in node.items():
-            key = prefix + name
-            if isinstance(child, h5py.Group):
-                children.append((key + ".", child))
-                continue
-            if child.dtype.kind not in _NUMERIC_KINDS or child.shape is None:
-                raise CorruptFileError(f"{where}: entry '{key}' is not a numeric array "
-                                       f"(dtype {child.dtype})")
-            arr = child[...]
-            if child.attrs.get("kind") == "ndarray":
-                out[key] = arr
-            else:
-                out[key] = Tensor(_tensor_dtype(arr),
-                                  requires_grad=bool(child.attrs.get("requires_grad", False)))
-        stack.extend(reversed(children))  # depth first, in stored order
+        prefix, items = stack[-1]
+        item = next(items, None)
+        if item is None:
+            stack.pop()
+            continue
+        name, child = item
+        key = prefix + name
+        if isinstance(child, h5py.Group):
+            stack.append((key + ".", iter(child.items())))
+            continue
+        if child.dtype.kind not in _NUMERIC_KINDS or child.shape is None:
+            raise CorruptFileError(f"{where}: entry '{key}' is not a numeric array "
+                                   f"(dtype {child.dtype})")
+        arr = child[...]
+        if child.attrs.get("kind") == "ndarray":
+            out[key] = arr
+        else:
+            out[key] = Tensor(_tensor_dtype(arr),
+                              requires_grad=bool(child.attrs.get("requires_grad", False)))
     return out
 
 

@@ -71,6 +71,14 @@ def test_state_dict_round_trip_is_bitwise_and_ordered(tmp_path):
     assert_same(sd, loaded)
 
 
+def test_key_order_survives_groups(tmp_path):
+    # A group's datasets must not jump ahead of an earlier sibling group's keys.
+    one = np.ones(1, np.float32)
+    sd = OrderedDict((k, Tensor(one)) for k in ["a.x", "b", "c.d.e", "c.f", "g"])
+    save(sd, tmp_path / "w.h5")
+    assert list(load(tmp_path / "w.h5")) == list(sd)
+
+
 def test_state_dict_of_arrays_keeps_arrays(tmp_path):
     sd = {"a.weight": np.arange(6, dtype=np.float64).reshape(2, 3), "a.bias": np.ones(2, np.int32)}
     save(sd, tmp_path / "w.h5")
