@@ -110,7 +110,17 @@ def _check_readable(path):
     if os.path.getsize(path) == 0:
         raise CorruptFileError(f"'{path}': empty file, not an HDF5 file")
     if not h5py.is_hdf5(path):
-        raise CorruptFileError(f"'{path}': not an HDF5 file")
+        raise CorruptFileError(f"'{path}': not an HDF5 file{_pth_hint(path)}")
+
+
+def _pth_hint(path):
+    """A hint for the likely mistake of loading a PyTorch file directly."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if head == b"PK" or head[:1] == b"\x80":
+        return (f" (it looks like a PyTorch .pth file: convert it with "
+                f"python scripts/convert_torchvision.py {path} OUT.h5)")
+    return ""
 
 
 def open_h5(path) -> h5py.File:

@@ -224,6 +224,12 @@ def test_not_hdf5_is_named(tmp_path):
         load(tmp_path / "empty.h5")
 
 
+def test_pytorch_file_gets_a_conversion_hint(tmp_path):
+    (tmp_path / "resnet18.pth").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(CorruptFileError, match="not an HDF5 file.*convert_torchvision.py"):
+        load(tmp_path / "resnet18.pth")
+
+
 def test_truncated_file_is_named(tmp_path):
     path = tmp_path / "w.h5"
     save(_state_dict(), path)
