@@ -6,6 +6,7 @@ import minitorch as mt
 from minitorch import nn
 from minitorch.nn.module import StateDictError
 from models import ResNet, WeightsMismatchError, resnet18
+from scripts.fixtures_resnet import torch_resnet18
 
 
 def torchvision_resnet18_keys():
@@ -21,56 +22,6 @@ def torchvision_resnet18_keys():
             if stage > 1 and block == 0:
                 keys += [f"{p}.downsample.0.weight"] + bn(f"{p}.downsample.1")
     return keys + ["fc.weight", "fc.bias"]
-
-
-def torch_resnet18(torch, num_classes=1000, variant="imagenet", width=64):
-    """torchvision's ResNet-18 layout rebuilt from torch.nn (torchvision is not installed)."""
-    tnn = torch.nn
-
-    class Block(tnn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = tnn.BatchNorm2d(cout)
-            self.relu = tnn.ReLU(inplace=True)
-            self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = tnn.BatchNorm2d(cout)
-            self.downsample = None
-            if stride != 1 or cin != cout:
-                self.downsample = tnn.Sequential(tnn.Conv2d(cin, cout, 1, stride, bias=False),
-                                                 tnn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            identity = x if self.downsample is None else self.downsample(x)
-            out = self.relu(self.bn1(self.conv1(x)))
-            return self.relu(self.bn2(self.conv2(out)) + identity)
-
-    class Net(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            if variant == "imagenet":
-                self.conv1 = tnn.Conv2d(3, width, 7, 2, 3, bias=False)
-            else:
-                self.conv1 = tnn.Conv2d(3, width, 3, 1, 1, bias=False)
-            self.bn1 = tnn.BatchNorm2d(width)
-            self.relu = tnn.ReLU(inplace=True)
-            self.maxpool = tnn.MaxPool2d(3, 2, 1) if variant == "imagenet" else tnn.Identity()
-            widths = [width, 2 * width, 4 * width, 8 * width]
-            cin = width
-            for i, w in enumerate(widths):
-                stride = 1 if i == 0 else 2
-                setattr(self, f"layer{i + 1}", tnn.Sequential(Block(cin, w, stride),
-                                                              Block(w, w, 1)))
-                cin = w
-            self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
-            self.fc = tnn.Linear(8 * width, num_classes)
-
-        def forward(self, x):
-            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-            return self.fc(torch.flatten(self.avgpool(x), 1))
-
-    return Net()
 
 
 def rel_err(a, b):
