@@ -55,6 +55,8 @@ def _time_steps(spec, freeze, steps):
     import minitorch as mt
     import minitorch.distributed as dist
     model, opt, loss_fn = _build(spec, freeze)
+    if dist.world_size() > 1:  # as the trainer does: BatchNorm statistics over the global batch
+        dist.convert_sync_batchnorm(model)
     sync = dist.GradientSync(model)
     sync.broadcast_initial()
     rng = np.random.default_rng(dist.rank())
@@ -92,10 +94,17 @@ def worker(model_name, freeze, steps):
                          width=spec["width"])
         n_params = sum(p.numel() for n, p in model.named_parameters()
                        if freeze == "none" or n.startswith("fc."))
+        # BatchNorm layers in training mode exchange statistics (3 small all-reduces each).
+        bn_layers = sum(type(m).__name__.endswith("BatchNorm2d") or
+                        type(m).__name__ == "SyncBatchNorm" for m in model.modules())
         total = sum(totals.values())
+        import numba
         print(json.dumps(dict(model=model_name, freeze=freeze, procs=world, batch=spec["batch"],
+                              threads=numba.get_num_threads(),
                               image_size=spec["image_size"], synced_params=n_params,
-                              synced_mb=n_params * 4 / 1e6, **totals, total=total,
+                              synced_mb=n_params * 4 / 1e6,
+                              sync_bn_layers=bn_layers if freeze == "none" else 0,
+                              **totals, total=total,
                               images_per_s=world * spec["batch"] / total)), flush=True)
 
 
@@ -126,11 +135,12 @@ def run(models=("small", "full"), procs=(1, 2), freezes=("none", "backbone"), st
 
 def format_results(results):
     """A markdown table of measured per-step times (seconds, max over ranks)."""
-    lines = ["| model | trained | procs | batch/rank | compute s | wait s | all-reduce s | "
-             "optimizer s | img/s | all-reduce MB |", "|" + "---|" * 10]
+    lines = ["| model | trained | procs | threads/rank | batch/rank | compute s | wait s | "
+             "all-reduce s | optimizer s | img/s | all-reduce MB |", "|" + "---|" * 11]
     for r in results:
         lines.append(f"| {r['model']} | {'all' if r['freeze'] == 'none' else 'fc only'} | "
-                     f"{r['procs']} | {r['batch']} | {r['compute']:.3f} | {r['wait']:.3f} | "
+                     f"{r['procs']} | {r['threads']} | {r['batch']} | {r['compute']:.3f} | "
+                     f"{r['wait']:.3f} | "
                      f"{r['allreduce']:.4f} | {r['step']:.4f} | {r['images_per_s']:.1f} | "
                      f"{r['synced_mb']:.2f} |")
     return "\n".join(lines)
@@ -143,28 +153,38 @@ def ring_allreduce_seconds(nbytes, machines, gbit, latency=LATENCY_S):
     return 2 * (p - 1) / p * nbytes / (gbit * 1e9 / 8) + 2 * (p - 1) * latency
 
 
-def scaling_rows(compute_s, n_params, machines=MACHINES, bandwidths=BANDWIDTHS_GBIT):
-    """Weak-scaling efficiency per machine count: compute / (compute + all-reduce); the sync
-    runs after backward (no overlap), so the all-reduce adds to every step."""
+def scaling_rows(compute_s, n_params, batch, machines=MACHINES, bandwidths=BANDWIDTHS_GBIT,
+                 extra_latency_s=0.0):
+    """Efficiency per machine count, compute / (compute + communication), the sync running after
+    backward (no overlap). Weak scaling keeps ``batch`` per machine (global batch grows with p);
+    strong scaling splits the 1-machine batch, so per-machine compute shrinks as 1/p (None once
+    a machine would get less than one sample). ``extra_latency_s`` adds small latency-bound
+    messages per step per log2(p) rounds (SyncBatchNorm's statistics)."""
+    import math
     rows = []
     for p in machines:
         row = {"machines": p}
         for gbit in bandwidths:
-            t = ring_allreduce_seconds(4 * n_params, p, gbit)
-            row[gbit] = (t, compute_s / (compute_s + t))
+            t = ring_allreduce_seconds(4 * n_params, p, gbit) + extra_latency_s * math.log2(p)
+            strong = compute_s / p
+            row[gbit] = (t, compute_s / (compute_s + t),
+                         strong / (strong + t) if p <= batch else None)
         rows.append(row)
     return rows
 
 
-def format_scaling(compute_s, n_params, title):
+def format_scaling(compute_s, n_params, batch, title, extra_latency_s=0.0):
+    """A markdown table of the scaling model (see ``scaling_rows``)."""
+    head = " | ".join(f"all-reduce @{g} Gb/s | weak eff. | strong eff." for g in BANDWIDTHS_GBIT)
     lines = [f"{title}: {n_params:,} synced parameters ({4 * n_params / 1e6:.2f} MB), "
-             f"compute {compute_s:.3f} s/step", "",
-             "| machines | " + " | ".join(f"all-reduce @{g} Gb/s | efficiency | speedup"
-                                          for g in BANDWIDTHS_GBIT) + " |",
-             "|---|" + "---|---|---|" * len(BANDWIDTHS_GBIT)]
-    for row in scaling_rows(compute_s, n_params):
-        cells = [f"{row[g][0] * 1e3:.2f} ms | {row[g][1]:.1%} | {row['machines'] * row[g][1]:.1f}x"
-                 for g in BANDWIDTHS_GBIT]
+             f"compute {compute_s:.3f} s/step at batch {batch}", "",
+             f"| machines | {head} |", "|---|" + "---|---|---|" * len(BANDWIDTHS_GBIT)]
+    for row in scaling_rows(compute_s, n_params, batch, extra_latency_s=extra_latency_s):
+        cells = []
+        for g in BANDWIDTHS_GBIT:
+            t, weak, strong = row[g]
+            cells.append(f"{t * 1e3:.2f} ms | {weak:.1%} | "
+                         + ("-" if strong is None else f"{strong:.1%}"))
         lines.append(f"| {row['machines']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -180,19 +200,22 @@ def main(argv=None):
     ap.add_argument("--model-only", action="store_true", help="print the scaling model only")
     ap.add_argument("--compute", type=float, help="compute seconds per step (--model-only)")
     ap.add_argument("--params", type=int, help="synced parameter count (--model-only)")
+    ap.add_argument("--batch", type=int, default=64, help="batch per machine (--model-only)")
     args = ap.parse_args(argv)
     if args.worker:
         return worker(args.models[0], args.freeze[0], args.steps)
     if args.model_only:
-        print(format_scaling(args.compute, args.params, "model"))
+        print(format_scaling(args.compute, args.params, args.batch, "model"))
         return
     results = run(args.models, args.procs, args.freeze, args.steps)
     print(format_results(results))
     for r in results:
         if r["procs"] == 1:
             print()
-            print(format_scaling(r["compute"], r["synced_params"],
-                                 f"{r['model']} ResNet-18, {r['freeze']} frozen"))
+            print(format_scaling(r["compute"], r["synced_params"], r["batch"],
+                                 f"{r['model']} ResNet-18, "
+                                 f"{'full finetune' if r['freeze'] == 'none' else 'fc only'}",
+                                 extra_latency_s=r["sync_bn_layers"] * 3 * LATENCY_S))
 
 
 if __name__ == "__main__":
