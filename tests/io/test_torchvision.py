@@ -11,65 +11,25 @@ import pytest
 from minitorch.io import load, load_attrs
 from minitorch.io.torchvision import (ArchMismatchError, convert_torchvision,
                                       resnet18_state_dict_keys)
+from scripts.fixtures_resnet import torch_resnet18
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(REPO, "scripts", "convert_torchvision.py")
 
 
 def _torch_resnet18(torch, width=16, num_classes=10):
-    """torchvision's ResNet-18 module tree rebuilt from torch.nn (torchvision is not installed),
-    with random BatchNorm statistics so that eval-mode logits test every buffer."""
-    nn = torch.nn
-
-    class BasicBlock(nn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(cout)
-            self.relu = nn.ReLU(inplace=True)
-            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(cout)
-            self.downsample = None
-            if stride != 1 or cin != cout:
-                self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                                nn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            identity = x if self.downsample is None else self.downsample(x)
-            out = self.relu(self.bn1(self.conv1(x)))
-            return self.relu(self.bn2(self.conv2(out)) + identity)
-
-    class ResNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
-            self.bn1 = nn.BatchNorm2d(width)
-            self.relu = nn.ReLU(inplace=True)
-            self.maxpool = nn.MaxPool2d(3, 2, 1)
-            widths = [width, 2 * width, 4 * width, 8 * width]
-            cin = width
-            for i, cout in enumerate(widths):
-                stride = 1 if i == 0 else 2
-                setattr(self, f"layer{i + 1}", nn.Sequential(BasicBlock(cin, cout, stride),
-                                                             BasicBlock(cout, cout, 1)))
-                cin = cout
-            self.avgpool = nn.AdaptiveAvgPool2d(1)
-            self.fc = nn.Linear(cin, num_classes)
-
-        def forward(self, x):
-            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-            return self.fc(torch.flatten(self.avgpool(x), 1))
-
+    """torchvision's ResNet-18 (the fixture script's torch.nn rebuild), with random BatchNorm
+    statistics so that eval-mode logits test every buffer."""
     torch.manual_seed(0)
-    model = ResNet()
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.normal_(0, 0.1)
-            m.running_var.uniform_(0.5, 1.5)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.normal_(0, 0.1)
-            m.num_batches_tracked.fill_(3)
+    model = torch_resnet18(torch, num_classes=num_classes, variant="imagenet", width=width)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
+                m.num_batches_tracked.fill_(3)
     return model.eval()
 
 
