@@ -1,0 +1,106 @@
+"""The real trainer under ``mpiexec -n 2``: same weights as one process on the global batch,
+rank-0-only outputs, a killed rank ends the job and the run resumes on 1 or 2 processes, and
+bad data-parallel inputs exit 2 with one line."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+HERE = __import__("pathlib").Path(__file__).resolve().parent
+WORKER = HERE / "worker_finetune.py"
+GLOBAL_BATCH = 16
+
+
+def _npz(path, per_class=15, classes=4, seed=0):
+    """A small learnable 4-class image set: each class has its own mean image plus noise."""
+    rng = np.random.default_rng(seed)
+    means = rng.uniform(0, 1, (classes, 3, 8, 8))
+    y = np.repeat(np.arange(classes), per_class)
+    x = np.clip(means[y] + 0.15 * rng.standard_normal((y.size, 3, 8, 8)), 0, 1)
+    np.savez(path, x=x.astype(np.float32), y=y.astype(np.int64))
+    return path
+
+
+def _config(tmp_path, freeze, out, epochs=2, data=None):
+    data = data or _npz(tmp_path / "data.npz")
+    path = tmp_path / f"config_{freeze}.yaml"
+    path.write_text(
+        "seed: 0\n"
+        f"model: {{arch: resnet18, variant: small, width: 4, weights: null, freeze: {freeze}}}\n"
+        f"data: {{dataset: npz, root: '{data}', image_size: 8, val_fraction: 0.2, "
+        f"batch_size: {GLOBAL_BATCH}}}\n"
+        f"train: {{epochs: {epochs}, feature_cache: 'off', optimizer: {{lr: 0.05, momentum: 0.9}}}}\n"
+        f"output: {{dir: '{out}', plot: false}}\n")
+    return path
+
+
+def _finetune(mpi, config, n, *extra, kill=None, timeout=240):
+    """Run the trainer on n ranks (n=None: one plain process) with the global batch fixed."""
+    per_rank = GLOBAL_BATCH // (n or 1)
+    args = [WORKER] + (["--kill-rank", kill[0], "--kill-at-sync", kill[1]] if kill else [])
+    args += [config, "--set", f"data.batch_size={per_rank}", *extra]
+    return mpi(args, n=n, timeout=timeout)
+
+
+def _weights(run_dir):
+    import minitorch as mt
+    return {k: v.numpy() for k, v in mt.load(run_dir / "last.h5")["model"].items()}
+
+
+def _metrics(run_dir):
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def _assert_close(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=1e-5, err_msg=k)
+
+
+@pytest.mark.parametrize("freeze", ["backbone", "none"])
+def test_two_ranks_train_the_same_weights_as_one_process(mpi, tmp_path, freeze):
+    alone, pair = tmp_path / "alone", tmp_path / "pair"
+    proc = _finetune(mpi, _config(tmp_path, freeze, alone), None)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = _finetune(mpi, _config(tmp_path, freeze, pair), 2)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    _assert_close(_weights(pair), _weights(alone))
+    m1, m2 = _metrics(alone), _metrics(pair)
+    assert [m["epoch"] for m in m2] == [1, 2]  # rank 0 alone writes each epoch once
+    for a, b in zip(m1, m2):
+        assert b["val_acc"] == pytest.approx(a["val_acc"], abs=1e-6)
+        assert b["val_loss"] == pytest.approx(a["val_loss"], rel=1e-4)
+        assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-4)
+
+
+def test_killed_rank_ends_job_and_resumes_on_one_and_two_processes(mpi, tmp_path):
+    run = tmp_path / "run"
+    config = _config(tmp_path, "none", run, epochs=3)
+    # 48 training samples / global batch 16 = 3 steps per epoch: sync 5 is inside epoch 2,
+    # after epoch 1's checkpoint.
+    proc = _finetune(mpi, config, 2, kill=("1", "5"), timeout=120)
+    assert proc.returncode != 0
+    assert [m["epoch"] for m in _metrics(run)] == [1]
+    resumed = {}
+    for n in (None, 2):
+        copy = tmp_path / f"resume_{n or 1}"
+        shutil.copytree(run, copy)
+        proc = _finetune(mpi, config, n, "--set", f"output.dir={copy}", "--resume", "auto")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert [m["epoch"] for m in _metrics(copy)] == [1, 2, 3]
+        resumed[n] = _weights(copy)
+    _assert_close(resumed[2], resumed[None])
+
+
+def test_dataset_smaller_than_the_ranks_is_one_line_exit_2(mpi, tmp_path):
+    # 2 classes x 2 samples: 1 training sample per class after a 50% split ... 2 samples on 3 ranks.
+    data = _npz(tmp_path / "tiny.npz", per_class=2, classes=2)
+    out = tmp_path / "out"
+    config = _config(tmp_path, "none", out, data=data)
+    proc = mpi([WORKER, config, "--set", "data.val_fraction=0.5", "--set", "data.batch_size=1"],
+               n=3, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "3 processes" in lines[0]
+    assert "Traceback" not in proc.stderr

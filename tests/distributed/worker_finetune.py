@@ -1,0 +1,38 @@
+"""``minitorch-finetune`` for the tests, optionally with a rank that dies mid-run.
+
+    worker_finetune.py [--kill-rank R --kill-at-sync K] CONFIG [--set ...] [--resume ...]
+
+With ``--kill-*``, rank R SIGKILLs itself when the trainer calls ``GradientSync.sync`` for the
+K-th time (1-based): a deterministic "machine died in the middle of a step" for the tests.
+"""
+import os
+import signal
+import sys
+
+import minitorch.distributed as dist
+from minitorch.distributed.parallel import GradientSync
+
+
+def _install_kill(rank, at):
+    original = GradientSync.sync
+    calls = [0]
+
+    def sync(self, *args, **kwargs):
+        calls[0] += 1
+        if dist.rank() == rank and calls[0] == at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(self, *args, **kwargs)
+
+    GradientSync.sync = sync
+
+
+def main(argv):
+    if argv[:1] == ["--kill-rank"]:
+        _install_kill(int(argv[1]), int(argv[3]))
+        argv = argv[4:]
+    from minitorch.train.cli import finetune_main
+    return finetune_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
