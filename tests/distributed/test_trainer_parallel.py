@@ -7,6 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
+# The trainer lands in its own commit; until then there is nothing to launch.
+pytest.importorskip("minitorch.train.cli")
+
 HERE = __import__("pathlib").Path(__file__).resolve().parent
 WORKER = HERE / "worker_finetune.py"
 GLOBAL_BATCH = 16
