@@ -1,9 +1,11 @@
-"""Batch-norm kernels over ``(N, C, P)`` views (P = H*W), optionally fused with a following ReLU.
+"""Batch-norm kernels over contiguous ``(N, C, P)`` arrays (P = H*W), optionally fused with a
+following ReLU.
 
 Every kernel is parallel over channels: all reads and writes of channel ``c`` touch only
 ``[:, c, :]`` and the per-channel slots ``[c]``, so iterations never share an output element.
 Sums accumulate in float64 scalars (no float64 arrays) so float32 statistics over millions of
-elements keep PyTorch's precision; per-element arithmetic stays in the data's dtype.
+elements keep PyTorch's precision; per-element arithmetic stays in the data's dtype. Inner loops
+index flat views with unsigned offsets so numba drops negative-index checks and vectorises.
 """
 import numpy as np
 from numba import njit, prange
@@ -13,25 +15,28 @@ __all__ = ["batch_norm_stats", "batch_norm_apply", "batch_norm_backward"]
 
 @njit(parallel=True, cache=True)
 def batch_norm_stats(mean, invstd, x, eps):
-    """Per-channel batch mean and ``1/sqrt(biased_var + eps)`` of ``x`` (N, C, P); one pass.
+    """Per-channel batch mean and ``1/sqrt(biased_var + eps)`` of ``x`` (N, C, P).
 
-    Parallel over channels (disjoint ``mean[c]``, ``invstd[c]``). Also returns the biased
-    variances (float64, length C) so the caller can update ``running_var`` without another pass.
+    Parallel over channels (disjoint ``mean[c]``, ``invstd[c]``). Returns the biased variances
+    (float64, length C) so the caller can update ``running_var`` without another pass.
     """
     N, C, P = x.shape
+    xf = x.reshape(-1)
     var = np.empty(C, dtype=np.float64)
     count = N * P
     for c in prange(C):
         s = 0.0
         for n in range(N):
+            base = (n * C + c) * P
             for p in range(P):
-                s += x[n, c, p]
+                s += xf[np.uint64(base + p)]
         m = s / count
-        # second pass over the (cache-hot for small planes) channel: exact two-pass variance
+        # exact two-pass variance: the channel is usually still in cache
         ss = 0.0
         for n in range(N):
+            base = (n * C + c) * P
             for p in range(P):
-                d = x[n, c, p] - m
+                d = xf[np.uint64(base + p)] - m
                 ss += d * d
         v = ss / count
         var[c] = v
@@ -48,15 +53,19 @@ def batch_norm_apply(y, x, mean, invstd, weight, bias, RELU):
     shift are formed in the data's dtype so the element loop has no float64 arithmetic.
     """
     N, C, P = x.shape
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    zero = np.zeros(1, dtype=x.dtype)[0]
     for c in prange(C):
         scale = invstd[c] * weight[c]
         shift = bias[c] - mean[c] * scale
         for n in range(N):
+            base = (n * C + c) * P
             for p in range(P):
-                v = x[n, c, p] * scale + shift
-                if RELU and v < 0:
-                    v = 0
-                y[n, c, p] = v
+                j = np.uint64(base + p)
+                v = xf[j] * scale + shift
+                if RELU:
+                    v = max(v, zero)
+                yf[j] = v
 
 
 @njit(parallel=True, cache=True)
@@ -69,9 +78,11 @@ def batch_norm_backward(grad_x, grad_weight, grad_bias, grad_out, x, mean, invst
     ``c`` writes ``grad_x[:, c, :]``, ``grad_weight[c]`` and ``grad_bias[c]`` only.
     """
     N, C, P = x.shape
+    xf, gf, gxf = x.reshape(-1), grad_out.reshape(-1), grad_x.reshape(-1)
     count = N * P
     # per-channel coefficients stored in the data's dtype, so the element loops stay in it
     coef = np.zeros((C, 2), dtype=x.dtype)
+    zero = np.zeros(1, dtype=x.dtype)[0]
     for c in prange(C):
         scale = invstd[c] * weight[c]
         shift = bias[c] - mean[c] * scale
@@ -80,12 +91,15 @@ def batch_norm_backward(grad_x, grad_weight, grad_bias, grad_out, x, mean, invst
         sum_gxc = 0.0
         if TRAINING or NEED_GRAD_PARAMS:
             for n in range(N):
+                base = (n * C + c) * P
                 for p in range(P):
-                    g = grad_out[n, c, p]
-                    if RELU and x[n, c, p] * scale + shift <= 0:
-                        g = 0
+                    j = np.uint64(base + p)
+                    g = gf[j]
+                    xv = xf[j]
+                    if RELU and xv * scale + shift <= zero:
+                        g = zero
                     sum_g += g
-                    sum_gxc += g * (x[n, c, p] - m)
+                    sum_gxc += g * (xv - m)
             if NEED_GRAD_PARAMS:
                 grad_weight[c] = sum_gxc * invstd[c]
                 grad_bias[c] = sum_g
@@ -96,13 +110,14 @@ def batch_norm_backward(grad_x, grad_weight, grad_bias, grad_out, x, mean, invst
             ivs = invstd[c]
             coef[c, 0] = scale * ivs * ivs * (sum_gxc / count)
             coef[c, 1] = scale * (sum_g / count)
-        a = scale
         k = coef[c, 0]
         b = coef[c, 1]
         for n in range(N):
+            base = (n * C + c) * P
             for p in range(P):
-                g = grad_out[n, c, p]
-                xc = x[n, c, p]
-                if RELU and xc * scale + shift <= 0:
-                    g = 0
-                grad_x[n, c, p] = g * a - (xc - m) * k - b
+                j = np.uint64(base + p)
+                g = gf[j]
+                xv = xf[j]
+                if RELU and xv * scale + shift <= zero:
+                    g = zero
+                gxf[j] = g * scale - (xv - m) * k - b

@@ -12,47 +12,59 @@ __all__ = ["max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
            "avg_pool2d_backward", "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward"]
 
 
+@njit(cache=True)
+def _tap_range(taps, size, start, step):
+    """The taps ``t`` in [lo, hi) whose position ``start + t*step`` lies in [0, size)."""
+    lo = 0
+    if start < 0:
+        lo = (-start + step - 1) // step
+    hi = 0
+    if size - 1 - start >= 0:
+        hi = min(taps, (size - 1 - start) // step + 1)
+    return lo, max(lo, hi)
+
+
 @njit(parallel=True, cache=True)
 def max_pool2d_forward(out, indices, x, KH, KW, SH, SW, PH, PW, DH, DW):
     """Window maxima and their flat ``ih*W + iw`` positions (PyTorch's ``return_indices``).
 
-    Padding never wins (it is -inf); a NaN wins and propagates, as in PyTorch. Parallel over
-    planes.
+    Padding never wins (only in-bounds taps are visited); a NaN wins and propagates, as in
+    PyTorch. Parallel over planes. The in-bounds tap ranges are computed once per window, so the
+    inner loops carry no bounds tests.
     """
     N, C, H, W = x.shape
     OH, OW = out.shape[2], out.shape[3]
+    xf, of, idxf = x.reshape(-1), out.reshape(-1), indices.reshape(-1)
+    # tap ranges depend only on the output column / row: computed once, not per plane
+    # (their integer divisions would otherwise cost more than the comparisons)
+    kw_range = np.empty((OW, 2), dtype=np.int64)
+    for ow in range(OW):
+        kw_range[ow, 0], kw_range[ow, 1] = _tap_range(KW, W, ow * SW - PW, DW)
     for plane in prange(N * C):
-        n = plane // C
-        c = plane % C
+        xo = plane * H * W
+        oo = plane * OH * OW
         for oh in range(OH):
             h0 = oh * SH - PH
+            kh_lo, kh_hi = _tap_range(KH, H, h0, DH)
             for ow in range(OW):
                 w0 = ow * SW - PW
-                best = -np.inf
-                # PyTorch starts from the first in-bounds position, so an all -inf window
-                # still reports a valid index
-                ih_first = h0
-                while ih_first < 0:
-                    ih_first += DH
-                iw_first = w0
-                while iw_first < 0:
-                    iw_first += DW
-                best_idx = ih_first * W + iw_first
-                for kh in range(KH):
-                    ih = h0 + kh * DH
-                    if ih < 0 or ih >= H:
-                        continue
-                    for kw in range(KW):
-                        iw = w0 + kw * DW
-                        if iw < 0 or iw >= W:
-                            continue
-                        v = x[n, c, ih, iw]
+                kw_lo, kw_hi = kw_range[ow, 0], kw_range[ow, 1]
+                # start from the first in-bounds tap, as PyTorch does
+                best_idx = (h0 + kh_lo * DH) * W + w0 + kw_lo * DW
+                best = xf[np.uint64(xo + best_idx)]
+                for kh in range(kh_lo, kh_hi):
+                    row = (h0 + kh * DH) * W + w0
+                    for kw in range(kw_lo, kw_hi):
+                        pos = row + kw * DW
+                        v = xf[np.uint64(xo + pos)]
                         # like PyTorch, every NaN takes over, so the last NaN's index wins
-                        if v > best or v != v:
-                            best = v
-                            best_idx = ih * W + iw
-                out[n, c, oh, ow] = best
-                indices[n, c, oh, ow] = best_idx
+                        # written as selects, not a branch: random data mispredicts it
+                        take = (v > best) | (v != v)
+                        best = v if take else best
+                        best_idx = pos if take else best_idx
+                o = np.uint64(oo + oh * OW + ow)
+                of[o] = best
+                idxf[o] = best_idx
 
 
 @njit(parallel=True, cache=True)
