@@ -22,3 +22,21 @@ def test_user_thread_variables_cap_the_count():
                             environ={"OMP_NUM_THREADS": "3"}) == 3
     assert threads_per_rank(cores=16, ranks_sharing=2, own_cores=16,
                             environ={"OMP_NUM_THREADS": "", "NUMBA_NUM_THREADS": "x"}) == 8
+
+
+def test_two_ranks_each_take_half_the_cores(mpi):
+    import json
+    import os
+    from pathlib import Path
+
+    from .conftest import worker_env
+    env = worker_env()
+    for name in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.pop(name, None)
+    proc = mpi([Path(__file__).with_name("worker_threads.py")], n=2, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    want = max(1, len(os.sched_getaffinity(0)) // 2)
+    reports = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert sorted(r["rank"] for r in reports) == [0, 1]
+    for r in reports:
+        assert r["numba"] == want and all(n == want for n in r["blas"]), reports
