@@ -7,6 +7,8 @@ ones run on the numba kernels.
 import numpy as np
 
 from .. import random as _random
+from ..autograd.grad_mode import is_grad_enabled
+from ..kernels import activation as _act_kernels
 from ..ops import activation as _act
 from ..ops import conv as _conv
 from ..ops import linear as _linear
@@ -121,9 +123,16 @@ def linear(input, weight, bias=None):
 
 def relu(input, inplace=False):
     """``max(input, 0)``; ``inplace=True`` overwrites ``input`` (as ``input.relu_()``)."""
-    if inplace:
-        return input.relu_()
-    return _act.ReLU.apply(input)
+    if not inplace:
+        return _act.ReLU.apply(input)
+    data = input.data
+    if (is_grad_enabled() and input.requires_grad) or not data.flags.c_contiguous \
+            or data.dtype.kind != "f":
+        return input.relu_()  # recorded (or unusual layout): the core's in-place protocol
+    # nothing to record: one pass over the array in place, no temporary (frozen/eval paths)
+    _act_kernels.relu_forward(data.reshape(-1), data.reshape(-1))
+    input._bump_version()
+    return input
 
 
 def relu_(input):

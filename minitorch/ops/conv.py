@@ -3,7 +3,7 @@
 Forward: ``cols = im2col(x)`` (C*KH*KW, N*P), then either ``W @ cols`` (channel-major product,
 made NCHW by ``swap01``) or ``cols.T @ W.T`` (pixel-major, made NCHW by ``transpose12``); which
 one is faster depends on the layer's GEMM shape (see ``_pixels_as_rows``). Backward: the output
-gradient in the same orientation, ``grad_w = g @ cols.T`` (cols recomputed from the saved input
+gradient made channel-major, ``grad_w = g @ cols.T`` (cols recomputed from the saved input
 rather than kept, which would cost ~100 MB per early ResNet layer), ``grad_cols = W.T @ g`` and
 ``col2im``; each is skipped when its input needs no gradient.
 """
@@ -45,14 +45,15 @@ def conv2d_output_shape(x_shape, w_shape, stride, padding, dilation):
     return N, O, OH, OW
 
 
-def _pixels_as_rows(O: int, K: int, NP: int) -> bool:
+def _pixels_as_rows(K: int, NP: int) -> bool:
     """Use ``cols.T @ W.T`` (pixels as rows) rather than ``W @ cols`` for this GEMM shape.
 
-    Measured on the target machine (PERF_NOTES, scripts/bench_kernels.py): with few output
-    channels and many pixels (ResNet's stem and first stage) ``W @ cols`` streams the long pixel
-    axis best; with many channels and few pixels (stages 2-4) the pixel-major product wins.
+    Measured on the target machine at ResNet-18's shapes, batch 16 (GFLOP/s, W@cols vs
+    cols.T@W.T): stem 115/108, layer1 116/101, layer2 129/130, layer3 155/143, layer4 157/170.
+    Only when the pixels are few against the reduction length (layer4: 784 vs 4608) does the
+    pixel-major product win by more than the extra cost of its (N, P, O) -> NCHW transpose.
     """
-    return O >= 128 and NP <= 16 * K
+    return 2 * NP <= K
 
 
 def _geometry(ctx):
@@ -76,8 +77,7 @@ class Convolution(Function):
         K.im2col(cols, x, KH, KW, *_geometry(ctx))
         w2 = w.reshape(O, -1)
         out = np.empty((N, O, OH * OW), x.dtype)
-        ctx.rows = groups == 1 and _pixels_as_rows(O, Kdim, N * OH * OW)
-        if ctx.rows:
+        if groups == 1 and _pixels_as_rows(Kdim, N * OH * OW):
             prod = _workspace("prod", (N * OH * OW, O), x.dtype)
             np.matmul(cols.T, w2.T, out=prod)
             K.transpose12(out, prod.reshape(N, OH * OW, O))
@@ -97,14 +97,11 @@ class Convolution(Function):
         N, O, OH, OW = grad_out.shape
         P = OH * OW
         g = np.ascontiguousarray(grad_out).reshape(N, O, P)
-        if ctx.rows:
-            g2 = _workspace("grad_prod", (N, P, O), g.dtype)
-            K.transpose12(g2, g)
-            g2 = g2.reshape(N * P, O).T  # (O, N*P) view: BLAS reads it transposed
-        else:
-            g2 = _workspace("grad_prod", (O, N, P), g.dtype)
-            K.swap01(g2, g)
-            g2 = g2.reshape(O, N * P)
+        # channel-major (O, N*P) whatever the forward's orientation: all backward GEMM
+        # orientations measured within noise of each other, and swap01 is the cheaper copy
+        g2 = _workspace("grad_prod", (O, N, P), g.dtype)
+        K.swap01(g2, g)
+        g2 = g2.reshape(O, N * P)
         grad_b = g.sum(axis=(0, 2)) if need_b else None
         grad_w = _grad_weight(ctx, x, w, g2) if need_w else None
         grad_x = _grad_input(ctx, x, w, g2) if need_x else None
@@ -128,11 +125,14 @@ def _grad_weight(ctx, x, w, g2):
     K.im2col(cols, x, KH, KW, *_geometry(ctx))
     G = ctx.groups
     Og, Kg = O // G, Cg * KH * KW
-    grad_w = np.empty((O, Kg), x.dtype)
+    # allocated in the weight's shape and filled through a 2-d view, so the array returned owns
+    # its memory and AccumulateGrad can adopt it without a copy
+    grad_w = np.empty(w.shape, x.dtype)
+    gw2 = grad_w.reshape(O, Kg)
     for i in range(G):
         np.matmul(g2[i * Og:(i + 1) * Og], cols[i * Kg:(i + 1) * Kg].T,
-                  out=grad_w[i * Og:(i + 1) * Og])
-    return grad_w.reshape(w.shape)
+                  out=gw2[i * Og:(i + 1) * Og])
+    return grad_w
 
 
 def _grad_input(ctx, x, w, g2):

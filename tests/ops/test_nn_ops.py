@@ -40,8 +40,8 @@ CASES = [
      lambda F, x, w: F.conv2d(x, w, stride=2)),
     ("conv_7x7_stem", [randn(1, 3, 12, 12), randn(4, 3, 7, 7)],
      lambda F, x, w: F.conv2d(x, w, stride=2, padding=3)),
-    ("conv_wide_channels", [randn(2, 8, 5, 5), randn(130, 8, 3, 3)],  # pixel-major GEMM path
-     lambda F, x, w: F.conv2d(x, w, padding=1)),
+    ("conv_few_pixels", [randn(1, 16, 3, 3), randn(5, 16, 3, 3), randn(5)],  # pixel-major GEMM
+     lambda F, x, w, b: F.conv2d(x, w, b, padding=1)),
     ("linear", [randn(3, 5), randn(4, 5), randn(4)], lambda F, x, w, b: F.linear(x, w, b)),
     ("linear_3d_nobias", [randn(2, 3, 5), randn(4, 5)], lambda F, x, w: F.linear(x, w)),
     ("relu", [randn(2, 3, 4, 5)], lambda F, x: F.relu(x)),
@@ -198,6 +198,30 @@ def test_conv_backward_skips_input_gradient_for_input_without_grad(monkeypatch):
     w = mt.randn(4, 3, 3, 3, requires_grad=True)
     F.conv2d(x, w, padding=1).sum().backward()
     assert w.grad is not None
+
+
+def test_relu_inplace_without_grad_overwrites_input_and_bumps_version():
+    x = mt.tensor([[-1.0, 2.0], [3.0, -4.0]])
+    before = x._version
+    y = F.relu(x, inplace=True)
+    assert y is x and x.numpy().tolist() == [[0.0, 2.0], [3.0, 0.0]]
+    assert x._version > before
+
+
+def test_relu_inplace_with_grad_records_the_relu():
+    a = mt.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    h = a * 1.0
+    out = F.relu(h, inplace=True)
+    out.sum().backward()
+    assert a.grad.numpy().tolist() == [0.0, 1.0, 1.0]
+
+
+def test_batch_norm_statistics_stay_exact_for_large_means():
+    x = (1000 + np.random.default_rng(8).standard_normal((8, 2, 16))).astype(np.float32)
+    y = F.batch_norm(mt.tensor(x), None, None, training=True, eps=0.0).numpy()
+    x64 = x.astype(np.float64)
+    ref = (x64 - x64.mean(axis=(0, 2), keepdims=True)) / x64.std(axis=(0, 2), keepdims=True)
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=2e-5)
 
 
 def test_max_pool_return_indices_gives_flat_positions():
