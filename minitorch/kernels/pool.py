@@ -24,18 +24,36 @@ def _tap_range(taps, size, start, step):
     return lo, max(lo, hi)
 
 
+@njit(cache=True)
+def _max_window_nan(xf, xo, W, h0, w0, kh_lo, kh_hi, kw_lo, kw_hi, DH, DW):
+    """(max, flat index) of a window holding a NaN, with PyTorch's rule: any NaN takes over, so
+    the last NaN in row-major order wins. Rare, so written plainly."""
+    best_idx = (h0 + kh_lo * DH) * W + w0 + kw_lo * DW
+    best = xf[np.uint64(xo + best_idx)]
+    for kh in range(kh_lo, kh_hi):
+        for kw in range(kw_lo, kw_hi):
+            pos = (h0 + kh * DH) * W + w0 + kw * DW
+            v = xf[np.uint64(xo + pos)]
+            if v > best or v != v:
+                best = v
+                best_idx = pos
+    return best, best_idx
+
+
 @njit(parallel=True, cache=True)
 def max_pool2d_forward(out, indices, x, KH, KW, SH, SW, PH, PW, DH, DW):
     """Window maxima and their flat ``ih*W + iw`` positions (PyTorch's ``return_indices``).
 
-    Padding never wins (only in-bounds taps are visited); a NaN wins and propagates, as in
-    PyTorch. Parallel over planes. The in-bounds tap ranges are computed once per window, so the
-    inner loops carry no bounds tests.
+    Padding never wins (only in-bounds taps are visited). Taps are visited in row-major order
+    from the first in-bounds one and only a strictly greater value takes over, so the first
+    maximum wins ties exactly as in PyTorch. The update is arithmetic (max and a multiply-add
+    on the index), not a branch that random data mispredicts; a window that holds a NaN is redone
+    by ``_max_window_nan`` to propagate it as PyTorch does. Parallel over planes.
     """
     N, C, H, W = x.shape
     OH, OW = out.shape[2], out.shape[3]
     xf, of, idxf = x.reshape(-1), out.reshape(-1), indices.reshape(-1)
-    # tap ranges depend only on the output column / row: computed once, not per plane
+    # tap ranges depend only on the output column: computed once, not per plane
     # (their integer divisions would otherwise cost more than the comparisons)
     kw_range = np.empty((OW, 2), dtype=np.int64)
     for ow in range(OW):
@@ -49,19 +67,21 @@ def max_pool2d_forward(out, indices, x, KH, KW, SH, SW, PH, PW, DH, DW):
             for ow in range(OW):
                 w0 = ow * SW - PW
                 kw_lo, kw_hi = kw_range[ow, 0], kw_range[ow, 1]
-                # start from the first in-bounds tap, as PyTorch does
                 best_idx = (h0 + kh_lo * DH) * W + w0 + kw_lo * DW
                 best = xf[np.uint64(xo + best_idx)]
+                nan = best != best
                 for kh in range(kh_lo, kh_hi):
                     row = (h0 + kh * DH) * W + w0
                     for kw in range(kw_lo, kw_hi):
                         pos = row + kw * DW
                         v = xf[np.uint64(xo + pos)]
-                        # like PyTorch, every NaN takes over, so the last NaN's index wins
-                        # written as selects, not a branch: random data mispredicts it
-                        take = (v > best) | (v != v)
-                        best = v if take else best
-                        best_idx = pos if take else best_idx
+                        gt = np.int64(v > best)
+                        best = max(v, best)
+                        best_idx += (pos - best_idx) * gt
+                        nan |= v != v
+                if nan:
+                    best, best_idx = _max_window_nan(xf, xo, W, h0, w0, kh_lo, kh_hi, kw_lo,
+                                                     kw_hi, DH, DW)
                 o = np.uint64(oo + oh * OW + ow)
                 of[o] = best
                 idxf[o] = best_idx

@@ -41,12 +41,27 @@ def test_max_pool_forward_values_and_indices(case, dtype):
     np.testing.assert_array_equal(idx, ref_idx)
 
 
+@pytest.mark.parametrize("case", MAX_CASES)
+def test_max_pool_ties_pick_the_first_tap_in_row_major_order(case):
+    # post-ReLU activations are full of equal zeros: the gradient must go where PyTorch sends it
+    N, C, H, W, *geom, OH, OW = case
+    x = np.random.default_rng(5).integers(0, 3, (N, C, H, W)).astype(np.float32)
+    out, idx = np.empty((N, C, OH, OW), np.float32), np.empty((N, C, OH, OW), np.int64)
+    pool.max_pool2d_forward(out, idx, x, *geom)
+    ref_out, ref_idx = max_pool_reference(x, *geom, OH, OW)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(idx, ref_idx)
+
+
 def test_max_pool_propagates_nan():
     x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
     x[0, 0, 1, 0] = np.nan
+    x[0, 0, 0, 3] = np.nan
+    x[0, 0, 1, 2] = np.nan  # two NaNs in one window: the last one (row-major) wins
     out, idx = np.empty((1, 1, 2, 2), np.float32), np.empty((1, 1, 2, 2), np.int64)
     pool.max_pool2d_forward(out, idx, x, 2, 2, 2, 2, 0, 0, 1, 1)
     assert np.isnan(out[0, 0, 0, 0]) and idx[0, 0, 0, 0] == 4
+    assert np.isnan(out[0, 0, 0, 1]) and idx[0, 0, 0, 1] == 6
     assert out[0, 0, 1, 1] == 15 and idx[0, 0, 1, 1] == 15
 
 

@@ -51,6 +51,8 @@ CASES = [
      lambda F, x: F.batch_norm(x, None, None, training=True, eps=1e-3)),
     ("maxpool_2x2", [randn(2, 3, 8, 8)], lambda F, x: F.max_pool2d(x, 2)),
     ("maxpool_3x3_s2_pad1", [randn(1, 2, 9, 7)], lambda F, x: F.max_pool2d(x, 3, 2, 1)),
+    ("maxpool_after_relu_ties", [randn(2, 3, 9, 8)],  # all-zero windows: tie-breaking
+     lambda F, x: F.max_pool2d(F.relu(x - 0.5), 3, 2, 1)),
     ("maxpool_ceil_dilation", [randn(2, 2, 10, 9)],
      lambda F, x: F.max_pool2d(x, (3, 2), (2, 2), (1, 1), (2, 1), ceil_mode=True)),
     ("avgpool_pad_ceil", [randn(2, 2, 7, 6)],
