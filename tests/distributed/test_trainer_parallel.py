@@ -38,10 +38,12 @@ def _config(tmp_path, freeze, out, epochs=2, data=None):
     return path
 
 
-def _finetune(mpi, config, n, *extra, kill=None, timeout=240):
-    """Run the trainer on n ranks (n=None: one plain process) with the global batch fixed."""
+def _finetune(mpi, config, n, *extra, kill=None, check=False, timeout=240):
+    """Run the trainer on n ranks (n=None: one plain process) with the global batch fixed;
+    ``check``: assert that the ranks are bitwise identical at every step."""
     per_rank = GLOBAL_BATCH // (n or 1)
-    args = [WORKER] + (["--kill-rank", kill[0], "--kill-at-sync", kill[1]] if kill else [])
+    args = [WORKER] + (["--check-replicas"] if check else [])
+    args += ["--kill-rank", kill[0], "--kill-at-sync", kill[1]] if kill else []
     args += [config, "--set", f"data.batch_size={per_rank}", *extra]
     return mpi(args, n=n, timeout=timeout)
 
@@ -66,7 +68,7 @@ def test_two_ranks_train_the_same_weights_as_one_process(mpi, tmp_path, freeze):
     alone, pair = tmp_path / "alone", tmp_path / "pair"
     proc = _finetune(mpi, _config(tmp_path, freeze, alone), None)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    proc = _finetune(mpi, _config(tmp_path, freeze, pair), 2)
+    proc = _finetune(mpi, _config(tmp_path, freeze, pair), 2, check=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     _assert_close(_weights(pair), _weights(alone))
     m1, m2 = _metrics(alone), _metrics(pair)
@@ -78,10 +80,12 @@ def test_two_ranks_train_the_same_weights_as_one_process(mpi, tmp_path, freeze):
 
 
 def test_killed_rank_ends_job_and_resumes_on_one_and_two_processes(mpi, tmp_path):
-    run = tmp_path / "run"
+    full, run = tmp_path / "uninterrupted", tmp_path / "run"
+    proc = _finetune(mpi, _config(tmp_path, "none", full, epochs=3), 2)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     config = _config(tmp_path, "none", run, epochs=3)
     # 48 training samples / global batch 16 = 3 steps per epoch: sync 5 is inside epoch 2,
-    # after epoch 1's checkpoint.
+    # after epoch 1's checkpoint. The launcher must end rank 0 too (else: TimeoutExpired).
     proc = _finetune(mpi, config, 2, kill=("1", "5"), timeout=120)
     assert proc.returncode != 0
     assert [m["epoch"] for m in _metrics(run)] == [1]
@@ -93,7 +97,16 @@ def test_killed_rank_ends_job_and_resumes_on_one_and_two_processes(mpi, tmp_path
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert [m["epoch"] for m in _metrics(copy)] == [1, 2, 3]
         resumed[n] = _weights(copy)
-    _assert_close(resumed[2], resumed[None])
+    # Same number of ranks: the resumed run is bitwise the uninterrupted one.
+    want = _weights(full)
+    assert all(np.array_equal(resumed[2][k], want[k]) for k in want)
+    # One rank: the same steps to float32 rounding. Six SGD steps at lr 0.05 with momentum
+    # amplify the summation-order differences in the small BatchNorm biases (their gradients
+    # are sums that nearly cancel), hence a tolerance relative to each tensor's scale.
+    for k in want:
+        scale = max(1.0, float(np.abs(want[k]).max()))
+        np.testing.assert_allclose(resumed[None][k], want[k], rtol=1e-3, atol=1e-4 * scale,
+                                   err_msg=k)
 
 
 def test_dataset_smaller_than_the_ranks_is_one_line_exit_2(mpi, tmp_path):
