@@ -1,0 +1,311 @@
+"""The finetuning loop: one config in, a trained model, checkpoints, metrics and plots out.
+
+    trainer = Trainer(config, resume="auto")   # builds and validates everything, writes nothing
+    trainer.fit()                              # then writes into config.output.dir
+
+Construction checks the config, the data, the weights and the checkpoint to resume from, so a
+user error surfaces before anything in the output folder is touched. ``fit`` writes
+``config.yaml`` once, then per epoch (on rank 0 only): a line in ``metrics.jsonl``, ``best.h5``
+when validation accuracy improves, ``last.h5`` and ``curves.png``. Every file write is atomic and
+the epoch's history travels inside the checkpoints, so a run killed at any moment resumes from
+its last whole checkpoint with each epoch in ``metrics.jsonl`` exactly once.
+
+Exact resume: the data order and augmentation are functions of (seed, epoch), the lr schedule is
+replayed step by step, and model, optimizer (by parameter name) and RNG states come back bitwise.
+
+Data parallelism (``mpiexec -n N``): ``sync_gradients`` is the one seam between backward and
+the optimizer step; each rank reads its own shard of every global batch.
+"""
+import os
+import sys
+import time
+
+import numpy as np
+
+import minitorch as mt
+from minitorch import distributed as dist
+from minitorch import nn
+from minitorch.data import DataLoader, DistributedSampler
+from minitorch.io import (load_checkpoint, load_optimizer_state_by_name, restore_rng_state,
+                          save_checkpoint)
+from minitorch.nn.module import StateDictError
+
+from . import build
+from .config import dump_config
+from .errors import TrainerError
+from .freeze import (apply_freeze, check_optimizer_coverage, parameter_counts, resolve_freeze,
+                     set_train_mode)
+from .metrics import EpochMeter, MetricsLog
+from .plots import plot_curves
+
+__all__ = ["Trainer", "resolve_resume_path"]
+
+
+def resolve_resume_path(resume, out_dir):
+    """The checkpoint to resume from: None (fresh), ``auto`` (last.h5 if present) or a path."""
+    if resume is None:
+        return None
+    if resume == "auto":
+        path = os.path.join(out_dir, "last.h5")
+        return path if os.path.isfile(path) else None
+    if not os.path.isfile(resume):
+        raise TrainerError(f"--resume: checkpoint not found: {resume}")
+    return resume
+
+
+class Trainer:
+    """Finetune the model a ``Config`` describes; see the module docstring."""
+
+    def __init__(self, config, resume=None, out=None):
+        self.config, self.out = config, out
+        dist.init()
+        self.is_main, self.world = dist.is_main_process(), dist.world_size()
+        self.out_dir = config.output.dir
+        if os.path.exists(self.out_dir) and not os.path.isdir(self.out_dir):
+            raise TrainerError(f"output.dir: {self.out_dir} exists and is not a folder")
+        self._build(config)
+        self.epoch, self.global_step, self.history = 0, 0, []
+        self.resume_path = resolve_resume_path(resume, self.out_dir)
+        if self.resume_path is not None:
+            self._load_resume(self.resume_path)
+        self.grad_sync.broadcast_initial()   # replicas start bitwise equal (no-op alone)
+
+    # ----- construction ----------------------------------------------------------------------
+
+    def _build(self, config):
+        weights_state, weights_attrs = build.read_weights(config.model.weights)
+        (self.train_set, self.val_set, self.class_names, self.mean,
+         self.std) = build.build_data(config, weights_attrs)
+        self.num_classes = build.resolve_num_classes(config, self.class_names)
+        dist.check_dataset_size(len(self.train_set), self.world)
+        mt.manual_seed(config.seed)   # model init and the new head: the same on every run
+        self.model, self.head_note = build.build_model(config, self.class_names, weights_state,
+                                                       weights_attrs)
+        self.plan = resolve_freeze(self.model, config.model.freeze)
+        apply_freeze(self.model, self.plan)
+        if self.world > 1:
+            dist.convert_sync_batchnorm(self.model)   # global-batch statistics when training
+        self.grad_sync = dist.GradientSync(self.model)
+        self.trainable = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = build.build_optimizer(config, self.trainable)
+        check_optimizer_coverage(self.optimizer, self.model)
+        self.scheduler = build.build_scheduler(config, self.optimizer)
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=config.train.label_smoothing)
+        self.val_criterion = nn.CrossEntropyLoss()
+        self._build_loaders(config)
+
+    def _build_loaders(self, config):
+        seed, batch = config.seed, config.data.batch_size
+        rank = dist.rank()
+        # The same (seed, epoch) order for any number of ranks: rank r reads every world-th
+        # sample, so the ranks' batches together are the one-process global batch.
+        train_sampler = DistributedSampler(self.train_set, num_replicas=self.world, rank=rank,
+                                           shuffle=True, seed=seed)
+        val_sampler = DistributedSampler(self.val_set, num_replicas=self.world, rank=rank,
+                                         shuffle=False, seed=seed, pad=False)
+        self.train_loader = DataLoader(self.train_set, batch_size=batch, sampler=train_sampler,
+                                       seed=seed)
+        self.val_loader = DataLoader(self.val_set, batch_size=batch, sampler=val_sampler,
+                                     seed=seed)
+
+    def _load_resume(self, path):
+        try:
+            ckpt = load_checkpoint(path)
+        except (OSError, ValueError) as exc:
+            raise TrainerError(f"--resume: {exc}") from None
+        try:
+            self.model.load_state_dict(ckpt["model"])
+        except StateDictError as error:
+            first = str(error).splitlines()[1].strip() if len(str(error).splitlines()) > 1 \
+                else str(error)
+            raise TrainerError(f"--resume: {path} does not fit the model of this config: "
+                               f"{first}") from None
+        epoch = int(ckpt["epoch"])
+        # Replay the schedule first (from the config's base lr), then take the optimizer's
+        # state (momentum buffers) and put the replayed lrs back over the saved ones.
+        build.fast_forward_scheduler(self.scheduler, epoch)
+        lrs = [g["lr"] for g in self.optimizer.param_groups]
+        if ckpt.get("optimizer") is not None:
+            load_optimizer_state_by_name(self.optimizer, self.model, ckpt["optimizer"])
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        restore_rng_state(ckpt["rng"])
+        extra = ckpt.get("extra") or {}
+        self.history = [dict(r) for r in extra.get("history", [])][:epoch]
+        self.epoch, self.global_step = epoch, int(ckpt["global_step"])
+
+    # ----- the loop --------------------------------------------------------------------------
+
+    def fit(self):
+        """Train from ``self.epoch`` to ``train.epochs``; returns the metrics history."""
+        self._prepare_output()
+        self.print_summary()
+        for epoch in range(self.epoch + 1, self.config.train.epochs + 1):
+            start = time.perf_counter()
+            lr = self.optimizer.param_groups[0]["lr"]
+            train_loss, train_acc = self.train_epoch(epoch)
+            val_loss, val_acc = self.evaluate()
+            if self.scheduler is not None:
+                self.scheduler.step()
+            self.epoch = epoch
+            record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
+                      "val_loss": val_loss, "val_acc": val_acc, "lr": lr,
+                      "seconds": round(time.perf_counter() - start, 3)}
+            self._end_epoch(record)
+        self._finish()
+        return self.history
+
+    def train_epoch(self, epoch):
+        """One pass over this rank's shard: (mean loss, accuracy) over the global epoch."""
+        set_train_mode(self.model, self.plan, True)
+        self.train_loader.set_epoch(epoch)
+        meter = EpochMeter()
+        bar = self._progress(self.train_loader, f"epoch {epoch}/{self.config.train.epochs}")
+        for x, y in bar:
+            logits, loss = self.train_step(x, y)
+            meter.update(loss, logits, y)
+            bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.acc:.3f}", refresh=False)
+        bar.close()
+        return EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
+
+    def train_step(self, x, y):
+        """Forward, backward, gradient sync, optimizer step: (logits, loss value)."""
+        logits = self.forward(x)
+        loss = self.criterion(logits, y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.sync_gradients(self.trainable)
+        self.optimizer.step()
+        self.global_step += 1
+        return logits.data, loss.item()
+
+    def forward(self, x):
+        """The model's forward: one call (a frozen prefix could run apart from the head here)."""
+        return self.model(x)
+
+    def sync_gradients(self, params):
+        """THE seam between backward and ``optimizer.step``: average the gradients of
+        ``params`` across data-parallel ranks (a no-op in a single process)."""
+        self.grad_sync.sync(params)
+
+    def evaluate(self, loader=None, collect=False):
+        """(val loss, val acc) over every rank's validation shard; with ``collect``, also this
+        rank's (predictions, targets) arrays."""
+        set_train_mode(self.model, self.plan, False)
+        meter, preds, targets = EpochMeter(), [], []
+        with mt.no_grad():
+            for x, y in (loader or self.val_loader):
+                logits = self.model(x)
+                meter.update(self.val_criterion(logits, y).item(), logits.data, y)
+                if collect:
+                    preds.append(logits.data.argmax(axis=1))
+                    targets.append(y.data)
+        means = EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
+        if not collect:
+            return means
+        cat = (lambda a: np.concatenate(a) if a else np.zeros(0, dtype=np.int64))
+        return means, cat(preds), cat(targets)
+
+    # ----- output (rank 0 only) --------------------------------------------------------------
+
+    def _path(self, name):
+        return os.path.join(self.out_dir, name)
+
+    def _prepare_output(self):
+        """Create the folder, write the resolved config and bring metrics.jsonl in line with
+        the checkpoint (a resumed run drops epochs that finished after it)."""
+        if not self.is_main:
+            return
+        os.makedirs(self.out_dir, exist_ok=True)
+        dump_config(self.config, self._path("config.yaml"))
+        MetricsLog(self._path("metrics.jsonl")).rewrite(self.history)
+
+    def _best(self):
+        """(best val_acc, its epoch) in the history; the first epoch wins a tie."""
+        best = (None, None)
+        for r in self.history:
+            if r["val_acc"] is not None and (best[0] is None or r["val_acc"] > best[0]):
+                best = (r["val_acc"], r["epoch"])
+        return best
+
+    def _end_epoch(self, record):
+        previous_best = self._best()[0]
+        self.history.append(record)
+        if not self.is_main:
+            return
+        self._say(f"epoch {record['epoch']}/{self.config.train.epochs}  "
+                  f"train_loss {record['train_loss']:.4f}  train_acc {record['train_acc']:.4f}  "
+                  f"val_loss {record['val_loss']:.4f}  val_acc {record['val_acc']:.4f}  "
+                  f"lr {record['lr']:.3g}  {record['seconds']:.1f}s")
+        # Order matters for a kill at any moment: the metrics line first, then best.h5, then
+        # last.h5; a resume from the previous last.h5 replays this epoch bitwise and rewrites
+        # each of them, and the history inside the checkpoint restores metrics.jsonl.
+        MetricsLog(self._path("metrics.jsonl")).append(record)
+        improved = previous_best is None or record["val_acc"] > previous_best
+        if improved and self.config.output.save_best:
+            self._save(self._path("best.h5"))
+        self._save(self._path("last.h5"))
+        if self.config.output.plot:
+            plot_curves(self.history, self._path("curves.png"), title=self.out_dir)
+
+    def _save(self, path):
+        best_acc, best_epoch = self._best()
+        extra = {"history": self.history, "best_val_acc": best_acc, "best_epoch": best_epoch,
+                 "class_names": self.class_names, "mean": self.mean, "std": self.std,
+                 "num_classes": self.num_classes}
+        attrs = {"arch": "resnet18", "num_classes": self.num_classes,
+                 "class_names": self.class_names, "mean": self.mean, "std": self.std}
+        save_checkpoint(path, model=self.model, optimizer=self.optimizer,
+                        scheduler=self.scheduler, epoch=self.epoch,
+                        global_step=self.global_step, config=self.config, extra=extra,
+                        attrs=attrs)
+
+    def _finish(self):
+        dist.barrier()
+        if not self.is_main:
+            return
+        best_acc, best_epoch = self._best()
+        if best_acc is None:
+            self._say(f"nothing to do: {self.resume_path} already holds "
+                      f"{self.epoch} of {self.config.train.epochs} epochs")
+            return
+        where = self._path("best.h5") if self.config.output.save_best else self._path("last.h5")
+        self._say(f"best val_acc {best_acc:.4f} (epoch {best_epoch}): {where}")
+
+    # ----- reporting -------------------------------------------------------------------------
+
+    def _say(self, text):
+        if self.is_main:   # sys.stdout looked up now: it may have been redirected since
+            print(text, file=self.out or sys.stdout, flush=True)
+
+    def _progress(self, iterable, desc):
+        from tqdm import tqdm   # to stderr; off on other ranks and when stderr is no terminal
+        return tqdm(iterable, desc=desc, total=len(self.train_loader), leave=False,
+                    file=sys.stderr, disable=None if self.is_main else True, dynamic_ncols=True)
+
+    def summary_lines(self):
+        """What will be trained, in a few lines (printed before the first epoch)."""
+        c, m = self.config, self.config.model
+        trainable, n_train, frozen, n_frozen = parameter_counts(self.model)
+        bns = self.plan.frozen_bn
+        bn_text = "none" if not bns else (f"{len(bns)} in eval mode ("
+                                          f"{', '.join(bns[:3])}{', ...' if len(bns) > 3 else ''})")
+        lines = [
+            f"model: resnet18 variant={m.variant} width={m.width}, {self.num_classes} classes; "
+            f"{self.head_note or 'random init (no model.weights)'}",
+            f"freeze: {m.freeze!r} -> trainable {trainable:,} parameters ({n_train} tensors), "
+            f"frozen {frozen:,} ({n_frozen} tensors)",
+            f"frozen BatchNorm layers: {bn_text}",
+            f"optimizer: SGD(lr={c.train.optimizer.lr}, momentum={c.train.optimizer.momentum}) "
+            f"over {len(self.trainable)} tensors: every trainable parameter, no frozen one; "
+            f"scheduler: {c.train.scheduler.name}",
+            f"data: {c.data.dataset} {len(self.train_set)} train / {len(self.val_set)} val, "
+            f"classes {self.class_names}, batch {c.data.batch_size} x {self.world} process(es)",
+        ]
+        if self.resume_path:
+            lines.append(f"resumed from {self.resume_path} at epoch {self.epoch}")
+        return lines
+
+    def print_summary(self):
+        for line in self.summary_lines():
+            self._say(line)

@@ -1,0 +1,111 @@
+"""The main job end to end on a small scale: pretrained weights in, a frozen backbone that stays
+bitwise unchanged, a new head, every output file, the evaluator, and the shipped weights."""
+import json
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import minitorch as mt
+from minitorch.train.cli import evaluate_main, finetune_main, warmup_main
+from tests.train.helpers import REPO, config_dict, make_weights, write_config
+
+SHIPPED = REPO / "models" / "weights" / "resnet18_small_w16_digits04.h5"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One frozen-backbone finetune (2 epochs, with plots) shared by the tests below."""
+    tmp = tmp_path_factory.mktemp("finetune")
+    weights = make_weights(tmp / "pretrained.h5",
+                           attrs={"class_names": ["0", "1", "2", "3", "4"]})
+    out = tmp / "run"
+    cfg = config_dict(out, weights, output={"dir": str(out), "plot": True})
+    config = write_config(tmp / "config.yaml", cfg)
+    code = finetune_main([str(config)])
+    assert code == 0
+    return {"weights": weights, "out": out, "config": config}
+
+
+def test_run_writes_every_output(run, capsys):
+    out = run["out"]
+    for name in ("config.yaml", "metrics.jsonl", "last.h5", "best.h5", "curves.png"):
+        assert (out / name).is_file(), name
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2]
+    for r in records:
+        assert {"train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"} <= r.keys()
+        assert 0.0 <= r["val_acc"] <= 1.0 and r["train_loss"] > 0
+    assert records[0]["lr"] == 0.05 and records[1]["lr"] < 0.05   # cosine over 2 epochs
+    with Image.open(out / "curves.png") as image:
+        assert image.format == "PNG"
+    resolved = (out / "config.yaml").read_text()
+    assert "freeze: backbone" in resolved and "batch_size: 64" in resolved
+
+
+def test_frozen_parameters_and_batchnorm_buffers_are_bitwise_unchanged(run):
+    pretrained = mt.load(run["weights"])
+    trained = mt.load(run["out"] / "last.h5")["model"]
+    assert trained.keys() == pretrained.keys()
+    for key, value in pretrained.items():
+        if key.startswith("fc."):
+            continue
+        assert trained[key].numpy().tobytes() == value.numpy().tobytes(), key
+    # The head was replaced (0-4 -> 5-9) and trained.
+    assert not np.array_equal(trained["fc.weight"].numpy(), pretrained["fc.weight"].numpy())
+
+
+def test_checkpoint_records_what_was_frozen(run):
+    ckpt = mt.load(run["out"] / "last.h5")
+    assert ckpt["epoch"] == 2 and ckpt["global_step"] == 2 * 12   # 717 samples / 64
+    assert len(ckpt["frozen_parameters"]) == 60 and "fc.weight" not in ckpt["frozen_parameters"]
+    assert list(ckpt["optimizer"]["state"]) == ["fc.weight", "fc.bias"]
+    assert ckpt["extra"]["class_names"] == ["5", "6", "7", "8", "9"]
+    assert ckpt["extra"]["mean"] == pytest.approx([0.3])   # from the weights file's attributes
+
+
+def test_evaluate_reproduces_the_best_validation_accuracy(run, capsys):
+    best = run["out"] / "best.h5"
+    records = [json.loads(line) for line in (run["out"] / "metrics.jsonl").read_text()
+               .splitlines()]
+    capsys.readouterr()
+    assert evaluate_main([str(best)]) == 0
+    text = capsys.readouterr().out
+    acc = float(re.search(r"val_acc (\d\.\d+)", text).group(1))
+    assert acc == pytest.approx(max(r["val_acc"] for r in records), abs=1e-4)
+    matrix = [line.split()[1:] for line in text.splitlines()
+              if re.fullmatch(r"\s*[5-9](\s+\d+){5}", line)]   # a class and 5 counts
+    assert len(matrix) == 5 and sum(int(v) for row in matrix for v in row) == 179
+    assert (run["out"] / "confusion.png").is_file()
+
+
+def test_final_line_names_best_checkpoint(tmp_path, capsys):
+    cfg = config_dict(tmp_path / "out", train={"epochs": 1})
+    assert finetune_main([str(write_config(tmp_path / "c.yaml", cfg))]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("best val_acc ") and last.endswith(str(tmp_path / "out" / "best.h5"))
+
+
+def test_warmup_compiles_and_reports(capsys):
+    assert warmup_main([]) == 0
+    assert capsys.readouterr().out.startswith("warmup: kernels compiled")
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="shipped weights not built yet")
+def test_shipped_weights_carry_provenance_and_recognise_digits_0_to_4():
+    from minitorch.data import Digits, stratified_split
+    from minitorch.io import load_attrs
+    from minitorch.train.config import config_from_yaml
+    from models import resnet18
+    attrs = load_attrs(SHIPPED)
+    assert attrs["class_names"] == ["0", "1", "2", "3", "4"] and attrs["width"] == 16
+    assert {"config", "date", "val_acc", "mean", "std", "source"} <= attrs.keys()
+    assert config_from_yaml(attrs["config"]).data.classes == [0, 1, 2, 3, 4]
+    model = resnet18(num_classes=5, variant="small", width=16, weights=str(SHIPPED)).eval()
+    data = Digits([0, 1, 2, 3, 4], 32, attrs["mean"], attrs["std"])
+    _, val = stratified_split(data.targets, 0.2, 0)
+    x, y = data.get_batch(val)
+    with mt.no_grad():
+        acc = float(np.mean(model(mt.from_numpy(x)).numpy().argmax(1) == y))
+    assert acc >= 0.95
