@@ -44,6 +44,10 @@ def _run(main, argv):
     """Call ``main(argv)``, turning user errors into ``error:`` lines and exit code 2."""
     from .errors import one_line, user_error_types
     try:
+        # Join the MPI job first (a no-op alone), so that under mpiexec even a config error is
+        # agreed by every rank and printed once.
+        from minitorch import distributed as dist
+        dist.init()
         return main(argv)
     except _UsageError as exc:
         return _fail(str(exc))
