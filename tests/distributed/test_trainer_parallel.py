@@ -120,3 +120,13 @@ def test_dataset_smaller_than_the_ranks_is_one_line_exit_2(mpi, tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "3 processes" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_bad_config_under_two_ranks_is_one_line_exit_2(mpi, tmp_path):
+    out = tmp_path / "out"
+    config = _config(tmp_path, "none", out)
+    proc = mpi([WORKER, config, "--set", "model.widht=3"], n=2, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {config}: model.widht: unknown key (did you mean 'model.width'?)"]
+    assert not out.exists()
