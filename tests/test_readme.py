@@ -14,5 +14,6 @@ def test_readme_has_examples():
 
 
 @pytest.mark.parametrize("name,code", EXAMPLES, ids=[n for n, _ in EXAMPLES])
-def test_readme_example_runs(name, code):
+def test_readme_example_runs(name, code, monkeypatch):
+    monkeypatch.chdir(README.parent)  # examples use paths relative to the repository root
     exec(compile(code, f"README.md:{name}", "exec"), {})
