@@ -44,3 +44,21 @@ def test_kernels_run_as_plain_python_with_jit_disabled(tmp_path):
                        check=True, cwd=ROOT, timeout=300)
         results.append(np.load(out))
     np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12)
+
+
+def test_every_warmup_entry_names_a_real_kernel_and_runs():
+    # warmup() finds each kernel's cache file by this name: a typo would make it always "cold"
+    for name in kernels.KERNEL_NAMES:
+        assert callable(kernels._kernel(name))
+    kernels.compile_kernels(kernels.KERNEL_NAMES)  # every warm-up call has valid arguments
+
+
+def test_warmup_skips_worker_processes_when_the_cache_is_warm(monkeypatch):
+    kernels.compile_kernels()
+    monkeypatch.setattr(kernels, "_has_cache_index", lambda name: True)
+
+    def no_workers(*args, **kwargs):
+        raise AssertionError("spawned a compile worker with a warm cache")
+
+    monkeypatch.setattr(kernels.subprocess, "Popen", no_workers)
+    kernels.warmup(processes=2)
