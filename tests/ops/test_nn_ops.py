@@ -42,6 +42,8 @@ CASES = [
      lambda F, x, w: F.conv2d(x, w, stride=2, padding=3)),
     ("conv_few_pixels", [randn(1, 16, 3, 3), randn(5, 16, 3, 3), randn(5)],  # pixel-major GEMM
      lambda F, x, w, b: F.conv2d(x, w, b, padding=1)),
+    ("conv_same_padding_dilated", [randn(1, 2, 6, 7), randn(3, 2, 3, 3)],
+     lambda F, x, w: F.conv2d(x, w, padding="same", dilation=2)),
     ("linear", [randn(3, 5), randn(4, 5), randn(4)], lambda F, x, w, b: F.linear(x, w, b)),
     ("linear_3d_nobias", [randn(2, 3, 5), randn(4, 5)], lambda F, x, w: F.linear(x, w)),
     ("relu", [randn(2, 3, 4, 5)], lambda F, x: F.relu(x)),
