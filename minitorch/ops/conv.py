@@ -83,6 +83,8 @@ class Convolution(Function):
             prod = _workspace("prod", (N * OH * OW, O), x.dtype)
             np.matmul(cols.T, w2.T, out=prod)
             K.transpose12(out, prod.reshape(N, OH * OW, O))
+        elif N == 1:  # (O, 1, P) is already NCHW: the GEMM writes the output directly
+            _grouped_matmul(out.reshape(O, OH * OW), w2, cols, groups)
         else:
             prod = _workspace("prod", (O, N * OH * OW), x.dtype)
             _grouped_matmul(prod, w2, cols, groups)
