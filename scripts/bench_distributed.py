@@ -1,6 +1,6 @@
 """Data-parallel step timing: compute vs all-reduce, for 1 and N processes, and a scaling model.
 
-    python scripts/bench_distributed.py                      # small and full ResNet-18, 1 and 2 procs
+    python scripts/bench_distributed.py            # small and full ResNet-18, 1 and 2 procs
     python scripts/bench_distributed.py --models small --procs 1 2 4 --steps 5
     python scripts/bench_distributed.py --model-only --compute 0.45 --params 11689512
 
@@ -94,7 +94,8 @@ def worker(model_name, freeze, steps):
                          width=spec["width"])
         n_params = sum(p.numel() for n, p in model.named_parameters()
                        if freeze == "none" or n.startswith("fc."))
-        # BatchNorm layers in training mode exchange statistics (3 small all-reduces each).
+        # BatchNorm layers in training mode exchange statistics (3 small all-reduces each:
+        # sums and count, squared deviations; backward's two gradient sums).
         bn_layers = sum(type(m).__name__.endswith("BatchNorm2d") or
                         type(m).__name__ == "SyncBatchNorm" for m in model.modules())
         total = sum(totals.values())

@@ -34,12 +34,13 @@ class SyncBatchNormFunction(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, *, running_mean, running_var, momentum, eps, comm):
-        count = np.array([float(x.shape[0] * x.shape[2])])
+        # The sample count rides along with the channel sums: one message, not two.
+        sums = np.append(x.sum(axis=(0, 2), dtype=np.float64), x.shape[0] * x.shape[2])
         if comm is not None:
             from mpi4py import MPI
-            comm.Allreduce(MPI.IN_PLACE, count, op=MPI.SUM)
-        n = count[0]
-        mean = _sum_channels(x, comm) / n
+            comm.Allreduce(MPI.IN_PLACE, sums, op=MPI.SUM)
+        n = sums[-1]
+        mean = sums[:-1] / n
         # Two passes (mean first, then squared deviations) like the single-process kernel: the
         # one-pass E[x^2] - E[x]^2 loses digits to cancellation.
         var = _sum_channels(np.square(x - mean[None, :, None]), comm) / n

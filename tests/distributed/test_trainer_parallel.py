@@ -33,7 +33,8 @@ def _config(tmp_path, freeze, out, epochs=2, data=None):
         f"model: {{arch: resnet18, variant: small, width: 4, weights: null, freeze: {freeze}}}\n"
         f"data: {{dataset: npz, root: '{data}', image_size: 8, val_fraction: 0.2, "
         f"batch_size: {GLOBAL_BATCH}}}\n"
-        f"train: {{epochs: {epochs}, feature_cache: 'off', optimizer: {{lr: 0.05, momentum: 0.9}}}}\n"
+        f"train: {{epochs: {epochs}, feature_cache: 'off', "
+        f"optimizer: {{lr: 0.05, momentum: 0.9}}}}\n"
         f"output: {{dir: '{out}', plot: false}}\n")
     return path
 
