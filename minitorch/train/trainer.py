@@ -17,6 +17,7 @@ Data parallelism (``mpiexec -n N``): ``sync_gradients`` is the one seam between 
 the optimizer step; each rank reads its own shard of every global batch.
 """
 import os
+import random
 import sys
 import time
 
@@ -39,6 +40,19 @@ from .metrics import EpochMeter, MetricsLog
 from .plots import plot_curves
 
 __all__ = ["Trainer", "resolve_resume_path"]
+
+# What atomic writes of this run's files leave behind when killed before the rename.
+_TEMP_PREFIXES = (".last.h5.tmp", ".best.h5.tmp", ".metrics.jsonl.tmp", ".curves.png.tmp",
+                  ".config-")
+
+
+def _seed_everything(seed):
+    """Seed every generator a run may draw from: minitorch's (initialisation), and numpy's and
+    Python's global ones (for user code), so their states in a checkpoint are reproducible too.
+    The data order and augmentation have their own (seed, epoch) generators."""
+    mt.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
 
 
 def resolve_resume_path(resume, out_dir):
@@ -78,7 +92,7 @@ class Trainer:
          self.std) = build.build_data(config, weights_attrs)
         self.num_classes = build.resolve_num_classes(config, self.class_names)
         dist.check_dataset_size(len(self.train_set), self.world)
-        mt.manual_seed(config.seed)   # model init and the new head: the same on every run
+        _seed_everything(config.seed)   # model init, the new head: the same on every run
         self.model, self.head_note = build.build_model(config, self.class_names, weights_state,
                                                        weights_attrs)
         self.plan = resolve_freeze(self.model, config.model.freeze)
@@ -217,8 +231,15 @@ class Trainer:
         if not self.is_main:
             return
         os.makedirs(self.out_dir, exist_ok=True)
+        self._remove_stale_temporaries()
         dump_config(self.config, self._path("config.yaml"))
         MetricsLog(self._path("metrics.jsonl")).rewrite(self.history)
+
+    def _remove_stale_temporaries(self):
+        """Temporary files of a killed run's atomic writes (never renamed into place)."""
+        for name in os.listdir(self.out_dir):
+            if name.startswith(_TEMP_PREFIXES) and ".tmp" in name:
+                os.remove(os.path.join(self.out_dir, name))
 
     def _best(self):
         """(best val_acc, its epoch) in the history; the first epoch wins a tie."""

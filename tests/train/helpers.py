@@ -77,8 +77,9 @@ def snapshot(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def checkpoint_arrays(path, skip=("extra",)):
-    """Every leaf of a checkpoint as {dotted path: numpy array or value}, minus ``skip``."""
+def checkpoint_arrays(path, skip=("extra", "config")):
+    """Every leaf of a checkpoint as {dotted path: numpy array or value}, minus ``skip`` (the
+    history holds wall-clock seconds and the config names the output folder)."""
     import minitorch as mt
     flat = {}
 
