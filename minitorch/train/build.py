@@ -10,7 +10,7 @@ import numpy as np
 
 import minitorch as mt
 from minitorch import nn, optim
-from minitorch.data import build_datasets
+from minitorch.data import DataFileNotFoundError, build_datasets
 from minitorch.data.datasets.image_folder import decode_image
 from minitorch.io import CorruptFileError, load_attrs
 from minitorch.nn.module import StateDictError
@@ -59,8 +59,11 @@ def build_data(config, weights_attrs=None):
     file's, else the dataset's defaults."""
     data, attrs = config.data, weights_attrs or {}
     mean, std = attrs.get("mean"), attrs.get("std")
-    train_set, val_set, class_names = build_datasets(data, seed=config.seed, mean=mean, std=std,
-                                                     in_channels=config.model.in_channels)
+    try:
+        train_set, val_set, class_names = build_datasets(
+            data, seed=config.seed, mean=mean, std=std, in_channels=config.model.in_channels)
+    except DataFileNotFoundError as exc:
+        raise TrainerError(f"data.root: {exc}") from None
     _verify_images(train_set.dataset)
     channels = np.asarray(val_set[0][0]).shape[0]
     if channels != config.model.in_channels:
