@@ -49,3 +49,20 @@ def test_alone_exit_with_error_prints_and_exits(capsys):
         dist.exit_with_error("error: bad thing", code=2)
     assert exc.value.code == 2
     assert capsys.readouterr().err == "error: bad thing\n"
+
+
+def test_mpiexec_without_mpi4py_tells_how_to_install_the_extra(mpi, tmp_path):
+    # A stand-in package that fails to import, first on the path: mpi4py "not installed".
+    fake = tmp_path / "mpi4py"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError(\"No module named 'mpi4py'\")\n")
+    from .conftest import REPO, worker_env
+    env = worker_env()
+    env["PYTHONPATH"] = f"{tmp_path}:{env['PYTHONPATH']}"
+    out = tmp_path / "out"
+    proc = mpi([REPO / "scripts" / "finetune.py", REPO / "configs" / "digits_finetune.yaml",
+                "--set", f"output.dir={out}"], n=2, timeout=60, env=env)
+    assert proc.returncode == 2
+    lines = set(proc.stderr.strip().splitlines())  # every rank says it: they cannot agree
+    assert len(lines) == 1 and 'pip install -e ".[mpi]"' in lines.pop()
+    assert "Traceback" not in proc.stderr and not out.exists()
