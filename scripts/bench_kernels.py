@@ -1,14 +1,13 @@
 """Time minitorch's conv2d (and BN+ReLU, max-pool) against torch.nn.functional at ResNet-18's
 layer shapes, batch 16 at 224x224.
 
-    python scripts/bench_kernels.py [--batch 16] [--rounds 3] [--inner 5] [--only conv1,layer1]
-                                    [--json]
+    python scripts/bench_kernels.py [--batch 16] [--repeat 7] [--only conv1,layer1] [--json]
 
-Each library runs in its own worker process, alternating round by round, so neither library's
-idle thread pools (OpenBLAS, OpenMP) spin on the cores while the other one is being timed, and
-machine noise hits both alike. A worker warms every case up, then reports the best of ``--inner``
-runs; the table shows the median over rounds, the minitorch/torch ratios, and the time of the
-forward GEMM alone (the floor of im2col + GEMM). The forward+backward of conv1 computes the
+Each library runs in its own long-lived worker process (so neither library's thread pools spin
+on the cores while the other one is timed), and the parent alternates single timed calls between
+them, so a noisy moment on the shared machine hits both alike. The table shows medians over
+``--repeat`` calls, the minitorch/torch ratios, and the time of the forward GEMM alone (the floor
+of im2col + GEMM). The forward+backward of conv1 computes the
 weight gradient only, as in a training step (its input is the image).
 """
 import argparse
@@ -37,10 +36,10 @@ LAYERS = {
 EXTRA = ("bn_relu", "maxpool")
 
 
-def best_ms(fn, inner):
+def best_ms(fn, repeat):
     fn()
     times = []
-    for _ in range(inner):
+    for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
@@ -104,64 +103,92 @@ def extra_case(lib, name, batch):
     return run
 
 
-def gemm_ms(batch, C, H, O, k, s, p, inner):
+def gemm_ms(batch, C, H, O, k, s, p, repeat):
     OH = (H + 2 * p - k) // s + 1
     cols = np.ones((C * k * k, batch * OH * OH), np.float32)
     w2 = np.ones((O, C * k * k), np.float32)
-    return best_ms(lambda: np.matmul(w2, cols), inner)
+    return best_ms(lambda: np.matmul(w2, cols), repeat)
 
 
-def worker(lib_name, names, batch, inner):
-    """Time every case once warmed up; print one JSON object of best times (ms)."""
+def worker(lib_name, names, batch):
+    """Serve timing requests: read a case name per line, warm it up once, answer its time (ms)."""
     lib = Lib(lib_name)
-    out = {}
+    cases = {}
     for name in names:
         if name in LAYERS:
             for kind, fn in conv_cases(lib, batch, *LAYERS[name]).items():
-                out[f"{name}.{kind}"] = best_ms(fn, inner)
-            if lib_name == "mt":
-                out[f"{name}.gemm"] = gemm_ms(batch, *LAYERS[name][:6], inner)
+                cases[f"{name}.{kind}"] = fn
         else:
-            out[name] = best_ms(extra_case(lib, name, batch), inner)
-    print(json.dumps(out))
+            cases[name] = extra_case(lib, name, batch)
+    for fn in cases.values():
+        fn()  # compile / first-touch outside the timed runs
+    print(json.dumps(sorted(cases)), flush=True)
+    for line in sys.stdin:
+        fn = cases[line.strip()]
+        t0 = time.perf_counter()
+        fn()
+        print(json.dumps((time.perf_counter() - t0) * 1e3), flush=True)
 
 
-def run_worker(lib_name, args, names):
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib_name, "--batch",
-           str(args.batch), "--inner", str(args.inner), "--only", ",".join(names)]
-    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+class Worker:
+    """A long-lived worker process for one library, driven one timed call at a time."""
+
+    def __init__(self, lib_name, args, names):
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib_name, "--batch",
+               str(args.batch), "--only", ",".join(names)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        self.cases = json.loads(self.proc.stdout.readline())
+
+    def time(self, case):
+        # let the other library's worker threads finish spinning and go to sleep first (libgomp
+        # threads keep spinning for a while after a parallel region and would steal the cores)
+        time.sleep(0.3)
+        self.proc.stdin.write(case + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--inner", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--only", default="", help="comma-separated case names")
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ap.add_argument("--worker", choices=["mt", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     names = [n for n in list(LAYERS) + list(EXTRA) if not args.only or n in args.only.split(",")]
     if args.worker:
-        worker(args.worker, names, args.batch, args.inner)
+        worker(args.worker, names, args.batch)
         return
     try:
         import torch  # noqa: F401
         libs = ["mt", "torch"]
     except ImportError:
         libs = ["mt"]
-    rounds = {lib: [] for lib in libs}
-    for _ in range(args.rounds):
+    workers = {lib: Worker(lib, args, names) for lib in libs}
+    best = {lib: {} for lib in libs}
+    for case in workers["mt"].cases:
+        # strictly alternating single calls: a noisy moment hits both libraries alike
+        times = {lib: [] for lib in libs}
+        for _ in range(args.repeat):
+            for lib in libs:
+                times[lib].append(workers[lib].time(case))
         for lib in libs:
-            rounds[lib].append(run_worker(lib, args, names))
-    med = {lib: {k: float(np.median([r[k] for r in rs])) for k in rs[0]}
-           for lib, rs in rounds.items()}
+            best[lib][case] = float(np.median(times[lib]))
+    for name in [n for n in names if n in LAYERS]:
+        best["mt"][f"{name}.gemm"] = gemm_ms(args.batch, *LAYERS[name][:6], 3)
+    for w in workers.values():
+        w.close()
     if args.json:
-        print(json.dumps(med, indent=1))
+        print(json.dumps(best, indent=1))
         return
     for name in names:
-        print(_row(name, med), flush=True)
+        print(_row(name, best), flush=True)
 
 
 def _row(name, med):
