@@ -34,8 +34,9 @@ from minitorch.nn.module import StateDictError
 from . import build
 from .config import dump_config
 from .errors import TrainerError
-from .freeze import (apply_freeze, check_optimizer_coverage, parameter_counts, resolve_freeze,
-                     set_train_mode)
+from .feature_cache import FeatureCache, feature_cache_status
+from .freeze import (HEAD_PREFIX, apply_freeze, check_optimizer_coverage, parameter_counts,
+                     resolve_freeze, set_train_mode)
 from .metrics import EpochMeter, MetricsLog
 from .plots import plot_curves
 
@@ -107,6 +108,11 @@ class Trainer:
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.train.label_smoothing)
         self.val_criterion = nn.CrossEntropyLoss()
         self._build_loaders(config)
+        usable, self.cache_note = feature_cache_status(config, self.model, self.plan,
+                                                       self.train_set)
+        self.feature_cache = FeatureCache(self.model, config.data.batch_size,
+                                          reuse=config.train.feature_cache == "auto") \
+            if usable else None
 
     def _build_loaders(self, config):
         seed, batch = config.seed, config.data.batch_size
@@ -173,18 +179,25 @@ class Trainer:
         """One pass over this rank's shard: (mean loss, accuracy) over the global epoch."""
         set_train_mode(self.model, self.plan, True)
         self.train_loader.set_epoch(epoch)
+        batches, forward = self.train_loader, self.forward
+        if self.feature_cache is not None:   # the frozen backbone ran apart: train the head
+            batches = self.feature_cache.batches(self.train_loader.batch_indices(),
+                                                 self.train_set)
+            forward = getattr(self.model, HEAD_PREFIX)
         meter = EpochMeter()
-        bar = self._progress(self.train_loader, f"epoch {epoch}/{self.config.train.epochs}")
+        bar = self._progress(batches, f"epoch {epoch}/{self.config.train.epochs}")
         for x, y in bar:
-            logits, loss = self.train_step(x, y)
+            logits, loss = self.train_step(x, y, forward)
             meter.update(loss, logits, y)
             bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.acc:.3f}", refresh=False)
         bar.close()
         return EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
 
-    def train_step(self, x, y):
-        """Forward, backward, gradient sync, optimizer step: (logits, loss value)."""
-        logits = self.forward(x)
+    def train_step(self, x, y, forward=None):
+        """Forward, backward, gradient sync, optimizer step: (logits, loss value).
+
+        ``forward`` is the model by default, the head alone on cached backbone features."""
+        logits = (forward or self.forward)(x)
         loss = self.criterion(logits, y)
         self.optimizer.zero_grad()
         loss.backward()
@@ -194,7 +207,7 @@ class Trainer:
         return logits.data, loss.item()
 
     def forward(self, x):
-        """The model's forward: one call (a frozen prefix could run apart from the head here)."""
+        """The whole model's forward (see feature_cache.py for the split backbone/head)."""
         return self.model(x)
 
     def sync_gradients(self, params):
@@ -206,10 +219,14 @@ class Trainer:
         """(val loss, val acc) over every rank's validation shard; with ``collect``, also this
         rank's (predictions, targets) arrays."""
         set_train_mode(self.model, self.plan, False)
+        batches, forward = loader or self.val_loader, self.model
+        if loader is None and self.feature_cache is not None:
+            batches = self.feature_cache.val_batches(self.val_loader)
+            forward = getattr(self.model, HEAD_PREFIX)
         meter, preds, targets = EpochMeter(), [], []
         with mt.no_grad():
-            for x, y in (loader or self.val_loader):
-                logits = self.model(x)
+            for x, y in batches:
+                logits = forward(x)
                 meter.update(self.val_criterion(logits, y).item(), logits.data, y)
                 if collect:
                     preds.append(logits.data.argmax(axis=1))
@@ -320,6 +337,7 @@ class Trainer:
             f"optimizer: SGD(lr={c.train.optimizer.lr}, momentum={c.train.optimizer.momentum}) "
             f"over {len(self.trainable)} tensors: every trainable parameter, no frozen one; "
             f"scheduler: {c.train.scheduler.name}",
+            f"feature cache: {self.cache_note}",
             f"data: {c.data.dataset} {len(self.train_set)} train / {len(self.val_set)} val, "
             f"classes {self.class_names}, batch {c.data.batch_size} x {self.world} process(es)",
         ]
