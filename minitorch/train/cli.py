@@ -34,7 +34,11 @@ def _fail(message):
     """Print ``error: message`` once (rank 0 under MPI) and return the user-error code."""
     from minitorch import distributed as dist
     line = f"error: {message}"
-    if dist.is_initialized() and dist.world_size() > 1:
+    try:
+        world = dist.world_size()   # joins the MPI job if this process was launched in one
+    except dist.DistributedError:
+        world = 1                   # mpi4py missing under mpiexec: that is the error shown
+    if world > 1:
         dist.exit_with_error(line, EXIT_USER_ERROR)   # every rank exits; never returns
     print(line, file=sys.stderr, flush=True)
     return EXIT_USER_ERROR
@@ -71,6 +75,8 @@ def _finetune_parser():
 
 def _finetune(argv):
     args = _finetune_parser().parse_args(argv)
+    from minitorch import distributed as dist
+    dist.init()   # first: under mpiexec it also sets each rank's share of the cores
     from .config import load_config
     from .trainer import Trainer
     config = load_config(args.config, args.overrides)

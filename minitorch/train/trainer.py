@@ -215,27 +215,19 @@ class Trainer:
         ``params`` across data-parallel ranks (a no-op in a single process)."""
         self.grad_sync.sync(params)
 
-    def evaluate(self, loader=None, collect=False):
-        """(val loss, val acc) over every rank's validation shard; with ``collect``, also this
-        rank's (predictions, targets) arrays."""
+    def evaluate(self, loader=None):
+        """(val loss, val acc) over every rank's validation shard (or over ``loader``)."""
         set_train_mode(self.model, self.plan, False)
         batches, forward = loader or self.val_loader, self.model
         if loader is None and self.feature_cache is not None:
             batches = self.feature_cache.val_batches(self.val_loader)
             forward = getattr(self.model, HEAD_PREFIX)
-        meter, preds, targets = EpochMeter(), [], []
+        meter = EpochMeter()
         with mt.no_grad():
             for x, y in batches:
                 logits = forward(x)
                 meter.update(self.val_criterion(logits, y).item(), logits.data, y)
-                if collect:
-                    preds.append(logits.data.argmax(axis=1))
-                    targets.append(y.data)
-        means = EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
-        if not collect:
-            return means
-        cat = (lambda a: np.concatenate(a) if a else np.zeros(0, dtype=np.int64))
-        return means, cat(preds), cat(targets)
+        return EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
 
     # ----- output (rank 0 only) --------------------------------------------------------------
 
