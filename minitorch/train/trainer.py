@@ -335,6 +335,9 @@ class Trainer:
         ]
         if self.resume_path:
             lines.append(f"resumed from {self.resume_path} at epoch {self.epoch}")
+        elif os.path.isfile(self._path("last.h5")):
+            lines.append(f"note: starting fresh in {self.out_dir}; its previous run's files are "
+                         f"replaced as this run writes (--resume auto would continue it)")
         return lines
 
     def print_summary(self):

@@ -32,7 +32,8 @@ def _run(tmp_path, weights, name, cache, monkeypatch=None, epochs=3):
             return original(self, x)
         monkeypatch.setattr(FeatureCache, "backbone", counting)
     out = tmp_path / name
-    cfg = config_dict(out, weights, train={"epochs": epochs, "feature_cache": cache})
+    cfg = config_dict(out, weights, train={"epochs": epochs, "feature_cache": cache},
+                      model={"num_classes": 2}, data={"classes": [5, 6]})
     assert finetune_main([str(write_config(tmp_path / f"{name}.yaml", cfg))]) == 0
     return out, calls["backbone"]
 
@@ -48,9 +49,9 @@ def test_cached_features_give_bitwise_the_same_run(tmp_path, weights, monkeypatc
     assert_bitwise_equal(checkpoint_arrays(cached / "last.h5"),
                          checkpoint_arrays(fresh / "last.h5"))
     assert _metrics(cached) == _metrics(fresh)
-    # 717 training samples in chunks of 64 (12) + 3 validation batches (179 samples).
-    assert cached_calls == 12 + 3          # the backbone ran in the first epoch only
-    assert fresh_calls == 3 * (12 + 3)     # ... and in every epoch without the cache
+    # 291 training samples in chunks of 64 (5) + 2 validation batches (72 samples).
+    assert cached_calls == 5 + 2           # the backbone ran in the first epoch only
+    assert fresh_calls == 3 * (5 + 2)      # ... and in every epoch without the cache
 
 
 def test_backbone_stage_agrees_with_the_plain_path(tmp_path, weights, monkeypatch):

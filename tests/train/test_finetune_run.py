@@ -81,7 +81,8 @@ def test_evaluate_reproduces_the_best_validation_accuracy(run, capsys):
 
 
 def test_final_line_names_best_checkpoint(tmp_path, capsys):
-    cfg = config_dict(tmp_path / "out", train={"epochs": 1})
+    cfg = config_dict(tmp_path / "out", train={"epochs": 1}, model={"num_classes": 2},
+                      data={"classes": [5, 6], "batch_size": 128})
     assert finetune_main([str(write_config(tmp_path / "c.yaml", cfg))]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("best val_acc ") and last.endswith(str(tmp_path / "out" / "best.h5"))
