@@ -93,7 +93,6 @@ def test_warmup_compiles_and_reports(capsys):
     assert capsys.readouterr().out.startswith("warmup: kernels compiled")
 
 
-@pytest.mark.skipif(not SHIPPED.exists(), reason="shipped weights not built yet")
 def test_shipped_weights_carry_provenance_and_recognise_digits_0_to_4():
     from minitorch.data import Digits, stratified_split
     from minitorch.io import load_attrs
@@ -110,3 +109,28 @@ def test_shipped_weights_carry_provenance_and_recognise_digits_0_to_4():
     with mt.no_grad():
         acc = float(np.mean(model(mt.from_numpy(x)).numpy().argmax(1) == y))
     assert acc >= 0.95
+
+
+def test_shipped_configs_are_valid():
+    from minitorch.train.config import load_config
+    for name in ("digits_pretrain", "digits_finetune", "imagefolder_finetune"):
+        config = load_config(REPO / "configs" / f"{name}.yaml")
+        assert config.model.arch == "resnet18", name
+    main = load_config(REPO / "configs" / "digits_finetune.yaml")
+    assert (REPO / main.model.weights).resolve() == SHIPPED.resolve()
+    assert main.model.freeze == "backbone" and main.data.classes == [5, 6, 7, 8, 9]
+
+
+def test_the_main_job_reaches_80_percent_with_only_fc_trained(tmp_path, monkeypatch, capsys):
+    """configs/digits_finetune.yaml as shipped (only the output folder moved, no plot)."""
+    monkeypatch.chdir(REPO)   # the shipped config's paths are relative to the repository
+    out = tmp_path / "main"
+    assert finetune_main(["configs/digits_finetune.yaml", "--set", f"output.dir={out}",
+                          "--set", "output.plot=false"]) == 0
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(records) == 10 and max(r["val_acc"] for r in records) >= 0.8
+    pretrained, trained = mt.load(SHIPPED), mt.load(out / "last.h5")["model"]
+    for key, value in pretrained.items():
+        if not key.startswith("fc."):
+            assert trained[key].numpy().tobytes() == value.numpy().tobytes(), key
+    assert "replaced by a new Linear(128, 5)" in capsys.readouterr().out
