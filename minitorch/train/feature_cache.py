@@ -69,8 +69,10 @@ def _headless(model):
 class FeatureCache:
     """The backbone stage of one run; ``reuse=False`` recomputes it every epoch (``off``)."""
 
-    def __init__(self, model, batch_size, reuse=True):
+    def __init__(self, model, batch_size, reuse=True, progress=None):
         self.model, self.batch_size, self.reuse = model, int(batch_size), reuse
+        # progress(iterable, desc, total) -> iterable: the trainer's progress bar (or none)
+        self.progress = progress or (lambda iterable, desc, total: iterable)
         self._train = None          # (features (N, F), targets (N,)) in dataset positions
         self._val = None            # [(features, targets) per validation batch]
 
@@ -83,7 +85,8 @@ class FeatureCache:
         """Features and targets of every training sample, from fixed chunks of the dataset."""
         if self._train is None or not self.reuse:
             n, chunks, targets = len(dataset), [], []
-            for start in range(0, n, self.batch_size):
+            starts = range(0, n, self.batch_size)
+            for start in self.progress(starts, "features", len(starts)):
                 x, y = dataset.get_batch(np.arange(start, min(start + self.batch_size, n)))
                 chunks.append(self.backbone(Tensor(np.ascontiguousarray(x))))
                 targets.append(np.asarray(y, dtype=np.int64))

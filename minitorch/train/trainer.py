@@ -111,8 +111,8 @@ class Trainer:
         usable, self.cache_note = feature_cache_status(config, self.model, self.plan,
                                                        self.train_set)
         self.feature_cache = FeatureCache(self.model, config.data.batch_size,
-                                          reuse=config.train.feature_cache == "auto") \
-            if usable else None
+                                          reuse=config.train.feature_cache == "auto",
+                                          progress=self._progress) if usable else None
 
     def _build_loaders(self, config):
         seed, batch = config.seed, config.data.batch_size
@@ -308,9 +308,10 @@ class Trainer:
         if self.is_main:   # sys.stdout looked up now: it may have been redirected since
             print(text, file=self.out or sys.stdout, flush=True)
 
-    def _progress(self, iterable, desc):
+    def _progress(self, iterable, desc, total=None):
         from tqdm import tqdm   # to stderr; off on other ranks and when stderr is no terminal
-        return tqdm(iterable, desc=desc, total=len(self.train_loader), leave=False,
+        total = len(self.train_loader) if total is None else total
+        return tqdm(iterable, desc=desc, total=total, leave=False,
                     file=sys.stderr, disable=None if self.is_main else True, dynamic_ncols=True)
 
     def summary_lines(self):
