@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import minitorch as mt
 from minitorch.train.cli import finetune_main
 from tests.train.helpers import (assert_bitwise_equal, checkpoint_arrays, config_dict, run_cli,
                                  write_config)
@@ -56,6 +57,17 @@ def test_one_epoch_then_resume_to_two_is_bitwise_identical(tmp_path, uninterrupt
     assert_bitwise_equal(checkpoint_arrays(out / "last.h5"),
                          checkpoint_arrays(uninterrupted[2] / "last.h5"))
     assert _metrics_without_time(out) == _metrics_without_time(uninterrupted[2])
+    # The rest of the file too: the same config (but for the folder) and history (but for
+    # the wall-clock seconds).
+    a, b = mt.load(out / "last.h5"), mt.load(uninterrupted[2] / "last.h5")
+    assert a["config"].replace(str(out), "OUT") == \
+        b["config"].replace(str(uninterrupted[2]), "OUT")
+    assert _without_seconds(a["extra"]) == _without_seconds(b["extra"])
+
+
+def _without_seconds(extra):
+    return {**extra, "history": [{k: v for k, v in r.items() if k != "seconds"}
+                                 for r in extra["history"]]}
 
 
 def test_resume_from_an_explicit_path(tmp_path, uninterrupted):
