@@ -30,11 +30,6 @@ class FreezePlan:
     frozen_params: list = field(default_factory=list)   # names, registration order
     frozen_bn: list = field(default_factory=list)       # names of frozen BatchNorm modules
 
-    @property
-    def frozen_everything_but_head(self):
-        """True when exactly the backbone is frozen (every parameter outside ``fc``)."""
-        return self.prefixes and all(not _under(n, [HEAD_PREFIX]) for n in self.frozen_params)
-
 
 def _under(name, prefixes):
     """``name`` is a prefix itself or lies under one ('layer1' covers 'layer1.0.conv1.weight'
