@@ -34,7 +34,9 @@ def read_weights(path):
     if path is None:
         return None, {}
     if not os.path.exists(path):
-        raise TrainerError(f"model.weights: file not found: {path}")
+        raise TrainerError(f"model.weights: file not found: {path} (torchvision weights: "
+                           f"python scripts/convert_torchvision.py resnet18-f37072fd.pth "
+                           f"{path}; or model.weights: null for a random start)")
     try:
         attrs = load_attrs(path)
         state = mt.load(path)
