@@ -133,8 +133,9 @@ def _warmup(argv):
     with mt.no_grad():
         model(x)
     cache = os.environ.get("NUMBA_CACHE_DIR", "the numba cache next to each kernel module")
-    print(f"warmup: kernels compiled and cached in {time.perf_counter() - start:.1f} s "
-          f"({cache})")
+    # The first run on a machine compiles and caches; later runs only load the cache.
+    print(f"warmup: numba kernels ready in {time.perf_counter() - start:.1f} s "
+          f"(cache: {cache})")
     return 0
 
 

@@ -90,7 +90,7 @@ def test_final_line_names_best_checkpoint(tmp_path, capsys):
 
 def test_warmup_compiles_and_reports(capsys):
     assert warmup_main([]) == 0
-    assert capsys.readouterr().out.startswith("warmup: kernels compiled")
+    assert capsys.readouterr().out.startswith("warmup: numba kernels ready in ")
 
 
 def test_shipped_weights_carry_provenance_and_recognise_digits_0_to_4():
