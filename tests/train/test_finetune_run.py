@@ -134,3 +134,23 @@ def test_the_main_job_reaches_80_percent_with_only_fc_trained(tmp_path, monkeypa
         if not key.startswith("fc."):
             assert trained[key].numpy().tobytes() == value.numpy().tobytes(), key
     assert "replaced by a new Linear(128, 5)" in capsys.readouterr().out
+
+
+def test_export_weights_makes_a_loadable_file_with_provenance(run, tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("export_weights",
+                                                  REPO / "scripts" / "export_weights.py")
+    export = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(export)
+    target = tmp_path / "exported.h5"
+    assert export.main([str(run["out"] / "best.h5"), str(target)]) == 0
+    from minitorch.io import load_attrs
+    from minitorch.train.config import config_from_yaml
+    from models import resnet18
+    attrs = load_attrs(target)
+    assert attrs["class_names"] == ["5", "6", "7", "8", "9"] and attrs["width"] == 4
+    assert attrs["mean"] == pytest.approx([0.3]) and 0 <= attrs["val_acc"] <= 1
+    assert config_from_yaml(attrs["config"]).model.freeze == "backbone"
+    model = resnet18(num_classes=5, variant="small", width=4, weights=str(target))
+    best = mt.load(run["out"] / "best.h5")["model"]
+    assert model.fc.weight.numpy().tobytes() == best["fc.weight"].numpy().tobytes()
