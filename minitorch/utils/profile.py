@@ -24,7 +24,7 @@ import numpy as np
 
 from ..autograd.function import Function
 
-__all__ = ["OpProfiler"]
+__all__ = ["OpProfiler", "Stat"]
 
 _BLAS_NAMES = ("matmul", "dot")
 _PROFILED_PREFIXES = ("minitorch.ops.", "minitorch.nn.functional", "minitorch.optim.")
@@ -51,6 +51,28 @@ def _is_kernel(obj) -> bool:
     return hasattr(obj, "py_func") and hasattr(obj, "overloads")
 
 
+class Stat:
+    """Calls and seconds of one timed thing; ``fastest`` call kept, because on a shared machine
+    ``floor = fastest * calls`` estimates the uncontended time better than the sum does."""
+
+    __slots__ = ("calls", "seconds", "fastest")
+
+    def __init__(self):
+        self.calls, self.seconds, self.fastest = 0, 0.0, float("inf")
+
+    def add(self, seconds: float, calls: int = 1, fastest: float = None) -> None:
+        self.calls += calls
+        self.seconds += seconds
+        self.fastest = min(self.fastest, seconds if fastest is None else fastest)
+
+    @property
+    def floor(self) -> float:
+        return self.fastest * self.calls if self.calls else 0.0
+
+    def __repr__(self):
+        return f"Stat(calls={self.calls}, seconds={self.seconds:.6g}, fastest={self.fastest:.6g})"
+
+
 class _Proxy:
     """Stands in for a module: attribute reads go to the module, except the timed names."""
 
@@ -68,8 +90,8 @@ class OpProfiler:
     and the kernels and BLAS calls made inside them. See the module docstring."""
 
     def __init__(self):
-        self.ops = defaultdict(lambda: [0, 0.0])      # (op, phase, shapes) -> [calls, seconds]
-        self.kernels = defaultdict(lambda: [0, 0.0])  # (op, phase, kernel) -> [calls, seconds]
+        self.ops = defaultdict(Stat)      # (op, phase, input shapes) -> Stat (self time)
+        self.kernels = defaultdict(Stat)  # (op, phase, kernel or BLAS call) -> Stat
         self._stack = []                              # [op, phase, child seconds] per frame
         self._restore = []                            # (owner, name, original or _ABSENT)
 
@@ -137,9 +159,7 @@ class OpProfiler:
         finally:
             elapsed = time.perf_counter() - t0
             self._stack.pop()
-            rec = self.ops[key]
-            rec[0] += 1
-            rec[1] += elapsed - frame[2]
+            self.ops[key].add(elapsed - frame[2])
             if self._stack:
                 self._stack[-1][2] += elapsed
 
@@ -150,59 +170,83 @@ class OpProfiler:
                 return fn(*args, **kwargs)
             finally:
                 op, phase = self._stack[-1][:2] if self._stack else ("(outside ops)", "-")
-                rec = self.kernels[(op, phase, label)]
-                rec[0] += 1
-                rec[1] += time.perf_counter() - t0
+                self.kernels[(op, phase, label)].add(time.perf_counter() - t0)
         return timed_call
 
     # ---------------------------------------------------------------- summaries
     def by_op(self):
-        """{(op, phase): [calls, seconds]} summed over shapes."""
-        out = defaultdict(lambda: [0, 0.0])
-        for (op, phase, _), (calls, secs) in self.ops.items():
-            out[(op, phase)][0] += calls
-            out[(op, phase)][1] += secs
+        """{(op, phase): Stat} summed over input shapes (``floor`` then sums each shape's)."""
+        out = defaultdict(_FloorSum)
+        for (op, phase, _), stat in self.ops.items():
+            out[(op, phase)].add_stat(stat)
         return dict(out)
 
     def total_seconds(self) -> float:
-        return sum(secs for _, secs in self.ops.values())
+        return sum(stat.seconds for stat in self.ops.values())
 
     def report(self, steps: int = 1, step_seconds: float = None, top: int = 15) -> str:
-        """Three text tables, ms per step: per op type, per kernel inside ops, slowest shapes."""
+        """Three text tables, ms per step: per op type, per kernel inside ops, slowest shapes.
+        "floor" columns: each thing's fastest call times its calls (see ``Stat``)."""
         return "\n\n".join([self._op_table(steps, step_seconds), self._kernel_table(steps),
                             self._shape_table(steps, top)])
 
     def _op_table(self, steps, step_seconds):
-        rows = defaultdict(lambda: [0.0, 0.0])
-        for (op, phase), (_, secs) in self.by_op().items():
-            rows[op][0 if phase == "forward" else 1] += secs
+        rows = defaultdict(lambda: [0.0, 0.0, 0.0])
+        for (op, phase), stat in self.by_op().items():
+            rows[op][0 if phase == "forward" else 1] += stat.seconds
+            rows[op][2] += stat.floor
         total = step_seconds * steps if step_seconds else self.total_seconds()
-        lines = ["| op | forward ms | backward ms | total ms | % of step |", "|---|---|---|---|---|"]
-        for op, (f, b) in sorted(rows.items(), key=lambda kv: -sum(kv[1])):
-            lines.append(f"| {op} | {f * 1e3 / steps:.1f} | {b * 1e3 / steps:.1f} | "
-                         f"{(f + b) * 1e3 / steps:.1f} | {100 * (f + b) / total:.1f} |")
+        ms = (lambda sec: f"{sec * 1e3 / steps:.1f}")
+        lines = ["| op | forward ms | backward ms | total ms | % of step | floor ms |",
+                 "|---|---|---|---|---|---|"]
+        for op, (f, b, floor) in sorted(rows.items(), key=lambda kv: -kv[1][0] - kv[1][1]):
+            lines.append(f"| {op} | {ms(f)} | {ms(b)} | {ms(f + b)} | "
+                         f"{100 * (f + b) / total:.1f} | {ms(floor)} |")
         inside = self.total_seconds()
         if step_seconds:
             rest = step_seconds * steps - inside
-            lines.append(f"| (outside Functions: engine, optimizer, Python) | | | "
-                         f"{rest * 1e3 / steps:.1f} | {100 * rest / total:.1f} |")
-        lines.append(f"| **all Functions** | | | {inside * 1e3 / steps:.1f} | "
-                     f"{100 * inside / total:.1f} |")
+            lines.append(f"| (outside Functions: engine, optimizer, Python) | | | {ms(rest)} | "
+                         f"{100 * rest / total:.1f} | |")
+        floor = sum(stat.floor for stat in self.ops.values())
+        lines.append(f"| **all Functions** | | | {ms(inside)} | {100 * inside / total:.1f} | "
+                     f"{ms(floor)} |")
         return "\n".join(lines)
 
     def _kernel_table(self, steps):
-        lines = ["| op | phase | kernel / BLAS call | calls/step | ms/step |", "|---|---|---|---|---|"]
-        for (op, phase, k), (calls, secs) in sorted(self.kernels.items(), key=lambda kv: -kv[1][1]):
-            lines.append(f"| {op} | {phase} | {k} | {calls / steps:g} | {secs * 1e3 / steps:.1f} |")
+        lines = ["| op | phase | kernel / BLAS call | calls/step | ms/step | floor ms |",
+                 "|---|---|---|---|---|---|"]
+        for (op, phase, k), st in sorted(self.kernels.items(), key=lambda kv: -kv[1].seconds):
+            lines.append(f"| {op} | {phase} | {k} | {st.calls / steps:g} | "
+                         f"{st.seconds * 1e3 / steps:.1f} | {st.floor * 1e3 / steps:.1f} |")
         return "\n".join(lines)
 
     def _shape_table(self, steps, top):
-        lines = ["| op | phase | input shapes | ms/step |", "|---|---|---|---|"]
-        ranked = sorted(self.ops.items(), key=lambda kv: -kv[1][1])[:top]
-        for (op, phase, shapes), (_, secs) in ranked:
+        lines = ["| op | phase | input shapes | calls/step | ms/step | floor ms |",
+                 "|---|---|---|---|---|---|"]
+        ranked = sorted(self.ops.items(), key=lambda kv: -kv[1].floor)[:top]
+        for (op, phase, shapes), st in ranked:
             shown = ", ".join("x".join(map(str, s)) for s in shapes)
-            lines.append(f"| {op} | {phase} | {shown} | {secs * 1e3 / steps:.1f} |")
+            lines.append(f"| {op} | {phase} | {shown} | {st.calls / steps:g} | "
+                         f"{st.seconds * 1e3 / steps:.1f} | {st.floor * 1e3 / steps:.1f} |")
         return "\n".join(lines)
+
+
+class _FloorSum(Stat):
+    """A Stat summing other Stats: calls and seconds add up, and so do their floors."""
+
+    __slots__ = ("_floor",)
+
+    def __init__(self):
+        super().__init__()
+        self._floor = 0.0
+
+    def add_stat(self, stat: Stat) -> None:
+        self.add(stat.seconds, stat.calls, stat.fastest)
+        self._floor += stat.floor
+
+    @property
+    def floor(self) -> float:
+        return self._floor
 
 
 _ABSENT = object()

@@ -61,8 +61,8 @@ def test_nested_functions_are_timed_by_self_time(monkeypatch):
     with OpProfiler() as prof:
         Outer.apply(mt.tensor([1.0, 2.0]))
     ops = prof.by_op()
-    assert ops[("Inner", "forward")] == [1, 5.0]
-    assert ops[("Outer", "forward")] == [1, 2.0]  # not 7: Inner's time is not counted twice
+    assert (ops[("Inner", "forward")].calls, ops[("Inner", "forward")].seconds) == (1, 5.0)
+    assert ops[("Outer", "forward")].seconds == 2.0  # not 7: Inner's time is not counted twice
     assert prof.total_seconds() == 7.0
 
 
@@ -71,8 +71,8 @@ def test_backward_is_keyed_by_the_forward_input_shapes(monkeypatch):
     x = mt.tensor(np.ones((2, 3), np.float32), requires_grad=True)
     with OpProfiler() as prof:
         Inner.apply(x).sum().backward()
-    assert prof.ops[("Inner", "backward", ((2, 3),))] == [1, 7.0]
-    assert prof.ops[("Inner", "forward", ((2, 3),))] == [1, 5.0]
+    assert prof.ops[("Inner", "backward", ((2, 3),))].seconds == 7.0
+    assert prof.ops[("Inner", "forward", ((2, 3),))].seconds == 5.0
 
 
 def test_conv_kernels_and_blas_are_attributed_to_the_conv_phase():
@@ -83,7 +83,7 @@ def test_conv_kernels_and_blas_are_attributed_to_the_conv_phase():
     assert ("Convolution", "forward", "im2col") in kernels
     assert ("Convolution", "forward", "BLAS matmul") in kernels
     assert ("Convolution", "backward", "col2im") in kernels
-    assert prof.ops[("Convolution", "forward", ((2, 3, 8, 8), (4, 3, 3, 3)))][0] == 1
+    assert prof.ops[("Convolution", "forward", ((2, 3, 8, 8), (4, 3, 3, 3)))].calls == 1
     report = prof.report(steps=1, step_seconds=prof.total_seconds() * 2)
     assert "| Convolution |" in report and "outside Functions" in report
 
@@ -106,7 +106,20 @@ def test_a_subclass_inheriting_forward_is_timed_under_its_own_name(monkeypatch):
     monkeypatch.setattr(profile, "time", clock)
     with OpProfiler() as prof:
         Derived.apply(mt.tensor([1.0]))
-    assert prof.by_op() == {("Derived", "forward"): [1, 5.0]}  # once, not also as Inner
+    ops = prof.by_op()
+    assert list(ops) == [("Derived", "forward")]  # once, not also as Inner
+    assert ops[("Derived", "forward")].seconds == 5.0
+
+
+def test_floor_is_the_fastest_call_times_the_calls_summed_over_shapes(monkeypatch):
+    monkeypatch.setattr(profile, "time", clock)
+    with OpProfiler() as prof:
+        for n in (1, 1, 2):  # two shapes; the same cost per call, 5 s
+            Inner.apply(mt.tensor(np.ones(n)))
+    by_shape = prof.ops[("Inner", "forward", ((1,),))]
+    assert (by_shape.calls, by_shape.floor) == (2, 10.0)
+    assert prof.by_op()[("Inner", "forward")].floor == 15.0
+    assert "| Inner | 5000.0 | 0.0 | 5000.0 | 100.0 | 5000.0 |" in prof.report(steps=3)  # ms/step
 
 
 def test_results_are_unchanged_by_profiling():
