@@ -60,10 +60,23 @@ def write_config(path, cfg):
     return Path(path)
 
 
+def _thread_env():
+    """This process's numba and BLAS thread counts, for a subprocess that must compute the same
+    bits (a reduction split over another number of threads rounds differently)."""
+    import numba
+    from threadpoolctl import threadpool_info
+    blas = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
+    env = {"NUMBA_NUM_THREADS": str(numba.get_num_threads())}
+    if blas:
+        env.update(OPENBLAS_NUM_THREADS=str(blas[0]), OMP_NUM_THREADS=str(blas[0]))
+    return env
+
+
 def run_cli(args, timeout=180, env=None):
-    """``python -m minitorch.train.cli args...`` in a subprocess (for exit codes and stderr)."""
+    """``python args...`` in a subprocess (for exit codes, stderr and kills), with this
+    process's thread counts."""
     full_env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get(
-        "PYTHONPATH", ""), **(env or {}))
+        "PYTHONPATH", ""), **_thread_env(), **(env or {}))
     return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, cwd=REPO, env=full_env)
 
