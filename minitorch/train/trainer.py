@@ -12,6 +12,8 @@ its last whole checkpoint with each epoch in ``metrics.jsonl`` exactly once.
 
 Exact resume: the data order and augmentation are functions of (seed, epoch), the lr schedule is
 replayed step by step, and model, optimizer (by parameter name) and RNG states come back bitwise.
+The resumed run then computes the same bits as an uninterrupted one when it uses the same numba
+and BLAS thread counts (a sum split over another number of threads rounds differently).
 
 Data parallelism (``mpiexec -n N``): ``sync_gradients`` is the one seam between backward and
 the optimizer step; each rank reads its own shard of every global batch.
