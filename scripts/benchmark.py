@@ -337,7 +337,7 @@ def profile_workload(spec, steps, top=25):
         timed = (time.perf_counter() - t0) / steps
     return (f"step {plain * 1e3:.0f} ms without the op timer, {timed * 1e3:.0f} ms with it\n\n"
             + ops.report(steps, timed) + "\n\ncProfile of one step, by own time:\n"
-            + buf.getvalue().split("\n", 6)[-1])
+            + buf.getvalue()[buf.getvalue().find("   ncalls"):])
 
 
 # ----------------------------------------------------------------------------- command line
@@ -395,14 +395,18 @@ def _torch_available(args):
     return True
 
 
-def _distributed():
+def _distributed(quick):
     if not (SCRIPTS / "bench_distributed.py").exists():
         print("--distributed: scripts/bench_distributed.py is not there yet; skipped",
               file=sys.stderr)
         return None
     sys.path.insert(0, str(SCRIPTS))
     import bench_distributed
-    results = bench_distributed.run(models=("small", "full"), procs=(1, 2))
+    if quick:  # one small step per configuration: checks the wiring, not the speed
+        results = bench_distributed.run(models=("small",), procs=(1, 2), freezes=("none",),
+                                        steps=1)
+    else:
+        results = bench_distributed.run(models=("small", "full"), procs=(1, 2))
     print(bench_distributed.format_results(results))
     return results
 
@@ -436,7 +440,7 @@ def main(argv=None):
         print(json.dumps(report["machine"]))
         print(format_table(report["workloads"], report.get("start")))
     if args.distributed:
-        report["distributed"] = _distributed()
+        report["distributed"] = _distributed(args.quick)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     return 0

@@ -91,8 +91,8 @@ class OpProfiler:
 
     def __init__(self):
         self.ops = defaultdict(Stat)      # (op, phase, input shapes) -> Stat (self time)
-        self.kernels = defaultdict(Stat)  # (op, phase, kernel or BLAS call) -> Stat
-        self._stack = []                              # [op, phase, child seconds] per frame
+        self.kernels = defaultdict(Stat)  # (op, phase, kernel or BLAS call, op shapes) -> Stat
+        self._stack = []                  # [op, phase, shapes, child seconds] per running op
         self._restore = []                            # (owner, name, original or _ABSENT)
 
     # ---------------------------------------------------------------- installing the wrappers
@@ -151,7 +151,7 @@ class OpProfiler:
         return timed_backward
 
     def _run(self, key, fn, *args, **kwargs):
-        frame = [key[0], key[1], 0.0]
+        frame = [key[0], key[1], key[2], 0.0]
         self._stack.append(frame)
         t0 = time.perf_counter()
         try:
@@ -159,9 +159,9 @@ class OpProfiler:
         finally:
             elapsed = time.perf_counter() - t0
             self._stack.pop()
-            self.ops[key].add(elapsed - frame[2])
+            self.ops[key].add(elapsed - frame[3])
             if self._stack:
-                self._stack[-1][2] += elapsed
+                self._stack[-1][3] += elapsed
 
     def _wrap_call(self, fn, label):
         def timed_call(*args, **kwargs):
@@ -169,8 +169,8 @@ class OpProfiler:
             try:
                 return fn(*args, **kwargs)
             finally:
-                op, phase = self._stack[-1][:2] if self._stack else ("(outside ops)", "-")
-                self.kernels[(op, phase, label)].add(time.perf_counter() - t0)
+                where = self._stack[-1][:3] if self._stack else ("(outside ops)", "-", ())
+                self.kernels[(*where[:2], label, where[2])].add(time.perf_counter() - t0)
         return timed_call
 
     # ---------------------------------------------------------------- summaries
@@ -179,6 +179,13 @@ class OpProfiler:
         out = defaultdict(_FloorSum)
         for (op, phase, _), stat in self.ops.items():
             out[(op, phase)].add_stat(stat)
+        return dict(out)
+
+    def by_kernel(self):
+        """{(op, phase, kernel): Stat} summed over the enclosing op's input shapes."""
+        out = defaultdict(_FloorSum)
+        for (op, phase, kernel, _), stat in self.kernels.items():
+            out[(op, phase, kernel)].add_stat(stat)
         return dict(out)
 
     def total_seconds(self) -> float:
@@ -215,19 +222,23 @@ class OpProfiler:
     def _kernel_table(self, steps):
         lines = ["| op | phase | kernel / BLAS call | calls/step | ms/step | floor ms |",
                  "|---|---|---|---|---|---|"]
-        for (op, phase, k), st in sorted(self.kernels.items(), key=lambda kv: -kv[1].seconds):
+        for (op, phase, k), st in sorted(self.by_kernel().items(), key=lambda kv: -kv[1].seconds):
             lines.append(f"| {op} | {phase} | {k} | {st.calls / steps:g} | "
                          f"{st.seconds * 1e3 / steps:.1f} | {st.floor * 1e3 / steps:.1f} |")
         return "\n".join(lines)
 
     def _shape_table(self, steps, top):
-        lines = ["| op | phase | input shapes | calls/step | ms/step | floor ms |",
-                 "|---|---|---|---|---|---|"]
-        ranked = sorted(self.ops.items(), key=lambda kv: -kv[1].floor)[:top]
-        for (op, phase, shapes), st in ranked:
-            shown = ", ".join("x".join(map(str, s)) for s in shapes)
-            lines.append(f"| {op} | {phase} | {shown} | {st.calls / steps:g} | "
-                         f"{st.seconds * 1e3 / steps:.1f} | {st.floor * 1e3 / steps:.1f} |")
+        blas, kernels = defaultdict(float), defaultdict(float)  # floors inside each op call
+        for (op, phase, kernel, shapes), st in self.kernels.items():
+            (blas if kernel.startswith("BLAS") else kernels)[(op, phase, shapes)] += st.floor
+        lines = ["| op | phase | input shapes | calls/step | ms/step | floor ms | of which BLAS "
+                 "| of which kernels |", "|---|---|---|---|---|---|---|---|"]
+        ms = (lambda sec: f"{sec * 1e3 / steps:.1f}")
+        for key, st in sorted(self.ops.items(), key=lambda kv: -kv[1].floor)[:top]:
+            shown = ", ".join("x".join(map(str, s)) for s in key[2])
+            lines.append(f"| {key[0]} | {key[1]} | {shown} | {st.calls / steps:g} | "
+                         f"{ms(st.seconds)} | {ms(st.floor)} | {ms(blas[key])} | "
+                         f"{ms(kernels[key])} |")
         return "\n".join(lines)
 
 

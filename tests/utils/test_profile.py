@@ -79,13 +79,14 @@ def test_conv_kernels_and_blas_are_attributed_to_the_conv_phase():
     _conv_step()  # compile outside the profiled block
     with OpProfiler() as prof:
         _conv_step()
-    kernels = {(op, phase, k) for op, phase, k in prof.kernels}
+    kernels = set(prof.by_kernel())
     assert ("Convolution", "forward", "im2col") in kernels
     assert ("Convolution", "forward", "BLAS matmul") in kernels
     assert ("Convolution", "backward", "col2im") in kernels
     assert prof.ops[("Convolution", "forward", ((2, 3, 8, 8), (4, 3, 3, 3)))].calls == 1
     report = prof.report(steps=1, step_seconds=prof.total_seconds() * 2)
     assert "| Convolution |" in report and "outside Functions" in report
+    assert "of which BLAS" in report
 
 
 def test_everything_is_restored_even_when_the_block_raises():
