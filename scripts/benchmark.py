@@ -280,6 +280,9 @@ def machine_info():
                            if s.startswith("Model name"))
     except (OSError, StopIteration):
         pass
+    from threadpoolctl import threadpool_info
+    info["blas"] = [f"{p['internal_api']} {p.get('version')}" for p in threadpool_info()
+                    if p.get("user_api") == "blas"]
     try:
         from importlib.metadata import version
         info["torch"] = version("torch")
