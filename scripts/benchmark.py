@@ -220,6 +220,7 @@ def run_workload(spec, repeats, warmup, use_torch):
         for w in workers:
             ms = statistics.median(times[w.framework])
             out[w.framework] = dict(median_ms=ms, min_ms=min(times[w.framework]),
+                                    steps_ms=times[w.framework],
                                     images_per_s=spec["batch"] / ms * 1e3,
                                     base_rss_mb=w.ready["rss_mb"], peak_rss_mb=w.close(),
                                     first_loss=first[w.framework])

@@ -13,8 +13,8 @@ _spec = importlib.util.spec_from_file_location("benchmark", SCRIPT)
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
-FRAMEWORK_KEYS = {"median_ms", "min_ms", "images_per_s", "base_rss_mb", "peak_rss_mb",
-                  "first_loss"}
+FRAMEWORK_KEYS = {"median_ms", "min_ms", "steps_ms", "images_per_s", "base_rss_mb",
+                  "peak_rss_mb", "first_loss"}
 
 
 def tiny(name):
@@ -47,6 +47,7 @@ def test_quick_run_against_torch_writes_every_key_and_both_start_from_the_same_l
 def test_minitorch_alone_has_no_torch_column_and_frozen_step_trains_only_fc():
     result = bench.run_workload(tiny("b"), repeats=2, warmup=1, use_torch=False)
     assert set(result) == {"minitorch"}
+    assert len(result["minitorch"]["steps_ms"]) == 2
     assert FRAMEWORK_KEYS <= set(result["minitorch"])
     assert bench._ratios(result) == {}
     table = bench.format_table({"b": dict(title="frozen", **result)})
