@@ -4,6 +4,7 @@
     python scripts/benchmark.py --workloads c --repeats 9 --json bench.json
     python scripts/benchmark.py --quick --no-torch    # width 8, batch 2, 1 repeat: a smoke run
     python scripts/benchmark.py --profile --workloads a   # where minitorch's step time goes
+    python scripts/benchmark.py --distributed         # also scripts/bench_distributed.py (MPI)
 
 Workloads (the same architecture and identical weights in both frameworks, random data):
   a  full training step (forward, cross-entropy, backward, SGD momentum), batch 16 at 224x224
@@ -21,7 +22,8 @@ import os
 
 # Read by OpenBLAS when numpy loads it: idle BLAS threads go to sleep at once instead of
 # spinning, which numba's kernels (and, on a shared machine, everyone) need (see
-# minitorch.kernels). Measured here: a small sgemm took 12 ms instead of 0.14 ms without it.
+# minitorch.kernels). Measured here while other jobs loaded the machine: a small sgemm took
+# 12 ms instead of 0.14 ms without it (on an idle machine it makes no difference).
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 import argparse  # noqa: E402
