@@ -13,6 +13,7 @@ from ..ops import activation as _act
 from ..ops import conv as _conv
 from ..ops import linear as _linear
 from ..ops import loss as _loss
+from ..ops import softmax as _softmax
 from ..ops import norm as _norm
 from ..ops import pool as _pool
 from ..tensor import Tensor
@@ -269,15 +270,15 @@ def _softmax_dim(ndim, dim):
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x = input if dtype is None else input.type(dtype)
     if x.ndim == 0:
-        return _loss.Softmax.apply(x.reshape(1), dim=0).reshape(())
-    return _loss.Softmax.apply(x, dim=_softmax_dim(x.ndim, dim))
+        return _softmax.Softmax.apply(x.reshape(1), dim=0).reshape(())
+    return _softmax.Softmax.apply(x, dim=_softmax_dim(x.ndim, dim))
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     x = input if dtype is None else input.type(dtype)
     if x.ndim == 0:
-        return _loss.LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
-    return _loss.LogSoftmax.apply(x, dim=_softmax_dim(x.ndim, dim))
+        return _softmax.LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
+    return _softmax.LogSoftmax.apply(x, dim=_softmax_dim(x.ndim, dim))
 
 
 def _check_class_target(fn, input, target, weight, ignore_index):

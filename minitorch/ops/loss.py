@@ -1,4 +1,4 @@
-"""Losses and (log-)softmax over the fused row kernels.
+"""Losses over the fused row kernels (softmax itself is in ``softmax.py``).
 
 ``CrossEntropy`` fuses log-softmax and NLL in one pass per row (forward) and recomputes the
 softmax in backward instead of storing it. Inputs of any rank are turned into (R, C) rows
@@ -8,19 +8,9 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import loss as K
+from .softmax import _from_rows, _to_rows
 
-__all__ = ["CrossEntropy", "NllLoss", "LogSoftmax", "Softmax"]
-
-
-def _to_rows(x, dim):
-    """Move ``dim`` last and flatten the rest: (..., C, ...) -> contiguous (R, C)."""
-    moved = np.moveaxis(x, dim, -1)
-    return np.ascontiguousarray(moved).reshape(-1, x.shape[dim]), moved.shape
-
-
-def _from_rows(rows, moved_shape, dim):
-    """Undo ``_to_rows``: (R, C) -> the original layout (a view)."""
-    return np.moveaxis(rows.reshape(moved_shape), -1, dim)
+__all__ = ["CrossEntropy", "NllLoss"]
 
 
 def _class_dim(x):
@@ -112,51 +102,3 @@ class NllLoss(Function):
         grad = np.zeros(shape, dtype)
         grad[np.arange(R), safe] = -scale * row_weight
         return _from_rows(grad, ctx.moved_shape, ctx.dim), None, None
-
-
-class LogSoftmax(Function):
-    """Log-softmax along ``dim``, computed on rows with ``dim`` moved last."""
-
-    node_name = "LogSoftmaxBackward0"
-
-    @staticmethod
-    def forward(ctx, x, *, dim):
-        rows, ctx.moved_shape = _to_rows(x, dim)
-        out = np.empty_like(rows)
-        K.log_softmax_forward(out, rows)
-        result = _from_rows(out, ctx.moved_shape, dim)
-        ctx.save_for_backward(result)  # the returned array, so in-place edits are caught
-        ctx.dim = dim
-        return result
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        (result,) = ctx.saved_tensors
-        out = _to_rows(result, ctx.dim)[0]
-        grad = np.empty_like(out)
-        K.log_softmax_backward(grad, _to_rows(grad_out, ctx.dim)[0], out)
-        return _from_rows(grad, ctx.moved_shape, ctx.dim)
-
-
-class Softmax(Function):
-    """Softmax along ``dim``, computed on rows with ``dim`` moved last."""
-
-    node_name = "SoftmaxBackward0"
-
-    @staticmethod
-    def forward(ctx, x, *, dim):
-        rows, ctx.moved_shape = _to_rows(x, dim)
-        out = np.empty_like(rows)
-        K.softmax_forward(out, rows)
-        result = _from_rows(out, ctx.moved_shape, dim)
-        ctx.save_for_backward(result)  # the returned array, so in-place edits are caught
-        ctx.dim = dim
-        return result
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        (result,) = ctx.saved_tensors
-        out = _to_rows(result, ctx.dim)[0]
-        grad = np.empty_like(out)
-        K.softmax_backward(grad, _to_rows(grad_out, ctx.dim)[0], out)
-        return _from_rows(grad, ctx.moved_shape, ctx.dim)

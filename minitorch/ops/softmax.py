@@ -1,36 +1,74 @@
-"""Numerically stable softmax and log-softmax along one dim (the max is subtracted first)."""
+"""Softmax and log-softmax along one dim, over the fused numba row kernels.
+
+Inputs of any rank become contiguous (R, C) rows with ``dim`` moved last (a copy-free view for
+the common (N, C) case); each kernel is numerically stable (the row max is subtracted first).
+"""
 import numpy as np
 
 from ..autograd.function import Function
+from ..kernels import loss as K
 
 __all__ = ["Softmax", "LogSoftmax"]
 
 
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, a, *, dim):
-        e = np.exp(a - np.max(a, axis=dim, keepdims=True))
-        out = e / np.sum(e, axis=dim, keepdims=True)
-        ctx.save_for_backward(out)
+def _to_rows(x, dim):
+    """Move ``dim`` last and flatten the rest: (..., C, ...) -> contiguous (R, C)."""
+    moved = np.moveaxis(x, dim, -1)
+    return np.ascontiguousarray(moved).reshape(-1, x.shape[dim]), moved.shape
+
+
+def _from_rows(rows, moved_shape, dim):
+    """Undo ``_to_rows``: (R, C) -> the original layout (a view)."""
+    return np.moveaxis(rows.reshape(moved_shape), -1, dim)
+
+
+class _RowSoftmax(Function):
+    """Shared forward/backward; subclasses name the kernel pair."""
+
+    forward_kernel = backward_kernel = None
+
+    @classmethod
+    def _forward(cls, ctx, x, dim):
+        rows, ctx.moved_shape = _to_rows(x, dim)
+        out = np.empty_like(rows)
+        cls.forward_kernel(out, rows)
+        result = _from_rows(out, ctx.moved_shape, dim)
+        ctx.save_for_backward(result)  # the returned array, so in-place edits are caught
         ctx.dim = dim
-        return out
+        return result
+
+    @classmethod
+    def _backward(cls, ctx, grad_out):
+        (result,) = ctx.saved_tensors
+        out = _to_rows(result, ctx.dim)[0]
+        grad = np.empty_like(out)
+        cls.backward_kernel(grad, _to_rows(grad_out, ctx.dim)[0], out)
+        return _from_rows(grad, ctx.moved_shape, ctx.dim)
+
+
+class Softmax(_RowSoftmax):
+    node_name = "SoftmaxBackward0"
+    forward_kernel = staticmethod(K.softmax_forward)
+    backward_kernel = staticmethod(K.softmax_backward)
 
     @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return out * (grad - np.sum(grad * out, axis=ctx.dim, keepdims=True))
-
-
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, a, *, dim):
-        shifted = a - np.max(a, axis=dim, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
+    def forward(ctx, x, *, dim):
+        return Softmax._forward(ctx, x, dim)
 
     @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad - np.exp(out) * np.sum(grad, axis=ctx.dim, keepdims=True)
+    def backward(ctx, grad_out):
+        return Softmax._backward(ctx, grad_out)
+
+
+class LogSoftmax(_RowSoftmax):
+    node_name = "LogSoftmaxBackward0"
+    forward_kernel = staticmethod(K.log_softmax_forward)
+    backward_kernel = staticmethod(K.log_softmax_backward)
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        return LogSoftmax._forward(ctx, x, dim)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return LogSoftmax._backward(ctx, grad_out)
