@@ -1,5 +1,5 @@
-"""Pooling kernels over (N, C, H, W) arrays: max pool with argmax indices, average pool and
-adaptive average pool, forward and backward.
+"""Pooling kernels over (N, C, H, W) arrays: max pool with argmax indices (or values only, when
+no gradient will be taken), average pool and adaptive average pool, forward and backward.
 
 The max and average pool kernels are parallel over the N*C planes: a plane's output (or input
 gradient) depends only on the same plane, so no two iterations write the same element. Output sizes (including ceil_mode)
@@ -8,7 +8,7 @@ are decided by the caller and read from the output's shape.
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
+__all__ = ["max_pool2d_forward", "max_pool2d_forward_values", "max_pool2d_backward", "avg_pool2d_forward",
            "avg_pool2d_backward", "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward"]
 
 
@@ -85,6 +85,94 @@ def max_pool2d_forward(out, indices, x, KH, KW, SH, SW, PH, PW, DH, DW):
                 o = np.uint64(oo + oh * OW + ow)
                 of[o] = best
                 idxf[o] = best_idx
+
+
+@njit(cache=True)
+def _max_window_value(xf, xo, W, h0, w0, kh_lo, kh_hi, kw_lo, kw_hi, DH, DW):
+    """The max of one window, exactly as ``max_pool2d_forward`` computes it (same tap order, same
+    ``max``, same NaN rule), without the index."""
+    best = xf[np.uint64(xo + (h0 + kh_lo * DH) * W + w0 + kw_lo * DW)]
+    nan = best != best
+    for kh in range(kh_lo, kh_hi):
+        row = xo + (h0 + kh * DH) * W + w0
+        for kw in range(kw_lo, kw_hi):
+            v = xf[np.uint64(row + kw * DW)]
+            best = max(v, best)
+            nan |= v != v
+    if nan:
+        best, _ = _max_window_nan(xf, xo, W, h0, w0, kh_lo, kh_hi, kw_lo, kw_hi, DH, DW)
+    return best
+
+
+@njit(cache=True)
+def _full_columns(OW, KW, W, SW, PW, DW):
+    """The output columns [a, b) whose windows lie wholly inside the input's width (contiguous,
+    as a window's start grows with the column); (0, 0) when there are none."""
+    a, b = OW, 0
+    for ow in range(OW):
+        if _tap_range(KW, W, ow * SW - PW, DW) == (0, KW):
+            a, b = min(a, ow), ow + 1
+    return (a, b) if a < b else (0, 0)
+
+
+@njit(cache=True)
+def _has_nan(xf, start, count):
+    nan = False
+    for i in range(start, start + count):
+        v = xf[np.uint64(i)]
+        nan |= v != v
+    return nan
+
+
+@njit(cache=True)
+def _max_rows_(of, orow, a, b, xf, xrow, kh_lo, kh_hi, KW, W, SW, DH, DW):
+    """Maxima of the full-width windows [a, b) of one output row, a whole row of windows per tap,
+    so the loop over columns vectorises. Per window the taps and the ``max`` are those of
+    ``_max_window_value`` (first tap, then every tap in row-major order): bitwise the same."""
+    first = xrow + kh_lo * DH * W
+    for ow in range(a, b):
+        of[np.uint64(orow + ow)] = xf[np.uint64(first + ow * SW)]
+    for kh in range(kh_lo, kh_hi):
+        for kw in range(KW):
+            tap = xrow + kh * DH * W + kw * DW
+            for ow in range(a, b):
+                o = np.uint64(orow + ow)
+                v, best = xf[np.uint64(tap + ow * SW)], of[o]
+                # == max(v, best) without NaNs (the caller's plane scan); LLVM vectorises this
+                # form but not numba's max
+                of[o] = v if v >= best else best
+
+
+@njit(parallel=True, cache=True)
+def max_pool2d_forward_values(out, x, KH, KW, SH, SW, PH, PW, DH, DW):
+    """``max_pool2d_forward``'s maxima, bitwise, without writing indices: for inference and frozen
+    layers, where nothing will scatter a gradient back (the int64 indices cost twice the output's
+    memory traffic).
+
+    Windows wholly inside the width go a row at a time (``_max_rows_``); those overhanging an
+    edge, and every window of a plane holding a NaN, go one by one through
+    ``_max_window_value`` with its NaN rule. Parallel over planes, as the indexed kernel.
+    """
+    N, C, H, W = x.shape
+    OH, OW = out.shape[2], out.shape[3]
+    xf, of = x.reshape(-1), out.reshape(-1)
+    full_a, full_b = _full_columns(OW, KW, W, SW, PW, DW)
+    for plane in prange(N * C):
+        xo = plane * H * W
+        # one cheap scan keeps the NaN test out of the row loop (NaNs are rare)
+        a, b = (0, 0) if _has_nan(xf, xo, H * W) else (full_a, full_b)
+        for oh in range(OH):
+            h0 = oh * SH - PH
+            kh_lo, kh_hi = _tap_range(KH, H, h0, DH)
+            orow = (plane * OH + oh) * OW
+            for ow in range(OW):
+                if a <= ow < b:  # done below, a row at a time
+                    continue
+                w0 = ow * SW - PW
+                kw_lo, kw_hi = _tap_range(KW, W, w0, DW)
+                of[np.uint64(orow + ow)] = _max_window_value(xf, xo, W, h0, w0, kh_lo, kh_hi,
+                                                             kw_lo, kw_hi, DH, DW)
+            _max_rows_(of, orow, a, b, xf, xo + h0 * W - PW, kh_lo, kh_hi, KW, W, SW, DH, DW)
 
 
 @njit(parallel=True, cache=True)

@@ -184,10 +184,12 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     dilation = _pair(dilation, "dilation", "max_pool2d", 1)
     _check_pool_padding("max_pool2d", padding, kernel, dilation)
     out_hw = _pool_out_hw(x, kernel, stride, padding, dilation, ceil_mode, "max_pool2d")
-    out, idx = _pool.MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
-                                     dilation=dilation, out_hw=out_hw)
-    out, idx = _unbatch(out, squeeze), _unbatch(idx, squeeze)
-    return (out, idx) if return_indices else out
+    res = _pool.MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                                dilation=dilation, out_hw=out_hw,
+                                return_indices=bool(return_indices))
+    if return_indices:
+        return _unbatch(res[0], squeeze), _unbatch(res[1], squeeze)
+    return _unbatch(res, squeeze)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,

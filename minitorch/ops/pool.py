@@ -1,11 +1,12 @@
-"""Pooling Functions over the numba kernels: max pool (with indices), avg pool, adaptive avg pool.
+"""Pooling Functions over the numba kernels: max pool (indices only when needed), avg pool and
+adaptive avg pool.
 
 Window geometry arrives as (h, w) pairs; output sizes, including ``ceil_mode``, are computed here
 with PyTorch's rules and handed to the kernels through the output's shape.
 """
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import BackwardNode, Function
 from ..kernels import pool as K
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "pool_output_size"]
@@ -21,23 +22,34 @@ def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
 
 
 class MaxPool2d(Function):
-    """Returns ``(out, indices)``; indices are flat ``h*W + w`` positions per plane."""
+    """Returns ``out``, or ``(out, indices)`` with ``return_indices``; indices are flat ``h*W + w``
+    positions per plane.
+
+    The indices are computed only when asked for or when the call is recorded (backward scatters
+    through them): inference and frozen layers take the values-only kernel, which skips the int64
+    array (twice the output's bytes) and gives bitwise the same maxima.
+    """
 
     node_name = "MaxPool2DWithIndicesBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, kernel_size, stride, padding, dilation, out_hw):
+    def forward(ctx, x, *, kernel_size, stride, padding, dilation, out_hw, return_indices):
         x = np.ascontiguousarray(x)
-        N, C = x.shape[:2]
-        out = np.empty((N, C) + out_hw, x.dtype)
-        indices = np.empty((N, C) + out_hw, np.int64)
-        K.max_pool2d_forward(out, indices, x, *kernel_size, *stride, *padding, *dilation)
-        ctx.mark_non_differentiable(indices)
+        out = np.empty(x.shape[:2] + out_hw, x.dtype)
+        geometry = (*kernel_size, *stride, *padding, *dilation)
+        if not return_indices and not isinstance(ctx, BackwardNode):
+            K.max_pool2d_forward_values(out, x, *geometry)
+            return out
+        indices = np.empty(out.shape, np.int64)
+        K.max_pool2d_forward(out, indices, x, *geometry)
         ctx.indices, ctx.in_shape = indices, x.shape
+        if not return_indices:
+            return out
+        ctx.mark_non_differentiable(indices)
         return out, indices
 
     @staticmethod
-    def backward(ctx, grad_out, _grad_indices):
+    def backward(ctx, grad_out, *_grad_indices):
         grad_x = np.empty(ctx.in_shape, grad_out.dtype)
         K.max_pool2d_backward(grad_x, np.ascontiguousarray(grad_out), ctx.indices)
         return grad_x

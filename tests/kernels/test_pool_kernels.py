@@ -65,6 +65,59 @@ def test_max_pool_propagates_nan():
     assert out[0, 0, 1, 1] == 15 and idx[0, 0, 1, 1] == 15
 
 
+# beyond MAX_CASES: ResNet's stem pool, stride > kernel, windows all overhanging (no full-width
+# column), a 1x1 kernel
+VALUES_CASES = MAX_CASES + [
+    (2, 3, 12, 12, 3, 3, 2, 2, 1, 1, 1, 1, 6, 6),
+    (1, 2, 9, 9, 2, 2, 3, 3, 0, 0, 1, 1, 3, 3),
+    (1, 2, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 3, 2),
+    (2, 2, 5, 4, 1, 1, 2, 1, 0, 0, 1, 1, 3, 4),
+]
+
+
+def _indexed(x, geom, OH, OW):
+    out = np.empty(x.shape[:2] + (OH, OW), x.dtype)
+    pool.max_pool2d_forward(out, np.empty(out.shape, np.int64), x, *geom)
+    return out
+
+
+def _values(x, geom, OH, OW):
+    out = np.full(x.shape[:2] + (OH, OW), np.inf, x.dtype)
+    pool.max_pool2d_forward_values(out, x, *geom)
+    return out
+
+
+def _bits(a):
+    return a.view(np.int32 if a.dtype == np.float32 else np.int64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", VALUES_CASES)
+def test_max_pool_values_kernel_is_bitwise_the_indexed_kernel(case, dtype):
+    N, C, H, W, *geom, OH, OW = case
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    np.testing.assert_array_equal(_bits(_values(x, geom, OH, OW)), _bits(_indexed(x, geom, OH, OW)))
+    np.testing.assert_array_equal(_values(x, geom, OH, OW), max_pool_reference(x, *geom, OH, OW)[0])
+    # post-ReLU data: ties between +0.0 and -0.0 must resolve to the same sign as the indexed path
+    z = np.where(rng.random(x.shape) < 0.5, dtype(0.0), dtype(-0.0)) * (x > 1)
+    np.testing.assert_array_equal(_bits(_values(z, geom, OH, OW)), _bits(_indexed(z, geom, OH, OW)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", VALUES_CASES)
+def test_max_pool_values_kernel_propagates_nan_as_the_indexed_kernel(case, dtype):
+    N, C, H, W, *geom, OH, OW = case
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    x[0, 0] = 1.0  # a NaN-free plane next to NaN planes: both paths in one call
+    x[-1, -1, 0, 0] = -np.nan  # another NaN payload: the window's last NaN is the one kept
+    values, indexed = _values(x, geom, OH, OW), _indexed(x, geom, OH, OW)
+    assert np.isnan(indexed).any()
+    np.testing.assert_array_equal(_bits(values), _bits(indexed))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_max_pool_backward_scatters_to_argmax_and_sums_overlaps(dtype):
     N, C, H, W, *geom, OH, OW = MAX_CASES[2]  # stride 1 rows: windows overlap
