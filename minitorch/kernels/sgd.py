@@ -7,7 +7,30 @@ same arithmetic in the same order, so the numbers match PyTorch's to rounding.
 """
 from numba import njit, prange
 
-__all__ = ["sgd_update_"]
+__all__ = ["sgd_update_", "sgd_update_serial_"]
+
+
+@njit(cache=True)
+def _update_element_(param, buf, grad, i, lr, momentum, one_minus_dampening, weight_decay,
+                     nesterov, maximize, use_momentum, init_buf):
+    """Element ``i`` of the update; the one statement of the arithmetic, shared by the parallel
+    and the serial kernel so that both give bitwise the same numbers."""
+    g = grad[i]
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * param[i]
+    if use_momentum:
+        if init_buf:
+            b = g
+        else:
+            b = momentum * buf[i] + one_minus_dampening * g
+        buf[i] = b
+        if nesterov:
+            g = g + momentum * b
+        else:
+            g = b
+    param[i] = param[i] - lr * g
 
 
 @njit(cache=True, parallel=True)
@@ -31,21 +54,16 @@ def sgd_update_(param, buf, grad, lr, momentum, one_minus_dampening, weight_deca
     ``buf[i]`` and writes only ``param[i]`` and ``buf[i]``, so iterations touch disjoint memory
     and the split is race-free.
     """
-    n = param.shape[0]
-    for i in prange(n):
-        g = grad[i]
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g + weight_decay * param[i]
-        if use_momentum:
-            if init_buf:
-                b = g
-            else:
-                b = momentum * buf[i] + one_minus_dampening * g
-            buf[i] = b
-            if nesterov:
-                g = g + momentum * b
-            else:
-                g = b
-        param[i] = param[i] - lr * g
+    for i in prange(param.shape[0]):
+        _update_element_(param, buf, grad, i, lr, momentum, one_minus_dampening, weight_decay,
+                         nesterov, maximize, use_momentum, init_buf)
+
+
+@njit(cache=True)
+def sgd_update_serial_(param, buf, grad, lr, momentum, one_minus_dampening, weight_decay,
+                       nesterov, maximize, use_momentum, init_buf):
+    """``sgd_update_`` in one thread, bitwise the same numbers: for small parameters (a
+    BatchNorm's 64 weights, a bias), where waking the thread pool costs more than the update."""
+    for i in range(param.shape[0]):
+        _update_element_(param, buf, grad, i, lr, momentum, one_minus_dampening, weight_decay,
+                         nesterov, maximize, use_momentum, init_buf)

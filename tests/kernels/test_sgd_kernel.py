@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
-from minitorch.kernels.sgd import sgd_update_
+from minitorch.kernels.sgd import sgd_update_, sgd_update_serial_
 
 
 def reference_step(param, buf, grad, lr, momentum, dampening, weight_decay, nesterov, maximize,
@@ -78,3 +78,25 @@ def test_large_array_parallel_split_updates_every_element_once():
     sgd_update_(param, buf, grad, 1.0, 0.5, 1.0, 0.0, 0, 0, 1, 1)
     np.testing.assert_array_equal(param, -grad)
     np.testing.assert_array_equal(buf, grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("momentum,dampening,weight_decay,nesterov,maximize", FLAGS)
+def test_serial_and_parallel_kernels_are_bitwise_equal(dtype, momentum, dampening, weight_decay,
+                                                       nesterov, maximize):
+    # the optimizer picks one or the other by size: crossing the threshold must change nothing
+    rng = np.random.default_rng(1)
+    n = 5003  # odd: a remainder after any vector width or thread split
+    param = (rng.standard_normal(n) * 10).astype(dtype)
+    buf = np.zeros(n, dtype) if momentum else np.empty(0, dtype)
+    param2, buf2 = param.copy(), buf.copy()
+    c = np.dtype(dtype).type
+    for step in range(3):
+        grad = rng.standard_normal(n).astype(dtype)
+        args = (c(0.37), c(momentum), c(1 - dampening), c(weight_decay), int(nesterov),
+                int(maximize), int(momentum != 0), int(step == 0))
+        sgd_update_(param, buf, grad, *args)
+        sgd_update_serial_(param2, buf2, grad, *args)
+    assert param2.dtype == dtype
+    np.testing.assert_array_equal(param2, param)
+    assert param2.tobytes() == param.tobytes() and buf2.tobytes() == buf.tobytes()  # to the bit
