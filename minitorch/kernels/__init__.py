@@ -41,53 +41,77 @@ def _tune_allocator() -> bool:
 
 _tune_allocator()
 
+import atexit  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 
 import numpy as np  # noqa: E402
+from numba import config as _numba_config  # noqa: E402
+from numba.core.dispatcher import Dispatcher as _Dispatcher  # noqa: E402
 
 from . import activation, conv, loss, norm, pool, sgd  # noqa: E402
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: no cache-save lock, so no background compiling either
+    fcntl = None
+
 __all__ = ["activation", "conv", "loss", "norm", "pool", "sgd", "compile_kernels", "warmup",
-           "KERNEL_NAMES"]
+           "KERNEL_NAMES", "BACKGROUND_COMPILE_ENV"]
+
+# "0" stops ``import minitorch`` from compiling the training kernels in a background process
+# when numba's cache is cold (see ``_start_background_compile``).
+BACKGROUND_COMPILE_ENV = "MINITORCH_BACKGROUND_COMPILE"
+_SAVE_LOCK = "minitorch-cache-save.lock"
+_WORKER_LOCK = "minitorch-background-compile.lock"
 
 
 def _warm_calls(dt):
-    """One tiny call per training kernel, so numba compiles (or loads) the ``dt`` version."""
+    """One tiny call per training kernel, so numba compiles (or loads) the ``dt`` version.
+
+    In the order a ResNet training step first calls them (forward, loss, backward, update): the
+    background compiler works through them from the end, the step from the start.
+    """
     x, w = np.ones((2, 3, 5, 5), dt), np.ones(3, dt)
     x3, v3 = x.reshape(2, 3, 25), np.ones((2, 3, 25), dt)
     i2 = np.zeros((2, 3, 2, 2), np.int64)
     t = np.zeros(2, np.int64)
+    s = dt.type(0.5)  # optim.SGD passes its hyperparameters in the parameters' dtype
     return {
         "im2col": lambda: conv.im2col(np.empty((27, 50), dt), x, 3, 3, 1, 1, 1, 1, 1, 1),
-        "col2im": lambda: conv.col2im(np.empty_like(x), np.ones((27, 50), dt), 3, 3, 1, 1, 1, 1,
-                                      1, 1),
         "swap01": lambda: conv.swap01(np.empty((3, 2, 25), dt), v3),
-        "transpose12": lambda: conv.transpose12(np.empty((2, 25, 3), dt), v3),
         "batch_norm_stats": lambda: norm.batch_norm_stats(np.empty(3, dt), np.empty(3, dt), x3,
                                                           1e-5),
         "batch_norm_apply": lambda: norm.batch_norm_apply(np.empty_like(x3), x3, w, w, w, w, 0),
-        "batch_norm_backward": lambda: norm.batch_norm_backward(
-            np.empty_like(x3), np.empty(3, dt), np.empty(3, dt), v3, x3, w, w, w, w, 1, 0, 1, 1),
-        "relu_forward": lambda: activation.relu_forward(np.empty(4, dt), np.ones(4, dt)),
-        "relu_backward": lambda: activation.relu_backward(np.empty(4, dt), np.ones(4, dt),
-                                                          np.ones(4, dt)),
         "max_pool2d_forward": lambda: pool.max_pool2d_forward(np.empty((2, 3, 2, 2), dt),
                                                               np.empty_like(i2), x, 2, 2, 2, 2,
                                                               0, 0, 1, 1),
-        "max_pool2d_backward": lambda: pool.max_pool2d_backward(np.empty_like(x),
-                                                                np.ones((2, 3, 2, 2), dt), i2),
+        "relu_forward": lambda: activation.relu_forward(np.empty(4, dt), np.ones(4, dt)),
+        "transpose12": lambda: conv.transpose12(np.empty((2, 25, 3), dt), v3),
         "adaptive_avg_pool2d_forward": lambda: pool.adaptive_avg_pool2d_forward(
             np.empty((2, 3, 1, 1), dt), x),
-        "adaptive_avg_pool2d_backward": lambda: pool.adaptive_avg_pool2d_backward(
-            np.empty_like(x), np.ones((2, 3, 1, 1), dt)),
         "cross_entropy_forward": lambda: loss.cross_entropy_forward(
             np.empty(2, dt), np.empty(2, dt), np.ones((2, 3), dt), t, w, 0.0, -100),
         "cross_entropy_backward": lambda: loss.cross_entropy_backward(
             np.empty((2, 3), dt), np.ones((2, 3), dt), t, w, np.ones(2, dt), 0.0, -100),
+        "adaptive_avg_pool2d_backward": lambda: pool.adaptive_avg_pool2d_backward(
+            np.empty_like(x), np.ones((2, 3, 1, 1), dt)),
+        "relu_backward": lambda: activation.relu_backward(np.empty(4, dt), np.ones(4, dt),
+                                                          np.ones(4, dt)),
+        "batch_norm_backward": lambda: norm.batch_norm_backward(
+            np.empty_like(x3), np.empty(3, dt), np.empty(3, dt), v3, x3, w, w, w, w, 1, 0, 1, 1),
+        "col2im": lambda: conv.col2im(np.empty_like(x), np.ones((27, 50), dt), 3, 3, 1, 1, 1, 1,
+                                      1, 1),
+        "max_pool2d_backward": lambda: pool.max_pool2d_backward(np.empty_like(x),
+                                                                np.ones((2, 3, 2, 2), dt), i2),
+        "sgd_update_serial_": lambda: sgd.sgd_update_serial_(w.copy(), w.copy(), w, s, s, s, s,
+                                                             0, 0, 1, 1),
+        "sgd_update_": lambda: sgd.sgd_update_(w.copy(), w.copy(), w, s, s, s, s, 0, 0, 1, 1),
     }
 
 
-KERNEL_NAMES = tuple(_warm_calls(np.float32))
+KERNEL_NAMES = tuple(_warm_calls(np.dtype(np.float32)))
+_MODULES = (conv, norm, activation, pool, loss, sgd)
 
 
 def compile_kernels(names=None, dtype=np.float32) -> None:
@@ -98,7 +122,7 @@ def compile_kernels(names=None, dtype=np.float32) -> None:
 
 
 def _kernel(name):
-    for module in (conv, norm, activation, pool, loss):
+    for module in _MODULES:
         if hasattr(module, name):
             return getattr(module, name)
     raise KeyError(name)
@@ -116,21 +140,152 @@ def _has_cache_index(name) -> bool:
         return False
 
 
+def _cache_dir():
+    """The directory numba caches these kernels in (all modules here share one)."""
+    return conv.im2col._cache._cache_path
+
+
+def _lock_cache_saves() -> bool:
+    """Serialise numba's cache writes for every kernel here across processes; True if done.
+
+    numba saves an entry by reading the function's index, picking the first free data-file
+    number, then writing index and data file. Two processes saving different signatures of one
+    function at once (say float32 in the background compiler, float64 in the user's process)
+    can both pick ``.1.nbc``: the index then maps one signature to the other's machine code. An
+    ``flock`` around each save makes the read-pick-write atomic. Uses numba internals; if they
+    moved, returns False and nothing compiles in the background.
+    """
+    if fcntl is None:
+        return False
+    targets = []
+    for module in _MODULES:
+        for f in vars(module).values():
+            if isinstance(f, _Dispatcher):
+                cache_file = getattr(getattr(f, "_cache", None), "_cache_file", None)
+                if cache_file is None or not hasattr(cache_file, "save"):
+                    return False
+                targets.append((cache_file, f._cache._cache_path))
+    for cache_file, path in targets:
+        if not getattr(cache_file, "_minitorch_locked", False):
+            cache_file.save = _locked(cache_file.save, os.path.join(path, _SAVE_LOCK))
+            cache_file._minitorch_locked = True
+    return True
+
+
+def _locked(save, lock_path):
+    def save_locked(key, data):
+        with open(lock_path, "a") as lock:  # the lock is released when the file closes
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _BACKGROUND["saving"] = True
+            try:
+                return save(key, data)
+            finally:
+                _BACKGROUND["saving"] = False
+    return save_locked
+
+
 def warmup(processes: int = 2) -> None:
     """Fill numba's on-disk cache for the training kernels, compiling in parallel processes.
 
     A cold cache costs ~25 s of single-threaded compilation, paid on the first training step;
-    split over ``processes`` worker processes (numba cannot compile two functions at once in one
-    process) it takes about 1/processes of that. This process then loads every kernel from the
-    cache (well under a second).
+    split over ``processes`` (this one and ``processes - 1`` workers; numba cannot compile two
+    functions at once in one process) it takes about 1/processes of that. Kernels are dealt
+    out by their order of first use, so each share mixes cheap and costly ones. This process
+    then loads the workers' kernels from the cache (well under a second).
     """
+    _stop_background()  # it would compile the same kernels alongside
     names = list(KERNEL_NAMES)
     cold = [n for n in names if not _has_cache_index(n)]
-    if processes > 1 and len(cold) > 1:
+    workers = []
+    if processes > 1 and len(cold) > 1 and _lock_cache_saves():
         shares = [cold[i::processes] for i in range(processes)]
         code = "import minitorch.kernels as k, sys; k.compile_kernels(sys.argv[1:])"
-        workers = [subprocess.Popen([sys.executable, "-c", code, *share]) for share in shares]
-        failed = [w.args for w in workers if w.wait() != 0]
-        if failed:
-            raise RuntimeError(f"kernel warm-up worker failed: {failed[0]}")
+        env = dict(os.environ, **{BACKGROUND_COMPILE_ENV: "0"})
+        workers = [subprocess.Popen([sys.executable, "-c", code, *share], env=env)
+                   for share in shares[1:] if share]
+        compile_kernels(shares[0])  # this process's share, while the workers do theirs
+    failed = [w.args for w in workers if w.wait() != 0]
+    if failed:
+        raise RuntimeError(f"kernel warm-up worker failed: {failed[0]}")
     compile_kernels(names)
+
+
+# ------------------------------------------------------------------ compiling in the background
+# On a cold cache, the first training step compiles ~15 kernels one after another (~20 s of one
+# core) while the second core idles. ``import minitorch`` therefore starts one worker process
+# that compiles them last-used first, while the user's process compiles them in use order as
+# the step reaches them: they meet in the middle, and each kernel the worker finished first is
+# only loaded by the step. Off with MINITORCH_BACKGROUND_COMPILE=0 (and under
+# NUMBA_DISABLE_JIT=1); never more than one worker per cache directory; the worker ends when
+# its parent exits.
+_BACKGROUND = {"process": None, "saving": False, "stop": False}
+
+
+def _start_background_compile():
+    """Start the background compiler if the cache is cold; the Popen, or None."""
+    if os.environ.get(BACKGROUND_COMPILE_ENV, "1") == "0" or _numba_config.DISABLE_JIT:
+        return None
+    cold = [n for n in KERNEL_NAMES if not _has_cache_index(n)]
+    if len(cold) < 2 or _BACKGROUND["process"] is not None or not _lock_cache_saves():
+        return None
+    if _worker_lock_held():
+        return None  # another process's worker is compiling into this cache already
+    code = "import minitorch.kernels as k, sys; k._compile_in_background(int(sys.argv[1]))"
+    env = dict(os.environ, **{BACKGROUND_COMPILE_ENV: "0"})  # the worker must not spawn one
+    proc = subprocess.Popen([sys.executable, "-c", code, str(os.getpid())], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _BACKGROUND["process"] = proc
+    return proc
+
+
+def _worker_lock_held() -> bool:
+    with open(os.path.join(_cache_dir(), _WORKER_LOCK), "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        return False  # closing the file releases it again
+
+
+def _stop_background(timeout: float = 30.0) -> None:
+    """Stop the background compiler (at exit, or before ``warmup``) and reap it."""
+    proc = _BACKGROUND["process"]
+    if proc is None:
+        return
+    _BACKGROUND["process"] = None
+    if proc.poll() is None:
+        proc.terminate()  # the worker finishes a cache write in progress, then exits
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _on_terminate(signum, frame):
+    """SIGTERM in the worker: stop now, unless in the middle of writing a cache entry."""
+    _BACKGROUND["stop"] = True
+    if not _BACKGROUND["saving"]:
+        raise SystemExit(0)
+
+
+def _compile_in_background(parent: int) -> None:
+    """The worker's loop: last-used kernel first, skipping any the parent has cached already."""
+    signal.signal(signal.SIGTERM, _on_terminate)
+    if not _lock_cache_saves():
+        return
+    with open(os.path.join(_cache_dir(), _WORKER_LOCK), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return  # another worker got here first
+        for name in reversed(KERNEL_NAMES):
+            if _BACKGROUND["stop"] or os.getppid() != parent:
+                return  # the parent exited (or was killed): nobody needs the rest now
+            if not _has_cache_index(name):
+                compile_kernels([name])
+
+
+atexit.register(_stop_background)
+_start_background_compile()

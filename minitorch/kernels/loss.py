@@ -68,7 +68,9 @@ def softmax_backward(grad_x, grad_out, y):
             grad_x[r, j] = y[r, j] * (grad_out[r, j] - s)
 
 
-@njit(parallel=True, cache=True)
+# Serial (prange runs as range): a loss has one row per sample (16-64 here), too little work
+# to wake the thread pool for, and a parfor compiles ~0.7 s slower on a cold cache.
+@njit(cache=True)
 def cross_entropy_forward(loss, row_weight, logits, target, weight, label_smoothing,
                           ignore_index):
     """Per-row cross-entropy of class-index targets, with PyTorch's weights and smoothing.
@@ -94,7 +96,9 @@ def cross_entropy_forward(loss, row_weight, logits, target, weight, label_smooth
         row_weight[r] = weight[t]
 
 
-@njit(parallel=True, cache=True)
+# Serial (prange runs as range): a loss has one row per sample (16-64 here), too little work
+# to wake the thread pool for, and a parfor compiles ~0.7 s slower on a cold cache.
+@njit(cache=True)
 def cross_entropy_backward(grad_logits, logits, target, weight, row_scale, label_smoothing,
                            ignore_index):
     """Gradient of ``row_scale[r] * loss[r]`` w.r.t. the logits, softmax recomputed per row.
