@@ -1,4 +1,4 @@
-"""minitorch-warmup: the kernels compile in two processes first, then a tiny step covers the rest."""
+"""minitorch-warmup: kernels compile in two processes first, then a tiny step covers the rest."""
 import re
 
 import minitorch.kernels as kernels
