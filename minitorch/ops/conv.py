@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import conv as K
+from . import conv_winograd as WG
 
 __all__ = ["Convolution", "conv2d_output_shape"]
 
@@ -72,6 +73,13 @@ class Convolution(Function):
     def forward(ctx, x, w, b, *, stride, padding, dilation, groups):
         ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
         x = np.ascontiguousarray(x)
+        ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups)
+        ctx.save_for_backward(x, w)
+        if ctx.winograd:
+            out = WG.winograd_forward(_workspace, x, w, padding)
+            if b is not None:
+                out += b.reshape(1, -1, 1, 1)
+            return out
         N, O, OH, OW = conv2d_output_shape(x.shape, w.shape, stride, padding, dilation)
         KH, KW = w.shape[2], w.shape[3]
         Kdim = x.shape[1] * KH * KW
@@ -91,13 +99,14 @@ class Convolution(Function):
             K.swap01(out, prod.reshape(O, N, OH * OW))
         if b is not None:
             out += b.reshape(1, O, 1)
-        ctx.save_for_backward(x, w)
         return out.reshape(N, O, OH, OW)
 
     @staticmethod
     def backward(ctx, grad_out):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
+        if ctx.winograd:
+            return _winograd_backward(ctx, x, w, grad_out)
         N, O, OH, OW = grad_out.shape
         P = OH * OW
         g = np.ascontiguousarray(grad_out).reshape(N, O, P)
@@ -110,6 +119,18 @@ class Convolution(Function):
         grad_w = _grad_weight(ctx, x, w, g2) if need_w else None
         grad_x = _grad_input(ctx, x, w, g2) if need_x else None
         return grad_x, grad_w, grad_b
+
+
+def _winograd_backward(ctx, x, w, grad_out):
+    need_x, need_w, need_b = ctx.needs_input_grad
+    grad_b = grad_out.sum(axis=(0, 2, 3)) if need_b else None
+    if not (need_x or need_w):
+        return None, None, grad_b
+    dM = WG.grad_products(_workspace, grad_out)
+    # the weight gradient first: it needs the "cols" workspace for V, the input gradient reuses it
+    grad_w = WG.winograd_grad_weight(_workspace, x, w, dM, ctx.padding) if need_w else None
+    grad_x = WG.winograd_grad_input(_workspace, x.shape, w, dM, ctx.padding) if need_x else None
+    return grad_x, grad_w, grad_b
 
 
 def _grouped_matmul(out, a, b, groups):

@@ -42,6 +42,13 @@ CASES = [
      lambda F, x, w: F.conv2d(x, w, stride=2, padding=3)),
     ("conv_few_pixels", [randn(1, 16, 3, 3), randn(5, 16, 3, 3), randn(5)],  # pixel-major GEMM
      lambda F, x, w, b: F.conv2d(x, w, b, padding=1)),
+    # 3x3 stride 1 with >= 16 channels: the Winograd path (odd and even sizes, padding 0-2)
+    ("conv_winograd_pad1", [randn(2, 16, 7, 6), randn(16, 16, 3, 3), randn(16)],
+     lambda F, x, w, b: F.conv2d(x, w, b, padding=1)),
+    ("conv_winograd_pad0_odd", [randn(1, 16, 9, 8), randn(17, 16, 3, 3)],
+     lambda F, x, w: F.conv2d(x, w, padding=0)),
+    ("conv_winograd_pad2", [randn(1, 18, 4, 5), randn(16, 18, 3, 3)],
+     lambda F, x, w: F.conv2d(x, w, padding=(2, 1))),
     ("conv_same_padding_dilated", [randn(1, 2, 6, 7), randn(3, 2, 3, 3)],
      lambda F, x, w: F.conv2d(x, w, padding="same", dilation=2)),
     ("linear", [randn(3, 5), randn(4, 5), randn(4)], lambda F, x, w, b: F.linear(x, w, b)),
@@ -202,6 +209,33 @@ def test_conv_backward_skips_input_gradient_for_input_without_grad(monkeypatch):
     w = mt.randn(4, 3, 3, 3, requires_grad=True)
     F.conv2d(x, w, padding=1).sum().backward()
     assert w.grad is not None
+
+
+@pytest.mark.parametrize("frozen", ["weight", "input"])
+def test_winograd_backward_skips_the_gradient_nobody_needs(monkeypatch, frozen):
+    from minitorch.ops import conv_winograd
+
+    name = "winograd_grad_weight" if frozen == "weight" else "winograd_grad_input"
+
+    def forbidden(*args):
+        raise AssertionError(f"{name} ran although its result is not needed")
+
+    monkeypatch.setattr(conv_winograd, name, forbidden)
+    x = mt.randn(2, 16, 6, 6, requires_grad=frozen == "weight")
+    w = mt.randn(16, 16, 3, 3, requires_grad=frozen == "input")
+    F.conv2d(x, w, padding=1).sum().backward()
+    assert (x.grad is None) == (frozen == "input") and (w.grad is None) == (frozen == "weight")
+
+
+def test_winograd_is_chosen_only_for_3x3_stride1_convolutions():
+    from minitorch.ops.conv_winograd import use_winograd
+
+    assert use_winograd((2, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1), 1)
+    assert not use_winograd((2, 64, 56, 56), (64, 64, 3, 3), (2, 2), (1, 1), 1)
+    assert not use_winograd((2, 64, 56, 56), (64, 64, 3, 3), (1, 1), (2, 2), 1)
+    assert not use_winograd((2, 64, 56, 56), (64, 32, 3, 3), (1, 1), (1, 1), 2)
+    assert not use_winograd((2, 64, 56, 56), (64, 64, 1, 1), (1, 1), (1, 1), 1)
+    assert not use_winograd((2, 3, 32, 32), (64, 3, 3, 3), (1, 1), (1, 1), 1)
 
 
 def test_relu_inplace_without_grad_overwrites_input_and_bumps_version():

@@ -1,0 +1,84 @@
+"""Winograd F(2x2, 3x3) transforms: the composite against a direct convolution, and each
+backward kernel as the exact adjoint of its forward kernel (<A x, y> == <x, A^T y>)."""
+import numpy as np
+import pytest
+
+from minitorch.kernels import winograd as WG
+
+# (N, C, O, H, W, PH, PW): even and odd outputs, non-square, padding 0..2
+SHAPES = [(2, 3, 4, 6, 6, 1, 1), (1, 2, 3, 7, 5, 1, 1), (2, 3, 2, 9, 8, 0, 0),
+          (1, 2, 2, 4, 5, 2, 1), (3, 1, 1, 3, 3, 1, 1)]
+
+
+def direct_conv(x, w, PH, PW):
+    """Plain float64 3x3 stride-1 cross-correlation (PyTorch's conv2d)."""
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (PH, PH), (PW, PW)))
+    OH, OW = xp.shape[2] - 2, xp.shape[3] - 2
+    out = np.zeros((x.shape[0], w.shape[0], OH, OW))
+    for i in range(3):
+        for j in range(3):
+            out += np.einsum("nchw,oc->nohw", xp[:, :, i:i + OH, j:j + OW], w[:, :, i, j])
+    return out
+
+
+def forward(x, w, PH, PW):
+    N, C, H, W = x.shape
+    OH, OW = H + 2 * PH - 2, W + 2 * PW - 2
+    TH, TW = WG.tiles(OH, OW)
+    V = np.full((16, C, N * TH * TW), np.nan, x.dtype)  # every element must be written
+    WG.input_transform(V, x, PH, PW)
+    y = np.full((N, w.shape[0], OH, OW), np.nan, x.dtype)
+    WG.output_transform(y, np.matmul(WG.weight_transform(w), V))
+    return y
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_equals_direct_convolution(shape, dtype):
+    N, C, O, H, W, PH, PW = shape
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((N, C, H, W)).astype(dtype), rng.standard_normal((O, C, 3, 3))
+    y = forward(x, w.astype(dtype), PH, PW)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y, direct_conv(x, w, PH, PW), rtol=tol, atol=tol)
+
+
+def _dot(a, b):
+    return float(np.vdot(a.astype(np.float64), b.astype(np.float64)))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_output_transform_adjoint_is_the_adjoint(shape):
+    N, _, O, H, W, PH, PW = shape
+    OH, OW = H + 2 * PH - 2, W + 2 * PW - 2
+    TH, TW = WG.tiles(OH, OW)
+    rng = np.random.default_rng(1)
+    M, dy = rng.standard_normal((16, O, N * TH * TW)), rng.standard_normal((N, O, OH, OW))
+    y, dM = np.empty_like(dy), np.full_like(M, np.nan)
+    WG.output_transform(y, M)
+    WG.output_transform_adjoint(dM, dy)
+    assert _dot(y, dy) == pytest.approx(_dot(M, dM), rel=1e-12)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_input_transform_adjoint_is_the_adjoint(shape):
+    N, C, _, H, W, PH, PW = shape
+    TH, TW = WG.tiles(H + 2 * PH - 2, W + 2 * PW - 2)
+    rng = np.random.default_rng(2)
+    x, dV = rng.standard_normal((N, C, H, W)), rng.standard_normal((16, C, N * TH * TW))
+    V, dx = np.empty_like(dV), np.full_like(x, np.nan)
+    WG.input_transform(V, x, PH, PW)
+    WG.input_transform_adjoint(dx, dV, PH, PW)
+    assert _dot(V, dV) == pytest.approx(_dot(x, dx), rel=1e-12)
+
+
+def test_weight_grad_transform_is_the_adjoint_of_weight_transform():
+    rng = np.random.default_rng(3)
+    w, dU = rng.standard_normal((5, 4, 3, 3)), rng.standard_normal((16, 5, 4))
+    dw = WG.weight_grad_transform(dU, 5, 4)
+    assert dw.shape == w.shape
+    assert _dot(WG.weight_transform(w), dU) == pytest.approx(_dot(w, dw), rel=1e-12)
+
+
+def test_tiles_cover_odd_outputs():
+    assert WG.tiles(7, 6) == (4, 3) and WG.tiles(1, 2) == (1, 1)
