@@ -9,7 +9,8 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = ["max_pool2d_forward", "max_pool2d_forward_values", "max_pool2d_backward",
-           "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward"]
+           "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_avg_pool2d_forward",
+           "adaptive_avg_pool2d_backward"]
 
 
 @njit(cache=True)
