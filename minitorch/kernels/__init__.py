@@ -200,8 +200,7 @@ def warmup(processes: int = 2) -> None:
     if processes > 1 and len(cold) > 1 and _lock_cache_saves():
         shares = [cold[i::processes] for i in range(processes)]
         code = "import minitorch.kernels as k, sys; k.compile_kernels(sys.argv[1:])"
-        env = dict(os.environ, **{BACKGROUND_COMPILE_ENV: "0"})
-        workers = [subprocess.Popen([sys.executable, "-c", code, *share], env=env)
+        workers = [subprocess.Popen([sys.executable, "-c", code, *share], env=_worker_env())
                    for share in shares[1:] if share]
         compile_kernels(shares[0])  # this process's share, while the workers do theirs
     failed = [w.args for w in workers if w.wait() != 0]
@@ -231,8 +230,7 @@ def _start_background_compile():
     if _worker_lock_held():
         return None  # another process's worker is compiling into this cache already
     code = "import minitorch.kernels as k, sys; k._compile_in_background(int(sys.argv[1]))"
-    env = dict(os.environ, **{BACKGROUND_COMPILE_ENV: "0"})  # the worker must not spawn one
-    proc = subprocess.Popen([sys.executable, "-c", code, str(os.getpid())], env=env,
+    proc = subprocess.Popen([sys.executable, "-c", code, str(os.getpid())], env=_worker_env(),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     _BACKGROUND["process"] = proc
@@ -268,6 +266,14 @@ def _on_terminate(signum, frame):
     _BACKGROUND["stop"] = True
     if not _BACKGROUND["saving"]:
         raise SystemExit(0)
+
+
+def _worker_env():
+    """A compile worker's environment: it must import this very ``minitorch`` (a different copy
+    has other source files, hence other cache entries), and must not start workers itself."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    return dict(os.environ, PYTHONPATH=path, **{BACKGROUND_COMPILE_ENV: "0"})
 
 
 def _compile_in_background(parent: int) -> None:

@@ -148,3 +148,11 @@ def test_warm_calls_cover_every_signature_a_training_step_compiles():
 def _dispatchers():
     return [f for m in kernels._MODULES for n, f in vars(m).items()
             if n in kernels.KERNEL_NAMES]
+
+
+def test_workers_import_this_copy_of_minitorch(tmp_path):
+    # a worker importing another copy (say the installed one) would fill that copy's cache
+    code = "import minitorch.kernels as k; print(k.__file__)"
+    out = subprocess.run([sys.executable, "-c", code], env=kernels._worker_env(), cwd=tmp_path,
+                         capture_output=True, text=True, check=True, timeout=120)
+    assert os.path.samefile(out.stdout.strip(), kernels.__file__)
