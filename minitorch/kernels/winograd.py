@@ -20,6 +20,12 @@ The backward pass uses the adjoints: ``dM = A dY A^T`` per tile, ``dU[k] = dM[k]
 weight gradient is ``G^T dU G``) and ``dV[k] = U[k]^T @ dM[k]``, folded back onto the input by
 ``B dV B^T`` summed over the overlapping tiles.
 
+The (16, channels, T) arrays ``V``, ``M`` and their gradients are passed to the kernels whole,
+C-contiguous, with rows of length ``LD >= T`` of which the first T are used: the convolution pads
+LD so that rows are not a multiple of 1 KiB apart. With power-of-two row strides (T = 16384 in
+the small ResNet's first stage at batch 64) the GEMM's operand rows all fall in the same cache
+sets, and a 2-thread OpenBLAS product ran up to 100x slower, depending on where the arrays sat.
+
 Tile ``t = (n, ty, tx)`` reads input rows ``2*ty - PH .. 2*ty - PH + 3`` (zero outside) and writes
 output rows ``2*ty, 2*ty + 1`` (dropped past the output's edge when its size is odd).
 """
@@ -121,8 +127,8 @@ def input_transform(V, x, PH, PW):
     """
     N, C, H, W = x.shape
     TH, TW = tiles(H + 2 * PH - 2, W + 2 * PW - 2)
-    T = N * TH * TW
-    S = np.uint64(C * T)  # distance between the 16 planes of V
+    LD = V.shape[2]  # row length of V: at least N*TH*TW (see the module docstring)
+    S = np.uint64(C * LD)  # distance between the 16 planes of V
     Vf = V.reshape(-1)
     for blk in prange(_blocks(N * C)):
         xp = np.empty((2 * TH + 2, 2 * TW + 2), x.dtype)  # tiles may run one past the pad
@@ -130,7 +136,7 @@ def input_transform(V, x, PH, PW):
         for nc in _block_range(blk, N * C):
             n, c = nc // C, nc % C
             _padded_plane(xp, x[n, c], PH, PW)
-            _input_plane(Vf, np.uint64(c * T + n * TH * TW), S, xp, q, TH, TW, TW)
+            _input_plane(Vf, np.uint64(c * LD + n * TH * TW), S, xp, q, TH, TW, TW)
 
 
 @njit(cache=True)
@@ -172,14 +178,14 @@ def output_transform(y, M):
     """
     N, O, OH, OW = y.shape
     TH, TW = tiles(OH, OW)
-    T = N * TH * TW
-    S = np.uint64(O * T)
+    LD = M.shape[2]
+    S = np.uint64(O * LD)
     Mf = M.reshape(-1)
     for blk in prange(_blocks(N * O)):
         q = np.empty((2, 4, TW), y.dtype)  # the two rows of A^T m, per column j, per tile
         for no in _block_range(blk, N * O):
             n, o = no // O, no % O
-            _output_plane(y[n, o], Mf, np.uint64(o * T + n * TH * TW), S, q, TH, TW)
+            _output_plane(y[n, o], Mf, np.uint64(o * LD + n * TH * TW), S, q, TH, TW)
 
 
 @njit(cache=True)
@@ -216,15 +222,16 @@ def output_transform_adjoint(dM, dy):
     """
     N, O, OH, OW = dy.shape
     TH, TW = tiles(OH, OW)
-    T = N * TH * TW
-    S = np.uint64(O * T)
+    LD = dM.shape[2]
+    S = np.uint64(O * LD)
     dMf = dM.reshape(-1)
     for blk in prange(_blocks(N * O)):
         g = np.zeros((2, 2 * TW), dy.dtype)  # stays zero past an odd edge
         r = np.empty((4, 2 * TW), dy.dtype)
         for no in _block_range(blk, N * O):
             n, o = no // O, no % O
-            _output_adjoint_plane(dMf, np.uint64(o * T + n * TH * TW), S, dy[n, o], g, r, TH, TW)
+            _output_adjoint_plane(dMf, np.uint64(o * LD + n * TH * TW), S, dy[n, o], g, r, TH,
+                                  TW)
 
 
 @njit(cache=True)
@@ -266,13 +273,13 @@ def input_transform_adjoint(dx, dV, PH, PW):
     """
     N, C, H, W = dx.shape
     TH, TW = tiles(H + 2 * PH - 2, W + 2 * PW - 2)
-    T = N * TH * TW
-    S = np.uint64(C * T)
+    LD = dV.shape[2]
+    S = np.uint64(C * LD)
     dVf = dV.reshape(-1)
     for blk in prange(_blocks(N * C)):
         acc = np.empty((2 * TH + 2, 2 * TW + 2), dx.dtype)
         R = np.empty((4, 2 * TW + 2), dx.dtype)
         for nc in _block_range(blk, N * C):
             n, c = nc // C, nc % C
-            _input_adjoint_plane(acc, R, dVf, np.uint64(c * T + n * TH * TW), S, TH, TW)
+            _input_adjoint_plane(acc, R, dVf, np.uint64(c * LD + n * TH * TW), S, TH, TW)
             dx[n, c] = acc[PH:PH + H, PW:PW + W]

@@ -26,11 +26,25 @@ def use_winograd(x_shape, w_shape, stride, dilation, groups) -> bool:
         and min(C, O) >= _MIN_CHANNELS
 
 
+def _row_length(T: int, itemsize: int) -> int:
+    """A row length >= T whose rows are 64-byte aligned but never a multiple of 1 KiB apart
+    (power-of-two strides make the GEMM's rows collide in the cache: see the kernels' docs)."""
+    per_line = 64 // itemsize
+    LD = -(-T // per_line) * per_line
+    return LD + per_line if (LD * itemsize) % 1024 == 0 else LD
+
+
+def _planes(workspace, name, rows, T, dtype):
+    """Scratch (16, rows, LD) for the kernels, and its (16, rows, T) view for the GEMMs."""
+    full = workspace(name, (16, rows, _row_length(T, np.dtype(dtype).itemsize)), dtype)
+    return full, full[:, :, :T]
+
+
 def _transformed_input(workspace, x, padding):
     N, C, H, W = x.shape
     TH, TW = WG.tiles(H + 2 * padding[0] - 2, W + 2 * padding[1] - 2)
-    V = workspace("cols", (16, C, N * TH * TW), x.dtype)
-    WG.input_transform(V, x, *padding)
+    V_full, V = _planes(workspace, "cols", C, N * TH * TW, x.dtype)
+    WG.input_transform(V_full, x, *padding)
     return V
 
 
@@ -39,19 +53,20 @@ def winograd_forward(workspace, x, w, padding):
     N, C, H, W = x.shape
     O = w.shape[0]
     V = _transformed_input(workspace, x, padding)
-    M = workspace("prod", (16, O, V.shape[2]), x.dtype)
+    M_full, M = _planes(workspace, "prod", O, V.shape[2], x.dtype)
     np.matmul(WG.weight_transform(w), V, out=M)
     out = np.empty((N, O, H + 2 * padding[0] - 2, W + 2 * padding[1] - 2), x.dtype)
-    WG.output_transform(out, M)
+    WG.output_transform(out, M_full)
     return out
 
 
 def grad_products(workspace, grad_out):
-    """``dM`` (16, O, T): the output gradient taken back through the output transform."""
+    """``dM`` (16, O, T) (a view of padded scratch): the output gradient taken back through the
+    output transform."""
     N, O, OH, OW = grad_out.shape
     TH, TW = WG.tiles(OH, OW)
-    dM = workspace("prod", (16, O, N * TH * TW), grad_out.dtype)
-    WG.output_transform_adjoint(dM, np.ascontiguousarray(grad_out))
+    dM_full, dM = _planes(workspace, "prod", O, N * TH * TW, grad_out.dtype)
+    WG.output_transform_adjoint(dM_full, np.ascontiguousarray(grad_out))
     return dM
 
 
@@ -65,8 +80,8 @@ def winograd_grad_weight(workspace, x, w, dM, padding):
 def winograd_grad_input(workspace, x_shape, w, dM, padding):
     """The input gradient: ``dV = U^T @ dM`` folded back onto the input by the adjoint transform."""
     C = w.shape[1]
-    dV = workspace("cols", (16, C, dM.shape[2]), dM.dtype)
+    dV_full, dV = _planes(workspace, "cols", C, dM.shape[2], dM.dtype)
     np.matmul(WG.weight_transform(w).transpose(0, 2, 1), dM, out=dV)
     grad_x = np.empty(x_shape, dM.dtype)
-    WG.input_transform_adjoint(grad_x, dV, *padding)
+    WG.input_transform_adjoint(grad_x, dV_full, *padding)
     return grad_x

@@ -82,3 +82,35 @@ def test_weight_grad_transform_is_the_adjoint_of_weight_transform():
 
 def test_tiles_cover_odd_outputs():
     assert WG.tiles(7, 6) == (4, 3) and WG.tiles(1, 2) == (1, 1)
+
+
+def test_kernels_use_only_the_first_T_entries_of_padded_rows():
+    """The convolution passes rows longer than T (so GEMM rows avoid power-of-two strides); the
+    padding must be neither read into the results nor needed to be initialised."""
+    N, C, O, H, W, PH, PW = 2, 3, 4, 5, 6, 1, 1
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((N, C, H, W)), rng.standard_normal((O, C, 3, 3))
+    TH, TW = WG.tiles(H, W)
+    T, LD = N * TH * TW, N * TH * TW + 5
+    V = np.full((16, C, LD), np.nan)
+    WG.input_transform(V, x, PH, PW)
+    assert np.isnan(V[:, :, T:]).all() and not np.isnan(V[:, :, :T]).any()
+    M = np.full((16, O, LD), np.nan)
+    M[:, :, :T] = np.matmul(WG.weight_transform(w), V[:, :, :T])
+    y = np.empty((N, O, H, W))
+    WG.output_transform(y, M)
+    np.testing.assert_allclose(y, direct_conv(x, w, PH, PW), rtol=1e-12, atol=1e-12)
+    dM = np.full_like(M, np.nan)
+    WG.output_transform_adjoint(dM, y)
+    assert not np.isnan(dM[:, :, :T]).any()
+    dx = np.empty_like(x)
+    WG.input_transform_adjoint(dx, np.where(np.isnan(V), np.nan, 1.0), PH, PW)
+    assert not np.isnan(dx).any()
+
+
+def test_row_length_avoids_power_of_two_strides():
+    from minitorch.ops.conv_winograd import _row_length
+
+    for T, itemsize in [(16384, 4), (256, 4), (16384, 8), (12544, 4), (100, 4), (1, 8)]:
+        LD = _row_length(T, itemsize)
+        assert LD >= T and (LD * itemsize) % 64 == 0 and (LD * itemsize) % 1024 != 0
