@@ -18,6 +18,10 @@ Two process settings are made on import, because the kernels' speed depends on t
   ResNet-18 step at batch 16). Raising the mmap and trim thresholds keeps freed blocks in the
   heap for reuse: faults drop 3x, the step gets ~10% faster, peak RSS is unchanged.
   ``MINITORCH_MALLOC_TUNING=0`` opts out.
+
+And when numba's cache is cold, import starts one low-priority process that compiles the
+training kernels on the second core while the first step compiles its own (see "compiling in
+the background" below); ``MINITORCH_BACKGROUND_COMPILE=0`` opts out.
 """
 import ctypes
 import os
@@ -42,7 +46,6 @@ def _tune_allocator() -> bool:
 _tune_allocator()
 
 import atexit  # noqa: E402
-import signal  # noqa: E402
 import subprocess  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -72,6 +75,7 @@ def _warm_calls(dt):
     In the order a ResNet training step first calls them (forward, loss, backward, update): the
     background compiler works through them from the end, the step from the start.
     """
+    dt = np.dtype(dt)
     x, w = np.ones((2, 3, 5, 5), dt), np.ones(3, dt)
     x3, v3 = x.reshape(2, 3, 25), np.ones((2, 3, 25), dt)
     i2 = np.zeros((2, 3, 2, 2), np.int64)
@@ -110,7 +114,7 @@ def _warm_calls(dt):
     }
 
 
-KERNEL_NAMES = tuple(_warm_calls(np.dtype(np.float32)))
+KERNEL_NAMES = tuple(_warm_calls(np.float32))
 _MODULES = (conv, norm, activation, pool, loss, sgd)
 
 
@@ -176,11 +180,7 @@ def _locked(save, lock_path):
     def save_locked(key, data):
         with open(lock_path, "a") as lock:  # the lock is released when the file closes
             fcntl.flock(lock, fcntl.LOCK_EX)
-            _BACKGROUND["saving"] = True
-            try:
-                return save(key, data)
-            finally:
-                _BACKGROUND["saving"] = False
+            return save(key, data)
     return save_locked
 
 
@@ -214,10 +214,10 @@ def warmup(processes: int = 2) -> None:
 # core) while the second core idles. ``import minitorch`` therefore starts one worker process
 # that compiles them last-used first, while the user's process compiles them in use order as
 # the step reaches them: they meet in the middle, and each kernel the worker finished first is
-# only loaded by the step. Off with MINITORCH_BACKGROUND_COMPILE=0 (and under
-# NUMBA_DISABLE_JIT=1); never more than one worker per cache directory; the worker ends when
-# its parent exits.
-_BACKGROUND = {"process": None, "saving": False, "stop": False}
+# only loaded by the step. The worker runs at the lowest priority, so it only takes a core the
+# step leaves idle. Off with MINITORCH_BACKGROUND_COMPILE=0 (and under NUMBA_DISABLE_JIT=1);
+# never more than one worker per cache directory; the worker ends when its parent exits.
+_BACKGROUND = {"process": None}
 
 
 def _start_background_compile():
@@ -233,6 +233,7 @@ def _start_background_compile():
     proc = subprocess.Popen([sys.executable, "-c", code, str(os.getpid())], env=_worker_env(),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
+    proc.owner = os.getpid()
     _BACKGROUND["process"] = proc
     return proc
 
@@ -246,26 +247,19 @@ def _worker_lock_held() -> bool:
         return False  # closing the file releases it again
 
 
-def _stop_background(timeout: float = 30.0) -> None:
+def _stop_background() -> None:
     """Stop the background compiler (at exit, or before ``warmup``) and reap it."""
     proc = _BACKGROUND["process"]
-    if proc is None:
-        return
+    if proc is None or proc.owner != os.getpid():
+        return  # none, or a forked child's inherited copy of its parent's worker
     _BACKGROUND["process"] = None
     if proc.poll() is None:
-        proc.terminate()  # the worker finishes a cache write in progress, then exits
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
+        # Holding the save lock, the worker cannot be half-way through writing a cache entry,
+        # so killing it at once is safe (a polite SIGTERM could wait long for a niced worker).
+        with open(os.path.join(_cache_dir(), _SAVE_LOCK), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             proc.kill()
-            proc.wait()
-
-
-def _on_terminate(signum, frame):
-    """SIGTERM in the worker: stop now, unless in the middle of writing a cache entry."""
-    _BACKGROUND["stop"] = True
-    if not _BACKGROUND["saving"]:
-        raise SystemExit(0)
+    proc.wait()
 
 
 def _worker_env():
@@ -278,7 +272,9 @@ def _worker_env():
 
 def _compile_in_background(parent: int) -> None:
     """The worker's loop: last-used kernel first, skipping any the parent has cached already."""
-    signal.signal(signal.SIGTERM, _on_terminate)
+    # Lowest priority: the worker should only use a core nobody else wants. On a busy machine
+    # it would otherwise take CPU from the user's own step (and so slow the cold start down).
+    os.nice(19)
     if not _lock_cache_saves():
         return
     with open(os.path.join(_cache_dir(), _WORKER_LOCK), "a") as lock:
@@ -287,7 +283,7 @@ def _compile_in_background(parent: int) -> None:
         except OSError:
             return  # another worker got here first
         for name in reversed(KERNEL_NAMES):
-            if _BACKGROUND["stop"] or os.getppid() != parent:
+            if os.getppid() != parent:
                 return  # the parent exited (or was killed): nobody needs the rest now
             if not _has_cache_index(name):
                 compile_kernels([name])

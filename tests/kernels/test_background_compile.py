@@ -20,14 +20,14 @@ class _FakePopen:
     started = []
 
     def __init__(self, args, env=None, **kwargs):
-        self.args, self.env, self.terminated = args, env, False
+        self.args, self.env, self.killed = args, env, False
         _FakePopen.started.append(self)
 
     def poll(self):
         return None
 
-    def terminate(self):
-        self.terminated = True
+    def kill(self):
+        self.killed = True
 
     def wait(self, timeout=None):
         return 0
@@ -51,7 +51,19 @@ def test_cold_cache_starts_one_worker_that_cannot_start_its_own(cold_cache):
     assert proc.env[kernels.BACKGROUND_COMPILE_ENV] == "0"  # else the worker would spawn too
     assert kernels._start_background_compile() is None  # one per process
     kernels._stop_background()
-    assert proc.terminated and kernels._BACKGROUND["process"] is None
+    assert proc.killed and kernels._BACKGROUND["process"] is None
+
+
+def test_worker_is_never_killed_in_the_middle_of_a_cache_write(cold_cache):
+    proc = kernels._start_background_compile()
+    with open(os.path.join(kernels._cache_dir(), kernels._SAVE_LOCK), "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as the worker does while it writes an entry
+        t = threading.Thread(target=kernels._stop_background)
+        t.start()
+        t.join(0.3)
+        assert not proc.killed
+    t.join(10)
+    assert proc.killed
 
 
 def test_opt_out_env_var_starts_no_worker(cold_cache, monkeypatch):
@@ -77,7 +89,7 @@ def test_worker_compiles_nothing_once_its_parent_is_gone(monkeypatch):
     compiled = []
     monkeypatch.setattr(kernels, "compile_kernels", lambda names: compiled.extend(names))
     monkeypatch.setattr(kernels, "_has_cache_index", lambda name: False)
-    monkeypatch.setattr(kernels.signal, "signal", lambda *args: None)  # keep pytest's handlers
+    monkeypatch.setattr(kernels.os, "nice", lambda inc: None)  # keep pytest's priority
     kernels._compile_in_background(parent=os.getppid() + 1)
     assert compiled == []
 
@@ -86,7 +98,7 @@ def test_worker_compiles_last_used_kernels_first(monkeypatch):
     compiled = []
     monkeypatch.setattr(kernels, "compile_kernels", lambda names: compiled.extend(names))
     monkeypatch.setattr(kernels, "_has_cache_index", lambda name: name.startswith("im2col"))
-    monkeypatch.setattr(kernels.signal, "signal", lambda *args: None)
+    monkeypatch.setattr(kernels.os, "nice", lambda inc: None)
     kernels._compile_in_background(parent=os.getppid())
     assert compiled == [n for n in reversed(kernels.KERNEL_NAMES) if n != "im2col"]
 
