@@ -67,6 +67,7 @@ __all__ = ["activation", "conv", "loss", "norm", "pool", "sgd", "compile_kernels
 BACKGROUND_COMPILE_ENV = "MINITORCH_BACKGROUND_COMPILE"
 _SAVE_LOCK = "minitorch-cache-save.lock"
 _WORKER_LOCK = "minitorch-background-compile.lock"
+_CLAIM_LOCK = "minitorch-compile-claims.lock"
 
 
 def _warm_calls(dt):
@@ -189,24 +190,44 @@ def warmup(processes: int = 2) -> None:
 
     A cold cache costs ~25 s of single-threaded compilation, paid on the first training step;
     split over ``processes`` (this one and ``processes - 1`` workers; numba cannot compile two
-    functions at once in one process) it takes about 1/processes of that. Kernels are dealt
-    out by their order of first use, so each share mixes cheap and costly ones. This process
-    then loads the workers' kernels from the cache (well under a second).
+    functions at once in one process) it takes about 1/processes of that. Each process takes
+    the next kernel nobody has claimed yet, so costly and cheap kernels balance out. This
+    process then loads the workers' kernels from the cache (well under a second).
     """
     _stop_background()  # it would compile the same kernels alongside
     names = list(KERNEL_NAMES)
     cold = [n for n in names if not _has_cache_index(n)]
     workers = []
     if processes > 1 and len(cold) > 1 and _lock_cache_saves():
-        shares = [cold[i::processes] for i in range(processes)]
-        code = "import minitorch.kernels as k, sys; k.compile_kernels(sys.argv[1:])"
-        workers = [subprocess.Popen([sys.executable, "-c", code, *share], env=_worker_env())
-                   for share in shares[1:] if share]
-        compile_kernels(shares[0])  # this process's share, while the workers do theirs
+        code = "import minitorch.kernels as k, sys; k._compile_unclaimed(sys.argv[1:])"
+        workers = [subprocess.Popen([sys.executable, "-c", code, *cold], env=_worker_env())
+                   for _ in range(processes - 1)]
+        _compile_unclaimed(cold)  # alongside the workers
     failed = [w.args for w in workers if w.wait() != 0]
     if failed:
         raise RuntimeError(f"kernel warm-up worker failed: {failed[0]}")
     compile_kernels(names)
+
+
+def _compile_unclaimed(names) -> None:
+    """Compile each still-cold kernel of ``names`` that no other process is compiling.
+
+    A process claims kernel ``i`` by an ``fcntl`` lock on byte ``i`` of one lock file: the
+    kernel sits with whoever locks it first, and the lock goes when the process does, however
+    it ends (no stale claims).
+    """
+    with open(os.path.join(_cache_dir(), _CLAIM_LOCK), "a") as claims:
+        for name in names:
+            i = KERNEL_NAMES.index(name)
+            try:
+                fcntl.lockf(claims, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, i)
+            except OSError:
+                continue  # another process has it
+            try:
+                if not _has_cache_index(name):
+                    compile_kernels([name])
+            finally:
+                fcntl.lockf(claims, fcntl.LOCK_UN, 1, i)
 
 
 # ------------------------------------------------------------------ compiling in the background
@@ -285,8 +306,7 @@ def _compile_in_background(parent: int) -> None:
         for name in reversed(KERNEL_NAMES):
             if os.getppid() != parent:
                 return  # the parent exited (or was killed): nobody needs the rest now
-            if not _has_cache_index(name):
-                compile_kernels([name])
+            _compile_unclaimed([name])
 
 
 atexit.register(_stop_background)

@@ -168,3 +168,24 @@ def test_workers_import_this_copy_of_minitorch(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=kernels._worker_env(), cwd=tmp_path,
                          capture_output=True, text=True, check=True, timeout=120)
     assert os.path.samefile(out.stdout.strip(), kernels.__file__)
+
+
+def test_a_kernel_claimed_by_another_process_is_left_to_it(monkeypatch):
+    compiled = []
+    monkeypatch.setattr(kernels, "compile_kernels", lambda names: compiled.extend(names))
+    monkeypatch.setattr(kernels, "_has_cache_index", lambda name: False)
+    path = os.path.join(kernels._cache_dir(), kernels._CLAIM_LOCK)
+    i = kernels.KERNEL_NAMES.index("im2col")
+    holder = ("import fcntl, sys\n"
+              f"f = open({path!r}, 'a')\n"
+              f"fcntl.lockf(f, fcntl.LOCK_EX, 1, {i})\n"
+              "print('claimed', flush=True)\n"
+              "sys.stdin.read()\n")
+    with subprocess.Popen([sys.executable, "-c", holder], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True) as other:
+        assert other.stdout.readline().strip() == "claimed"
+        kernels._compile_unclaimed(["im2col", "swap01"])
+        other.stdin.close()
+    assert compiled == ["swap01"]
+    kernels._compile_unclaimed(["im2col"])  # the claim ended with its process
+    assert compiled == ["swap01", "im2col"]
