@@ -235,10 +235,18 @@ def _compile_unclaimed(names) -> None:
 # core) while the second core idles. ``import minitorch`` therefore starts one worker process
 # that compiles them last-used first, while the user's process compiles them in use order as
 # the step reaches them: they meet in the middle, and each kernel the worker finished first is
-# only loaded by the step. The worker runs at the lowest priority, so it only takes a core the
-# step leaves idle. Off with MINITORCH_BACKGROUND_COMPILE=0 (and under NUMBA_DISABLE_JIT=1);
+# only loaded by the step. The worker runs at idle priority, so it only takes a core the step
+# leaves idle. Off with MINITORCH_BACKGROUND_COMPILE=0 (and under NUMBA_DISABLE_JIT=1);
 # never more than one worker per cache directory; the worker ends when its parent exits.
 _BACKGROUND = {"process": None}
+# First thing in the worker, before its imports: run only on a core nobody else wants. On a
+# busy machine it would otherwise take CPU from the user's own step (and stall its parallel
+# loops), slowing the cold start down. Linux's SCHED_IDLE runs it only when a core would idle.
+_WORKER_CODE = ("import os, sys\n"
+                "try:\n    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
+                "except (AttributeError, OSError):\n    os.nice(19)\n"
+                "import minitorch.kernels as k\n"
+                "k._compile_in_background(int(sys.argv[1]))\n")
 
 
 def _start_background_compile():
@@ -250,8 +258,8 @@ def _start_background_compile():
         return None
     if _worker_lock_held():
         return None  # another process's worker is compiling into this cache already
-    code = "import minitorch.kernels as k, sys; k._compile_in_background(int(sys.argv[1]))"
-    proc = subprocess.Popen([sys.executable, "-c", code, str(os.getpid())], env=_worker_env(),
+    proc = subprocess.Popen([sys.executable, "-c", _WORKER_CODE, str(os.getpid())],
+                            env=_worker_env(),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     proc.owner = os.getpid()
@@ -293,9 +301,6 @@ def _worker_env():
 
 def _compile_in_background(parent: int) -> None:
     """The worker's loop: last-used kernel first, skipping any the parent has cached already."""
-    # Lowest priority: the worker should only use a core nobody else wants. On a busy machine
-    # it would otherwise take CPU from the user's own step (and so slow the cold start down).
-    os.nice(19)
     if not _lock_cache_saves():
         return
     with open(os.path.join(_cache_dir(), _WORKER_LOCK), "a") as lock:

@@ -89,7 +89,6 @@ def test_worker_compiles_nothing_once_its_parent_is_gone(monkeypatch):
     compiled = []
     monkeypatch.setattr(kernels, "compile_kernels", lambda names: compiled.extend(names))
     monkeypatch.setattr(kernels, "_has_cache_index", lambda name: False)
-    monkeypatch.setattr(kernels.os, "nice", lambda inc: None)  # keep pytest's priority
     kernels._compile_in_background(parent=os.getppid() + 1)
     assert compiled == []
 
@@ -98,7 +97,6 @@ def test_worker_compiles_last_used_kernels_first(monkeypatch):
     compiled = []
     monkeypatch.setattr(kernels, "compile_kernels", lambda names: compiled.extend(names))
     monkeypatch.setattr(kernels, "_has_cache_index", lambda name: name.startswith("im2col"))
-    monkeypatch.setattr(kernels.os, "nice", lambda inc: None)
     kernels._compile_in_background(parent=os.getppid())
     assert compiled == [n for n in reversed(kernels.KERNEL_NAMES) if n != "im2col"]
 
