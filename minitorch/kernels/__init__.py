@@ -47,6 +47,7 @@ _tune_allocator()
 
 import atexit  # noqa: E402
 import subprocess  # noqa: E402
+import threading  # noqa: E402
 
 import numpy as np  # noqa: E402
 from numba import config as _numba_config  # noqa: E402
@@ -264,6 +265,8 @@ def _start_background_compile():
                             stderr=subprocess.DEVNULL)
     proc.owner = os.getpid()
     _BACKGROUND["process"] = proc
+    # reap it as soon as it is done, not at exit: no zombie for the rest of a long training run
+    threading.Thread(target=proc.wait, name="minitorch-compile-reaper", daemon=True).start()
     return proc
 
 

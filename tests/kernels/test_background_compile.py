@@ -21,6 +21,7 @@ class _FakePopen:
 
     def __init__(self, args, env=None, **kwargs):
         self.args, self.env, self.killed = args, env, False
+        self.reaped = threading.Event()
         _FakePopen.started.append(self)
 
     def poll(self):
@@ -30,6 +31,7 @@ class _FakePopen:
         self.killed = True
 
     def wait(self, timeout=None):
+        self.reaped.set()
         return 0
 
 
@@ -50,6 +52,7 @@ def test_cold_cache_starts_one_worker_that_cannot_start_its_own(cold_cache):
     assert _FakePopen.started == [proc]
     assert proc.env[kernels.BACKGROUND_COMPILE_ENV] == "0"  # else the worker would spawn too
     assert kernels._start_background_compile() is None  # one per process
+    assert proc.reaped.wait(10)  # by a thread, as soon as it ends: no zombie until exit
     kernels._stop_background()
     assert proc.killed and kernels._BACKGROUND["process"] is None
 
