@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from minitorch import nn
+from minitorch.nn.fuse import conv_bn
 from minitorch.nn.module import StateDictError
 
 __all__ = ["BasicBlock", "ResNet", "resnet18", "conv3x3", "conv1x1", "weights_dir",
@@ -59,11 +60,22 @@ class BasicBlock(nn.Module):
         self.stride = stride
 
     def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
+        # conv_bn(conv, bn, x) is bn(conv(x)), folded into one convolution when both are frozen
+        # and BN is in eval mode (see minitorch.nn.fuse)
+        identity = x if self.downsample is None else _conv_bn_sequential(self.downsample, x)
+        out = self.relu(conv_bn(self.conv1, self.bn1, x))
+        out = conv_bn(self.conv2, self.bn2, out)
         out = out + identity
         return self.relu(out)
+
+
+def _conv_bn_sequential(seq, x):
+    """``seq(x)`` for a shortcut; a plain Sequential(Conv2d, BatchNorm2d) goes through conv_bn."""
+    if isinstance(seq, nn.Sequential) and len(seq) == 2 and isinstance(seq[0], nn.Conv2d) \
+            and isinstance(seq[1], nn.BatchNorm2d) and not seq._forward_hooks \
+            and not seq._forward_pre_hooks:
+        return conv_bn(seq[0], seq[1], x)
+    return seq(x)
 
 
 class ResNet(nn.Module):
@@ -125,7 +137,7 @@ class ResNet(nn.Module):
         if x.ndim != 4 or x.shape[1] != self.conv1.in_channels:
             raise ValueError(f"ResNet: expected 4-D input (N, {self.conv1.in_channels}, H, W), "
                              f"got shape {tuple(x.shape)}")
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.maxpool(self.relu(conv_bn(self.conv1, self.bn1, x)))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         x = self.avgpool(x)
         x = x.flatten(1)
