@@ -39,8 +39,6 @@ __all__ = ["tiles", "input_transform", "output_transform", "output_transform_adj
 # (ResNet's last stage has 8192 planes of 7x7 at batch 16)
 _BLOCK = 16
 
-_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
-
 
 @njit(cache=True)
 def tiles(OH, OW):
@@ -48,18 +46,49 @@ def tiles(OH, OW):
     return (OH + 1) // 2, (OW + 1) // 2
 
 
-def weight_transform(w: np.ndarray) -> np.ndarray:
-    """(O, C, 3, 3) weights -> ``U`` (16, O, C), plane ``k = 4*i + j`` holding ``(G g G^T)[i, j]``."""
-    G = _G.astype(w.dtype)
-    u = np.einsum("ia,ocab,jb->ijoc", G, w, G, optimize=True)
-    return np.ascontiguousarray(u.reshape(16, w.shape[0], w.shape[1]))
+@njit(parallel=True, cache=True)
+def weight_transform(U, w):
+    """``U[k, o, c] = (G g G^T)[k // 4, k % 4]`` for each 3x3 filter ``g = w[o, c]``.
+
+    Parallel over the output channels o: iteration o writes only ``U[:, o, :]``.
+    """
+    O, C = w.shape[0], w.shape[1]
+    for o in prange(O):
+        t = np.empty((4, 3), w.dtype)
+        for c in range(C):
+            g = w[o, c]
+            for j in range(3):  # t = G g
+                t[0, j] = g[0, j]
+                t[1, j] = 0.5 * (g[0, j] + g[1, j] + g[2, j])
+                t[2, j] = 0.5 * (g[0, j] - g[1, j] + g[2, j])
+                t[3, j] = g[2, j]
+            for i in range(4):  # U = t G^T
+                U[4 * i + 0, o, c] = t[i, 0]
+                U[4 * i + 1, o, c] = 0.5 * (t[i, 0] + t[i, 1] + t[i, 2])
+                U[4 * i + 2, o, c] = 0.5 * (t[i, 0] - t[i, 1] + t[i, 2])
+                U[4 * i + 3, o, c] = t[i, 2]
 
 
-def weight_grad_transform(du: np.ndarray, O: int, C: int) -> np.ndarray:
-    """The adjoint of ``weight_transform``: ``dU`` (16, O, C) -> (O, C, 3, 3) weight gradient."""
-    G = _G.astype(du.dtype)
-    return np.ascontiguousarray(np.einsum("ia,ijoc,jb->ocab", G, du.reshape(4, 4, O, C), G,
-                                          optimize=True))
+@njit(parallel=True, cache=True)
+def weight_grad_transform(dw, dU):
+    """The adjoint of ``weight_transform``: ``dw[o, c] = G^T du G`` for ``du = dU[:, o, c]``.
+
+    Parallel over the output channels o: iteration o writes only ``dw[o]``.
+    """
+    O, C = dw.shape[0], dw.shape[1]
+    for o in prange(O):
+        s = np.empty((3, 4), dw.dtype)
+        for c in range(C):
+            for j in range(4):  # s = G^T du
+                u0, u1 = dU[j, o, c], dU[4 + j, o, c]
+                u2, u3 = dU[8 + j, o, c], dU[12 + j, o, c]
+                s[0, j] = u0 + 0.5 * (u1 + u2)
+                s[1, j] = 0.5 * (u1 - u2)
+                s[2, j] = 0.5 * (u1 + u2) + u3
+            for i in range(3):  # dw = s G
+                dw[o, c, i, 0] = s[i, 0] + 0.5 * (s[i, 1] + s[i, 2])
+                dw[o, c, i, 1] = 0.5 * (s[i, 1] - s[i, 2])
+                dw[o, c, i, 2] = 0.5 * (s[i, 1] + s[i, 2]) + s[i, 3]
 
 
 @njit(cache=True)

@@ -26,6 +26,13 @@ def use_winograd(x_shape, w_shape, stride, dilation, groups) -> bool:
         and min(C, O) >= _MIN_CHANNELS
 
 
+def _transformed_weight(w):
+    """``U`` (16, O, C) for a (O, C, 3, 3) weight."""
+    U = np.empty((16, w.shape[0], w.shape[1]), w.dtype)
+    WG.weight_transform(U, np.ascontiguousarray(w))
+    return U
+
+
 def _row_length(T: int, itemsize: int) -> int:
     """A row length >= T whose rows are 64-byte aligned but never a multiple of 1 KiB apart
     (power-of-two strides make the GEMM's rows collide in the cache: see the kernels' docs)."""
@@ -54,7 +61,7 @@ def winograd_forward(workspace, x, w, padding):
     O = w.shape[0]
     V = _transformed_input(workspace, x, padding)
     M_full, M = _planes(workspace, "prod", O, V.shape[2], x.dtype)
-    np.matmul(WG.weight_transform(w), V, out=M)
+    np.matmul(_transformed_weight(w), V, out=M)
     out = np.empty((N, O, H + 2 * padding[0] - 2, W + 2 * padding[1] - 2), x.dtype)
     WG.output_transform(out, M_full)
     return out
@@ -72,16 +79,17 @@ def grad_products(workspace, grad_out):
 
 def winograd_grad_weight(workspace, x, w, dM, padding):
     """The weight gradient ``G^T (dM @ V^T) G``, with ``V`` recomputed from the saved input."""
-    O, C = w.shape[:2]
     V = _transformed_input(workspace, x, padding)
-    return WG.weight_grad_transform(np.matmul(dM, V.transpose(0, 2, 1)), O, C)
+    grad_w = np.empty(w.shape, dM.dtype)
+    WG.weight_grad_transform(grad_w, np.matmul(dM, V.transpose(0, 2, 1)))
+    return grad_w
 
 
 def winograd_grad_input(workspace, x_shape, w, dM, padding):
     """The input gradient: ``dV = U^T @ dM`` folded back onto the input by the adjoint transform."""
     C = w.shape[1]
     dV_full, dV = _planes(workspace, "cols", C, dM.shape[2], dM.dtype)
-    np.matmul(WG.weight_transform(w).transpose(0, 2, 1), dM, out=dV)
+    np.matmul(_transformed_weight(w).transpose(0, 2, 1), dM, out=dV)
     grad_x = np.empty(x_shape, dM.dtype)
     WG.input_transform_adjoint(grad_x, dV_full, *padding)
     return grad_x

@@ -21,6 +21,12 @@ def direct_conv(x, w, PH, PW):
     return out
 
 
+def transformed(w):
+    U = np.full((16,) + w.shape[:2], np.nan, w.dtype)
+    WG.weight_transform(U, w)
+    return U
+
+
 def forward(x, w, PH, PW):
     N, C, H, W = x.shape
     OH, OW = H + 2 * PH - 2, W + 2 * PW - 2
@@ -28,7 +34,7 @@ def forward(x, w, PH, PW):
     V = np.full((16, C, N * TH * TW), np.nan, x.dtype)  # every element must be written
     WG.input_transform(V, x, PH, PW)
     y = np.full((N, w.shape[0], OH, OW), np.nan, x.dtype)
-    WG.output_transform(y, np.matmul(WG.weight_transform(w), V))
+    WG.output_transform(y, np.matmul(transformed(w), V))
     return y
 
 
@@ -75,9 +81,16 @@ def test_input_transform_adjoint_is_the_adjoint(shape):
 def test_weight_grad_transform_is_the_adjoint_of_weight_transform():
     rng = np.random.default_rng(3)
     w, dU = rng.standard_normal((5, 4, 3, 3)), rng.standard_normal((16, 5, 4))
-    dw = WG.weight_grad_transform(dU, 5, 4)
-    assert dw.shape == w.shape
-    assert _dot(WG.weight_transform(w), dU) == pytest.approx(_dot(w, dw), rel=1e-12)
+    dw = np.full_like(w, np.nan)
+    WG.weight_grad_transform(dw, dU)
+    assert _dot(transformed(w), dU) == pytest.approx(_dot(w, dw), rel=1e-12)
+
+
+def test_weight_transform_is_G_g_G_transposed():
+    G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+    w = np.random.default_rng(5).standard_normal((3, 2, 3, 3))
+    expected = np.einsum("ia,ocab,jb->ijoc", G, w, G).reshape(16, 3, 2)
+    np.testing.assert_allclose(transformed(w), expected, rtol=1e-14, atol=1e-14)
 
 
 def test_tiles_cover_odd_outputs():
@@ -96,7 +109,7 @@ def test_kernels_use_only_the_first_T_entries_of_padded_rows():
     WG.input_transform(V, x, PH, PW)
     assert np.isnan(V[:, :, T:]).all() and not np.isnan(V[:, :, :T]).any()
     M = np.full((16, O, LD), np.nan)
-    M[:, :, :T] = np.matmul(WG.weight_transform(w), V[:, :, :T])
+    M[:, :, :T] = np.matmul(transformed(w), V[:, :, :T])
     y = np.empty((N, O, H, W))
     WG.output_transform(y, M)
     np.testing.assert_allclose(y, direct_conv(x, w, PH, PW), rtol=1e-12, atol=1e-12)
