@@ -53,15 +53,15 @@ import numpy as np  # noqa: E402
 from numba import config as _numba_config  # noqa: E402
 from numba.core.dispatcher import Dispatcher as _Dispatcher  # noqa: E402
 
-from . import activation, conv, loss, norm, pool, sgd  # noqa: E402
+from . import activation, conv, loss, norm, pool, sgd, winograd  # noqa: E402
 
 try:
     import fcntl
 except ImportError:  # not POSIX: no cache-save lock, so no background compiling either
     fcntl = None
 
-__all__ = ["activation", "conv", "loss", "norm", "pool", "sgd", "compile_kernels", "warmup",
-           "KERNEL_NAMES", "BACKGROUND_COMPILE_ENV"]
+__all__ = ["activation", "conv", "loss", "norm", "pool", "sgd", "winograd", "compile_kernels",
+           "warmup", "KERNEL_NAMES", "BACKGROUND_COMPILE_ENV"]
 
 # "0" stops ``import minitorch`` from compiling the training kernels in a background process
 # when numba's cache is cold (see ``_start_background_compile``).
@@ -83,6 +83,8 @@ def _warm_calls(dt):
     i2 = np.zeros((2, 3, 2, 2), np.int64)
     t = np.zeros(2, np.int64)
     s = dt.type(0.5)  # optim.SGD passes its hyperparameters in the parameters' dtype
+    # Winograd scratch is (16, channels, row length >= tiles): 2x2 tiles of a 4x4 output, N=2
+    x4, w4, p4 = np.ones((2, 2, 4, 4), dt), np.ones((2, 2, 3, 3), dt), np.ones((16, 2, 16), dt)
     return {
         "im2col": lambda: conv.im2col(np.empty((27, 50), dt), x, 3, 3, 1, 1, 1, 1, 1, 1),
         "swap01": lambda: conv.swap01(np.empty((3, 2, 25), dt), v3),
@@ -92,6 +94,10 @@ def _warm_calls(dt):
         "max_pool2d_forward": lambda: pool.max_pool2d_forward(np.empty((2, 3, 2, 2), dt),
                                                               np.empty_like(i2), x, 2, 2, 2, 2,
                                                               0, 0, 1, 1),
+        "weight_transform": lambda: winograd.weight_transform(np.empty((16, 2, 2), dt), w4),
+        "tiles": lambda: winograd.tiles(4, 4),
+        "input_transform": lambda: winograd.input_transform(np.empty_like(p4), x4, 1, 1),
+        "output_transform": lambda: winograd.output_transform(np.empty_like(x4), p4),
         "relu_forward": lambda: activation.relu_forward(np.empty(4, dt), np.ones(4, dt)),
         "transpose12": lambda: conv.transpose12(np.empty((2, 25, 3), dt), v3),
         "adaptive_avg_pool2d_forward": lambda: pool.adaptive_avg_pool2d_forward(
@@ -106,6 +112,12 @@ def _warm_calls(dt):
                                                           np.ones(4, dt)),
         "batch_norm_backward": lambda: norm.batch_norm_backward(
             np.empty_like(x3), np.empty(3, dt), np.empty(3, dt), v3, x3, w, w, w, w, 1, 0, 1, 1),
+        "output_transform_adjoint": lambda: winograd.output_transform_adjoint(
+            np.empty_like(p4), x4),
+        "weight_grad_transform": lambda: winograd.weight_grad_transform(
+            np.empty_like(w4), np.ones((16, 2, 2), dt)),
+        "input_transform_adjoint": lambda: winograd.input_transform_adjoint(
+            np.empty_like(x4), p4, 1, 1),
         "col2im": lambda: conv.col2im(np.empty_like(x), np.ones((27, 50), dt), 3, 3, 1, 1, 1, 1,
                                       1, 1),
         "max_pool2d_backward": lambda: pool.max_pool2d_backward(np.empty_like(x),
@@ -117,7 +129,7 @@ def _warm_calls(dt):
 
 
 KERNEL_NAMES = tuple(_warm_calls(np.float32))
-_MODULES = (conv, norm, activation, pool, loss, sgd)
+_MODULES = (conv, winograd, norm, activation, pool, loss, sgd)
 
 
 def compile_kernels(names=None, dtype=np.float32) -> None:
