@@ -263,52 +263,53 @@ def output_transform_adjoint(dM, dy):
                                   TW)
 
 
-@njit(cache=True)
-def _row_times_Bt(row, dVf, o, S, TW):
-    """One row of ``dV B^T`` for TW tiles, overlapping columns summed into ``row`` (2*TW + 2)."""
-    row[:] = 0
-    for tx in range(TW):
-        u = o + np.uint64(tx)
-        v0, v1, v2, v3 = dVf[u], dVf[u + S], dVf[u + 2 * S], dVf[u + 3 * S]
-        w = 2 * tx
-        row[w] += v0
-        row[w + 1] += v1 - v2 + v3
-        row[w + 2] += v1 + v2 - v0
-        row[w + 3] -= v3
-
-
-@njit(cache=True)
-def _input_adjoint_plane(acc, R, dVf, o, S, TH, TW):
-    """Sum ``B dV B^T`` over the tiles of one plane into the padded plane ``acc`` (zeroed here)."""
-    acc[:, :] = 0
-    for ty in range(TH):
-        for i in range(4):  # R[i] = row i of (dV B^T), overlapping tiles summed
-            _row_times_Bt(R[i], dVf, o + np.uint64(ty * TW) + np.uint64(4 * i) * S, S, TW)
-        h = 2 * ty
-        for w in range(acc.shape[1]):  # rows of B R, onto the tile row's four plane rows
-            acc[h, w] += R[0, w]
-            acc[h + 1, w] += R[1, w] - R[2, w] + R[3, w]
-            acc[h + 2, w] += R[1, w] + R[2, w] - R[0, w]
-            acc[h + 3, w] -= R[3, w]
-
-
 @njit(parallel=True, cache=True)
 def input_transform_adjoint(dx, dV, PH, PW):
     """``dx`` (N, C, H, W) = the sum over tiles of ``B dV B^T``, dropping the padding.
 
     Parallel over blocks of (n, c) planes of ``dx``: the overlapping tiles of one plane are
     summed by one iteration in a fixed order, and no two iterations write the same plane, so
-    the sums are race-free and deterministic.
+    the sums are race-free and deterministic. Per tile row, ``R = dV B^T`` is summed over
+    overlapping tiles into four padded rows, then ``B R`` onto the padded plane ``acc``.
+
+    Written as one flat function over 1-d scratch: with helper functions and 2-d slices numba
+    took 10 s to compile it, this way 3 s (and it runs within 20% of that version).
     """
     N, C, H, W = dx.shape
     TH, TW = tiles(H + 2 * PH - 2, W + 2 * PW - 2)
     LD = dV.shape[2]
     S = np.uint64(C * LD)
     dVf = dV.reshape(-1)
+    L = 2 * TW + 2
+    Lu = np.uint64(L)
     for blk in prange(_blocks(N * C)):
-        acc = np.empty((2 * TH + 2, 2 * TW + 2), dx.dtype)
-        R = np.empty((4, 2 * TW + 2), dx.dtype)
-        for nc in _block_range(blk, N * C):
+        acc = np.empty((2 * TH + 2) * L, dx.dtype)
+        R = np.empty(4 * L, dx.dtype)
+        for nc in range(blk * _BLOCK, min((blk + 1) * _BLOCK, N * C)):
             n, c = nc // C, nc % C
-            _input_adjoint_plane(acc, R, dVf, np.uint64(c * LD + n * TH * TW), S, TH, TW)
-            dx[n, c] = acc[PH:PH + H, PW:PW + W]
+            for i in range(acc.size):
+                acc[i] = 0
+            for ty in range(TH):
+                o0 = np.uint64(c * LD + n * TH * TW + ty * TW)
+                for i in range(4):  # row i of dV B^T, overlapping tiles summed
+                    for w in range(L):
+                        R[i * L + w] = 0
+                    oi = o0 + np.uint64(4 * i) * S
+                    for tx in range(TW):
+                        u = oi + np.uint64(tx)
+                        v0, v1, v2, v3 = dVf[u], dVf[u + S], dVf[u + 2 * S], dVf[u + 3 * S]
+                        w = np.uint64(i * L + 2 * tx)
+                        R[w] += v0
+                        R[w + 1] += v1 - v2 + v3
+                        R[w + 2] += v1 + v2 - v0
+                        R[w + 3] -= v3
+                h = np.uint64(2 * ty * L)
+                for k in range(L):  # rows of B R, onto the tile row's four plane rows
+                    w = np.uint64(k)
+                    acc[h + w] += R[w]
+                    acc[h + Lu + w] += R[Lu + w] - R[2 * Lu + w] + R[3 * Lu + w]
+                    acc[h + 2 * Lu + w] += R[Lu + w] + R[2 * Lu + w] - R[w]
+                    acc[h + 3 * Lu + w] -= R[3 * Lu + w]
+            for hh in range(H):
+                for ww in range(W):
+                    dx[n, c, hh, ww] = acc[(PH + hh) * L + PW + ww]
