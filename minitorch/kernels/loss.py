@@ -1,7 +1,8 @@
 """Row-wise softmax, log-softmax and fused softmax-cross-entropy kernels over (R, C) arrays.
 
-Every kernel is parallel over rows: row ``r`` of the output (and ``loss[r]``) depends only on row
-``r`` of the inputs, so iterations write disjoint outputs. Row sums use float64 scalars; no
+Row ``r`` of the output (and ``loss[r]``) depends only on row ``r`` of the inputs, so the softmax
+kernels run parallel over rows (iterations write disjoint outputs); the cross-entropy kernels
+run serially (see the comment above them). Row sums use float64 scalars; no
 float64 arrays are made for float32 data.
 """
 import numpy as np
@@ -77,7 +78,6 @@ def cross_entropy_forward(loss, row_weight, logits, target, weight, label_smooth
 
     ``loss[r] = (1-eps) * w[t] * -logp[t] + eps/C * sum_j w[j] * -logp[j]`` and
     ``row_weight[r] = w[t]`` (the mean's denominator); both 0 for ``t == ignore_index``.
-    Parallel over rows.
     """
     R, C = logits.shape
     for r in prange(R):
@@ -104,7 +104,6 @@ def cross_entropy_backward(grad_logits, logits, target, weight, row_scale, label
     """Gradient of ``row_scale[r] * loss[r]`` w.r.t. the logits, softmax recomputed per row.
 
     ``d/dz_j = s * ((1-eps) * w[t] * (p_j - [j == t]) + eps/C * (p_j * sum(w) - w[j]))``.
-    Parallel over rows.
     """
     R, C = logits.shape
     w_sum = 0.0
