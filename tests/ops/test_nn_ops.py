@@ -227,6 +227,24 @@ def test_winograd_backward_skips_the_gradient_nobody_needs(monkeypatch, frozen):
     assert (x.grad is None) == (frozen == "input") and (w.grad is None) == (frozen == "weight")
 
 
+@pytest.mark.parametrize("w_shape,stride", [((6, 3, 7, 7), 2), ((20, 16, 3, 3), 2),
+                                             ((5, 4, 1, 1), 1)])
+def test_conv_forward_over_batch_slices_equals_the_whole_batch(monkeypatch, w_shape, stride):
+    rng = np.random.default_rng(7)
+    x = mt.tensor(rng.standard_normal((5, w_shape[1], 12, 12)).astype(np.float32))
+    w = mt.tensor(rng.standard_normal(w_shape).astype(np.float32))
+    b = mt.tensor(rng.standard_normal(w_shape[0]).astype(np.float32))
+    whole = F.conv2d(x, w, b, stride=stride, padding=w_shape[2] // 2).numpy()
+    slices = []
+    original = conv_ops._forward_im2col
+    monkeypatch.setattr(conv_ops, "_forward_im2col",
+                        lambda ctx, out, x, w: slices.append(len(x)) or original(ctx, out, x, w))
+    monkeypatch.setattr(conv_ops, "_COLS_BYTES", 1)  # one image at a time
+    sliced = F.conv2d(x, w, b, stride=stride, padding=w_shape[2] // 2).numpy()
+    assert slices == [1] * 5
+    np.testing.assert_allclose(sliced, whole, rtol=1e-5, atol=1e-5)
+
+
 def test_winograd_is_chosen_only_for_3x3_stride1_convolutions():
     from minitorch.ops.conv_winograd import use_winograd
 
