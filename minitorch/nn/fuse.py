@@ -72,5 +72,8 @@ def _fold(conv, bn):
     shift = beta - scale * bn.running_mean.data.astype(np.float64)
     if conv.bias is not None:
         shift = shift + scale * conv.bias.data.astype(np.float64)
-    weight = conv.weight.data.astype(np.float64) * scale.reshape(-1, 1, 1, 1)
-    return Tensor(weight.astype(dtype)), Tensor(np.asarray(shift, dtype))
+    weight = (conv.weight.data.astype(np.float64) * scale.reshape(-1, 1, 1, 1)).astype(dtype)
+    # read-only: nothing may change a cached fold in place, and the convolution may then keep
+    # derived forms of it (the Winograd-transformed weights)
+    weight.flags.writeable = False
+    return Tensor(weight), Tensor(np.asarray(shift, dtype))

@@ -7,6 +7,8 @@ product is 2.25x fewer flops than im2col's and ``V`` is 4x the input where im2co
 9x, so the step gets faster and its scratch smaller. See ``minitorch/kernels/winograd.py`` for
 the algorithm and its error (float32 rounding, like im2col's).
 """
+import weakref
+
 import numpy as np
 
 from ..kernels import winograd as WG
@@ -26,10 +28,27 @@ def use_winograd(x_shape, w_shape, stride, dilation, groups) -> bool:
         and min(C, O) >= _MIN_CHANNELS
 
 
+# id(weight) -> (weakref to the weight, U) for read-only weights, see _transformed_weight
+_frozen_U = {}
+
+
 def _transformed_weight(w):
-    """``U`` (16, O, C) for a (O, C, 3, 3) weight."""
+    """``U`` (16, O, C) for a (O, C, 3, 3) weight.
+
+    A read-only array that owns its memory cannot change, so its ``U`` is kept while the array
+    lives: minitorch.nn.fuse hands out such arrays for the folded weights of a frozen backbone,
+    which would otherwise be transformed again on every forward (4% of a frozen step).
+    """
+    frozen = not w.flags.writeable and w.base is None
+    if frozen:
+        entry = _frozen_U.get(id(w))
+        if entry is not None and entry[0]() is w:
+            return entry[1]
     U = np.empty((16, w.shape[0], w.shape[1]), w.dtype)
     WG.weight_transform(U, np.ascontiguousarray(w))
+    if frozen:
+        key = id(w)
+        _frozen_U[key] = (weakref.ref(w, lambda _, key=key: _frozen_U.pop(key, None)), U)
     return U
 
 

@@ -323,3 +323,26 @@ def test_bad_shapes_raise_value_error_naming_them(call, match):
 def test_cross_entropy_target_out_of_range_is_an_index_error():
     with pytest.raises(IndexError, match="Target 4 is out of bounds"):
         F.cross_entropy(mt.randn(2, 4), mt.tensor([0, 4]))
+
+
+def test_winograd_keeps_the_transform_of_a_read_only_weight_only():
+    from minitorch.ops import conv_winograd
+
+    rng = np.random.default_rng(8)
+    x = mt.tensor(rng.standard_normal((1, 16, 5, 5)).astype(np.float32))
+    frozen = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    frozen.flags.writeable = False
+    writable = frozen.copy()
+    first = F.conv2d(x, mt.Tensor(frozen), padding=1).numpy()
+    assert id(frozen) in conv_winograd._frozen_U
+    np.testing.assert_array_equal(F.conv2d(x, mt.Tensor(frozen), padding=1).numpy(), first)
+    F.conv2d(x, mt.Tensor(writable), padding=1)
+    assert id(writable) not in conv_winograd._frozen_U
+    writable *= 2  # a writable weight changed in place is transformed afresh
+    np.testing.assert_allclose(F.conv2d(x, mt.Tensor(writable), padding=1).numpy(), 2 * first,
+                               rtol=1e-5, atol=1e-5)
+    key = id(frozen)
+    del frozen
+    import gc
+    gc.collect()
+    assert key not in conv_winograd._frozen_U  # dropped with its weight
