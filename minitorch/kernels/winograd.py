@@ -188,7 +188,9 @@ def _output_plane(yp, Mf, o, S, q, TH, TW):
         base = o + np.uint64(ty * TW)
         for j in range(4):  # column j of A^T m, from four contiguous runs of M
             p0 = base + np.uint64(j) * S
-            p1, p2, p3 = p0 + 4 * S, p0 + 8 * S, p0 + 12 * S
+            p1 = p0 + np.uint64(4) * S
+            p2 = p1 + np.uint64(4) * S
+            p3 = p2 + np.uint64(4) * S
             for tx in range(TW):
                 u = np.uint64(tx)
                 m1, m2 = Mf[p1 + u], Mf[p2 + u]
@@ -297,7 +299,7 @@ def input_transform_adjoint(dx, dV, PH, PW):
                     oi = o0 + np.uint64(4 * i) * S
                     for tx in range(TW):
                         u = oi + np.uint64(tx)
-                        v0, v1, v2, v3 = dVf[u], dVf[u + S], dVf[u + 2 * S], dVf[u + 3 * S]
+                        v0, v1, v2, v3 = dVf[u], dVf[u + S], dVf[u + S + S], dVf[u + S + S + S]
                         w = np.uint64(i * L + 2 * tx)
                         R[w] += v0
                         R[w + 1] += v1 - v2 + v3
