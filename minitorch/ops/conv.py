@@ -19,7 +19,8 @@ __all__ = ["Convolution", "conv2d_output_shape"]
 
 _scratch = threading.local()
 
-# the forward's im2col columns are built for this many bytes of the batch at a time
+# the forward's im2col columns (or Winograd-transformed input) are built for this many bytes of
+# the batch at a time
 _COLS_BYTES = 32 * 1024 * 1024
 
 
@@ -79,7 +80,7 @@ class Convolution(Function):
         ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups)
         ctx.save_for_backward(x, w)
         if ctx.winograd:
-            out = WG.winograd_forward(_workspace, x, w, padding)
+            out = WG.winograd_forward(_workspace, x, w, padding, _COLS_BYTES)
             if b is not None:
                 out += b.reshape(1, -1, 1, 1)
             return out

@@ -74,15 +74,24 @@ def _transformed_input(workspace, x, padding):
     return V
 
 
-def winograd_forward(workspace, x, w, padding):
-    """``conv2d(x, w, padding=padding)`` for a 3x3 stride-1 weight; returns a new NCHW array."""
+def winograd_forward(workspace, x, w, padding, max_bytes):
+    """``conv2d(x, w, padding=padding)`` for a 3x3 stride-1 weight; returns a new NCHW array.
+
+    Runs over slices of the batch whose transformed input takes at most ``max_bytes`` (at
+    least one image), so the scratch stays bounded (51 MB each for V and M at ResNet's first
+    stage, batch 16) while the GEMMs stay large.
+    """
     N, C, H, W = x.shape
     O = w.shape[0]
-    V = _transformed_input(workspace, x, padding)
-    M_full, M = _planes(workspace, "prod", O, V.shape[2], x.dtype)
-    np.matmul(_transformed_weight(w), V, out=M)
+    U = _transformed_weight(w)
     out = np.empty((N, O, H + 2 * padding[0] - 2, W + 2 * padding[1] - 2), x.dtype)
-    WG.output_transform(out, M_full)
+    TH, TW = WG.tiles(out.shape[2], out.shape[3])
+    step = max(1, min(N, max_bytes // (16 * max(C, O) * TH * TW * x.dtype.itemsize)))
+    for n0 in range(0, N, step):
+        V = _transformed_input(workspace, x[n0:n0 + step], padding)
+        M_full, M = _planes(workspace, "prod", O, V.shape[2], x.dtype)
+        np.matmul(U, V, out=M)
+        WG.output_transform(out[n0:n0 + step], M_full)
     return out
 
 

@@ -245,6 +245,22 @@ def test_conv_forward_over_batch_slices_equals_the_whole_batch(monkeypatch, w_sh
     np.testing.assert_allclose(sliced, whole, rtol=1e-5, atol=1e-5)
 
 
+def test_winograd_forward_over_batch_slices_equals_the_whole_batch(monkeypatch):
+    rng = np.random.default_rng(9)
+    x = mt.tensor(rng.standard_normal((5, 16, 7, 6)).astype(np.float32))
+    w = mt.tensor(rng.standard_normal((16, 16, 3, 3)).astype(np.float32))
+    whole = F.conv2d(x, w, padding=1).numpy()
+    from minitorch.ops import conv_winograd
+
+    batches = []
+    original = conv_winograd.WG.input_transform
+    monkeypatch.setattr(conv_winograd.WG, "input_transform",
+                        lambda V, x, PH, PW: batches.append(len(x)) or original(V, x, PH, PW))
+    monkeypatch.setattr(conv_ops, "_COLS_BYTES", 1)  # one image at a time
+    np.testing.assert_allclose(F.conv2d(x, w, padding=1).numpy(), whole, rtol=1e-5, atol=1e-5)
+    assert batches == [1] * 5
+
+
 def test_winograd_is_chosen_only_for_3x3_stride1_convolutions():
     from minitorch.ops.conv_winograd import use_winograd
 
