@@ -6,6 +6,13 @@
     a.grad  # tensor([36., 81.])
 """
 import importlib
+import os
+
+# OpenBLAS reads this when numpy first loads it, so it must be set before any numpy import; here
+# it is in time for every program whose first import is minitorch (the console scripts are).
+# Idle OpenBLAS threads then stop spinning after a short wait instead of holding the cores the
+# numba kernels run on next (see minitorch/kernels/__init__.py). A user's own setting wins.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -11,8 +11,9 @@ Two process settings are made on import, because the kernels' speed depends on t
   GEMM ~25% slower right after a kernel. ``OMP_WAIT_POLICY=PASSIVE`` fixes numba's side; it must
   be set before numba starts its pool (the first parallel kernel call), so it is set here unless
   the user chose a policy. OpenBLAS's side (``OPENBLAS_THREAD_TIMEOUT=4``) is read when numpy
-  loads OpenBLAS, so it has to be set before numpy is imported: by an entry point, not here
-  (scripts/benchmark.py and scripts/bench_kernels.py do so).
+  loads OpenBLAS, so it has to be set before numpy is imported: ``minitorch/__init__.py`` sets
+  it first thing (in time when minitorch is a program's first import, as in the console
+  scripts), and scripts/benchmark.py and scripts/bench_kernels.py before their own numpy import.
 * glibc returns every freed block above 128 KiB to the OS, so each new activation array of a
   training step is page-faulted in again (measured: ~14k faults and ~0.15 s of system time per
   ResNet-18 step at batch 16). Raising the mmap and trim thresholds keeps freed blocks in the
