@@ -22,9 +22,11 @@ weight gradient is ``G^T dU G``) and ``dV[k] = U[k]^T @ dM[k]``, folded back ont
 
 The (16, channels, T) arrays ``V``, ``M`` and their gradients are passed to the kernels whole,
 C-contiguous, with rows of length ``LD >= T`` of which the first T are used: the convolution pads
-LD so that rows are not a multiple of 1 KiB apart. With power-of-two row strides (T = 16384 in
-the small ResNet's first stage at batch 64) the GEMM's operand rows all fall in the same cache
-sets, and a 2-thread OpenBLAS product ran up to 100x slower, depending on where the arrays sat.
+LD so that rows are not a multiple of 1 KiB apart, the usual precaution against power-of-two
+strides mapping a GEMM's operand rows onto the same cache sets (T = 16384 in the small ResNet's
+first stage at batch 64). It was added while chasing 2-thread OpenBLAS products that ran up to
+100x slower; those stalls turned out to come from OpenBLAS's threads waiting for each other on a
+loaded machine and happened with or without the padding, so no speed-up is claimed for it.
 
 Tile ``t = (n, ty, tx)`` reads input rows ``2*ty - PH .. 2*ty - PH + 3`` (zero outside) and writes
 output rows ``2*ty, 2*ty + 1`` (dropped past the output's edge when its size is odd).
@@ -131,8 +133,8 @@ def _row_times_B(Vf, o, S, q, TW):
 
 
 @njit(cache=True)
-def _input_plane(Vf, o, S, xp, q, TH, TW, TS):
-    """All tiles of one padded input plane ``xp``: tile row ``ty`` starts at ``o + ty * TS``."""
+def _input_plane(Vf, o, S, xp, q, TH, TW):
+    """All tiles of one padded input plane ``xp``: tile row ``ty`` starts at ``o + ty * TW``."""
     L = xp.shape[1]
     for ty in range(TH):
         r0, r1, r2, r3 = xp[2 * ty], xp[2 * ty + 1], xp[2 * ty + 2], xp[2 * ty + 3]
@@ -142,7 +144,7 @@ def _input_plane(Vf, o, S, xp, q, TH, TW, TS):
             q[2, w] = r2[w] - r1[w]
             q[3, w] = r1[w] - r3[w]
         for i in range(4):
-            _row_times_B(Vf, o + np.uint64(ty * TS) + np.uint64(4 * i) * S, S, q[i], TW)
+            _row_times_B(Vf, o + np.uint64(ty * TW) + np.uint64(4 * i) * S, S, q[i], TW)
 
 
 @njit(parallel=True, cache=True)
@@ -165,7 +167,7 @@ def input_transform(V, x, PH, PW):
         for nc in _block_range(blk, N * C):
             n, c = nc // C, nc % C
             _padded_plane(xp, x[n, c], PH, PW)
-            _input_plane(Vf, np.uint64(c * LD + n * TH * TW), S, xp, q, TH, TW, TW)
+            _input_plane(Vf, np.uint64(c * LD + n * TH * TW), S, xp, q, TH, TW)
 
 
 @njit(cache=True)
@@ -287,7 +289,7 @@ def input_transform_adjoint(dx, dV, PH, PW):
     for blk in prange(_blocks(N * C)):
         acc = np.empty((2 * TH + 2) * L, dx.dtype)
         R = np.empty(4 * L, dx.dtype)
-        for nc in range(blk * _BLOCK, min((blk + 1) * _BLOCK, N * C)):
+        for nc in _block_range(blk, N * C):
             n, c = nc // C, nc % C
             for i in range(acc.size):
                 acc[i] = 0

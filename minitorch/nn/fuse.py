@@ -18,6 +18,7 @@ import numpy as np
 
 from minitorch.autograd.grad_mode import is_grad_enabled
 from minitorch.nn import functional as F
+from minitorch.tensor import Tensor
 
 __all__ = ["conv_bn", "can_fold"]
 
@@ -62,8 +63,6 @@ def _folded_weights(conv, bn):
 
 def _fold(conv, bn):
     """The folded (weight, bias) as new Tensors in the convolution's dtype."""
-    from minitorch.tensor import Tensor
-
     dtype = conv.weight.data.dtype
     invstd = 1.0 / np.sqrt(bn.running_var.data.astype(np.float64) + bn.eps)
     gamma = bn.weight.data.astype(np.float64) if bn.weight is not None else 1.0

@@ -79,29 +79,33 @@ class Convolution(Function):
         x = np.ascontiguousarray(x)
         ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups)
         ctx.save_for_backward(x, w)
-        if ctx.winograd:
-            out = WG.winograd_forward(_workspace, x, w, padding, _COLS_BYTES)
-            if b is not None:
-                out += b.reshape(1, -1, 1, 1)
-            return out
         N, O, OH, OW = conv2d_output_shape(x.shape, w.shape, stride, padding, dilation)
-        out = np.empty((N, O, OH * OW), x.dtype)
-        # im2col over slices of the batch whose columns fit in _COLS_BYTES: same speed (the GEMMs
-        # stay large), a fraction of the scratch (the stem's columns are 118 MB at batch 16)
-        per_image = x.shape[1] * w.shape[2] * w.shape[3] * OH * OW * x.dtype.itemsize
+        out = np.empty((N, O, OH, OW), x.dtype)
+        if ctx.winograd:
+            U = WG.transformed_weight(w)
+            per_image = WG.input_bytes_per_image(x.shape[1], O, OH, OW, x.dtype.itemsize)
+        else:
+            U = None
+            per_image = x.shape[1] * w.shape[2] * w.shape[3] * OH * OW * x.dtype.itemsize
+        # over slices of the batch whose scratch fits in _COLS_BYTES: same speed (the GEMMs stay
+        # large), a fraction of the scratch (the stem's im2col columns are 118 MB at batch 16)
         step = max(1, min(N, _COLS_BYTES // per_image))
         for n0 in range(0, N, step):
-            _forward_im2col(ctx, out[n0:n0 + step], x[n0:n0 + step], w)
+            out_n, x_n = out[n0:n0 + step], x[n0:n0 + step]
+            if U is not None:
+                WG.winograd_forward(_workspace, out_n, x_n, U, padding)
+            else:
+                _forward_im2col(ctx, out_n, x_n, w)
         if b is not None:
-            out += b.reshape(1, O, 1)
-        return out.reshape(N, O, OH, OW)
+            out += b.reshape(1, O, 1, 1)
+        return out
 
     @staticmethod
     def backward(ctx, grad_out):
         x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
         if ctx.winograd:
             return _winograd_backward(ctx, x, w, grad_out)
+        need_x, need_w, need_b = ctx.needs_input_grad
         N, O, OH, OW = grad_out.shape
         P = OH * OW
         g = np.ascontiguousarray(grad_out).reshape(N, O, P)
@@ -117,8 +121,10 @@ class Convolution(Function):
 
 
 def _forward_im2col(ctx, out, x, w):
-    """``out`` (N, O, OH*OW) = the convolution of ``x`` by im2col and one GEMM."""
-    N, O, P = out.shape
+    """``out`` (N, O, OH, OW) = the convolution of ``x`` by im2col and one GEMM."""
+    N, O = out.shape[:2]
+    P = out.shape[2] * out.shape[3]
+    out = out.reshape(N, O, P)  # a view: ``out`` is a slice of a C-contiguous array
     KH, KW = w.shape[2], w.shape[3]
     Kdim = x.shape[1] * KH * KW
     cols = _workspace("cols", (Kdim, N * P), x.dtype)

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..kernels import winograd as WG
 
-__all__ = ["use_winograd", "winograd_forward", "grad_products", "winograd_grad_weight",
-           "winograd_grad_input"]
+__all__ = ["use_winograd", "transformed_weight", "input_bytes_per_image", "winograd_forward",
+           "grad_products", "winograd_grad_weight", "winograd_grad_input"]
 
 # Below this many input or output channels the 16 GEMMs are too thin to beat im2col (measured:
 # the small variant's 3-channel stem is faster as one im2col product).
@@ -28,11 +28,11 @@ def use_winograd(x_shape, w_shape, stride, dilation, groups) -> bool:
         and min(C, O) >= _MIN_CHANNELS
 
 
-# id(weight) -> (weakref to the weight, U) for read-only weights, see _transformed_weight
+# id(weight) -> (weakref to the weight, U) for read-only weights, see transformed_weight
 _frozen_U = {}
 
 
-def _transformed_weight(w):
+def transformed_weight(w):
     """``U`` (16, O, C) for a (O, C, 3, 3) weight.
 
     A read-only array that owns its memory cannot change, so its ``U`` is kept while the array
@@ -54,7 +54,7 @@ def _transformed_weight(w):
 
 def _row_length(T: int, itemsize: int) -> int:
     """A row length >= T whose rows are 64-byte aligned but never a multiple of 1 KiB apart
-    (power-of-two strides make the GEMM's rows collide in the cache: see the kernels' docs)."""
+    (a precaution against power-of-two strides: see the kernels' module docstring)."""
     per_line = 64 // itemsize
     LD = -(-T // per_line) * per_line
     return LD + per_line if (LD * itemsize) % 1024 == 0 else LD
@@ -74,25 +74,19 @@ def _transformed_input(workspace, x, padding):
     return V
 
 
-def winograd_forward(workspace, x, w, padding, max_bytes):
-    """``conv2d(x, w, padding=padding)`` for a 3x3 stride-1 weight; returns a new NCHW array.
+def input_bytes_per_image(C, O, OH, OW, itemsize) -> int:
+    """Scratch bytes one image takes in the forward (the larger of its ``V`` and ``M`` planes)."""
+    TH, TW = WG.tiles(OH, OW)
+    return 16 * max(C, O) * TH * TW * itemsize
 
-    Runs over slices of the batch whose transformed input takes at most ``max_bytes`` (at
-    least one image), so the scratch stays bounded (51 MB each for V and M at ResNet's first
-    stage, batch 16) while the GEMMs stay large.
-    """
-    N, C, H, W = x.shape
-    O = w.shape[0]
-    U = _transformed_weight(w)
-    out = np.empty((N, O, H + 2 * padding[0] - 2, W + 2 * padding[1] - 2), x.dtype)
-    TH, TW = WG.tiles(out.shape[2], out.shape[3])
-    step = max(1, min(N, max_bytes // (16 * max(C, O) * TH * TW * x.dtype.itemsize)))
-    for n0 in range(0, N, step):
-        V = _transformed_input(workspace, x[n0:n0 + step], padding)
-        M_full, M = _planes(workspace, "prod", O, V.shape[2], x.dtype)
-        np.matmul(U, V, out=M)
-        WG.output_transform(out[n0:n0 + step], M_full)
-    return out
+
+def winograd_forward(workspace, out, x, U, padding):
+    """``out`` (N, O, OH, OW) = ``conv2d(x, w, padding=padding)``, ``U`` = ``transformed_weight(w)``
+    for a 3x3 stride-1 weight ``w``."""
+    V = _transformed_input(workspace, x, padding)
+    M_full, M = _planes(workspace, "prod", out.shape[1], V.shape[2], x.dtype)
+    np.matmul(U, V, out=M)
+    WG.output_transform(out, M_full)
 
 
 def grad_products(workspace, grad_out):
@@ -117,7 +111,7 @@ def winograd_grad_input(workspace, x_shape, w, dM, padding):
     """The input gradient: ``dV = U^T @ dM`` folded back onto the input by the adjoint transform."""
     C = w.shape[1]
     dV_full, dV = _planes(workspace, "cols", C, dM.shape[2], dM.dtype)
-    np.matmul(_transformed_weight(w).transpose(0, 2, 1), dM, out=dV)
+    np.matmul(transformed_weight(w).transpose(0, 2, 1), dM, out=dV)
     grad_x = np.empty(x_shape, dM.dtype)
     WG.input_transform_adjoint(grad_x, dV_full, *padding)
     return grad_x
