@@ -30,14 +30,14 @@ class TensorInplace:
             # Rebase history as PyTorch does: this tensor now stands for the op's output. The old
             # array, possibly saved by earlier nodes, is left untouched, so it keeps the old
             # version counter and this tensor starts a new one.
-            self.data = out.data.astype(self.data.dtype, copy=False)
+            self._data = out._data.astype(self._data.dtype, copy=False)
             self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
             self._requires_grad = out.requires_grad
             self._version_counter = [self._version + 1]
             return self
         with no_grad():
             out = result_fn()
-        np.copyto(self.data, out.data, casting="unsafe")
+        np.copyto(self._data, out._data, casting="unsafe")
         self._bump_version()
         return self
 
@@ -69,12 +69,12 @@ class TensorInplace:
 
     def fill_(self, value):
         self._check_inplace("fill_")
-        self.data[...] = value.data if isinstance(value, Tensor) else value
+        self._data[...] = value._data if isinstance(value, Tensor) else value
         self._bump_version()
         return self
 
     def copy_(self, src):
-        src_data = src.data if isinstance(src, Tensor) else np.asarray(src)
+        src_data = src._data if isinstance(src, Tensor) else np.asarray(src)
         try:
             np.broadcast_to(src_data, self.shape)
         except ValueError:

@@ -26,13 +26,13 @@ class TensorMath:
         a, b = _promote(self, other, true_div)
         if reverse:
             a, b = b, a
-        _check_broadcast(fn.__name__.lower(), np.shape(a.data if isinstance(a, Tensor) else a),
-                         np.shape(b.data if isinstance(b, Tensor) else b))
+        _check_broadcast(fn.__name__.lower(), np.shape(a._data if isinstance(a, Tensor) else a),
+                         np.shape(b._data if isinstance(b, Tensor) else b))
         return fn.apply(a, b)
 
     def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(np.asarray(op(self.data, other)))
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor(np.asarray(op(self._data, other)))
     def __add__(self, o): return self._binary(o, E.Add)
     def __radd__(self, o): return self._binary(o, E.Add, reverse=True)
     def __sub__(self, o): return self._binary(o, E.Sub)
@@ -54,7 +54,7 @@ class TensorMath:
     def __le__(self, o): return self._compare(o, np.less_equal)
     def __gt__(self, o): return self._compare(o, np.greater)
     def __ge__(self, o): return self._compare(o, np.greater_equal)
-    def __invert__(self): return Tensor(np.invert(self.data))
+    def __invert__(self): return Tensor(np.invert(self._data))
     def __and__(self, o): return self._compare(o, np.bitwise_and)
     def __or__(self, o): return self._compare(o, np.bitwise_or)
 
@@ -98,12 +98,12 @@ class TensorMath:
     # ----------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False, dtype=None):
         t = self.type(dtype) if dtype is not None else self
-        if t.data.dtype.kind in "biu":
+        if t._data.dtype.kind in "biu":
             t = t.type(dtypes.int64)
         return R.Sum.apply(t, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False):
-        if self.data.dtype.kind != "f":
+        if self._data.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
                                f"a floating point or complex dtype. Got: {self.dtype}")
         return R.Mean.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
@@ -132,22 +132,22 @@ class TensorMath:
         return _values_indices(R.MinDim.apply(self, dim=_dim(dim, self.ndim), keepdim=keepdim))
 
     def argmax(self, dim=None, keepdim=False):
-        return _arg(self.data, np.argmax, dim, keepdim)
+        return _arg(self._data, np.argmax, dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False):
-        return _arg(self.data, np.argmin, dim, keepdim)
+        return _arg(self._data, np.argmin, dim, keepdim)
 
     def all(self):
-        return Tensor(np.asarray(np.all(self.data)))
+        return Tensor(np.asarray(np.all(self._data)))
 
     def any(self):
-        return Tensor(np.asarray(np.any(self.data)))
+        return Tensor(np.asarray(np.any(self._data)))
 
 
 def _promote(a, b, true_div=False):
     """PyTorch's type promotion for ``a op b`` (a is a Tensor; b a Tensor or Python scalar)."""
     if isinstance(b, Tensor):
-        da, db = a.data.dtype, b.data.dtype
+        da, db = a._data.dtype, b._data.dtype
         if da == db:
             dt = da
         elif da.kind == "f" and db.kind != "f":
@@ -163,7 +163,7 @@ def _promote(a, b, true_div=False):
         return _promote(a, Tensor(b), true_div)
     if not isinstance(b, (numbers.Number, np.generic)):
         raise TypeError(f"unsupported operand type for a Tensor op: {type(b).__name__}")
-    da = a.data.dtype
+    da = a._data.dtype
     if da.kind == "f":
         dt = da
     elif isinstance(b, (float, np.floating)):

@@ -79,7 +79,7 @@ class TensorShape:
                                   isinstance(value, Tensor) and value.requires_grad):
             raise RuntimeError("item assignment on a tensor that is part of the autograd graph is "
                                "not supported; use torch.where or build a new tensor")
-        self.data[_index_key(key)] = value.data if isinstance(value, Tensor) else value
+        self._data[_index_key(key)] = value._data if isinstance(value, Tensor) else value
         self._bump_version()
 
 
@@ -117,7 +117,7 @@ def _index_key(key):
     if isinstance(key, tuple):
         return tuple(_index_key(k) for k in key)
     if isinstance(key, Tensor):
-        return key.data
+        return key._data
     if isinstance(key, list):
         return np.asarray(key)
     return key

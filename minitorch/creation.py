@@ -18,7 +18,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or a Tensor).
     Python floats become float32, as PyTorch's default dtype."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
         arr = np.array(data, dtype=dtypes.to_numpy_dtype(dtype), copy=True)
     else:
@@ -31,7 +31,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
 
 
 def as_tensor(data, dtype=None) -> Tensor:
-    if isinstance(data, Tensor) and (dtype is None or data.data.dtype ==
+    if isinstance(data, Tensor) and (dtype is None or data._data.dtype ==
                                      dtypes.to_numpy_dtype(dtype)):
         return data
     if isinstance(data, np.ndarray) and dtype is None:

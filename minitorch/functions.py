@@ -48,7 +48,7 @@ def numel(x): return _t(x).numel()
 
 def where(condition, input, other):  # noqa: A002 - PyTorch's names
     cond = _t(condition)
-    if cond.data.dtype != np.bool_:
+    if cond._data.dtype != np.bool_:
         raise TypeError(f"where expected condition to be a bool tensor, got {cond.dtype}")
     a, b = _promote(_t(input), other)
     b = b if isinstance(b, Tensor) else Tensor(b)
@@ -59,8 +59,8 @@ def _same_dtype(tensors, what):
     tensors = [_t(x) for x in tensors]
     if not tensors:
         raise ValueError(f"{what}() expects a non-empty list of tensors")
-    dt = np.result_type(*[x.data.dtype for x in tensors])
-    return [x if x.data.dtype == dt else x.type(dt) for x in tensors]
+    dt = np.result_type(*[x._data.dtype for x in tensors])
+    return [x if x._data.dtype == dt else x.type(dt) for x in tensors]
 
 
 def cat(tensors, dim=0):
@@ -87,8 +87,8 @@ def stack(tensors, dim=0):
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    return bool(np.allclose(_t(a).data, _t(b).data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(np.allclose(_t(a)._data, _t(b)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(a, b) -> bool:
-    return _t(a).shape == _t(b).shape and bool(np.array_equal(_t(a).data, _t(b).data))
+    return _t(a).shape == _t(b).shape and bool(np.array_equal(_t(a)._data, _t(b)._data))

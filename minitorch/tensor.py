@@ -1,8 +1,9 @@
 """``Tensor``: a numpy array plus what autograd needs (requires_grad, grad, grad_fn, versions).
 
-``.data`` is the underlying ``np.ndarray``. This file holds the tensor's state, its autograd
-entry points and conversions; the operators live in three mixins: ``_tensor_math`` (arithmetic,
-maths, reductions), ``_tensor_shape`` (shape ops, indexing) and ``_tensor_inplace``.
+``._data`` is the underlying ``np.ndarray`` (``.data`` returns it for now). This file holds the
+tensor's state, its autograd entry points and conversions; the operators live in three mixins:
+``_tensor_math`` (arithmetic, maths, reductions), ``_tensor_shape`` (shape ops, indexing) and
+``_tensor_inplace``.
 """
 import numpy as np
 
@@ -17,14 +18,14 @@ __all__ = ["Tensor"]
 
 
 class Tensor(TensorMath, TensorShape, TensorInplace):
-    __slots__ = ("data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter",
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter",
                  "_accumulate", "_retains_grad", "__weakref__", "__dict__")
 
     def __init__(self, data, requires_grad: bool = False):
         if not isinstance(data, np.ndarray):
             data = np.asarray(data)
         dtypes.from_numpy_dtype(data.dtype)  # TypeError naming an unsupported dtype
-        self.data = data
+        self._data = data
         self._requires_grad = False
         self.grad = None
         self.grad_fn = None
@@ -37,6 +38,14 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
 
     # ----------------------------------------------------------------- attributes
     @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else value
+
+    @property
     def requires_grad(self) -> bool:
         return self._requires_grad
 
@@ -46,7 +55,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
-        if value and self.data.dtype.kind != "f":
+        if value and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients, "
                                f"got {self.dtype}")
         self._requires_grad = bool(value)
@@ -61,15 +70,15 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
 
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self):
-        return dtypes.from_numpy_dtype(self.data.dtype)
+        return dtypes.from_numpy_dtype(self._data.dtype)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def T(self) -> "Tensor":
@@ -90,10 +99,10 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         return self.shape if dim is None else self.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self):
         if self.ndim == 0:
@@ -101,35 +110,35 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         return self.shape[0]
 
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"a Tensor with {self.data.size} elements cannot be converted to "
+        if self._data.size != 1:
+            raise ValueError(f"a Tensor with {self._data.size} elements cannot be converted to "
                              "Scalar")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return self.data
+        return self._data
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __repr__(self):
         suffixes = []
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+        if self._data.dtype not in (np.float32, np.int64, np.bool_):
             suffixes.append(f"dtype={self.dtype!r}")
         if self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
-        return format_tensor(self.data, suffixes)
+        return format_tensor(self._data, suffixes)
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is "
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
                                "ambiguous")
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self):
         return float(self.item())
@@ -144,7 +153,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         return id(self)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     # ----------------------------------------------------------------- autograd
     def _edge(self):
@@ -161,7 +170,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         backward(self, gradient, retain_graph=retain_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
-        out = Tensor(self.data)
+        out = Tensor(self._data)
         out._version_counter = self._version_counter
         return out
 
@@ -191,7 +200,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         def store(grad):
             t = ref()
             if t is not None:
-                t.grad = Tensor(grad.data.copy()) if t.grad is None else t.grad + grad
+                t.grad = Tensor(grad._data.copy()) if t.grad is None else t.grad + grad
         self.register_hook(store)
 
     @property
@@ -207,7 +216,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
 
     def type(self, dtype):
         np_dtype = dtypes.to_numpy_dtype(dtype)
-        if np_dtype == self.data.dtype:
+        if np_dtype == self._data.dtype:
             return self
         return _Cast.apply(self, dtype=np_dtype)
 
@@ -224,13 +233,13 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         return self.type(dtypes.bool)
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def cpu(self):
         return self
 
     def contiguous(self):
-        return self if self.data.flags.c_contiguous else _Cast.apply(self, dtype=None)
+        return self if self._data.flags.c_contiguous else _Cast.apply(self, dtype=None)
 
     def clone(self):
         return _Cast.apply(self, dtype=None)

@@ -20,16 +20,16 @@ def _root_grads(outputs, grad_outputs, what):
                                "grad_fn: nothing to differentiate (set requires_grad=True on an "
                                "input, and don't compute it under no_grad)")
         if g is None:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
                                    f"{what} has shape {out.shape}: pass gradient= of that shape")
-            grads.append(np.ones(out.shape, out.data.dtype))
+            grads.append(np.ones(out.shape, out._data.dtype))
             continue
-        g = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.data.dtype)
+        g = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=out._data.dtype)
         if g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: gradient has shape {g.shape} but the output "
                                f"has shape {out.shape}")
-        grads.append(g.astype(out.data.dtype, copy=False))
+        grads.append(g.astype(out._data.dtype, copy=False))
     return grads
 
 
@@ -45,7 +45,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, inputs=None):
 
         for t, g in zip(inputs, found):
             if g is not None:
-                t.grad = g if t.grad is None else Tensor(t.grad.data + g.data)
+                t.grad = g if t.grad is None else Tensor(t.grad._data + g._data)
         return
     run_backward([o._edge() for o in outputs], roots_grads, retain_graph=bool(retain_graph))
 
@@ -70,5 +70,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not have "
                                "been used in the graph. Set allow_unused=True if this is the "
                                "desired behavior.")
-        result.append(None if g is None else Tensor(np.array(g, dtype=t.data.dtype)))
+        result.append(None if g is None else Tensor(np.array(g, dtype=t._data.dtype)))
     return tuple(result)

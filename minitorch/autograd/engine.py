@@ -71,7 +71,7 @@ def _run_pre_hooks(node, grads):
         for hook in hooks:
             res = hook(Tensor(grads[nr]))
             if res is not None:
-                grads[nr] = res.data if isinstance(res, Tensor) else np.asarray(res)
+                grads[nr] = res._data if isinstance(res, Tensor) else np.asarray(res)
 
 
 def run_backward(roots, root_grads, retain_graph=False, capture=None):

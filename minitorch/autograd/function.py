@@ -68,10 +68,10 @@ class AccumulateGrad(Node):
         var = self.variable
         with AccumulateGrad._lock:
             if var.grad is None:
-                var.grad = Tensor(_owned(grad, var.data.dtype))
+                var.grad = Tensor(_owned(grad, var._data.dtype))
             else:
                 # In place, so a grad held by the optimizer stays the same object.
-                np.add(var.grad.data, grad, out=var.grad.data, casting="unsafe")
+                np.add(var.grad._data, grad, out=var.grad._data, casting="unsafe")
                 var.grad._bump_version()
         return ()
 
@@ -103,7 +103,7 @@ class _SavedVersion:
         self.counter = tensor._version_counter
         self.expected = tensor._version_counter[0]
         self.shape = tensor.shape
-        self.dtype = tensor.data.dtype
+        self.dtype = tensor._data.dtype
 
 
 class BackwardNode(Node):
@@ -228,7 +228,7 @@ class Function:
         from ..tensor import Tensor
 
         is_tensor = [isinstance(a, Tensor) for a in args]
-        arrays = [a.data if t else a for a, t in zip(args, is_tensor)]
+        arrays = [a._data if t else a for a, t in zip(args, is_tensor)]
         needs = tuple(t and a.requires_grad for a, t in zip(args, is_tensor))
         record = any(needs) and is_grad_enabled()
         ctx = BackwardNode(cls, needs) if record else _NoGradContext(needs)
@@ -251,19 +251,19 @@ def _connect(ctx, args, is_tensor, outs):
     """Make ``ctx`` the grad_fn of ``outs`` and link it to the inputs' nodes."""
     ctx.next_functions = tuple(a._edge() if need else (None, 0)
                               for a, need in zip(args, ctx.needs_input_grad))
-    ctx._inputs_meta = tuple((a.shape, a.data.dtype) if t else None
+    ctx._inputs_meta = tuple((a.shape, a._data.dtype) if t else None
                              for a, t in zip(args, is_tensor))
-    ctx._outputs_meta = tuple((o.shape, o.data.dtype) for o in outs)
+    ctx._outputs_meta = tuple((o.shape, o._data.dtype) for o in outs)
     by_id = {}
     for a, t in zip(args, is_tensor):
         if t:
-            by_id.setdefault(id(a.data), a)
+            by_id.setdefault(id(a._data), a)
     for o in outs:
-        by_id.setdefault(id(o.data), o)
+        by_id.setdefault(id(o._data), o)
     ctx._versions = tuple(_SavedVersion(by_id[id(s)]) for s in ctx._saved
                           if isinstance(s, np.ndarray) and id(s) in by_id)
     for i, o in enumerate(outs):
-        if id(o.data) in ctx._non_diff or o.data.dtype.kind not in "fc":
+        if id(o._data) in ctx._non_diff or o._data.dtype.kind not in "fc":
             continue
         o.requires_grad = True
         o.grad_fn = ctx

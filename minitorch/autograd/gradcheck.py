@@ -10,7 +10,7 @@ class GradcheckError(RuntimeError):
 
 def _numerical(fn, inputs, i, eps):
     """d(sum of w*outputs)/d(inputs[i]) by central differences, one element at a time."""
-    x = inputs[i].data
+    x = inputs[i]._data
     grad = np.zeros_like(x)
     flat = x.reshape(-1)  # a view: inputs are made contiguous by gradcheck
     gflat = grad.reshape(-1)
@@ -38,17 +38,17 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     for i in checked:
-        if inputs[i].data.dtype != np.float64:
+        if inputs[i]._data.dtype != np.float64:
             raise ValueError(f"gradcheck: input {i} is {inputs[i].dtype}; use float64 inputs "
                              "(finite differences in float32 are too coarse)")
-        if not inputs[i].data.flags.c_contiguous:
-            inputs[i].data = np.ascontiguousarray(inputs[i].data)
+        if not inputs[i]._data.flags.c_contiguous:
+            inputs[i]._data = np.ascontiguousarray(inputs[i]._data)
     rng = np.random.default_rng(0)
 
     def weighted(*args):
         outs = fn(*args)
         outs = outs if isinstance(outs, (tuple, list)) else (outs,)
-        return [o for o in outs if isinstance(o, Tensor) and o.data.dtype.kind == "f"]
+        return [o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
 
     outs = weighted(*inputs)
     weights = [rng.standard_normal(o.shape) for o in outs]
@@ -56,12 +56,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     from .backward import grad
 
     found = grad(total, [inputs[i] for i in checked], allow_unused=True)
-    analytic = {i: (g.data if g is not None else np.zeros_like(inputs[i].data))
+    analytic = {i: (g._data if g is not None else np.zeros_like(inputs[i]._data))
                 for i, g in zip(checked, found)}
 
     def scalar(*args):
         with no_grad():
-            return sum(float(np.sum(o.data * w)) for o, w in zip(weighted(*args), weights))
+            return sum(float(np.sum(o._data * w)) for o, w in zip(weighted(*args), weights))
 
     for i in checked:
         analytical = analytic[i]

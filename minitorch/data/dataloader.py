@@ -58,11 +58,11 @@ def default_collate(batch):
 
 
 def _is_tensor(x):
-    return isinstance(getattr(x, "data", None), np.ndarray) and hasattr(x, "grad_fn")
+    return isinstance(getattr(x, "_data", None), np.ndarray) and hasattr(x, "grad_fn")
 
 
 def _array_of(x):
-    return x.data if _is_tensor(x) else np.asarray(x)
+    return x._data if _is_tensor(x) else np.asarray(x)
 
 
 class SampleRngs:

@@ -26,7 +26,7 @@ class Dataset:
 
 def _as_array(t):
     """The ndarray behind a minitorch Tensor, or ``np.asarray`` of anything else."""
-    data = getattr(t, "data", None)
+    data = getattr(t, "_data", None)
     return data if isinstance(data, np.ndarray) else np.asarray(t)
 
 

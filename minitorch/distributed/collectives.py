@@ -23,8 +23,8 @@ _SUPPORTED = {np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64, 
 
 
 def _array_of(t):
-    """The ndarray behind a Tensor (its ``.data``) or an ndarray itself."""
-    arr = t if isinstance(t, np.ndarray) else getattr(t, "data", None)
+    """The ndarray behind a Tensor (its ``._data``) or an ndarray itself."""
+    arr = t if isinstance(t, np.ndarray) else getattr(t, "_data", None)
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected a Tensor or an ndarray, got {type(t).__name__}")
     if arr.dtype not in _SUPPORTED:

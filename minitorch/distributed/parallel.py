@@ -76,7 +76,7 @@ class GradientSync:
         if not self.enabled:
             return
         tensors = list(self.model.parameters()) + list(self.model.buffers())
-        self._check_layout([t.data for t in tensors], "parameters and buffers")
+        self._check_layout([t._data for t in tensors], "parameters and buffers")
         broadcast_(tensors, src=0, bucket_bytes=self.bucket_bytes)
 
     def sync(self, params=None):
@@ -97,7 +97,7 @@ class GradientSync:
                 p.grad = _zeros_like_grad(p)
             if has:
                 grads.append(p.grad)
-        self._check_layout([g.data for g in grads], "gradients")
+        self._check_layout([g._data for g in grads], "gradients")
         all_reduce_(grads, op="mean", bucket_bytes=self.bucket_bytes)
 
     def reduce_metrics(self, values):
@@ -130,4 +130,4 @@ class GradientSync:
 def _zeros_like_grad(p):
     """A zero gradient Tensor shaped like parameter ``p``."""
     from ..tensor import Tensor
-    return Tensor(np.zeros_like(p.data))
+    return Tensor(np.zeros_like(p._data))

@@ -98,8 +98,8 @@ class SyncBatchNorm(BatchNorm2d):
         N, C, H, W = input.shape
         out = SyncBatchNormFunction.apply(
             input.reshape(N, C, H * W), self.weight, self.bias,
-            running_mean=self.running_mean.data if track else None,
-            running_var=self.running_var.data if track else None,
+            running_mean=self.running_mean._data if track else None,
+            running_var=self.running_var._data if track else None,
             momentum=factor, eps=self.eps, comm=comm)
         if track:
             self.running_mean._bump_version()

@@ -33,7 +33,7 @@ _TENSOR_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.int64, n
 def _array_of(value):
     """The ndarray behind a tensor or array, or None for anything else."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, np.ndarray):
         return value
     return None

@@ -83,7 +83,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          f"{tuple(input.shape)}")
     if bias is not None and tuple(bias.shape) != (O,):
         raise ValueError(f"conv2d: bias must have shape ({O},), got {tuple(bias.shape)}")
-    if x.data.dtype != weight.data.dtype:
+    if x._data.dtype != weight._data.dtype:
         raise ValueError(f"conv2d: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
     for axis, k in ((2, KH), (3, KW)):
         i = axis - 2
@@ -126,7 +126,7 @@ def relu(input, inplace=False):
     """``max(input, 0)``; ``inplace=True`` overwrites ``input`` (as ``input.relu_()``)."""
     if not inplace:
         return _act.ReLU.apply(input)
-    data = input.data
+    data = input._data
     if (is_grad_enabled() and input.requires_grad) or not data.flags.c_contiguous \
             or data.dtype.kind != "f":
         return input.relu_()  # recorded (or unusual layout): the core's in-place protocol
@@ -160,11 +160,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: running_mean and running_var must be given when "
                          "training=False")
-    if training and input.data.size // C <= 1:
+    if training and input._data.size // C <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {tuple(input.shape)}")
-    stats = (running_mean.data if running_mean is not None else None,
-             running_var.data if running_var is not None else None)
+    stats = (running_mean._data if running_mean is not None else None,
+             running_var._data if running_var is not None else None)
     out = _norm.BatchNorm.apply(input, weight, bias, running_mean=stats[0],
                                 running_var=stats[1], training=bool(training),
                                 momentum=float(momentum or 0.0), eps=float(eps))
@@ -249,7 +249,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    dt = input.data.dtype
+    dt = input._data.dtype
     keep = _random.default_generator().random(input.shape, dtype=np.float32) >= p
     scale = dt.type(0.0 if p == 1.0 else 1.0 / (1.0 - p))
     mask = Tensor(keep.astype(dt) * scale)
@@ -294,7 +294,7 @@ def _check_class_target(fn, input, target, weight, ignore_index):
     C = input.shape[0 if input.ndim == 1 else 1]
     if weight is not None and tuple(weight.shape) != (C,):
         raise ValueError(f"{fn}: weight must have shape ({C},), got {tuple(weight.shape)}")
-    t = target.data
+    t = target._data
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
     if bad.any():
         raise TargetOutOfBoundsError(f"{fn}: Target {int(t[bad].flat[0])} is out of bounds "
@@ -308,9 +308,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing!r}")
-    if target.data.dtype.kind == "f":
+    if target._data.dtype.kind == "f":
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
-    if target.data.dtype.kind not in "iu":
+    if target._data.dtype.kind not in "iu":
         raise ValueError(f"cross_entropy: target must hold class indices (int64) or "
                          f"probabilities (float), got dtype {target.dtype}")
     _check_class_target("cross_entropy", input, target, weight, ignore_index)
@@ -333,7 +333,7 @@ def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
     rows = -prod.sum(dim)
     if reduction == "none":
         return rows
-    return rows.sum() if reduction == "sum" else rows.sum() / max(rows.data.size, 1)
+    return rows.sum() if reduction == "sum" else rows.sum() / max(rows._data.size, 1)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,

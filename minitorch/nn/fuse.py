@@ -48,7 +48,7 @@ def conv_bn(conv, bn, x):
 
 def _state_key(conv, bn):
     tensors = (conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var)
-    return (id(bn), bn.eps) + tuple((id(t.data), t._version) if t is not None else None
+    return (id(bn), bn.eps) + tuple((id(t._data), t._version) if t is not None else None
                                     for t in tensors)
 
 
@@ -63,15 +63,15 @@ def _folded_weights(conv, bn):
 
 def _fold(conv, bn):
     """The folded (weight, bias) as new Tensors in the convolution's dtype."""
-    dtype = conv.weight.data.dtype
-    invstd = 1.0 / np.sqrt(bn.running_var.data.astype(np.float64) + bn.eps)
-    gamma = bn.weight.data.astype(np.float64) if bn.weight is not None else 1.0
-    beta = bn.bias.data.astype(np.float64) if bn.bias is not None else 0.0
+    dtype = conv.weight._data.dtype
+    invstd = 1.0 / np.sqrt(bn.running_var._data.astype(np.float64) + bn.eps)
+    gamma = bn.weight._data.astype(np.float64) if bn.weight is not None else 1.0
+    beta = bn.bias._data.astype(np.float64) if bn.bias is not None else 0.0
     scale = gamma * invstd
-    shift = beta - scale * bn.running_mean.data.astype(np.float64)
+    shift = beta - scale * bn.running_mean._data.astype(np.float64)
     if conv.bias is not None:
-        shift = shift + scale * conv.bias.data.astype(np.float64)
-    weight = (conv.weight.data.astype(np.float64) * scale.reshape(-1, 1, 1, 1)).astype(dtype)
+        shift = shift + scale * conv.bias._data.astype(np.float64)
+    weight = (conv.weight._data.astype(np.float64) * scale.reshape(-1, 1, 1, 1)).astype(dtype)
     # read-only: nothing may change a cached fold in place, and the convolution may then keep
     # derived forms of it (the Winograd-transformed weights)
     weight.flags.writeable = False

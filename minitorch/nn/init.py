@@ -1,6 +1,6 @@
 """``nn.init``: in-place parameter initialisers with PyTorch's names, formulas and defaults.
 
-Every initialiser fills ``tensor.data`` in place (outside autograd, like PyTorch's ``no_grad``
+Every initialiser fills the tensor's storage in place (outside autograd, like PyTorch's ``no_grad``
 initialisers), bumps the version counter and returns the tensor. Random numbers come from
 minitorch's global generator, so ``mt.manual_seed`` makes initialisation reproducible (the stream
 differs from PyTorch's: equal seeds do not give PyTorch's numbers).
@@ -59,14 +59,14 @@ def _calculate_correct_fan(tensor, mode: str) -> int:
 
 def _fill_(tensor, values):
     """Write ``values`` into the tensor's storage and record the in-place change."""
-    tensor.data[...] = values
+    tensor._data[...] = values
     tensor._bump_version()
     return tensor
 
 
 def _float_dtype(tensor):
     # Draw in the tensor's own precision: no float64 temporaries for float32 weights.
-    dtype = tensor.data.dtype
+    dtype = tensor._data.dtype
     return dtype if dtype in (np.float32, np.float64) else np.float64
 
 

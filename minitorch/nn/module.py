@@ -57,7 +57,7 @@ def _shape_of(value) -> tuple:
 
 
 def _as_array(value) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value._data if isinstance(value, Tensor) else np.asarray(value)
 
 
 class Module:
@@ -291,7 +291,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.data[...] = 0
+                param.grad._data[...] = 0
                 param.grad._bump_version()
 
     def apply(self, fn):
@@ -359,7 +359,7 @@ class Module:
                                  unexpected if strict else [], mismatched)
         with no_grad():
             for tensor, value in copies:
-                np.copyto(tensor.data, _as_array(value), casting="unsafe")
+                np.copyto(tensor._data, _as_array(value), casting="unsafe")
                 tensor._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
@@ -368,10 +368,10 @@ class Module:
     def _cast_(self, np_dtype) -> "Module":
         """Convert every floating parameter, its grad, and floating buffer to ``np_dtype``."""
         for tensor in list(self.parameters()) + list(self.buffers()):
-            if tensor.data.dtype.kind == "f":
-                tensor.data = tensor.data.astype(np_dtype)
+            if tensor._data.dtype.kind == "f":
+                tensor._data = tensor._data.astype(np_dtype)
                 if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(np_dtype)
+                    tensor.grad._data = tensor.grad._data.astype(np_dtype)
         return self
 
     def double(self):

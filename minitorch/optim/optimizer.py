@@ -287,10 +287,10 @@ def _copy_value(value, param):
     not move the other.
     """
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f":
-            return Tensor(np.array(value, dtype=param.data.dtype, order="C", copy=True))
+            return Tensor(np.array(value, dtype=param._data.dtype, order="C", copy=True))
         return Tensor(np.array(value, order="C", copy=True))
     if isinstance(value, dict):
         return {k: _copy_value(v, param) for k, v in value.items()}

@@ -100,11 +100,11 @@ def _update_param_(p, buf, group: dict, index: int, use_momentum: bool):
     def describe():
         return _describe(group, index)
 
-    data = p.data
+    data = p._data
     dtype = data.dtype
     if dtype not in _NO_BUFFER:
         raise TypeError(f"SGD updates float32/float64 parameters; {describe()} is {dtype}")
-    grad = p.grad.data
+    grad = p.grad._data
     if grad.shape != data.shape:
         raise RuntimeError(f"{describe()}: grad shape {tuple(grad.shape)} does not match the "
                            f"parameter shape {tuple(data.shape)}")
@@ -118,7 +118,7 @@ def _update_param_(p, buf, group: dict, index: int, use_momentum: bool):
         flat_buf = _NO_BUFFER[dtype]
     else:
         buf = _kernel_ready_buffer(buf, data, describe)
-        flat_buf = buf.data.reshape(-1)
+        flat_buf = buf._data.reshape(-1)
     cast = dtype.type
     update_ = sgd_update_serial_ if flat.size < SERIAL_BELOW else sgd_update_
     update_(flat, flat_buf, flat_grad, cast(group["lr"]), cast(group["momentum"]),
@@ -138,7 +138,7 @@ def _kernel_ready_buffer(buf, data: np.ndarray, describe) -> Tensor:
     parameter's dtype and shape (the kernel does no bounds checks). None gives a fresh one."""
     if buf is None:
         return Tensor(np.empty_like(data, order="C"))
-    arr = buf.data
+    arr = buf._data
     if arr.shape != data.shape:
         raise RuntimeError(f"{describe()}: momentum_buffer shape {tuple(arr.shape)} does not "
                            f"match the parameter shape {tuple(data.shape)}")

@@ -61,9 +61,9 @@ def _run(model, dataset, batch_size, num_classes):
     with mt.no_grad():
         for x, y in DataLoader(dataset, batch_size=batch_size):
             logits = model(x)
-            meter.update(criterion(logits, y).item(), logits.data, y)
-            preds.append(logits.data.argmax(axis=1))
-            targets.append(y.data)
+            meter.update(criterion(logits, y).item(), logits._data, y)
+            preds.append(logits._data.argmax(axis=1))
+            targets.append(y._data)
     matrix = confusion_matrix(np.concatenate(preds), np.concatenate(targets), num_classes)
     return meter.loss, meter.acc, matrix
 

@@ -79,7 +79,7 @@ class FeatureCache:
     def backbone(self, x):
         """Features of a batch (the head's input), without building a graph."""
         with no_grad(), _headless(self.model) as headless:
-            return np.ascontiguousarray(headless(x).data)
+            return np.ascontiguousarray(headless(x)._data)
 
     def train_arrays(self, dataset):
         """Features and targets of every training sample, from fixed chunks of the dataset."""
@@ -102,6 +102,6 @@ class FeatureCache:
     def val_batches(self, loader):
         """(features Tensor, targets Tensor) per validation batch, in the loader's fixed order."""
         if self._val is None or not self.reuse:
-            self._val = [(self.backbone(x), np.asarray(y.data)) for x, y in loader]
+            self._val = [(self.backbone(x), np.asarray(y._data)) for x, y in loader]
         for features, targets in self._val:
             yield Tensor(features), Tensor(targets)

@@ -114,6 +114,6 @@ def parameter_counts(model):
     counts = [0, 0, 0, 0]
     for p in model.parameters():
         base = 0 if p.requires_grad else 2
-        counts[base] += int(p.data.size)
+        counts[base] += int(p._data.size)
         counts[base + 1] += 1
     return tuple(counts)

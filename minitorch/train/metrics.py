@@ -21,7 +21,7 @@ __all__ = ["count_correct", "accuracy", "confusion_matrix", "EpochMeter", "Metri
 
 
 def _array(x):
-    return np.asarray(getattr(x, "data", x))
+    return np.asarray(getattr(x, "_data", x))
 
 
 def count_correct(logits, targets):

@@ -206,7 +206,7 @@ class Trainer:
         self.sync_gradients(self.trainable)
         self.optimizer.step()
         self.global_step += 1
-        return logits.data, loss.item()
+        return logits._data, loss.item()
 
     def forward(self, x):
         """The whole model's forward (see feature_cache.py for the split backbone/head)."""
@@ -228,7 +228,7 @@ class Trainer:
         with mt.no_grad():
             for x, y in batches:
                 logits = forward(x)
-                meter.update(self.val_criterion(logits, y).item(), logits.data, y)
+                meter.update(self.val_criterion(logits, y).item(), logits._data, y)
         return EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
 
     # ----- output (rank 0 only) --------------------------------------------------------------

@@ -73,10 +73,10 @@ class _BatchNorm(Module):
         if not (self.training and self.track_running_stats):
             return 0.0 if self.momentum is None else self.momentum
         count = self.num_batches_tracked
-        count.data[...] += 1  # a buffer outside autograd: record the in-place change ourselves
+        count._data[...] += 1  # a buffer outside autograd: record the in-place change ourselves
         count._bump_version()
         if self.momentum is None:
-            return 1.0 / float(count.data)
+            return 1.0 / float(count._data)
         return self.momentum
 
     def _check_input_dim(self, input) -> None:
