@@ -18,7 +18,7 @@ from minitorch.nn.fuse import conv_bn
 from minitorch.nn.module import StateDictError
 
 __all__ = ["BasicBlock", "ResNet", "resnet18", "conv3x3", "conv1x1", "weights_dir",
-           "WeightsMismatchError"]
+           "WeightsMismatchError", "resnet18_arguments"]
 
 _PRETRAINED_FILE = "resnet18.h5"
 _TORCHVISION_FILE = "resnet18-f37072fd.pth"
@@ -201,10 +201,11 @@ def _pretrained_path() -> Path:
 
 
 def _load_weights(model: ResNet, weights) -> None:
-    """Load a weights file (path) or a state dict strictly, explaining a head mismatch."""
-    import minitorch as mt  # the io layer, imported late: only weight loading needs it
+    """Load a weights file, a checkpoint (its model), a .safetensors file (torchvision's and
+    timm's names) or a state dict, strictly, explaining a head mismatch."""
+    from minitorch.io import read_weights_file  # imported late: only weight loading needs it
 
-    state_dict = mt.load(os.fspath(weights)) if isinstance(weights, (str, os.PathLike)) \
+    state_dict = read_weights_file(weights)[0] if isinstance(weights, (str, os.PathLike)) \
         else weights
     try:
         model.load_state_dict(state_dict)
@@ -215,13 +216,27 @@ def _load_weights(model: ResNet, weights) -> None:
         raise
 
 
+def resnet18_arguments(state_dict) -> dict:
+    """The ``resnet18`` keyword arguments (num_classes, variant, width, in_channels) that a
+    ResNet-18 state dict was made with, read from the shapes of conv1 and fc."""
+    missing = [k for k in ("conv1.weight", "fc.weight") if k not in state_dict]
+    if missing:
+        raise ValueError(f"not a ResNet-18 state dict: no {missing[0]}")
+    conv1, fc = tuple(state_dict["conv1.weight"].shape), tuple(state_dict["fc.weight"].shape)
+    if len(conv1) != 4 or conv1[-1] not in (3, 7) or len(fc) != 2:
+        raise ValueError(f"not a ResNet-18 state dict: conv1.weight {conv1}, fc.weight {fc}")
+    return {"num_classes": fc[0], "variant": "imagenet" if conv1[-1] == 7 else "small",
+            "width": conv1[0], "in_channels": conv1[1]}
+
+
 def _is_torchvision_weights_name(weights) -> bool:
     return weights in _TORCHVISION_NAMES and not os.path.exists(weights)
 
 
 def resnet18(num_classes: int = 1000, weights=None, variant: str = "imagenet", width: int = 64,
              in_channels: int = 3, pretrained: bool = False, **kwargs) -> ResNet:
-    """ResNet-18 (torchvision's names); ``weights`` is an HDF5 weights path (or a state dict),
+    """ResNet-18 (torchvision's names); ``weights`` is a path (an HDF5 weights file, a
+    checkpoint, whose model is taken, or a ``.safetensors`` file) or a state dict;
     ``pretrained=True`` (or torchvision's ``weights="IMAGENET1K_V1"``/``"DEFAULT"``) loads
     ``resnet18.h5`` from ``weights_dir()``."""
     if pretrained and weights is not None:
