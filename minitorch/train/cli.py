@@ -1,7 +1,11 @@
-"""Command-line entry points: minitorch-finetune, minitorch-evaluate, minitorch-warmup.
+"""Command-line entry points: minitorch-finetune, -evaluate, -predict, -export, -warmup.
 
     minitorch-finetune CONFIG.yaml [--set key.path=value ...] [--resume auto|PATH]
     minitorch-evaluate CHECKPOINT [--config CONFIG.yaml] [--set key.path=value ...]
+    minitorch-evaluate FILE --data FOLDER_OR_NPZ [--out DIR] [--batch-size N]
+    minitorch-predict FILE PATH... [--topk K] [--csv F | --json F] [--tta flip]
+                      [--batch-size N] [--skip-bad]
+    minitorch-export FILE OUT.onnx|OUT.safetensors|OUT.h5
     minitorch-warmup
 
 A user error (bad config, missing or corrupt file, mismatched weights, unreadable data) prints
@@ -14,7 +18,7 @@ import os
 import sys
 import time
 
-__all__ = ["finetune_main", "evaluate_main", "warmup_main"]
+__all__ = ["finetune_main", "evaluate_main", "predict_main", "export_main", "warmup_main"]
 
 EXIT_USER_ERROR = 2
 
@@ -89,19 +93,45 @@ def finetune_main(argv=None):
     return _run(_finetune, sys.argv[1:] if argv is None else argv)
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: must be an integer >= 1")
+    return value
+
+
 def _evaluate_parser():
     p = _ArgumentParser(prog="minitorch-evaluate",
-                        description="Evaluate a checkpoint on its config's validation split.")
-    p.add_argument("checkpoint", help="a checkpoint written by minitorch-finetune (best.h5)")
+                        description="Evaluate a checkpoint on its config's validation split, or "
+                                    "a classifier file on a labelled folder or npz (--data).")
+    p.add_argument("checkpoint", help="a checkpoint written by minitorch-finetune (best.h5), or "
+                                      "with --data any classifier file")
     p.add_argument("--config", default=None,
                    help="YAML config (default: the one stored in the checkpoint)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="KEY=VALUE", help="override a config key")
+    p.add_argument("--data", default=None, metavar="PATH",
+                   help="score this whole labelled folder (root/<class>/<image>) or .npz, "
+                        "no split")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="with --data: where the confusion PNG and the misclassified CSV go "
+                        "(default: beside FILE)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="images per forward")
     return p
 
 
 def _evaluate(argv):
     args = _evaluate_parser().parse_args(argv)
+    if args.data is not None:
+        if args.config is not None or args.overrides:
+            raise _UsageError("minitorch-evaluate: --data evaluates with the file's recorded "
+                              "transform; --config/--set apply only without --data")
+        from .evaluate import evaluate_data
+        return evaluate_data(args.checkpoint, args.data, out_dir=args.out,
+                             batch_size=args.batch_size)
     from .evaluate import evaluate_checkpoint
     evaluate_checkpoint(args.checkpoint, args.config, args.overrides)
     return 0
@@ -110,6 +140,58 @@ def _evaluate(argv):
 def evaluate_main(argv=None):
     """``minitorch-evaluate``: accuracy, loss and confusion matrix of a checkpoint."""
     return _run(_evaluate, sys.argv[1:] if argv is None else argv)
+
+
+def _predict_parser():
+    p = _ArgumentParser(prog="minitorch-predict",
+                        description="Classify images with a finetuned model (its own eval "
+                                    "transform and class names).")
+    p.add_argument("file", help="a checkpoint (best.h5), weights file or .safetensors file")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="image files, folders (searched recursively) or .txt list files")
+    p.add_argument("--topk", type=_positive_int, default=5,
+                   help="classes shown per image (default 5, at most the number of classes)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--csv", metavar="F", default=None, help="write the results as CSV")
+    where.add_argument("--json", metavar="F", default=None, help="write the results as JSON")
+    p.add_argument("--tta", choices=("flip",), default=None,
+                   help="flip: average each image's and its mirror image's probabilities")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="images per forward")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="images that do not decode are skipped with a warning (exit code 0)")
+    return p
+
+
+def _predict(argv):
+    args = _predict_parser().parse_args(argv)
+    from .predict import run_predict
+    return run_predict(args)
+
+
+def predict_main(argv=None):
+    """``minitorch-predict``: top-k classes of images, printed or written as CSV/JSON."""
+    return _run(_predict, sys.argv[1:] if argv is None else argv)
+
+
+def _export_parser():
+    p = _ArgumentParser(prog="minitorch-export",
+                        description="Write a classifier file as ONNX (BatchNorm folded, dynamic "
+                                    "batch), safetensors or a minitorch weights file.")
+    p.add_argument("file", help="a checkpoint (best.h5), weights file or .safetensors file")
+    p.add_argument("output", help="OUT.onnx, OUT.safetensors or OUT.h5 (chosen by the suffix)")
+    return p
+
+
+def _export(argv):
+    args = _export_parser().parse_args(argv)
+    from .export import export_file
+    print(export_file(args.file, args.output), flush=True)
+    return 0
+
+
+def export_main(argv=None):
+    """``minitorch-export``: a classifier file to ONNX, safetensors or HDF5 weights."""
+    return _run(_export, sys.argv[1:] if argv is None else argv)
 
 
 def _warmup(argv):

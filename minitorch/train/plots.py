@@ -10,7 +10,7 @@ import numpy as np
 
 from minitorch.io.atomic import atomic_write_bytes
 
-__all__ = ["plot_curves", "plot_confusion"]
+__all__ = ["plot_curves", "plot_confusion", "plot_confusion_pair"]
 
 
 def _figure(width, height):
@@ -59,23 +59,42 @@ def plot_curves(records, path, title=None):
 def plot_confusion(matrix, class_names, path, title=None):
     """A confusion matrix (rows: true class, columns: predicted) with counts in the cells."""
     matrix = np.asarray(matrix)
-    k = matrix.shape[0]
-    side = max(4.0, 0.5 * k + 2.5)
+    side = max(4.0, 0.5 * matrix.shape[0] + 2.5)
     fig = _figure(side, side)
-    ax = fig.subplots()
-    image = ax.imshow(matrix, cmap="Blues")
+    _draw_confusion(fig, fig.subplots(), matrix, class_names, "{:d}", title or "confusion matrix")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_confusion_pair(matrix, normalised, class_names, path, title=None):
+    """Counts and the row-normalised matrix side by side."""
+    matrix = np.asarray(matrix)
+    side = max(4.0, 0.5 * matrix.shape[0] + 2.5)
+    fig = _figure(2 * side, side)
+    left, right = fig.subplots(1, 2)
+    _draw_confusion(fig, left, matrix, class_names, "{:d}", "counts")
+    _draw_confusion(fig, right, np.asarray(normalised), class_names, "{:.2f}", "row-normalised")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _draw_confusion(fig, ax, values, class_names, fmt, title):
+    k = values.shape[0]
+    image = ax.imshow(values, cmap="Blues")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     names = [str(c) for c in class_names]
     ax.set_xticks(range(k), names, rotation=45 if max(map(len, names)) > 3 else 0)
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    threshold = matrix.max() / 2 if matrix.size else 0
+    threshold = values.max() / 2 if values.size else 0
     if k <= 30:  # beyond that the numbers would not fit in the cells
         for i in range(k):
             for j in range(k):
-                ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=8,
-                        color="white" if matrix[i, j] > threshold else "black")
-    ax.set_title(title or "confusion matrix")
-    fig.tight_layout()
-    _save(fig, path)
+                value = values[i, j]
+                ax.text(j, i, fmt.format(int(value) if fmt == "{:d}" else value), ha="center",
+                        va="center", fontsize=8,
+                        color="white" if value > threshold else "black")
+    ax.set_title(title)

@@ -34,6 +34,7 @@ from minitorch.io import (load_checkpoint, load_optimizer_state_by_name, restore
 from minitorch.nn.module import StateDictError
 
 from . import build
+from .classifier import transform_attrs
 from .config import dump_config
 from .errors import TrainerError
 from .feature_cache import FeatureCache, feature_cache_status
@@ -285,8 +286,9 @@ class Trainer:
         extra = {"history": self.history, "best_val_acc": best_acc, "best_epoch": best_epoch,
                  "class_names": self.class_names, "mean": self.mean, "std": self.std,
                  "num_classes": self.num_classes}
+        # the eval transform too, so predict and evaluate preprocess exactly as validation did
         attrs = {"arch": "resnet18", "num_classes": self.num_classes,
-                 "class_names": self.class_names, "mean": self.mean, "std": self.std}
+                 **transform_attrs(self.config, self.class_names, self.mean, self.std)}
         save_checkpoint(path, model=self.model, optimizer=self.optimizer,
                         scheduler=self.scheduler, epoch=self.epoch,
                         global_step=self.global_step, config=self.config, extra=extra,
