@@ -42,7 +42,7 @@ def _array(name, value):
     array = np.asarray(getattr(value, "_data", value))
     if array.dtype.kind not in "biuf":
         raise ValueError(f"state dict entry {name!r} is not numeric ({array.dtype})")
-    return np.ascontiguousarray(array)
+    return np.array(array, order="C", copy=None)   # ascontiguousarray would make 0-d 1-d
 
 
 def save_safetensors(state_dict, path, attrs=None) -> None:
