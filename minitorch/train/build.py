@@ -8,11 +8,10 @@ import os
 
 import numpy as np
 
-import minitorch as mt
 from minitorch import nn, optim
 from minitorch.data import DataFileNotFoundError, build_datasets
 from minitorch.data.datasets.image_folder import decode_image
-from minitorch.io import CorruptFileError, load_attrs
+from minitorch.io import CorruptFileError, read_weights_file
 from minitorch.nn.module import StateDictError
 
 from .errors import TrainerError
@@ -30,22 +29,21 @@ def as_float_list(values):
 
 
 def read_weights(path):
-    """(state dict, root attributes) of ``model.weights``; one-line errors naming the key."""
+    """(state dict, attributes) of ``model.weights``: a weights file, a checkpoint (its model)
+    or a .safetensors file (``~`` expanded); one-line errors naming the key."""
     if path is None:
         return None, {}
+    path = os.path.expanduser(path)
     if not os.path.exists(path):
         raise TrainerError(f"model.weights: file not found: {path} (torchvision weights: "
                            f"python scripts/convert_torchvision.py resnet18-f37072fd.pth "
                            f"{path}; or model.weights: null for a random start)")
     try:
-        attrs = load_attrs(path)
-        state = mt.load(path)
+        state, attrs, _ = read_weights_file(path)
     except (CorruptFileError, OSError) as exc:
         raise TrainerError(f"model.weights: {exc}") from None
-    if not isinstance(state, dict) or "conv1.weight" not in state:
-        raise TrainerError(f"model.weights: {path} is not a ResNet state dict (no conv1.weight); "
-                           f"is it a checkpoint? load its 'model' entry or use best.h5 with "
-                           f"minitorch-evaluate")
+    if "conv1.weight" not in state:
+        raise TrainerError(f"model.weights: {path} is not a ResNet state dict (no conv1.weight)")
     return state, attrs
 
 

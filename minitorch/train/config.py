@@ -47,7 +47,8 @@ class ModelConfig:
     width: int = option(64, "channels of the first stage (64 = torchvision); every stage scales",
                         ge=1)
     in_channels: int = option(3, "channels of the input images", ge=1)
-    weights: Optional[str] = option(None, "HDF5 weights file to start from (null: random init)")
+    weights: Optional[str] = option(None, "weights to start from: a weights file, a checkpoint "
+                                     "or a .safetensors file (null: random init)")
     num_classes: Optional[int] = option(None, "classes of the fc head (null: the number of "
                                         "classes in the data)", ge=1)
     freeze: Union[str, List[str]] = option("none", "'none', 'backbone' (all but fc) or a list of "

@@ -195,3 +195,17 @@ def test_cli_error_has_no_traceback_in_a_fresh_process(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert _error_lines(result.stderr) == [
         f"error: no such image, folder or list file: {tmp_path / 'missing.png'}"]
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".safetensors"])
+def test_model_weights_may_be_a_checkpoint_or_safetensors(run, tmp_path, suffix):
+    """Finetuning can start from a run's checkpoint (or its safetensors export): the backbone
+    comes from the file and the class names decide whether the head is kept."""
+    from minitorch.train.build import read_weights
+    from minitorch.train.export import export_file
+    _, best, _ = run
+    path = best if suffix == ".h5" else tmp_path / "m.safetensors"
+    if suffix == ".safetensors":
+        export_file(best, path)
+    state, attrs = read_weights(str(path))
+    assert "conv1.weight" in state and attrs["class_names"] == sorted(CLASSES)
