@@ -3,8 +3,9 @@
     python scripts/convert_torchvision.py resnet18-f37072fd.pth \
         ~/.cache/minitorch/weights/resnet18.h5
 
-The .pth is read with a restricted unpickler: only tensors and dicts are accepted. Errors print
-one line (``error: ...``) on stderr and exit with code 2.
+The .pth is read with a restricted unpickler: only tensors and dicts are accepted. The folder of
+the output is created when it does not exist yet (``~`` is expanded). Errors print one line
+(``error: ...``) on stderr and exit with code 2.
 """
 import argparse
 import os
@@ -28,13 +29,17 @@ def _parser():
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     arch = None if args.arch.lower() == "none" else args.arch
+    output = os.path.expanduser(args.output)
     try:
-        attrs = convert_torchvision(args.input, args.output, arch=arch)
+        folder = os.path.dirname(os.path.abspath(output))
+        if os.path.isfile(args.input) and not os.path.isdir(folder):
+            os.makedirs(folder)   # the usual target, ~/.cache/minitorch/weights, is new
+        attrs = convert_torchvision(args.input, output, arch=arch)
     except (OSError, ValueError) as e:  # every io error is one of these, with a one-line message
         print(f"error: {e}", file=sys.stderr)
         return 2
     described = f"arch {attrs['arch']}, {attrs['num_classes']} classes" if arch else "no arch check"
-    print(f"wrote {args.output} from {attrs['source']} ({described})")
+    print(f"wrote {output} from {attrs['source']} ({described})")
     return 0
 
 
