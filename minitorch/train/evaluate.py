@@ -247,7 +247,7 @@ def evaluate_data(path, data, out_dir=None, batch_size=32, out=None):
     print(format_confusion(matrix, names), file=out)
     print(format_normalised(matrix, names), file=out, flush=True)
     stem = os.path.splitext(os.path.basename(os.path.normpath(data)))[0]
-    folder = out_dir or os.path.dirname(os.path.abspath(path))
+    folder = out_dir or os.path.dirname(path) or "."
     picture = os.path.join(folder, f"{stem}_confusion.png")
     table = os.path.join(folder, f"{stem}_misclassified.csv")
     try:
