@@ -85,7 +85,9 @@ def evaluate_checkpoint(path, config_path=None, overrides=(), out=None):
     try:
         ckpt = load_checkpoint(path)
     except (OSError, ValueError) as exc:
-        raise TrainerError(f"checkpoint: {exc}") from None
+        hint = "; a weights file is scored with --data FOLDER_OR_NPZ" \
+            if "not a checkpoint" in str(exc) else ""
+        raise TrainerError(f"checkpoint: {exc}{hint}") from None
     config = _config_of(ckpt, path, config_path, overrides)
     extra = ckpt.get("extra") or {}
     stats = {k: extra[k] for k in ("mean", "std") if extra.get(k) is not None}

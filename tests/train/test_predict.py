@@ -209,3 +209,29 @@ def test_model_weights_may_be_a_checkpoint_or_safetensors(run, tmp_path, suffix)
         export_file(best, path)
     state, attrs = read_weights(str(path))
     assert "conv1.weight" in state and attrs["class_names"] == sorted(CLASSES)
+
+
+def test_npz_run_predict_input_equals_validation_input_bitwise(tmp_path):
+    """The square grayscale pipeline (npz, one channel, resized 10 -> 12): a PNG of a
+    validation image gives exactly the tensor validation fed the network."""
+    from PIL import Image
+    from minitorch.train.config import load_config
+    from minitorch.train.trainer import Trainer
+    from .helpers import write_config
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(24, 10, 10), dtype=np.uint8)
+    np.savez(tmp_path / "d.npz", x=x, y=np.arange(24) % 3)
+    cfg = {"model": {"variant": "small", "width": 4, "in_channels": 1},
+           "data": {"dataset": "npz", "root": str(tmp_path / "d.npz"), "image_size": 12,
+                    "val_fraction": 0.25, "batch_size": 8},
+           "train": {"epochs": 1, "feature_cache": "off"},
+           "output": {"dir": str(tmp_path / "run"), "plot": False}}
+    trainer = Trainer(load_config(write_config(tmp_path / "c.yaml", cfg)),
+                      out=open(tmp_path / "log", "w"))
+    trainer.fit()
+    clf = load_classifier(tmp_path / "run" / "best.h5")
+    assert (clf.transform.resize, clf.transform.image_mode) == ("square", "L")
+    for i, index in enumerate(trainer.val_set.indices):
+        Image.fromarray(x[index]).save(tmp_path / f"{index}.png")
+        got = clf.transform(str(tmp_path / f"{index}.png"))
+        assert got.tobytes() == np.asarray(trainer.val_set[i][0]).tobytes(), index
