@@ -24,11 +24,21 @@ _SUFFIXES = (".onnx", ".safetensors", ".h5", ".hdf5")
 _NOT_CARRIED = ("format", "format_version")
 
 
+def _plain(value):
+    """What a weights file's root attribute can hold: a str, a number, a flat list of them
+    (metadata of a foreign safetensors file may be anything JSON)."""
+    if isinstance(value, (str, int, float)):
+        return True
+    return isinstance(value, list) and bool(value) and (
+        all(isinstance(v, str) for v in value)
+        or all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
+
+
 def descriptive_attrs(path):
     """(state dict, attributes worth carrying over): the file's own, plus the eval transform
     when it is a classifier (derived from its config for older files)."""
     state, attrs, _ = read_weights_file(path)
-    carried = {k: v for k, v in attrs.items() if k not in _NOT_CARRIED and v is not None}
+    carried = {k: v for k, v in attrs.items() if k not in _NOT_CARRIED and _plain(v)}
     try:
         clf = load_classifier(path)
     except ClassifierFileError:

@@ -129,8 +129,6 @@ def to_json(results):
 def run_predict(args, out=None, err=None):
     """The CLI's work on parsed ``args``; returns the exit code."""
     out, err = out or sys.stdout, err or sys.stderr
-    if args.batch_size < 1:
-        raise DataError(f"invalid --batch-size {args.batch_size}: must be >= 1")
     clf = load_classifier(args.file)
     check_topk(args.topk, len(clf.class_names))
     paths = collect_images(args.paths)

@@ -91,3 +91,21 @@ def test_export_bad_suffix_is_one_line_exit_2(run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "unknown suffix '.pt'" in err
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_a_foreign_safetensors_file_exports_to_h5_keeping_what_fits(tmp_path):
+    """Metadata written by other tools may be any JSON: what a weights file cannot hold as an
+    attribute is left out, not an error."""
+    import safetensors.numpy as st
+    from minitorch.io import load_attrs
+    from minitorch.train.export import export_file
+    model = resnet18(num_classes=3, variant="small", width=4)
+    st.save_file({k: v.numpy() for k, v in model.state_dict().items()},
+                 str(tmp_path / "f.safetensors"),
+                 metadata={"format": "pt", "nested": '{"a": [1, {"b": 2}]}', "note": "hi"})
+    export_file(tmp_path / "f.safetensors", tmp_path / "f.h5")
+    attrs = load_attrs(tmp_path / "f.h5")
+    assert attrs["note"] == "hi" and "nested" not in attrs
+    loaded = resnet18(num_classes=3, variant="small", width=4, weights=tmp_path / "f.h5")
+    assert loaded.state_dict()["fc.weight"].numpy().tobytes() == \
+        model.state_dict()["fc.weight"].numpy().tobytes()
