@@ -171,11 +171,11 @@ class Classifier:
     def predict(self, images, topk=5, tta=None, batch_size=32):
         """The ``topk`` (class name, probability) pairs of each image, most likely first.
 
-        ``images``: one image or a list (paths, PIL images, arrays), or a 4-D Tensor already
-        transformed (what ``clf.preprocess`` returns)."""
+        ``images``: one image or a list (paths, PIL images, arrays), or a 4-D Tensor or array
+        already transformed (what ``clf.preprocess`` returns)."""
         k = check_topk(topk, len(self.class_names))
-        if isinstance(images, mt.Tensor) and images.ndim == 4:
-            batches = [images]
+        if isinstance(images, (mt.Tensor, np.ndarray)) and images.ndim == 4:
+            batches = [images]   # already transformed
         else:
             if not isinstance(images, (list, tuple)):
                 images = [images]
