@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import conv as K
+from ..kernels import gemm
 from . import conv_winograd as WG
 
 __all__ = ["Convolution", "conv2d_output_shape"]
@@ -132,7 +133,7 @@ def _forward_im2col(ctx, out, x, w):
     w2 = w.reshape(O, -1)
     if ctx.groups == 1 and _pixels_as_rows(Kdim, N * P):
         prod = _workspace("prod", (N * P, O), x.dtype)
-        np.matmul(cols.T, w2.T, out=prod)
+        gemm.matmul(cols.T, w2.T, prod)
         K.transpose12(out, prod.reshape(N, P, O))
     elif N == 1:  # (O, 1, P) is already NCHW: the GEMM writes the output directly
         _grouped_matmul(out.reshape(O, P), w2, cols, ctx.groups)
@@ -157,11 +158,12 @@ def _winograd_backward(ctx, x, w, grad_out):
 def _grouped_matmul(out, a, b, groups):
     """``out = a @ b`` block-diagonally: group g's rows of ``a`` meet group g's rows of ``b``."""
     if groups == 1:
-        np.matmul(a, b, out=out)
+        gemm.matmul(a, b, out)
         return
     Og, Kg = a.shape[0] // groups, b.shape[0] // groups
     for i in range(groups):
-        np.matmul(a[i * Og:(i + 1) * Og], b[i * Kg:(i + 1) * Kg], out=out[i * Og:(i + 1) * Og])
+        gemm.matmul(a[i * Og:(i + 1) * Og], b[i * Kg:(i + 1) * Kg],
+                    out[i * Og:(i + 1) * Og])
 
 
 def _grad_weight(ctx, x, w, g2):
@@ -176,8 +178,8 @@ def _grad_weight(ctx, x, w, g2):
     grad_w = np.empty(w.shape, x.dtype)
     gw2 = grad_w.reshape(O, Kg)
     for i in range(G):
-        np.matmul(g2[i * Og:(i + 1) * Og], cols[i * Kg:(i + 1) * Kg].T,
-                  out=gw2[i * Og:(i + 1) * Og])
+        gemm.matmul(g2[i * Og:(i + 1) * Og], cols[i * Kg:(i + 1) * Kg].T,
+                    gw2[i * Og:(i + 1) * Og])
     return grad_w
 
 
@@ -190,8 +192,8 @@ def _grad_input(ctx, x, w, g2):
     # the cols buffer is free again once the weight gradient is done (it always runs first)
     grad_cols = _workspace("cols", (G * Kg, g2.shape[1]), x.dtype)
     for i in range(G):
-        np.matmul(w2[i * Og:(i + 1) * Og].T, g2[i * Og:(i + 1) * Og],
-                  out=grad_cols[i * Kg:(i + 1) * Kg])
+        gemm.matmul(w2[i * Og:(i + 1) * Og].T, g2[i * Og:(i + 1) * Og],
+                    grad_cols[i * Kg:(i + 1) * Kg])
     grad_x = np.empty(x.shape, x.dtype)
     K.col2im(grad_x, grad_cols, KH, KW, *_geometry(ctx))
     return grad_x

@@ -80,6 +80,9 @@ def _finetune(argv):
     from .config import load_config
     from .trainer import Trainer
     config = load_config(args.config, args.overrides)
+    from minitorch import runtime   # an empty numba cache: say so, compile in 2 processes
+    runtime.compile_if_cold(processes=2 if dist.world_size() == 1 else 1,
+                            announce=dist.is_main_process())
     Trainer(config, resume=args.resume).fit()
     return 0
 
@@ -102,6 +105,8 @@ def _evaluate_parser():
 
 def _evaluate(argv):
     args = _evaluate_parser().parse_args(argv)
+    from minitorch import runtime
+    runtime.configure()
     from .evaluate import evaluate_checkpoint
     evaluate_checkpoint(args.checkpoint, args.config, args.overrides)
     return 0
@@ -116,11 +121,12 @@ def _warmup(argv):
     _ArgumentParser(prog="minitorch-warmup",
                     description="Compile minitorch's numba kernels ahead of time.").parse_args(argv)
     start = time.perf_counter()
-    from minitorch import kernels
+    from minitorch import runtime
+    runtime.configure()
     # numba compiles one function at a time per process: on an empty cache, compiling the
-    # training kernels in two worker processes at once roughly halves the wait (a warm cache
-    # spawns no workers and only loads).
-    kernels.warmup(processes=2)
+    # training kernels in two processes at once roughly halves the wait (a warm cache starts
+    # no second process and only loads).
+    runtime.warmup(processes=2)
     compiled = time.perf_counter()
     _warmup_step()
     done = time.perf_counter()
