@@ -40,6 +40,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "scripts"
+sys.path[:0] = [str(REPO), str(SCRIPTS)]  # this checkout's minitorch, models, fixtures_resnet
 _IMAGENET = dict(variant="imagenet", width=64, num_classes=1000, size=224)
 WORKLOADS = {
     "a": dict(_IMAGENET, title="train step", batch=16, mode="train"),
@@ -83,8 +84,6 @@ def _data(spec):
 def build_step(framework, spec, weights=None, threads=2, configure=True):
     """Build workload ``spec`` in ``framework``; return a function doing one step (returning a
     float). ``weights``: an .npz state dict to load, or (minitorch) to write if it is missing."""
-    sys.path.insert(0, str(REPO))
-    sys.path.insert(0, str(SCRIPTS))
     if framework == "torch":
         import torch as lib
         from fixtures_resnet import torch_resnet18
