@@ -80,10 +80,12 @@ def _finetune(argv):
     from .config import load_config
     from .trainer import Trainer
     config = load_config(args.config, args.overrides)
-    from minitorch import runtime   # an empty numba cache: say so, compile in 2 processes
+    trainer = Trainer(config, resume=args.resume)
+    # after every input check: an empty numba cache is said and compiled in 2 processes
+    from minitorch import runtime
     runtime.compile_if_cold(processes=2 if dist.world_size() == 1 else 1,
                             announce=dist.is_main_process())
-    Trainer(config, resume=args.resume).fit()
+    trainer.fit()
     return 0
 
 
