@@ -46,7 +46,7 @@ def _warm_calls(dt):
         "weight_transform": lambda: winograd.weight_transform(np.empty((16, 2, 2), dt), w4),
         "tiles": lambda: winograd.tiles(4, 4),
         "input_transform": lambda: winograd.input_transform(np.empty_like(p4), x4, 1, 1),
-        "output_transform": lambda: winograd.output_transform(np.empty_like(x4), p4),
+        "output_transform": lambda: winograd.output_transform(np.empty_like(x4), p4, w[:2]),
         "relu_forward": lambda: activation.relu_forward(np.empty(4, dt), np.ones(4, dt)),
         "transpose12": lambda: conv.transpose12(np.empty((2, 25, 3), dt), v3),
         "adaptive_avg_pool2d_forward": lambda: pool.adaptive_avg_pool2d_forward(

@@ -98,10 +98,10 @@ class Convolution(Function):
         for n0 in range(0, N, step):
             out_n, x_n = out[n0:n0 + step], x[n0:n0 + step]
             if U is not None:
-                WG.winograd_forward(_workspace, out_n, x_n, U, padding)
+                WG.winograd_forward(_workspace, out_n, x_n, U, padding, b)
             else:
                 _forward_im2col(ctx, out_n, x_n, w)
-        if b is not None:
+        if b is not None and U is None:  # (the Winograd output transform adds it)
             out += b.reshape(1, O, 1, 1)
         return out
 

@@ -81,13 +81,14 @@ def input_bytes_per_image(C, O, OH, OW, itemsize) -> int:
     return 16 * max(C, O) * TH * TW * itemsize
 
 
-def winograd_forward(workspace, out, x, U, padding):
-    """``out`` (N, O, OH, OW) = ``conv2d(x, w, padding=padding)``, ``U`` = ``transformed_weight(w)``
-    for a 3x3 stride-1 weight ``w``."""
+def winograd_forward(workspace, out, x, U, padding, bias=None):
+    """``out`` (N, O, OH, OW) = ``conv2d(x, w, bias, padding=padding)``, ``U`` =
+    ``transformed_weight(w)`` for a 3x3 stride-1 weight ``w``."""
     V = _transformed_input(workspace, x, padding)
     M_full, M = _planes(workspace, "prod", out.shape[1], V.shape[2], x.dtype)
     gemm.matmul(U, V, M)
-    WG.output_transform(out, M_full)
+    bias = np.zeros(0, x.dtype) if bias is None else np.ascontiguousarray(bias, x.dtype)
+    WG.output_transform(out, M_full, bias)
 
 
 def grad_products(workspace, grad_out):
