@@ -5,11 +5,16 @@ import pytest
 from minitorch.kernels import gemm
 
 
+@pytest.fixture(autouse=True)
+def restore_threads():
+    before = gemm.get_num_threads()  # the session's (tests/conftest.py configures it)
+    yield
+    gemm.set_num_threads(before)
+
+
 @pytest.fixture
 def two_threads():
     gemm.set_num_threads(2)
-    yield
-    gemm.set_num_threads(1)
 
 
 def _operands(sa, sb, dtype=np.float32, seed=0):
@@ -59,20 +64,16 @@ def test_tiny_products_and_one_thread_take_plain_matmul(monkeypatch):
     monkeypatch.setattr(gemm, "_split", lambda *a: calls.append(a) or [])
     a, b = _operands((8, 8), (8, 8))
     out = np.empty((8, 8), np.float32)
+    gemm.set_num_threads(1)
     gemm.matmul(a, b, out)                       # one thread
     gemm.set_num_threads(2)
-    try:
-        gemm.matmul(a, b, out)                   # too small to split
-    finally:
-        gemm.set_num_threads(1)
+    gemm.matmul(a, b, out)                       # too small to split
     assert calls == []
     np.testing.assert_allclose(out, a @ b, rtol=1e-6)
 
 
 def test_pool_size_follows_set_num_threads():
     gemm.set_num_threads(3)
-    try:
-        assert gemm.get_num_threads() == 3
-    finally:
-        gemm.set_num_threads(0)  # clamps to 1: plain matmul, no pool
+    assert gemm.get_num_threads() == 3
+    gemm.set_num_threads(0)  # clamps to 1: plain matmul, no pool
     assert gemm.get_num_threads() == 1 and gemm._state["pool"] is None
