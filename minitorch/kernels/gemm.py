@@ -14,6 +14,7 @@ This only pays when BLAS itself runs one thread, so the pool stays at one thread
 ``np.matmul``) until ``minitorch.runtime.configure`` sets BLAS to one thread and this pool to
 the core count; ``set_num_threads`` is its knob.
 """
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -35,11 +36,26 @@ def set_num_threads(n: int) -> None:
     n = max(1, int(n))
     with _lock:
         old = _state["pool"]
-        _state["pool"] = ThreadPoolExecutor(n - 1, thread_name_prefix="minitorch-gemm") \
-            if n > 1 else None
+        _state["pool"] = _new_pool(n)
         _state["threads"] = n
     if old is not None:
         old.shutdown(wait=True)
+
+
+def _new_pool(n):
+    return ThreadPoolExecutor(n - 1, thread_name_prefix="minitorch-gemm") if n > 1 else None
+
+
+def _after_fork_in_child():
+    # a forked child has none of the parent's pool threads: work handed to the inherited
+    # executor would never run, so the child gets a pool of its own
+    global _lock
+    _lock = threading.Lock()
+    _state["pool"] = _new_pool(_state["threads"])
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def get_num_threads() -> int:
@@ -64,7 +80,10 @@ def matmul(a, b, out):
         for pa, pb, po in work:
             np.matmul(pa, pb, out=po)
 
-    futures = [pool.submit(run) for _ in range(min(n, len(tasks)) - 1)]
+    try:
+        futures = [pool.submit(run) for _ in range(min(n, len(tasks)) - 1)]
+    except RuntimeError:  # the interpreter is shutting down: no new threads
+        futures = []
     run()
     for f in futures:
         f.result()

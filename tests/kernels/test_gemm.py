@@ -1,4 +1,8 @@
 """``kernels.gemm.matmul``: a product cut into pieces on a thread pool gives numpy's product."""
+import os
+import signal
+import time
+
 import numpy as np
 import pytest
 
@@ -77,3 +81,26 @@ def test_pool_size_follows_set_num_threads():
     assert gemm.get_num_threads() == 3
     gemm.set_num_threads(0)  # clamps to 1: plain matmul, no pool
     assert gemm.get_num_threads() == 1 and gemm._state["pool"] is None
+
+
+def test_a_forked_child_gets_its_own_pool_and_finishes_its_products(two_threads):
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    a, b = _operands((16, 64, 64), (16, 64, 3000))
+    ref = np.matmul(a, b)
+    gemm.matmul(a, b, np.empty_like(ref))  # the parent's pool thread exists now
+    pid = os.fork()
+    if pid == 0:  # child: a wrong result exits 1, a hang is killed below
+        out = np.empty_like(ref)
+        gemm.matmul(a, b, out)
+        os._exit(0 if np.allclose(out, ref, rtol=1e-5, atol=1e-4) else 1)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError("the forked child hung in gemm.matmul (its pool threads are gone)")
