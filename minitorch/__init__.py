@@ -6,13 +6,9 @@
     a.grad  # tensor([36., 81.])
 """
 import importlib
-import os
 
-# OpenBLAS reads this when numpy first loads it, so it must be set before any numpy import; here
-# it is in time for every program whose first import is minitorch (the console scripts are).
-# Idle OpenBLAS threads then stop spinning after a short wait instead of holding the cores the
-# numba kernels run on next (see minitorch/kernels/__init__.py). A user's own setting wins.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# Importing minitorch changes nothing process-wide (no environment variable, allocator, thread
+# count or process): the tuning the kernels were measured with is minitorch.runtime.configure().
 
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -36,7 +32,7 @@ long = int64
 int = int32  # noqa: A001
 
 # Subpackages load on first use, so `import minitorch` stays fast and light.
-_SUBMODULES = ("nn", "optim", "io", "data", "train", "distributed")
+_SUBMODULES = ("nn", "optim", "io", "data", "train", "distributed", "runtime")
 
 
 def __getattr__(name):
@@ -70,4 +66,5 @@ __all__ = [
     "matmul", "sum", "mean", "max", "min", "argmax", "argmin", "softmax", "log_softmax",
     "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "allclose", "equal",
     "is_tensor", "numel", "save", "load", "nn", "optim", "io", "data", "train", "distributed",
+    "runtime",
 ]

@@ -204,8 +204,10 @@ def _output_plane(yp, Mf, o, S, q, TH, TW):
 
 
 @njit(parallel=True, cache=True)
-def output_transform(y, M):
-    """``y`` (N, O, OH, OW) from the products ``M`` (16, O, T): each tile's ``A^T m A``.
+def output_transform(y, M, bias):
+    """``y`` (N, O, OH, OW) from the products ``M`` (16, O, T): each tile's ``A^T m A``, plus
+    ``bias[o]`` when ``bias`` (O,) is not empty (added while the plane is in cache: a folded
+    BatchNorm's shift costs no pass of its own).
 
     Parallel over blocks of (n, o) output planes: plane (n, o) writes only ``y[n, o]``.
     """
@@ -219,6 +221,8 @@ def output_transform(y, M):
         for no in _block_range(blk, N * O):
             n, o = no // O, no % O
             _output_plane(y[n, o], Mf, np.uint64(o * LD + n * TH * TW), S, q, TH, TW)
+            if bias.size:
+                y[n, o] += bias[o]
 
 
 @njit(cache=True)

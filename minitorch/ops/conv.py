@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import conv as K
+from ..kernels import gemm
 from . import conv_winograd as WG
 
 __all__ = ["Convolution", "conv2d_output_shape"]
@@ -75,11 +76,15 @@ class Convolution(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, *, stride, padding, dilation, groups):
-        ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
         x = np.ascontiguousarray(x)
-        ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups)
         ctx.save_for_backward(x, w)
         N, O, OH, OW = conv2d_output_shape(x.shape, w.shape, stride, padding, dilation)
+        ctx.taps = _live_taps(x.shape, w.shape, stride, padding, dilation, (OH, OW))
+        if ctx.taps is not None:  # a smaller kernel computes the same (see _live_taps)
+            w, padding = _trimmed_weight(w, ctx.taps), _trimmed_padding(padding, dilation,
+                                                                        ctx.taps)
+        ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
+        ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups)
         out = np.empty((N, O, OH, OW), x.dtype)
         if ctx.winograd:
             U = WG.transformed_weight(w)
@@ -93,16 +98,28 @@ class Convolution(Function):
         for n0 in range(0, N, step):
             out_n, x_n = out[n0:n0 + step], x[n0:n0 + step]
             if U is not None:
-                WG.winograd_forward(_workspace, out_n, x_n, U, padding)
+                WG.winograd_forward(_workspace, out_n, x_n, U, padding, b)
             else:
                 _forward_im2col(ctx, out_n, x_n, w)
-        if b is not None:
+        if b is not None and U is None:  # (the Winograd output transform adds it)
             out += b.reshape(1, O, 1, 1)
         return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        x, w = ctx.saved_tensors
+        x, w_full = ctx.saved_tensors
+        w = w_full if ctx.taps is None else _trimmed_weight(w_full, ctx.taps)
+        grad_x, grad_w, grad_b = Convolution._backward(ctx, x, w, grad_out)
+        if grad_w is not None and ctx.taps is not None:
+            # the dead taps never met a real input element: their gradient is exactly zero
+            (ah, bh), (aw, bw) = ctx.taps
+            full = np.zeros(w_full.shape, grad_w.dtype)
+            full[:, :, ah:bh, aw:bw] = grad_w
+            grad_w = full
+        return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def _backward(ctx, x, w, grad_out):
         if ctx.winograd:
             return _winograd_backward(ctx, x, w, grad_out)
         need_x, need_w, need_b = ctx.needs_input_grad
@@ -120,6 +137,49 @@ class Convolution(Function):
         return grad_x, grad_w, grad_b
 
 
+def _live_taps(x_shape, w_shape, stride, padding, dilation, out_hw):
+    """((ah, bh), (aw, bw)): the kernel rows and columns that read a real input element for
+    some output pixel, or None when that is all of them.
+
+    On small feature maps much of a kernel only ever meets padding: a 3x3 convolution over a
+    1x1 map (ResNet-18's layer4 at 32x32 input) uses its centre tap alone, so im2col would
+    multiply 8 zero columns out of 9 (and Winograd 16 products for one useful). The trimmed
+    kernel, with the padding reduced by the taps cut off in front, reads the same input
+    elements for every output pixel, so it computes the same sums (minus exact zeros).
+    """
+    ranges = []
+    for size, k, s, p, d, out in zip(x_shape[2:], w_shape[2:], stride, padding, dilation, out_hw):
+        live = [t for t in range(k) if _tap_meets_input(size, s, p, d, out, t)]
+        if not live:
+            return None  # every tap reads padding only: leave this odd case as it is
+        ranges.append((live[0], live[-1] + 1))
+    if all(r == (0, k) for r, k in zip(ranges, w_shape[2:])):
+        return None
+    new_pad = _trimmed_padding(padding, dilation, ranges)
+    # same output size with the smaller kernel (it can differ when the cut is asymmetric)
+    same = all((size + 2 * p - d * (b - a - 1) - 1) // s + 1 == out for size, p, d, (a, b), s, out
+               in zip(x_shape[2:], new_pad, dilation, ranges, stride, out_hw))
+    return tuple(ranges) if same and min(new_pad) >= 0 else None
+
+
+def _tap_meets_input(size, stride, pad, dil, out, t):
+    """Whether tap ``t`` reads an input index in [0, size) for some output index in [0, out)."""
+    first = t * dil - pad              # the input index output 0 reads through tap t
+    o = max(0, -(first // stride))     # the first output whose index is >= 0
+    return o < out and 0 <= first + o * stride < size
+
+
+def _trimmed_weight(w, taps):
+    (ah, bh), (aw, bw) = taps
+    return np.ascontiguousarray(w[:, :, ah:bh, aw:bw])
+
+
+def _trimmed_padding(padding, dilation, taps):
+    """The padding that keeps every remaining tap on the input element it read before."""
+    (ah, _), (aw, _) = taps
+    return padding[0] - ah * dilation[0], padding[1] - aw * dilation[1]
+
+
 def _forward_im2col(ctx, out, x, w):
     """``out`` (N, O, OH, OW) = the convolution of ``x`` by im2col and one GEMM."""
     N, O = out.shape[:2]
@@ -132,7 +192,7 @@ def _forward_im2col(ctx, out, x, w):
     w2 = w.reshape(O, -1)
     if ctx.groups == 1 and _pixels_as_rows(Kdim, N * P):
         prod = _workspace("prod", (N * P, O), x.dtype)
-        np.matmul(cols.T, w2.T, out=prod)
+        gemm.matmul(cols.T, w2.T, prod)
         K.transpose12(out, prod.reshape(N, P, O))
     elif N == 1:  # (O, 1, P) is already NCHW: the GEMM writes the output directly
         _grouped_matmul(out.reshape(O, P), w2, cols, ctx.groups)
@@ -157,11 +217,12 @@ def _winograd_backward(ctx, x, w, grad_out):
 def _grouped_matmul(out, a, b, groups):
     """``out = a @ b`` block-diagonally: group g's rows of ``a`` meet group g's rows of ``b``."""
     if groups == 1:
-        np.matmul(a, b, out=out)
+        gemm.matmul(a, b, out)
         return
     Og, Kg = a.shape[0] // groups, b.shape[0] // groups
     for i in range(groups):
-        np.matmul(a[i * Og:(i + 1) * Og], b[i * Kg:(i + 1) * Kg], out=out[i * Og:(i + 1) * Og])
+        gemm.matmul(a[i * Og:(i + 1) * Og], b[i * Kg:(i + 1) * Kg],
+                    out[i * Og:(i + 1) * Og])
 
 
 def _grad_weight(ctx, x, w, g2):
@@ -176,8 +237,8 @@ def _grad_weight(ctx, x, w, g2):
     grad_w = np.empty(w.shape, x.dtype)
     gw2 = grad_w.reshape(O, Kg)
     for i in range(G):
-        np.matmul(g2[i * Og:(i + 1) * Og], cols[i * Kg:(i + 1) * Kg].T,
-                  out=gw2[i * Og:(i + 1) * Og])
+        gemm.matmul(g2[i * Og:(i + 1) * Og], cols[i * Kg:(i + 1) * Kg].T,
+                    gw2[i * Og:(i + 1) * Og])
     return grad_w
 
 
@@ -190,8 +251,8 @@ def _grad_input(ctx, x, w, g2):
     # the cols buffer is free again once the weight gradient is done (it always runs first)
     grad_cols = _workspace("cols", (G * Kg, g2.shape[1]), x.dtype)
     for i in range(G):
-        np.matmul(w2[i * Og:(i + 1) * Og].T, g2[i * Og:(i + 1) * Og],
-                  out=grad_cols[i * Kg:(i + 1) * Kg])
+        gemm.matmul(w2[i * Og:(i + 1) * Og].T, g2[i * Og:(i + 1) * Og],
+                    grad_cols[i * Kg:(i + 1) * Kg])
     grad_x = np.empty(x.shape, x.dtype)
     K.col2im(grad_x, grad_cols, KH, KW, *_geometry(ctx))
     return grad_x

@@ -11,6 +11,7 @@ import weakref
 
 import numpy as np
 
+from ..kernels import gemm
 from ..kernels import winograd as WG
 
 __all__ = ["use_winograd", "transformed_weight", "input_bytes_per_image", "winograd_forward",
@@ -80,13 +81,14 @@ def input_bytes_per_image(C, O, OH, OW, itemsize) -> int:
     return 16 * max(C, O) * TH * TW * itemsize
 
 
-def winograd_forward(workspace, out, x, U, padding):
-    """``out`` (N, O, OH, OW) = ``conv2d(x, w, padding=padding)``, ``U`` = ``transformed_weight(w)``
-    for a 3x3 stride-1 weight ``w``."""
+def winograd_forward(workspace, out, x, U, padding, bias=None):
+    """``out`` (N, O, OH, OW) = ``conv2d(x, w, bias, padding=padding)``, ``U`` =
+    ``transformed_weight(w)`` for a 3x3 stride-1 weight ``w``."""
     V = _transformed_input(workspace, x, padding)
     M_full, M = _planes(workspace, "prod", out.shape[1], V.shape[2], x.dtype)
-    np.matmul(U, V, out=M)
-    WG.output_transform(out, M_full)
+    gemm.matmul(U, V, M)
+    bias = np.zeros(0, x.dtype) if bias is None else np.ascontiguousarray(bias, x.dtype)
+    WG.output_transform(out, M_full, bias)
 
 
 def grad_products(workspace, grad_out):
@@ -103,7 +105,8 @@ def winograd_grad_weight(workspace, x, w, dM, padding):
     """The weight gradient ``G^T (dM @ V^T) G``, with ``V`` recomputed from the saved input."""
     V = _transformed_input(workspace, x, padding)
     grad_w = np.empty(w.shape, dM.dtype)
-    WG.weight_grad_transform(grad_w, np.matmul(dM, V.transpose(0, 2, 1)))
+    dU = np.empty((16, w.shape[0], w.shape[1]), dM.dtype)
+    WG.weight_grad_transform(grad_w, gemm.matmul(dM, V.transpose(0, 2, 1), dU))
     return grad_w
 
 
@@ -111,7 +114,7 @@ def winograd_grad_input(workspace, x_shape, w, dM, padding):
     """The input gradient: ``dV = U^T @ dM`` folded back onto the input by the adjoint transform."""
     C = w.shape[1]
     dV_full, dV = _planes(workspace, "cols", C, dM.shape[2], dM.dtype)
-    np.matmul(transformed_weight(w).transpose(0, 2, 1), dM, out=dV)
+    gemm.matmul(transformed_weight(w).transpose(0, 2, 1), dM, dV)
     grad_x = np.empty(x_shape, dM.dtype)
     WG.input_transform_adjoint(grad_x, dV_full, *padding)
     return grad_x

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd.function import Function
+from ..kernels import gemm
 
 __all__ = ["Linear"]
 
@@ -12,7 +13,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         x2 = x.reshape(-1, x.shape[-1])
-        out = np.matmul(x2, w.T)
+        out = _mm(x2, w.T)
         if b is not None:
             out += b
         ctx.save_for_backward(x, w)
@@ -23,7 +24,11 @@ class Linear(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = grad_out.reshape(-1, w.shape[0])
-        grad_x = np.matmul(g2, w).reshape(x.shape) if need_x else None
-        grad_w = np.matmul(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
+        grad_x = _mm(g2, w).reshape(x.shape) if need_x else None
+        grad_w = _mm(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
         grad_b = g2.sum(axis=0) if need_b else None
         return grad_x, grad_w, grad_b
+
+
+def _mm(a, b):
+    return gemm.matmul(a, b, np.empty((a.shape[0], b.shape[1]), np.result_type(a, b)))

@@ -84,7 +84,12 @@ def _finetune(argv):
     from .config import load_config
     from .trainer import Trainer
     config = load_config(args.config, args.overrides)
-    Trainer(config, resume=args.resume).fit()
+    trainer = Trainer(config, resume=args.resume)
+    # after every input check: an empty numba cache is said and compiled in 2 processes
+    from minitorch import runtime
+    runtime.compile_if_cold(processes=2 if dist.world_size() == 1 else 1,
+                            announce=dist.is_main_process())
+    trainer.fit()
     return 0
 
 
@@ -125,6 +130,8 @@ def _evaluate_parser():
 
 def _evaluate(argv):
     args = _evaluate_parser().parse_args(argv)
+    from minitorch import runtime
+    runtime.configure()
     if args.data is not None:
         if args.config is not None or args.overrides:
             raise _UsageError("minitorch-evaluate: --data evaluates with the file's recorded "
@@ -164,6 +171,8 @@ def _predict_parser():
 
 def _predict(argv):
     args = _predict_parser().parse_args(argv)
+    from minitorch import runtime
+    runtime.configure()
     from .predict import run_predict
     return run_predict(args)
 
@@ -184,6 +193,8 @@ def _export_parser():
 
 def _export(argv):
     args = _export_parser().parse_args(argv)
+    from minitorch import runtime
+    runtime.configure()
     from .export import export_file
     print(export_file(args.file, args.output), flush=True)
     return 0
@@ -198,11 +209,12 @@ def _warmup(argv):
     _ArgumentParser(prog="minitorch-warmup",
                     description="Compile minitorch's numba kernels ahead of time.").parse_args(argv)
     start = time.perf_counter()
-    from minitorch import kernels
+    from minitorch import runtime
+    runtime.configure()
     # numba compiles one function at a time per process: on an empty cache, compiling the
-    # training kernels in two worker processes at once roughly halves the wait (a warm cache
-    # spawns no workers and only loads).
-    kernels.warmup(processes=2)
+    # training kernels in two processes at once roughly halves the wait (a warm cache starts
+    # no second process and only loads).
+    runtime.warmup(processes=2)
     compiled = time.perf_counter()
     _warmup_step()
     done = time.perf_counter()

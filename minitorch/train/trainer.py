@@ -77,6 +77,7 @@ class Trainer:
     def __init__(self, config, resume=None, out=None):
         self.config, self.out = config, out
         dist.init()
+        mt.runtime.configure()   # BLAS threads, the product pool, allocator (minitorch.runtime)
         self.is_main, self.world = dist.is_main_process(), dist.world_size()
         self.out_dir = config.output.dir
         if os.path.exists(self.out_dir) and not os.path.isdir(self.out_dir):

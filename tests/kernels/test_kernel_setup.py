@@ -1,22 +1,16 @@
-"""Process-level settings made by ``minitorch.kernels`` and the pure-Python debugging mode."""
+"""Ahead-of-time compiling (``minitorch.kernels.warmup``) and the pure-Python debugging mode."""
 import os
 import subprocess
 import sys
 
 import numpy as np
 
+import minitorch as mt
 import minitorch.kernels as kernels
+from minitorch import nn, optim
+from minitorch.kernels import precompile as W
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def test_malloc_tuning_can_be_switched_off(monkeypatch):
-    monkeypatch.setenv("MINITORCH_MALLOC_TUNING", "0")
-    assert kernels._tune_allocator() is False
-
-
-def test_openmp_wait_policy_has_a_value_before_numba_starts_its_pool():
-    assert os.environ.get("OMP_WAIT_POLICY")
 
 
 _SCRIPT = """
@@ -49,16 +43,99 @@ def test_kernels_run_as_plain_python_with_jit_disabled(tmp_path):
 def test_every_warmup_entry_names_a_real_kernel_and_runs():
     # warmup() finds each kernel's cache file by this name: a typo would make it always "cold"
     for name in kernels.KERNEL_NAMES:
-        assert callable(kernels._kernel(name))
+        assert callable(W._kernel(name))
     kernels.compile_kernels(kernels.KERNEL_NAMES)  # every warm-up call has valid arguments
+    assert kernels.cold_kernels() == []
 
 
-def test_warmup_skips_worker_processes_when_the_cache_is_warm(monkeypatch):
+def test_warmup_starts_no_process_when_the_cache_is_warm(monkeypatch):
     kernels.compile_kernels()
-    monkeypatch.setattr(kernels, "_has_cache_index", lambda name: True)
+    monkeypatch.setattr(W, "_is_cached", lambda name: True)
 
-    def no_workers(*args, **kwargs):
-        raise AssertionError("spawned a compile worker with a warm cache")
+    def no_children(*args, **kwargs):
+        raise AssertionError("started a compile process with a warm cache")
 
-    monkeypatch.setattr(kernels.subprocess, "Popen", no_workers)
+    monkeypatch.setattr(W.subprocess, "Popen", no_children)
     kernels.warmup(processes=2)
+
+
+def test_warmup_gives_each_cold_kernel_to_exactly_one_process(monkeypatch):
+    started, compiled = [], []
+
+    class FakePopen:
+        def __init__(self, args, env=None, **kwargs):
+            self.args = args
+            started.append(args[3:])
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(W, "_is_cached", lambda name: name not in ("im2col", "col2im", "tiles"))
+    monkeypatch.setattr(W.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(W, "compile_kernels", lambda names=None: compiled.append(list(names)))
+    kernels.warmup(processes=2)
+    assert len(started) == 1
+    own, last = compiled[0], compiled[-1]
+    assert sorted(own + started[0]) == ["col2im", "im2col", "tiles"]
+    assert set(own).isdisjoint(started[0])
+    assert last == list(kernels.KERNEL_NAMES)  # then everything is loaded here
+
+
+def test_a_failed_compile_process_is_reported(monkeypatch):
+    class FailingPopen:
+        def __init__(self, args, env=None, **kwargs):
+            self.args = args
+
+        def wait(self):
+            return 1
+
+    monkeypatch.setattr(W, "_is_cached", lambda name: False)
+    monkeypatch.setattr(W.subprocess, "Popen", FailingPopen)
+    monkeypatch.setattr(W, "compile_kernels", lambda names=None: None)
+    try:
+        kernels.warmup(processes=2)
+    except RuntimeError as exc:
+        assert "compile process failed" in str(exc)
+    else:
+        raise AssertionError("a failed child went unnoticed")
+
+
+def test_split_by_cost_is_complete_and_balanced():
+    shares = W.split_by_cost(kernels.KERNEL_NAMES, 2)
+    assert sorted(shares[0] + shares[1]) == sorted(kernels.KERNEL_NAMES)
+    cost = [sum(W._COMPILE_SECONDS[n] for n in s) for s in shares]
+    assert abs(cost[0] - cost[1]) <= max(W._COMPILE_SECONDS.values())
+    assert W.split_by_cost(["im2col"], 4) == [["im2col"]]
+    assert W.split_by_cost([], 2) == []
+    assert set(W._COMPILE_SECONDS) == set(kernels.KERNEL_NAMES)
+
+
+def test_compile_children_import_this_copy_of_minitorch(tmp_path):
+    # a child importing another copy (say the installed one) would fill that copy's cache
+    code = "import minitorch.kernels as k; print(k.__file__)"
+    out = subprocess.run([sys.executable, "-c", code], env=W._child_env(), cwd=tmp_path,
+                         capture_output=True, text=True, check=True, timeout=120)
+    assert os.path.samefile(out.stdout.strip(), kernels.__file__)
+
+
+def test_warm_calls_cover_every_signature_a_training_step_compiles():
+    # a kernel signature the warm-up misses is compiled by the first step instead
+    sys.path.insert(0, ROOT)
+    from models import resnet18
+    kernels.compile_kernels()
+    before = {f: set(f.signatures) for f in _dispatchers()}
+    mt.manual_seed(0)
+    model = resnet18(num_classes=10, variant="imagenet", width=8).train()
+    params = list(model.parameters())
+    params.append(nn.Parameter(mt.zeros(9000)))  # big enough for the parallel SGD kernel
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    x = mt.tensor(np.random.default_rng(0).standard_normal((2, 3, 32, 32), dtype=np.float32))
+    loss = nn.functional.cross_entropy(model(x), mt.tensor([1, 3])) + (params[-1] * 1).sum()
+    loss.backward()
+    opt.step()
+    new = {f.__name__: sorted(map(str, set(f.signatures) - before[f])) for f in _dispatchers()}
+    assert {k: v for k, v in new.items() if v} == {}
+
+
+def _dispatchers():
+    return [W._kernel(n) for n in kernels.KERNEL_NAMES]

@@ -34,7 +34,7 @@ def forward(x, w, PH, PW):
     V = np.full((16, C, N * TH * TW), np.nan, x.dtype)  # every element must be written
     WG.input_transform(V, x, PH, PW)
     y = np.full((N, w.shape[0], OH, OW), np.nan, x.dtype)
-    WG.output_transform(y, np.matmul(transformed(w), V))
+    WG.output_transform(y, np.matmul(transformed(w), V), np.zeros(0, x.dtype))
     return y
 
 
@@ -61,7 +61,7 @@ def test_output_transform_adjoint_is_the_adjoint(shape):
     rng = np.random.default_rng(1)
     M, dy = rng.standard_normal((16, O, N * TH * TW)), rng.standard_normal((N, O, OH, OW))
     y, dM = np.empty_like(dy), np.full_like(M, np.nan)
-    WG.output_transform(y, M)
+    WG.output_transform(y, M, np.zeros(0))
     WG.output_transform_adjoint(dM, dy)
     assert _dot(y, dy) == pytest.approx(_dot(M, dM), rel=1e-12)
 
@@ -111,7 +111,7 @@ def test_kernels_use_only_the_first_T_entries_of_padded_rows():
     M = np.full((16, O, LD), np.nan)
     M[:, :, :T] = np.matmul(transformed(w), V[:, :, :T])
     y = np.empty((N, O, H, W))
-    WG.output_transform(y, M)
+    WG.output_transform(y, M, np.zeros(0))
     np.testing.assert_allclose(y, direct_conv(x, w, PH, PW), rtol=1e-12, atol=1e-12)
     dM = np.full_like(M, np.nan)
     WG.output_transform_adjoint(dM, y)
@@ -127,3 +127,16 @@ def test_row_length_avoids_power_of_two_strides():
     for T, itemsize in [(16384, 4), (256, 4), (16384, 8), (12544, 4), (100, 4), (1, 8)]:
         LD = _row_length(T, itemsize)
         assert LD >= T and (LD * itemsize) % 64 == 0 and (LD * itemsize) % 1024 != 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_output_transform_adds_the_bias_per_output_channel(dtype):
+    N, O, OH, OW = 2, 5, 5, 6
+    TH, TW = WG.tiles(OH, OW)
+    rng = np.random.default_rng(5)
+    M = rng.standard_normal((16, O, N * TH * TW)).astype(dtype)
+    bias = rng.standard_normal(O).astype(dtype)
+    plain, biased = np.empty((N, O, OH, OW), dtype), np.empty((N, O, OH, OW), dtype)
+    WG.output_transform(plain, M, np.zeros(0, dtype))
+    WG.output_transform(biased, M, bias)
+    np.testing.assert_array_equal(biased, plain + bias.reshape(1, O, 1, 1))

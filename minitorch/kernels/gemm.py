@@ -1,0 +1,109 @@
+"""Matrix products on minitorch's own small thread pool, single-threaded BLAS in each thread.
+
+Why not just let OpenBLAS thread the product: its threads split every product statically and
+meet at a barrier after each block of the reduction. When one core is busy with other work (a
+shared machine, CI, a laptop) the thread on it falls behind at every block and the other waits:
+measured, long-reduction products (weight gradients) ran up to 100x slower. Small products (32x32
+images) gain little from two BLAS threads anyway. Here a product is cut into independent pieces
+(planes of a batched product, or blocks of rows or columns of the output; each output element is
+still one BLAS dot product over the full reduction, so the numbers do not depend on the split),
+and the pool's threads take the next piece when they are free: a thread on a busy core simply
+does fewer pieces. numpy releases the GIL inside ``matmul``, so the threads run in parallel.
+
+This only pays when BLAS itself runs one thread, so the pool stays at one thread (a plain
+``np.matmul``) until ``minitorch.runtime.configure`` sets BLAS to one thread and this pool to
+the core count; ``set_num_threads`` is its knob.
+"""
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+__all__ = ["matmul", "set_num_threads", "get_num_threads"]
+
+_state = {"threads": 1, "pool": None}
+_lock = threading.Lock()
+
+# a piece below this many flops costs more in Python overhead (~20 us) than it saves
+_MIN_PIECE_FLOPS = 2_000_000
+# pieces per thread: enough for a thread on a busy core to fall behind gracefully
+_PIECES_PER_THREAD = 4
+
+
+def set_num_threads(n: int) -> None:
+    """Run products on ``n`` threads (this one and ``n - 1`` pool threads); 1 = plain matmul."""
+    n = max(1, int(n))
+    with _lock:
+        old = _state["pool"]
+        _state["pool"] = _new_pool(n)
+        _state["threads"] = n
+    if old is not None:
+        old.shutdown(wait=True)
+
+
+def _new_pool(n):
+    return ThreadPoolExecutor(n - 1, thread_name_prefix="minitorch-gemm") if n > 1 else None
+
+
+def _after_fork_in_child():
+    # a forked child has none of the parent's pool threads: work handed to the inherited
+    # executor would never run, so the child gets a pool of its own
+    global _lock
+    _lock = threading.Lock()
+    _state["pool"] = _new_pool(_state["threads"])
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def get_num_threads() -> int:
+    return _state["threads"]
+
+
+def matmul(a, b, out):
+    """``out[...] = a @ b`` for 2-d operands or equal-length stacks of them; returns ``out``."""
+    n, pool = _state["threads"], _state["pool"]
+    M, K = a.shape[-2:]
+    N = b.shape[-1]
+    batch = a.shape[0] if a.ndim == 3 else 1
+    flops = 2 * batch * M * N * K
+    pieces = min(n * _PIECES_PER_THREAD, flops // _MIN_PIECE_FLOPS)
+    if pool is None or pieces < 2:
+        np.matmul(a, b, out=out)
+        return out
+    tasks = _split(a, b, out, int(pieces))
+    work = iter(tasks)  # next() on a list iterator is atomic under the GIL: a shared work queue
+
+    def run():
+        for pa, pb, po in work:
+            np.matmul(pa, pb, out=po)
+
+    try:
+        futures = [pool.submit(run) for _ in range(min(n, len(tasks)) - 1)]
+    except RuntimeError:  # the interpreter is shutting down: no new threads
+        futures = []
+    run()
+    for f in futures:
+        f.result()
+    return out
+
+
+def _bounds(length, pieces, align):
+    """About ``pieces`` contiguous ranges covering ``range(length)``, cut at ``align`` multiples."""
+    step = max(align, -(-length // pieces // align) * align)
+    return [(i, min(length, i + step)) for i in range(0, length, step)]
+
+
+def _split(a, b, out, pieces):
+    if a.ndim == 3 and a.shape[0] >= pieces // 2:
+        # planes first (whole independent products), a few planes per piece
+        return [(a[i:j], b[i:j], out[i:j]) for i, j in _bounds(a.shape[0], pieces, 1)]
+    if a.ndim == 3:  # few planes: split each plane's rows or columns
+        per = max(1, pieces // a.shape[0])
+        return [t for i in range(a.shape[0]) for t in _split(a[i], b[i], out[i], per)]
+    M, N = a.shape[0], b.shape[1]
+    if M >= N:  # rows of the output (contiguous blocks of ``out``)
+        return [(a[i:j], b, out[i:j]) for i, j in _bounds(M, pieces, 16)]
+    return [(a, b[:, i:j], out[:, i:j]) for i, j in _bounds(N, pieces, 64)]

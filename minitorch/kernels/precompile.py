@@ -1,0 +1,165 @@
+"""Ahead-of-time compiling of the training kernels into numba's on-disk cache.
+
+On an empty cache the first training step compiles every kernel it reaches (tens of seconds of one
+core). ``warmup(processes)`` does it before the run instead, split over processes (numba compiles
+one function at a time per process). Nothing here runs unless called: ``minitorch-warmup`` and
+``minitorch.runtime.warmup`` call it.
+
+Each kernel is compiled by exactly one process (a fixed split, balanced by measured compile
+times), so no two processes ever write the same kernel's cache index, and no lock or numba patch
+is needed. (Small ``cache=True`` helpers that several kernels call may be compiled by both
+processes; they compile for the same signature, so both write the same entry.)
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from . import activation, conv, loss, norm, pool, sgd, winograd
+
+__all__ = ["KERNEL_NAMES", "compile_kernels", "warmup", "split_by_cost", "cold_kernels"]
+
+
+def _warm_calls(dt):
+    """One tiny call per training kernel, so numba compiles (or loads) the ``dt`` version.
+
+    In the order a ResNet training step first calls them (forward, loss, backward, update).
+    """
+    dt = np.dtype(dt)
+    x, w = np.ones((2, 3, 5, 5), dt), np.ones(3, dt)
+    x3, v3 = x.reshape(2, 3, 25), np.ones((2, 3, 25), dt)
+    i2 = np.zeros((2, 3, 2, 2), np.int64)
+    t = np.zeros(2, np.int64)
+    s = dt.type(0.5)  # optim.SGD passes its hyperparameters in the parameters' dtype
+    # Winograd scratch is (16, channels, row length >= tiles): 2x2 tiles of a 4x4 output, N=2
+    x4, w4, p4 = np.ones((2, 2, 4, 4), dt), np.ones((2, 2, 3, 3), dt), np.ones((16, 2, 16), dt)
+    return {
+        "im2col": lambda: conv.im2col(np.empty((27, 50), dt), x, 3, 3, 1, 1, 1, 1, 1, 1),
+        "swap01": lambda: conv.swap01(np.empty((3, 2, 25), dt), v3),
+        "batch_norm_stats": lambda: norm.batch_norm_stats(np.empty(3, dt), np.empty(3, dt), x3,
+                                                          1e-5),
+        "batch_norm_apply": lambda: norm.batch_norm_apply(np.empty_like(x3), x3, w, w, w, w, 0),
+        "max_pool2d_forward": lambda: pool.max_pool2d_forward(np.empty((2, 3, 2, 2), dt),
+                                                              np.empty_like(i2), x, 2, 2, 2, 2,
+                                                              0, 0, 1, 1),
+        "weight_transform": lambda: winograd.weight_transform(np.empty((16, 2, 2), dt), w4),
+        "tiles": lambda: winograd.tiles(4, 4),
+        "input_transform": lambda: winograd.input_transform(np.empty_like(p4), x4, 1, 1),
+        "output_transform": lambda: winograd.output_transform(np.empty_like(x4), p4, w[:2]),
+        "relu_forward": lambda: activation.relu_forward(np.empty(4, dt), np.ones(4, dt)),
+        "transpose12": lambda: conv.transpose12(np.empty((2, 25, 3), dt), v3),
+        "adaptive_avg_pool2d_forward": lambda: pool.adaptive_avg_pool2d_forward(
+            np.empty((2, 3, 1, 1), dt), x),
+        "cross_entropy_forward": lambda: loss.cross_entropy_forward(
+            np.empty(2, dt), np.empty(2, dt), np.ones((2, 3), dt), t, w, 0.0, -100),
+        "cross_entropy_backward": lambda: loss.cross_entropy_backward(
+            np.empty((2, 3), dt), np.ones((2, 3), dt), t, w, np.ones(2, dt), 0.0, -100),
+        "adaptive_avg_pool2d_backward": lambda: pool.adaptive_avg_pool2d_backward(
+            np.empty_like(x), np.ones((2, 3, 1, 1), dt)),
+        "relu_backward": lambda: activation.relu_backward(np.empty(4, dt), np.ones(4, dt),
+                                                          np.ones(4, dt)),
+        "batch_norm_backward": lambda: norm.batch_norm_backward(
+            np.empty_like(x3), np.empty(3, dt), np.empty(3, dt), v3, x3, w, w, w, w, 1, 0, 1, 1),
+        "output_transform_adjoint": lambda: winograd.output_transform_adjoint(
+            np.empty_like(p4), x4),
+        "weight_grad_transform": lambda: winograd.weight_grad_transform(
+            np.empty_like(w4), np.ones((16, 2, 2), dt)),
+        "input_transform_adjoint": lambda: winograd.input_transform_adjoint(
+            np.empty_like(x4), p4, 1, 1),
+        "col2im": lambda: conv.col2im(np.empty_like(x), np.ones((27, 50), dt), 3, 3, 1, 1, 1, 1,
+                                      1, 1),
+        "max_pool2d_backward": lambda: pool.max_pool2d_backward(np.empty_like(x),
+                                                                np.ones((2, 3, 2, 2), dt), i2),
+        "sgd_update_serial_": lambda: sgd.sgd_update_serial_(w.copy(), w.copy(), w, s, s, s, s,
+                                                             0, 0, 1, 1),
+        "sgd_update_": lambda: sgd.sgd_update_(w.copy(), w.copy(), w, s, s, s, s, 0, 0, 1, 1),
+    }
+
+
+KERNEL_NAMES = tuple(_warm_calls(np.float32))
+_MODULES = (conv, winograd, norm, activation, pool, loss, sgd)
+
+# Cold-cache compile seconds per kernel, measured one after another in one process (shared
+# machine, 2026-12-01); only their proportions matter, for splitting the work evenly.
+_COMPILE_SECONDS = {
+    "im2col": 3.8, "swap01": 0.7, "batch_norm_stats": 1.4, "batch_norm_apply": 2.2,
+    "max_pool2d_forward": 2.8, "weight_transform": 1.7, "tiles": 0.1, "input_transform": 3.9,
+    "output_transform": 4.3, "relu_forward": 0.6, "transpose12": 1.0,
+    "adaptive_avg_pool2d_forward": 0.7, "cross_entropy_forward": 0.8,
+    "cross_entropy_backward": 0.6, "adaptive_avg_pool2d_backward": 0.6, "relu_backward": 0.6,
+    "batch_norm_backward": 4.0, "output_transform_adjoint": 3.2, "weight_grad_transform": 1.5,
+    "input_transform_adjoint": 3.4, "col2im": 2.5, "max_pool2d_backward": 1.2,
+    "sgd_update_serial_": 0.5, "sgd_update_": 1.3,
+}
+
+
+def compile_kernels(names=None, dtype=np.float32) -> None:
+    """Compile (or load from numba's cache) the training kernels for ``dtype``, in this process."""
+    calls = _warm_calls(np.dtype(dtype))
+    for name in names or KERNEL_NAMES:
+        calls[name]()
+
+
+def _kernel(name):
+    for module in _MODULES:
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise KeyError(name)
+
+
+def _is_cached(name) -> bool:
+    """Whether numba's cache already holds this kernel (loading it is then cheap).
+
+    Reads numba's cache object of the dispatcher; a numba version that moved it makes every
+    kernel look cold, which only costs a redundant (cached, quick) compile in a worker.
+    """
+    try:
+        return os.path.exists(_kernel(name)._cache._cache_file._index_path)
+    except (AttributeError, KeyError):
+        return False
+
+
+def cold_kernels():
+    """The training kernels numba's cache does not hold yet (their first call compiles)."""
+    return [n for n in KERNEL_NAMES if not _is_cached(n)]
+
+
+def split_by_cost(names, parts: int):
+    """``names`` in ``parts`` lists of about equal compile time (longest first, to the least
+    loaded list)."""
+    shares = [[] for _ in range(max(1, parts))]
+    loads = [0.0] * len(shares)
+    for name in sorted(names, key=lambda n: -_COMPILE_SECONDS.get(n, 1.0)):
+        i = loads.index(min(loads))
+        shares[i].append(name)
+        loads[i] += _COMPILE_SECONDS.get(name, 1.0)
+    return [s for s in shares if s]
+
+
+def warmup(processes: int = 2) -> None:
+    """Fill numba's on-disk cache for the training kernels, in ``processes`` processes at once.
+
+    This process compiles one share and ``processes - 1`` child processes the others; then this
+    process loads everything from the cache (well under a second). With a warm cache no child
+    is started.
+    """
+    shares = split_by_cost(cold_kernels(), processes)
+    code = "import sys, minitorch.kernels as k; k.compile_kernels(sys.argv[1:])"
+    children = [subprocess.Popen([sys.executable, "-c", code, *share], env=_child_env())
+                for share in shares[1:]]
+    try:
+        compile_kernels(shares[0] if shares else [])
+    finally:
+        failed = [c.args[3:] for c in children if c.wait() != 0]
+    if failed:
+        raise RuntimeError(f"kernel warm-up: a compile process failed on {failed[0]}")
+    compile_kernels(KERNEL_NAMES)
+
+
+def _child_env():
+    """A child must import this very ``minitorch`` (another copy has other source files, hence
+    other cache entries)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    return dict(os.environ, PYTHONPATH=path)

@@ -1,0 +1,106 @@
+"""``kernels.gemm.matmul``: a product cut into pieces on a thread pool gives numpy's product."""
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from minitorch.kernels import gemm
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    before = gemm.get_num_threads()  # the session's (tests/conftest.py configures it)
+    yield
+    gemm.set_num_threads(before)
+
+
+@pytest.fixture
+def two_threads():
+    gemm.set_num_threads(2)
+
+
+def _operands(sa, sb, dtype=np.float32, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(sa).astype(dtype), rng.standard_normal(sb).astype(dtype)
+
+
+@pytest.mark.parametrize("sa,sb", [
+    ((16, 64, 64), (16, 64, 3000)),      # many planes: whole planes per piece
+    ((3, 96, 200), (3, 200, 700)),       # few planes: each plane's rows or columns split
+    ((1000, 300), (300, 64)),            # 2-d, more rows than columns: row blocks
+    ((64, 300), (300, 5000)),            # 2-d, more columns: column blocks (strided output)
+    ((37, 301), (301, 1111)),            # sizes that split unevenly
+])
+def test_split_product_matches_numpy_and_writes_every_element(two_threads, sa, sb):
+    a, b = _operands(sa, sb)
+    out = np.full(np.broadcast_shapes(sa[:-2], sb[:-2]) + (sa[-2], sb[-1]), np.nan, np.float32)
+    assert gemm.matmul(a, b, out) is out
+    np.testing.assert_allclose(out, np.matmul(a.astype(np.float64), b), rtol=2e-5, atol=2e-4)
+    assert not np.isnan(out).any()
+
+
+def test_transposed_views_and_float64(two_threads):
+    a, b = _operands((16, 300, 64), (16, 300, 80), np.float64)
+    out = np.empty((16, 64, 80))
+    gemm.matmul(a.transpose(0, 2, 1), b, out)
+    np.testing.assert_allclose(out, np.matmul(a.transpose(0, 2, 1), b), rtol=1e-12)
+    a2, b2 = _operands((500, 64), (500, 700), np.float64)
+    out2 = np.empty((64, 700))
+    gemm.matmul(a2.T, b2, out2)
+    np.testing.assert_allclose(out2, a2.T @ b2, rtol=1e-12)
+
+
+def test_planes_split_gives_bitwise_the_single_thread_result(two_threads):
+    # whole planes per piece: each plane is the same BLAS call as without the pool
+    a, b = _operands((16, 64, 64), (16, 64, 2000))
+    out = np.empty((16, 64, 2000), np.float32)
+    gemm.matmul(a, b, out)
+    gemm.set_num_threads(1)
+    ref = np.empty_like(out)
+    gemm.matmul(a, b, ref)
+    np.testing.assert_array_equal(out, ref)
+
+
+def test_tiny_products_and_one_thread_take_plain_matmul(monkeypatch):
+    calls = []
+    monkeypatch.setattr(gemm, "_split", lambda *a: calls.append(a) or [])
+    a, b = _operands((8, 8), (8, 8))
+    out = np.empty((8, 8), np.float32)
+    gemm.set_num_threads(1)
+    gemm.matmul(a, b, out)                       # one thread
+    gemm.set_num_threads(2)
+    gemm.matmul(a, b, out)                       # too small to split
+    assert calls == []
+    np.testing.assert_allclose(out, a @ b, rtol=1e-6)
+
+
+def test_pool_size_follows_set_num_threads():
+    gemm.set_num_threads(3)
+    assert gemm.get_num_threads() == 3
+    gemm.set_num_threads(0)  # clamps to 1: plain matmul, no pool
+    assert gemm.get_num_threads() == 1 and gemm._state["pool"] is None
+
+
+def test_a_forked_child_gets_its_own_pool_and_finishes_its_products(two_threads):
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    a, b = _operands((16, 64, 64), (16, 64, 3000))
+    ref = np.matmul(a, b)
+    gemm.matmul(a, b, np.empty_like(ref))  # the parent's pool thread exists now
+    pid = os.fork()
+    if pid == 0:  # child: a wrong result exits 1, a hang is killed below
+        out = np.empty_like(ref)
+        gemm.matmul(a, b, out)
+        os._exit(0 if np.allclose(out, ref, rtol=1e-5, atol=1e-4) else 1)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError("the forked child hung in gemm.matmul (its pool threads are gone)")
