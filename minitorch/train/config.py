@@ -59,6 +59,8 @@ class ModelConfig:
     weights: Optional[str] = option(None, "HDF5 weights file to start from (null: random init)")
     num_classes: Optional[int] = option(None, "classes of the fc head (null: the number of "
                                         "classes in the data)", ge=1, le=MAX_COUNT)
+    allow_nonfinite: bool = option(False, "load a weights file even if it holds NaN or Inf "
+                                   "(refused by default, naming the tensor)")
     freeze: Union[str, List[str]] = option("none", "'none', 'backbone' (all but fc) or a list of "
                                            "parameter-name prefixes to freeze")
 
