@@ -22,6 +22,7 @@ import numpy as np
 from ..tensor import Tensor
 from .errors import CorruptFileError, UnsupportedObjectError
 from .h5_guard import MAX_DEPTH
+from .walk import dotted_leaves
 
 __all__ = ["is_state_dict", "write_state_dict", "read_state_dict", "write_value", "read_value",
            "write_container", "read_container"]
@@ -111,18 +112,10 @@ def read_state_dict(group, where: str, guard) -> OrderedDict:
     out = OrderedDict()
     # Depth first in stored (creation) order, recursing at once: this reproduces the saved key
     # order whenever keys sharing a prefix were contiguous, as in every Module.state_dict().
-    stack = [("", guard.items(group, ""))]
-    while stack:
-        prefix, items = stack[-1]
-        item = next(items, None)
-        if item is None:
-            stack.pop()
-            continue
-        name, child = item
-        key = prefix + name
-        if isinstance(child, h5py.Group):
-            stack.append((key + ".", guard.items(child, key)))
-            continue
+    def branch(node, key):
+        return guard.items(node, key) if isinstance(node, h5py.Group) else None
+
+    for key, child in dotted_leaves(guard.items(group, ""), branch):
         if child.dtype.kind not in _NUMERIC_KINDS or child.shape is None:
             raise CorruptFileError(f"{where}: entry '{key}' is not a numeric array "
                                    f"(dtype {child.dtype})")
