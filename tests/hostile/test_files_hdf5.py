@@ -207,3 +207,21 @@ def test_cli_nonfinite_weights_refused_then_allowed_by_config(tmp_path, finetune
         "weights": str(path), "allow_nonfinite": True, "freeze": "backbone"}))
     outcome = finetune(allowed)
     assert outcome.code == 0, outcome
+
+
+@pytest.mark.parametrize("copies", [1, 2])
+def test_clobbered_attribute_dataspace_is_one_line(tmp_path, copies):
+    # A hand-written file (old-style object headers, no checksums) whose attribute 'mean' is
+    # made to declare 2**40 values: HDF5 itself refuses it, and the refusal is one line.
+    path = tmp_path / "w.h5"
+    with h5py.File(path, "w") as f:
+        f["fc.weight"] = np.ones((2, 2), "f4")
+        f.attrs["mean"] = np.full(3001, 0.5)
+    data = bytearray(path.read_bytes())
+    for _ in range(copies):   # the dimension and the maximum dimension
+        at = data.find((3001).to_bytes(8, "little"))
+        data[at:at + 8] = (2**40).to_bytes(8, "little")
+    path.write_bytes(bytes(data))
+    for read in (load_attrs, load):
+        with pytest.raises(CorruptFileError, match=r"^'.*w.h5': damaged HDF5 file \(.*\)$"):
+            read(path)
