@@ -29,18 +29,14 @@ import os
 import h5py
 import numpy as np
 
-from .errors import CorruptFileError
+from .errors import CorruptFileError, NonFiniteError
 
-__all__ = ["ReadGuard", "NonFiniteError", "MAX_INFLATION", "MAX_DEPTH"]
+__all__ = ["ReadGuard", "MAX_INFLATION", "MAX_DEPTH"]
 
 MAX_INFLATION = 1100
 MAX_DEPTH = 100          # nesting of groups in an object file (a checkpoint has 5)
 _SMALL = 1 << 20         # compressed datasets below this are never a memory threat
 _STRING_KINDS = ("str", "list", "tuple")
-
-
-class NonFiniteError(CorruptFileError):
-    """A weights file holds NaN or Inf (loadable with ``allow_nonfinite=True``)."""
 
 
 class ReadGuard:
@@ -112,8 +108,7 @@ class ReadGuard:
             return
         bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
         raise NonFiniteError(f"'{self.path}': tensor '{key}' holds NaN or Inf ({bad} of "
-                             f"{arr.size} values); pass allow_nonfinite=True (config: "
-                             f"model.allow_nonfinite: true) to load it anyway")
+                             f"{arr.size} values); pass allow_nonfinite=True to load it anyway")
 
     # -- groups and links -------------------------------------------------------------------
 

@@ -18,15 +18,11 @@ later (a string ``num_classes`` in a comparison, a zero ``std`` dividing every p
 import math
 import numbers
 
-from .errors import CorruptFileError
+from .errors import WeightsAttributeError
 
-__all__ = ["WeightsAttributeError", "check_weights_attrs"]
+__all__ = ["check_weights_attrs"]
 
 _MAX_CHANNELS = 64
-
-
-class WeightsAttributeError(CorruptFileError):
-    """A root attribute of a weights file has the wrong type or value."""
 
 
 def _is_int(v):

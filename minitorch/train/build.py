@@ -12,8 +12,7 @@ import minitorch as mt
 from minitorch import nn, optim
 from minitorch.data import DataFileNotFoundError, build_datasets
 from minitorch.data.datasets.image_folder import decode_image
-from minitorch.io import CorruptFileError, load_attrs
-from minitorch.io.weights_schema import check_weights_attrs
+from minitorch.io import CorruptFileError, NonFiniteError, check_weights_attrs, load_attrs
 from minitorch.nn.module import StateDictError
 
 from .errors import TrainerError
@@ -58,6 +57,9 @@ def read_weights(path, model_config=None):
         state = mt.load(path, allow_nonfinite=allow, max_bytes=budget)
         if isinstance(state, dict):
             check_weights_attrs(attrs, path, state)
+    except NonFiniteError as exc:
+        hint = str(exc).replace("pass allow_nonfinite=True", "set model.allow_nonfinite: true")
+        raise TrainerError(f"model.weights: {hint}") from None
     except (CorruptFileError, OSError) as exc:
         raise TrainerError(f"model.weights: {exc}") from None
     if not isinstance(state, dict) or "conv1.weight" not in state:

@@ -6,8 +6,7 @@ import pytest
 
 import minitorch as mt
 from minitorch.io import CorruptFileError, load, load_attrs, save, save_state_dict
-from minitorch.io.h5_guard import NonFiniteError
-from minitorch.io.weights_schema import WeightsAttributeError
+from minitorch.io.errors import NonFiniteError, WeightsAttributeError
 
 from .helpers import assert_one_line_error, finetune, snapshot, tiny_config, write_yaml
 
@@ -202,7 +201,8 @@ def test_cli_nonfinite_weights_refused_then_allowed_by_config(tmp_path, finetune
     with h5py.File(path, "a") as f:
         f["layer1/0/bn1/running_var"][0] = np.inf
     _finetune_with_weights(tmp_path, path, finetune_baseline,
-                           "tensor 'layer1.0.bn1.running_var' holds NaN or Inf")
+                           "tensor 'layer1.0.bn1.running_var' holds NaN or Inf",
+                           "set model.allow_nonfinite: true to load it anyway")
     allowed = write_yaml(tmp_path / "a.yaml", tiny_config(tmp_path / "run2", model={
         "weights": str(path), "allow_nonfinite": True, "freeze": "backbone"}))
     outcome = finetune(allowed)
