@@ -11,6 +11,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ..train.helpers import snapshot  # noqa: F401 - the hostile cases' folder check
@@ -84,3 +85,27 @@ def write_yaml(path, cfg):
 def finetune(config_path, *extra, timeout=120):
     """``minitorch-finetune CONFIG`` from the worktree, in a subprocess."""
     return run(["-m", "minitorch.train.cli", str(config_path), *extra], timeout=timeout)
+
+
+# Baselines: the peak memory of each entry point failing early, on a missing file. A test module
+# that needs one imports the fixture from here.
+
+@pytest.fixture(scope="session")
+def finetune_baseline(tmp_path_factory):
+    """Peak RSS of minitorch-finetune stopping at a missing weights file (after importing all
+    that a run imports before it reads the weights)."""
+    folder = tmp_path_factory.mktemp("baseline")
+    cfg = write_yaml(folder / "c.yaml", tiny_config(folder / "out",
+                                                     weights=str(folder / "none.h5")))
+    outcome = finetune(cfg)
+    assert outcome.code == 2, outcome
+    return outcome.peak_bytes
+
+
+@pytest.fixture(scope="session")
+def convert_baseline(tmp_path_factory):
+    """Peak RSS of scripts/convert_torchvision.py stopping at a missing input."""
+    folder = tmp_path_factory.mktemp("baseline")
+    outcome = run(["scripts/convert_torchvision.py", folder / "none.pth", folder / "out.h5"])
+    assert outcome.code == 2, outcome
+    return outcome.peak_bytes

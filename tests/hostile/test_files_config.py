@@ -4,7 +4,8 @@ import pytest
 
 from minitorch.train.config import ConfigError, load_config
 
-from .helpers import assert_one_line_error, finetune, snapshot, tiny_config, write_yaml
+from .helpers import (assert_one_line_error, finetune, finetune_baseline, snapshot,  # noqa: F401
+                      tiny_config, write_yaml)
 
 ALIAS_BOMB = "\n".join(
     [f"a0: &a0 [{', '.join(['lol'] * 9)}]"]

@@ -8,7 +8,8 @@ import minitorch as mt
 from minitorch.io import CorruptFileError, load, load_attrs, save, save_state_dict
 from minitorch.io.errors import NonFiniteError, WeightsAttributeError
 
-from .helpers import assert_one_line_error, finetune, snapshot, tiny_config, write_yaml
+from .helpers import (assert_one_line_error, finetune, finetune_baseline, snapshot,  # noqa: F401
+                      tiny_config, write_yaml)
 
 
 def _weights(path, **extra_attrs):

@@ -10,7 +10,7 @@ from minitorch.io import CorruptFileError, UnsafePickleError
 from minitorch.io.pth_reader import read_pth
 from tests.io.test_pth_reader import _global, _push, _tensor_pickle, _zip_pth
 
-from .helpers import assert_one_line_error, run
+from .helpers import assert_one_line_error, convert_baseline, run  # noqa: F401
 
 
 def _refused(path, *fragments, error=CorruptFileError):
