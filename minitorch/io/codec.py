@@ -21,6 +21,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .errors import CorruptFileError, UnsupportedObjectError
+from .h5_guard import MAX_DEPTH
+from .walk import dotted_leaves
 
 __all__ = ["is_state_dict", "write_state_dict", "read_state_dict", "write_value", "read_value",
            "write_container", "read_container"]
@@ -104,32 +106,26 @@ def _tensor_dtype(arr):
     raise CorruptFileError(f"unsupported dtype {arr.dtype} for a tensor")
 
 
-def read_state_dict(group, where: str) -> OrderedDict:
-    """The flat dict of dotted names -> Tensors (ndarrays where saved as such) under ``group``."""
+def read_state_dict(group, where: str, guard) -> OrderedDict:
+    """The flat dict of dotted names -> Tensors (ndarrays where saved as such) under ``group``;
+    ``guard`` (a ``ReadGuard``) checks every link, size and value before it is read."""
     out = OrderedDict()
     # Depth first in stored (creation) order, recursing at once: this reproduces the saved key
     # order whenever keys sharing a prefix were contiguous, as in every Module.state_dict().
-    stack = [("", iter(group.items()))]
-    while stack:
-        prefix, items = stack[-1]
-        item = next(items, None)
-        if item is None:
-            stack.pop()
-            continue
-        name, child = item
-        key = prefix + name
-        if isinstance(child, h5py.Group):
-            stack.append((key + ".", iter(child.items())))
-            continue
+    def branch(node, key):
+        return guard.items(node, key) if isinstance(node, h5py.Group) else None
+
+    for key, child in dotted_leaves(guard.items(group, ""), branch):
         if child.dtype.kind not in _NUMERIC_KINDS or child.shape is None:
             raise CorruptFileError(f"{where}: entry '{key}' is not a numeric array "
                                    f"(dtype {child.dtype})")
-        arr = child[...]
-        if child.attrs.get("kind") == "ndarray":
+        arr = guard.read_array(child, key)
+        guard.check_finite(arr, key)
+        if guard.attr(child, "kind") == "ndarray":
             out[key] = arr
         else:
             out[key] = Tensor(_tensor_dtype(arr),
-                              requires_grad=bool(child.attrs.get("requires_grad", False)))
+                              requires_grad=bool(guard.attr(child, "requires_grad", False)))
     return out
 
 
@@ -249,8 +245,8 @@ def write_value(parent, name: str, obj, where: str) -> None:
     made[0].attrs["kind"] = made[1]
 
 
-def _read_sequence_dataset(node, kind):
-    elem = node.attrs.get("elem")
+def _read_sequence_dataset(node, kind, guard):
+    elem = guard.attr(node, "elem")
     if elem == "str":
         items = node.asstr()[...].tolist()
     else:
@@ -258,13 +254,14 @@ def _read_sequence_dataset(node, kind):
     return tuple(items) if kind == "tuple" else items
 
 
-def _read_dataset(node, kind, where):
+def _read_dataset(node, kind, where, guard):
+    guard.check_dataset(node, node.name, strings_ok=kind in ("str", "list", "tuple"))
     if kind in ("tensor", None):
-        return Tensor(node[...], requires_grad=bool(node.attrs.get("requires_grad", False)))
+        return Tensor(node[...], requires_grad=bool(guard.attr(node, "requires_grad", False)))
     if kind == "ndarray":
         return node[...]
     if kind in ("list", "tuple"):
-        return _read_sequence_dataset(node, kind)
+        return _read_sequence_dataset(node, kind, guard)
     readers = {
         "none": lambda: None,
         "bool": lambda: bool(node[()]),
@@ -280,36 +277,46 @@ def _read_dataset(node, kind, where):
     return readers[kind]()
 
 
-def _child_key(name, child):
-    key = child.attrs.get("key", name)
+def _child_key(name, child, guard):
+    key = guard.attr(child, "key", name)
     if isinstance(key, np.integer):
         return int(key)
     return key.decode() if isinstance(key, bytes) else str(key)
 
 
-def read_container(group, kind: str, where: str):
+def read_container(group, kind: str, where: str, guard, depth=0):
     """Rebuild the dict, list or tuple whose items are the children of ``group``."""
+    if depth > MAX_DEPTH:
+        guard.fail(group.name[:60] + "...", f"is nested deeper than {MAX_DEPTH} levels")
+    children = list(guard.items(group, group.name, sep="/"))
     if kind == "dict":
-        out = OrderedDict() if group.attrs.get("ordered", False) else {}
-        for name, child in group.items():
-            key = _child_key(name, child)
-            out[key] = read_value(child, f"{where}[{key!r}]")
+        out = OrderedDict() if guard.attr(group, "ordered", False) else {}
+        for name, child in children:
+            key = _child_key(name, child, guard)
+            out[key] = read_value(child, f"{where}[{key!r}]", guard, depth + 1)
         return out
-    items = sorted(group.items(), key=lambda kv: int(kv[0]))
-    values = [read_value(child, f"{where}[{name}]") for name, child in items]
+    try:
+        children.sort(key=lambda kv: int(kv[0]))
+    except ValueError:
+        raise CorruptFileError(f"{where}: a {kind} whose items are not named by position") \
+            from None
+    values = [read_value(child, f"{where}[{name}]", guard, depth + 1) for name, child in children]
     return tuple(values) if kind == "tuple" else values
 
 
-def read_value(node, where: str):
-    """Rebuild the object stored at ``node``."""
-    kind = node.attrs.get("kind")
-    if isinstance(kind, bytes):
-        kind = kind.decode()
+def _kind(node, guard):
+    kind = guard.attr(node, "kind")
+    return kind.decode() if isinstance(kind, bytes) else kind
+
+
+def read_value(node, where: str, guard, depth=0):
+    """Rebuild the object stored at ``node`` (``guard`` checks links, sizes and nesting)."""
+    kind = _kind(node, guard)
     if isinstance(node, h5py.Dataset):
-        return _read_dataset(node, kind, where)
+        return _read_dataset(node, kind, where, guard)
     if kind == "state_dict":
-        sd = read_state_dict(node, where)
-        return sd if node.attrs.get("ordered", False) else dict(sd)
+        sd = read_state_dict(node, where, guard)
+        return sd if guard.attr(node, "ordered", False) else dict(sd)
     if kind in ("dict", "list", "tuple"):
-        return read_container(node, kind, where)
+        return read_container(node, kind, where, guard, depth)
     raise CorruptFileError(f"{where}: group without a known 'kind' attribute ({kind!r})")

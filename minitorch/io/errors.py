@@ -1,6 +1,7 @@
 """The exceptions of minitorch.io: one line each, naming the file or the object at fault."""
 
-__all__ = ["CorruptFileError", "UnsupportedObjectError", "UnsafePickleError"]
+__all__ = ["CorruptFileError", "UnsupportedObjectError", "UnsafePickleError", "NonFiniteError",
+           "WeightsAttributeError"]
 
 
 class CorruptFileError(ValueError):
@@ -16,3 +17,11 @@ class UnsupportedObjectError(ValueError, TypeError):
 
 class UnsafePickleError(CorruptFileError):
     """A .pth pickle asks for a global outside the short list a state dict needs."""
+
+
+class NonFiniteError(CorruptFileError):
+    """A weights file holds NaN or Inf (``load(..., allow_nonfinite=True)`` reads it anyway)."""
+
+
+class WeightsAttributeError(CorruptFileError):
+    """A root attribute of a weights file has the wrong type or value."""

@@ -6,6 +6,7 @@ Root attributes tell the layouts apart (DESIGN section 3): ``format`` is
 ``format_version`` is 1. Files written by hand with only numeric datasets and no ``format``
 attribute load as state dicts. Every write is atomic (see ``atomic.py``).
 """
+import contextlib
 import os
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ from .atomic import atomic_path
 from .codec import (is_state_dict, read_container, read_state_dict, read_value, write_container,
                     write_state_dict, write_value)
 from .errors import CorruptFileError, UnsupportedObjectError
+from .h5_guard import ReadGuard
+from .weights_schema import check_weights_attrs
 
 __all__ = ["save", "load", "save_state_dict", "load_attrs", "FORMAT_VERSION", "open_h5"]
 
@@ -136,8 +139,8 @@ def open_h5(path) -> h5py.File:
         raise CorruptFileError(f"'{path}': damaged HDF5 file ({text})") from None
 
 
-def _format_of(f, path):
-    fmt = f.attrs.get("format")
+def _format_of(f, path, guard):
+    fmt = guard.attr(f, "format")
     if fmt is None:
         if _looks_like_hand_written_state_dict(f):
             return STATE_DICT_FORMAT
@@ -145,9 +148,12 @@ def _format_of(f, path):
     fmt = fmt.decode() if isinstance(fmt, bytes) else str(fmt)
     if fmt not in (STATE_DICT_FORMAT, OBJECT_FORMAT, CHECKPOINT_FORMAT):
         raise CorruptFileError(f"'{path}': not a minitorch file: unknown format {fmt!r}")
-    version = int(f.attrs.get("format_version", 1))
-    if version > FORMAT_VERSION:
-        raise CorruptFileError(f"'{path}': format_version {version} is newer than this "
+    version = guard.attr(f, "format_version", 1)
+    if isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)):
+        raise CorruptFileError(f"'{path}': attribute 'format_version' must be an integer, "
+                               f"got {_plain_attr(version)!r:.60}")
+    if int(version) > FORMAT_VERSION:
+        raise CorruptFileError(f"'{path}': format_version {int(version)} is newer than this "
                                f"minitorch reads ({FORMAT_VERSION}); upgrade minitorch")
     return fmt
 
@@ -167,32 +173,50 @@ def _looks_like_hand_written_state_dict(f):
     return counts["datasets"] > 0 and counts["other"] == 0
 
 
-def load(path, map_location=None, weights_only=None):
+def load(path, map_location=None, weights_only=None, *, allow_nonfinite=False,
+         max_bytes=None):
     """Load what ``save`` wrote (or a hand-written weights file).
 
     A weights file comes back as an OrderedDict of dotted names -> Tensors, ready for
     ``model.load_state_dict``. ``map_location`` and ``weights_only`` are accepted for PyTorch
     compatibility and ignored: everything lives on the CPU and nothing is ever unpickled.
+
+    The file is read defensively (``h5_guard``): sizes are checked against the file before
+    anything is allocated, links that leave the file or loop are refused, and a state dict
+    holding NaN or Inf is refused (``NonFiniteError``) unless ``allow_nonfinite=True``.
+    ``max_bytes`` caps the total the file may make this call allocate.
     """
     path = os.fspath(path)
     with open_h5(path) as f:
-        fmt = _format_of(f, path)
-        try:
-            return _read_root(f, fmt, path)
-        except (OSError, RuntimeError, KeyError) as e:
-            raise CorruptFileError(f"'{path}': damaged HDF5 file ({e})") from None
+        guard = ReadGuard(path, max_bytes=max_bytes, allow_nonfinite=allow_nonfinite)
+        with _damage_as_corrupt(path):
+            return _read_root(f, _format_of(f, path, guard), path, guard)
 
 
-def _read_root(f, fmt, path):
+@contextlib.contextmanager
+def _damage_as_corrupt(path):
+    """Clobbered metadata makes h5py raise from anywhere (OSError, KeyError, RuntimeError,
+    ValueError, TypeError ...): one CorruptFileError naming the file instead."""
+    try:
+        yield
+    except CorruptFileError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError,
+            AttributeError, UnicodeDecodeError) as e:
+        text = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise CorruptFileError(f"'{path}': damaged HDF5 file ({text})") from None
+
+
+def _read_root(f, fmt, path, guard):
     if fmt == STATE_DICT_FORMAT:
-        return read_state_dict(f, f"'{path}'")
-    kind = f.attrs.get("kind")
+        return read_state_dict(f, f"'{path}'", guard)
+    kind = guard.attr(f, "kind")
     kind = kind.decode() if isinstance(kind, bytes) else kind
     if kind == "value":
-        return read_value(f["value"], f"'{path}'")
+        return read_value(f["value"], f"'{path}'", guard)
     if kind not in ("dict", "list", "tuple"):
         raise CorruptFileError(f"'{path}': root has no known 'kind' attribute ({kind!r})")
-    return read_container(f, kind, f"'{path}'")
+    return read_container(f, kind, f"'{path}'", guard)
 
 
 def _plain_attr(value):
@@ -206,8 +230,13 @@ def _plain_attr(value):
 
 
 def load_attrs(path) -> dict:
-    """The root attributes of a minitorch HDF5 file as plain Python values (format included)."""
+    """The root attributes of a minitorch HDF5 file as plain Python values (format included),
+    each descriptive one checked against the schema in ``weights_schema``."""
     path = os.fspath(path)
     with open_h5(path) as f:
-        return {name: _plain_attr(value) for name, value in f.attrs.items()
-                if name not in ("kind", "ordered")}
+        guard = ReadGuard(path)
+        with _damage_as_corrupt(path):
+            attrs = {name: _plain_attr(guard.attr(f, name)) for name in f.attrs
+                     if name not in ("kind", "ordered")}
+    check_weights_attrs(attrs, path)
+    return attrs

@@ -44,7 +44,52 @@ def resnet18_state_dict_keys() -> list:
     return keys + ["fc.weight", "fc.bias"]
 
 
+_MAX_CLASSES = 1_000_000   # rows of a head, far above ImageNet-21k's 21841
+_MAX_WIDTH = 4096          # as the finetuning config's model.width
+
+
+def resnet18_shape(key, width=64, in_channels=3, kernel=7):
+    """The shape of ResNet-18's entry ``key`` at base ``width`` (torchvision: 64, 3 input
+    channels, a 7x7 stem); the head's rows are None (any class count)."""
+    if key == "fc.weight":
+        return (None, 8 * width)
+    if key == "fc.bias":
+        return (None,)
+    if key.endswith("num_batches_tracked"):
+        return ()
+    if key.startswith("conv1.") or key.startswith("bn1."):
+        return (width, in_channels, kernel, kernel) if key == "conv1.weight" else (width,)
+    layer, block, part = key.split(".")[:3]
+    out = width * 2 ** (int(layer[-1]) - 1)
+    if not key.endswith(".weight") or ".bn" in key or "downsample.1" in key:
+        return (out,)
+    if part == "downsample":
+        return (out, out // 2, 1, 1)
+    first = part == "conv1" and block == "0" and layer != "layer1"
+    return (out, out // 2 if first else out, 3, 3)
+
+
 _ARCH_KEYS = {"resnet18": resnet18_state_dict_keys}
+_ARCH_SHAPES = {"resnet18": resnet18_shape}
+
+
+def _check_shapes(shapes: dict, arch: str, path: str) -> None:
+    """Each entry's shape is the architecture's at the width of the file's stem (scaled-down
+    variants convert too), checked before any tensor data is read."""
+    stem = tuple(shapes["conv1.weight"])
+    if len(stem) != 4 or not 1 <= stem[0] <= _MAX_WIDTH or stem[2:] not in ((7, 7), (3, 3)):
+        raise ArchMismatchError(f"'{path}' is not a torchvision {arch} state dict: "
+                                f"conv1.weight has shape {stem}")
+    for key, shape in shapes.items():
+        want = _ARCH_SHAPES[arch](key, stem[0], stem[1], stem[2])
+        fits = len(shape) == len(want) and all(w is None or w == n for n, w in zip(shape, want))
+        if not fits:
+            shown = tuple("N" if w is None else w for w in want)
+            raise ArchMismatchError(f"'{path}' is not a torchvision {arch} state dict: "
+                                    f"{key} has shape {tuple(shape)}, expected {shown}")
+        if want and want[0] is None and shape[0] > _MAX_CLASSES:
+            raise ArchMismatchError(f"'{path}': {key} declares {shape[0]} classes (more than "
+                                    f"{_MAX_CLASSES})")
 
 
 def _check_arch(sd: dict, arch: str, path: str) -> None:
@@ -83,9 +128,15 @@ def convert_torchvision(in_path, out_path, arch="resnet18") -> dict:
     ``arch=None`` converts any state dict as it is. Returns the root attributes written.
     """
     in_path, out_path = os.fspath(in_path), os.fspath(out_path)
-    sd = read_pth(in_path)
-    if arch is not None:
-        _check_arch(sd, arch, in_path)
+    if arch is not None and arch not in _ARCH_KEYS:
+        raise ValueError(f"unknown arch {arch!r}: expected one of {sorted(_ARCH_KEYS)} or None")
+
+    def check(shapes):   # runs before any tensor data is read: a bomb never inflates
+        if arch is not None:
+            _check_arch(shapes, arch, in_path)
+            _check_shapes(shapes, arch, in_path)
+
+    sd = read_pth(in_path, check=check)
     # Tensors, not arrays: a weights file loads back as Tensors (arrays would be marked as such).
     sd = {name: Tensor(_as_minitorch_dtype(name, arr)) for name, arr in sd.items()}
     if not sd:

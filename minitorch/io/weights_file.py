@@ -22,8 +22,10 @@ __all__ = ["read_weights_file"]
 _FROM_EXTRA = ("class_names", "mean", "std", "num_classes")
 
 
-def read_weights_file(path):
-    """(state dict of Tensors, attrs dict, kind); one-line errors naming the file."""
+def read_weights_file(path, *, allow_nonfinite=False, max_bytes=None):
+    """(state dict of Tensors, attrs dict, kind); one-line errors naming the file.
+
+    ``allow_nonfinite`` and ``max_bytes`` are ``load``'s, for a weights file."""
     path = os.fspath(os.path.expanduser(os.fspath(path)))
     if is_safetensors_path(path):
         state, attrs = load_safetensors(path)
@@ -38,7 +40,7 @@ def read_weights_file(path):
         if ckpt.get("config") is not None:
             attrs.setdefault("config", ckpt["config"])
         return ckpt["model"], attrs, "checkpoint"
-    state = load(path)
+    state = load(path, allow_nonfinite=allow_nonfinite, max_bytes=max_bytes)
     if not isinstance(state, Mapping) or not state or \
             not all(hasattr(v, "shape") for v in state.values()):
         raise CorruptFileError(f"'{path}': holds no state dict (a minitorch object file); "

@@ -11,11 +11,12 @@ import numpy as np
 from minitorch import nn, optim
 from minitorch.data import DataFileNotFoundError, build_datasets
 from minitorch.data.datasets.image_folder import decode_image
-from minitorch.io import CorruptFileError, read_weights_file
+from minitorch.io import CorruptFileError, NonFiniteError, check_weights_attrs, read_weights_file
 from minitorch.nn.module import StateDictError
 
 from .errors import TrainerError
 from .freeze import HEAD_PREFIX
+from .memory_budget import training_bytes
 
 __all__ = ["read_weights", "build_data", "build_model", "build_optimizer", "build_scheduler",
            "fast_forward_scheduler", "as_float_list"]
@@ -28,9 +29,21 @@ def as_float_list(values):
     return [float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1)]
 
 
-def read_weights(path):
+def _weights_budget(model_config):
+    """Bytes a weights file for this model may make the reader allocate: twice the model's
+    parameters, plus room for a head of any reasonable class count."""
+    m = model_config
+    params, _ = training_bytes(m.width, m.in_channels, m.variant, m.num_classes, 1, 1)
+    return 2 * params // 3 + 64 * 2**20
+
+
+def read_weights(path, model_config=None):
     """(state dict, attributes) of ``model.weights``: a weights file, a checkpoint (its model)
-    or a .safetensors file (``~`` expanded); one-line errors naming the key."""
+    or a .safetensors file (``~`` expanded); one-line errors naming the key.
+
+    With ``model_config`` (the config's ``model`` section) the file may not declare more data
+    than that model needs, and ``model_config.allow_nonfinite`` lets NaN/Inf weights through.
+    """
     if path is None:
         return None, {}
     path = os.path.expanduser(path)
@@ -38,8 +51,14 @@ def read_weights(path):
         raise TrainerError(f"model.weights: file not found: {path} (torchvision weights: "
                            f"python scripts/convert_torchvision.py resnet18-f37072fd.pth "
                            f"{path}; or model.weights: null for a random start)")
+    budget = None if model_config is None else _weights_budget(model_config)
+    allow = bool(getattr(model_config, "allow_nonfinite", False))
     try:
-        state, attrs, _ = read_weights_file(path)
+        state, attrs, _ = read_weights_file(path, allow_nonfinite=allow, max_bytes=budget)
+        check_weights_attrs(attrs, path, state)
+    except NonFiniteError as exc:
+        hint = str(exc).replace("pass allow_nonfinite=True", "set model.allow_nonfinite: true")
+        raise TrainerError(f"model.weights: {hint}") from None
     except (CorruptFileError, OSError) as exc:
         raise TrainerError(f"model.weights: {exc}") from None
     if "conv1.weight" not in state:

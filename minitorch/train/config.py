@@ -19,11 +19,20 @@ from typing import List, Optional, Union
 import yaml
 
 from .config_schema import build_section, describe_type, option
+from .config_yaml import YamlInputError, parse_yaml
+from .memory_budget import format_bytes, memory_limit_bytes, training_bytes
 
 __all__ = ["Config", "ModelConfig", "DataConfig", "AugmentConfig", "TrainConfig",
            "OptimizerConfig", "SchedulerConfig", "OutputConfig", "ConfigError",
            "ConfigFileNotFoundError", "load_config", "config_from_dict", "config_from_yaml",
            "dump_config", "apply_overrides", "CONFIG_KEYS", "config_keys_markdown"]
+
+
+# Upper bounds far above any real run, so that a typo (an extra zero, a wrong key) is one line
+# here rather than an allocation traceback deep in the model; ``_memory_rule`` refines them.
+MAX_WIDTH = 4096
+MAX_SIZE = 16384
+MAX_COUNT = 1_000_000
 
 
 class ConfigError(ValueError):
@@ -45,12 +54,14 @@ class ModelConfig:
                           "'small': 3x3/1 stem, no max-pool (small images)",
                           choices=("imagenet", "small"))
     width: int = option(64, "channels of the first stage (64 = torchvision); every stage scales",
-                        ge=1)
-    in_channels: int = option(3, "channels of the input images", ge=1)
+                        ge=1, le=MAX_WIDTH)
+    in_channels: int = option(3, "channels of the input images", ge=1, le=MAX_SIZE)
     weights: Optional[str] = option(None, "weights to start from: a weights file, a checkpoint "
                                      "or a .safetensors file (null: random init)")
     num_classes: Optional[int] = option(None, "classes of the fc head (null: the number of "
-                                        "classes in the data)", ge=1)
+                                        "classes in the data)", ge=1, le=MAX_COUNT)
+    allow_nonfinite: bool = option(False, "load a weights file even if it holds NaN or Inf "
+                                   "(refused by default, naming the tensor)")
     freeze: Union[str, List[str]] = option("none", "'none', 'backbone' (all but fc) or a list of "
                                            "parameter-name prefixes to freeze")
 
@@ -58,7 +69,8 @@ class ModelConfig:
 @dataclass
 class AugmentConfig:
     random_crop: bool = option(False, "random crop of image_size after zero padding (train only)")
-    padding: int = option(0, "pixels of zero padding on each side before the random crop", ge=0)
+    padding: int = option(0, "pixels of zero padding on each side before the random crop", ge=0,
+                          le=MAX_SIZE)
     horizontal_flip: bool = option(False, "mirror training images with probability 0.5")
 
 
@@ -71,10 +83,12 @@ class DataConfig:
     classes: Optional[List[Union[int, str]]] = option(
         None, "classes to use, in label order (digits: 0-9; folders: names; null: all)",
         nonempty=True)
-    image_size: int = option(32, "side of the square images fed to the network", ge=1)
+    image_size: int = option(32, "side of the square images fed to the network", ge=1,
+                            le=MAX_SIZE)
     val_fraction: float = option(0.2, "fraction of each class held out for validation "
                                  "(stratified, seeded)", gt=0.0, lt=1.0)
-    batch_size: int = option(64, "samples per batch (per process under MPI)", ge=1)
+    batch_size: int = option(64, "samples per batch (per process under MPI)", ge=1,
+                            le=MAX_COUNT)
     mean: Optional[List[float]] = option(None, "per-channel mean to normalise with (null: from "
                                          "the weights file, else the dataset's default)",
                                          nonempty=True)
@@ -97,15 +111,17 @@ class OptimizerConfig:
 class SchedulerConfig:
     name: str = option("none", "learning-rate schedule, stepped once per epoch",
                        choices=("none", "step", "multistep", "cosine"))
-    step_size: int = option(10, "step: epochs between decays", ge=1)
+    step_size: int = option(10, "step: epochs between decays", ge=1, le=MAX_COUNT)
     gamma: float = option(0.1, "step/multistep: decay factor", gt=0.0)
-    milestones: List[int] = option([], "multistep: epochs at which to decay (increasing)", ge=1)
-    warmup_epochs: int = option(0, "epochs of linear warmup before the schedule", ge=0)
+    milestones: List[int] = option([], "multistep: epochs at which to decay (increasing)", ge=1,
+                                     le=MAX_COUNT)
+    warmup_epochs: int = option(0, "epochs of linear warmup before the schedule", ge=0,
+                               le=MAX_COUNT)
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = option(10, "training epochs", ge=1)
+    epochs: int = option(10, "training epochs", ge=1, le=MAX_COUNT)
     optimizer: OptimizerConfig = option(OptimizerConfig(), "the optimizer")
     scheduler: SchedulerConfig = option(SchedulerConfig(), "the learning-rate scheduler")
     label_smoothing: float = option(0.0, "cross-entropy label smoothing", ge=0.0, lt=1.0)
@@ -123,7 +139,8 @@ class OutputConfig:
 
 @dataclass
 class Config:
-    seed: int = option(0, "seed of every random choice (init, split, order, augmentation)", ge=0)
+    seed: int = option(0, "seed of every random choice (init, split, order, augmentation); "
+                       "0 <= seed < 2**32, numpy's and torch's range", ge=0, lt=2**32)
     model: ModelConfig = option(ModelConfig(), "the network")
     data: DataConfig = option(DataConfig(), "the data")
     train: TrainConfig = option(TrainConfig(), "the training loop")
@@ -210,6 +227,22 @@ def _milestones_rule(cfg):
     return None
 
 
+def _memory_rule(cfg):
+    m, d = cfg.model, cfg.data
+    params, activations = training_bytes(m.width, m.in_channels, m.variant, m.num_classes,
+                                         d.image_size, d.batch_size)
+    limit = memory_limit_bytes()
+    if limit is None or params + activations <= limit:
+        return None
+    if params >= activations:
+        what = f"model.width {m.width}: the weights, gradients and momentum need"
+    else:
+        what = (f"data.batch_size {d.batch_size} at data.image_size {d.image_size} "
+                f"(model.width {m.width}): one training step needs")
+    return (f"{what} at least {format_bytes(params + activations)}, more than the "
+            f"{format_bytes(limit)} of memory here")
+
+
 def _output_rule(cfg):
     return None if cfg.output.dir else "output.dir: must not be empty"
 
@@ -227,6 +260,8 @@ _CROSS_RULES = (
                       "train.optimizer.dampening")),
     (_milestones_rule, ("train.scheduler.name", "train.scheduler.milestones")),
     (_output_rule, ("output.dir",)),
+    (_memory_rule, ("model.width", "model.in_channels", "model.variant", "model.num_classes",
+                    "data.image_size", "data.batch_size")),
 )
 
 
@@ -266,12 +301,9 @@ def config_from_yaml(text, source="config"):
 
 def _parse_yaml(text, source):
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: invalid YAML: {what}") from None
+        return parse_yaml(text, source)
+    except YamlInputError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def apply_overrides(raw, overrides, problems):
@@ -283,10 +315,11 @@ def apply_overrides(raw, overrides, problems):
             problems.append(f"--set {item!r}: expected key.path=value")
             continue
         try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError as exc:
-            problems.append(f"{key}: invalid YAML value {text!r} in --set "
-                            f"({getattr(exc, 'problem', None) or 'parse error'})")
+            value = parse_yaml(text, f"--set {key}") if text.strip() else None
+        except YamlInputError as exc:
+            detail = exc.detail.removeprefix("invalid YAML: ")
+            shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+            problems.append(f"{key}: invalid YAML value {shown} in --set ({detail})")
             continue
         node, parts = raw, key.split(".")
         for depth, part in enumerate(parts[:-1]):
@@ -304,7 +337,7 @@ def apply_overrides(raw, overrides, problems):
 
 
 def load_config(path, overrides=()):
-    """Read ``path`` with yaml.safe_load, apply ``overrides`` and validate: a Config."""
+    """Read ``path`` (YAML, see ``config_yaml``), apply ``overrides`` and validate: a Config."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ConfigFileNotFoundError(f"config file not found: {path}")

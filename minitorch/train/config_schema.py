@@ -7,6 +7,7 @@ user fixes every key in one go.
 """
 import dataclasses
 import difflib
+import math
 import numbers
 import re
 import typing
@@ -64,7 +65,8 @@ def _coerce(value, tp, key):
                 return _coerce(value, arg, key)
             except _Bad:
                 continue
-        raise _Bad(f"{key}: expected {describe_type(tp)}, got {_show(value)}")
+        raise _Bad(f"{key}: expected {describe_type(tp)}, got {_show(value)}"
+                   f"{_bool_hint(value, tp)}")
     if origin in (list, typing.List):
         if not isinstance(value, list):
             raise _Bad(f"{key}: expected {describe_type(tp)}, got {_show(value)}")
@@ -74,13 +76,35 @@ def _coerce(value, tp, key):
     if tp is int and isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
     if tp is float and isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
+        return _finite(float(value), key)
     if tp is float and isinstance(value, str) and _NUMBER.match(value.strip()):
         # PyYAML reads `1e-3` (no dot) as a string; take it as the number the user meant.
-        return float(value)
+        return _finite(float(value), key)
     if tp is str and isinstance(value, str):
         return value
-    raise _Bad(f"{key}: expected {describe_type(tp)}, got {_show(value)}")
+    raise _Bad(f"{key}: expected {describe_type(tp)}, got {_show(value)}{_bool_hint(value, tp)}")
+
+
+def _finite(value, key):
+    # YAML's .inf and .nan are floats: no bound below catches them, and no key means them.
+    if not math.isfinite(value):
+        raise _Bad(f"{key}: must be a finite number, got {value!r}")
+    return value
+
+
+def _accepts_str(tp):
+    return tp is str or any(_accepts_str(a) for a in typing.get_args(tp)
+                            if typing.get_origin(tp) is typing.Union)
+
+
+def _bool_hint(value, tp):
+    """YAML 1.1 reads unquoted yes/no/on/off (and true/false) as booleans: say so where a
+    string was wanted, since the user typed a word, not a boolean."""
+    if not isinstance(value, bool) or not _accepts_str(tp):
+        return ""
+    word = "on" if value else "off"
+    return (f"; YAML reads unquoted yes/no/on/off as booleans: quote the word, "
+            f"e.g. '{word}'")
 
 
 def _show(value):

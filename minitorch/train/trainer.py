@@ -92,7 +92,7 @@ class Trainer:
     # ----- construction ----------------------------------------------------------------------
 
     def _build(self, config):
-        weights_state, weights_attrs = build.read_weights(config.model.weights)
+        weights_state, weights_attrs = build.read_weights(config.model.weights, config.model)
         (self.train_set, self.val_set, self.class_names, self.mean,
          self.std) = build.build_data(config, weights_attrs)
         self.num_classes = build.resolve_num_classes(config, self.class_names)

@@ -109,7 +109,7 @@ def test_hand_written_half_precision_widens_to_float32(tmp_path):
 
 
 def test_descriptive_attributes_round_trip(tmp_path):
-    attrs = {"arch": "resnet18", "num_classes": 5, "class_names": ["five", "six"],
+    attrs = {"arch": "resnet18", "num_classes": 5, "class_names": ["a", "b", "c", "d", "e"],
              "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "source": "x.pth"}
     save_state_dict(_state_dict(), tmp_path / "w.h5", attrs=attrs)
     got = load_attrs(tmp_path / "w.h5")

@@ -1,7 +1,8 @@
 """ImageFolder: torchvision's layout, one sub-folder of images per class (root/<class>/<image>).
 
 Classes are the sorted sub-folder names (or the ``classes`` chosen, in the order given); files are
-listed recursively in sorted order with extensions png/jpg/jpeg/bmp/gif/webp (any case). Images
+listed recursively in sorted order with extensions png/jpg/jpeg/bmp/gif/webp (any case), each
+real file once however many links reach it (symlink loops are an error naming the link). Images
 are decoded with Pillow as RGB, their shorter edge resized to ``image_size`` (PIL bilinear, like
 torchvision's ``Resize``), then center-cropped, or randomly cropped (after ``padding``) and
 optionally flipped when augmenting, and normalised.
@@ -43,15 +44,41 @@ def find_classes(root):
     return names
 
 
-def _images_in(folder):
-    """Image files under ``folder``, recursively, sorted."""
-    found = []
-    for name in _listdir(folder):
-        path = os.path.join(folder, name)
+def _images_in(folder, owners, label):
+    """Image files under ``folder``, recursively, in sorted order, each real file once.
+
+    Symbolic links are followed, but by resolved path: a link back to an ancestor folder (a
+    loop, which would list the same files forever) is an error naming it; a folder or file
+    reached a second time by another path is skipped; a file already taken by another class
+    (``owners``: real path -> (label, path)) is an error naming both paths, since it would
+    otherwise sit in two classes and could land in both train and validation.
+    """
+    found, done_dirs = [], set()
+    stack = [(iter(_listdir(folder)), folder, (os.path.realpath(folder),))]
+    done_dirs.add(stack[0][2][0])
+    while stack:
+        names, parent, ancestors = stack[-1]
+        name = next(names, None)
+        if name is None:
+            stack.pop()
+            continue
+        path = os.path.join(parent, name)
+        real = os.path.realpath(path)
         if os.path.isdir(path):
-            found.extend(_images_in(path))
+            if real in ancestors:
+                raise DataError(f"image folder: symlink loop at {path} (it leads back to "
+                                f"{real})")
+            if real not in done_dirs:
+                done_dirs.add(real)
+                stack.append((iter(_listdir(path)), path, ancestors + (real,)))
         elif name.lower().endswith(IMG_EXTENSIONS) and not name.startswith("."):
-            found.append(path)
+            owner = owners.setdefault(real, (label, path))
+            if owner[0] != label:
+                raise DataError(f"image {path} (class {label!r}) is the same file as "
+                                f"{owner[1]} (class {owner[0]!r}): a file may be in one "
+                                f"class only")
+            if owner[1] == path:
+                found.append(path)
     return found
 
 
@@ -104,10 +131,10 @@ class ImageFolder(Dataset):
                 decode_image(path)
 
     def _scan(self):
-        samples = []
+        samples, owners = [], {}
         for name in self.class_names:
             folder = os.path.join(self.root, name)
-            files = _images_in(folder)
+            files = _images_in(folder, owners, name)
             if not files:
                 raise DataError(f"class folder {folder} contains no images "
                                 f"({', '.join(IMG_EXTENSIONS)})")
