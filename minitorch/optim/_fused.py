@@ -82,7 +82,8 @@ class FusedOptimizer(Optimizer):
         """PyTorch's lazily created state: ``step`` 0 and each buffer filled with its start."""
         state = {"step": Tensor(np.array(0.0, dtype=np.float32))}
         for name, start in self._buffers(group):
-            state[name] = Tensor(np.full(p.shape, start, dtype=p._data.dtype))
+            if name is not None:  # None: a buffer this group's options do not use
+                state[name] = Tensor(np.full(p.shape, start, dtype=p._data.dtype))
         return state
 
     # ----------------------------------------------------------------- the loop
