@@ -53,7 +53,8 @@ def _adadelta_element_(param, square_avg, acc_delta, grad, i, weight_decay, rho,
     square_avg[i] = s
     std = math.sqrt(s + eps)                           # square_avg.add(eps).sqrt_()
     d = acc_delta[i]
-    delta = math.sqrt(d + eps) / std * g               # acc_delta.add(eps).sqrt_().div_(std).mul_(g)
+    delta = math.sqrt(d + eps) / std * g               # acc_delta.add(eps).sqrt_()
+    #                                                    .div_(std).mul_(grad)
     acc_delta[i] = d * rho + one_minus_rho * delta * delta
     param[i] = p + neg_lr * delta                      # param.add_(delta, alpha=-lr)
 

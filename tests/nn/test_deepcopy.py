@@ -66,7 +66,8 @@ def test_deepcopy_of_an_optimizer_state_dict_is_independent():
     exp_avg = saved["state"][0]["exp_avg"].numpy().copy()
     opt.step()
     np.testing.assert_array_equal(saved["state"][0]["exp_avg"].numpy(), exp_avg)
-    assert saved["state"][0]["step"].item() == 1.0 and opt.state[model[0].weight]["step"].item() == 2.0
+    assert saved["state"][0]["step"].item() == 1.0
+    assert opt.state[model[0].weight]["step"].item() == 2.0
     assert saved["param_groups"][0]["betas"] == (0.9, 0.999)
 
 

@@ -160,9 +160,10 @@ build_sgd = build_optimizer  # the name the SGD tests use
 
 
 def run_optimizer(lib, case: dict, init: list, grads: list, steps: int = STEPS, optimizer=None,
-            params=None, start: int = 0):
-    """Step the optimizer of ``case`` (SGD or another) over the given gradients; returns (params, optimizer, trajectories) where
-    ``trajectories[i]`` is (steps, *shape): parameter i after each step."""
+                  params=None, start: int = 0):
+    """Step the optimizer of ``case`` (SGD or another) over the given gradients; returns
+    (params, optimizer, trajectories) where ``trajectories[i]`` is (steps, *shape): parameter
+    i after each step."""
     if params is None:
         params = [lib.tensor(np.array(a), requires_grad=True) for a in init]
     if optimizer is None:
