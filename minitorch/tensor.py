@@ -5,6 +5,8 @@ tensor's state, its autograd entry points and conversions; the operators live in
 ``_tensor_math`` (arithmetic, maths, reductions), ``_tensor_shape`` (shape ops, indexing) and
 ``_tensor_inplace``.
 """
+import copy
+
 import numpy as np
 
 from . import _tensor_inplace, _tensor_math, _tensor_shape, dtypes
@@ -178,6 +180,22 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         self.grad_fn = None
         self._requires_grad = False
         return self
+
+    def __deepcopy__(self, memo):
+        """``copy.deepcopy``: as PyTorch, graph leaves only; the copy has its own storage, the
+        class (a Parameter stays one), ``requires_grad``, a deep copy of ``.grad`` and of any
+        attributes set on the tensor, but none of its hooks (a fresh leaf)."""
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment")
+        new = self.__class__.__new__(self.__class__)
+        memo[id(self)] = new
+        Tensor.__init__(new, np.array(self._data, copy=True))
+        new._requires_grad = self._requires_grad
+        if self.grad is not None:
+            new.grad = copy.deepcopy(self.grad, memo)
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces

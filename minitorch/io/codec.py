@@ -24,7 +24,7 @@ from .errors import CorruptFileError, UnsupportedObjectError
 from .h5_guard import MAX_DEPTH
 from .walk import dotted_leaves
 
-__all__ = ["is_state_dict", "write_state_dict", "read_state_dict", "write_value", "read_value",
+__all__ = ["state_dict_hint", "is_state_dict", "write_state_dict", "read_state_dict", "write_value", "read_value",
            "write_container", "read_container"]
 
 _NUMERIC_KINDS = "biufc"  # numpy dtype kinds HDF5 stores natively (bool, ints, floats, complex)
@@ -241,7 +241,8 @@ def write_value(parent, name: str, obj, where: str) -> None:
     if made is None:
         raise UnsupportedObjectError(f"cannot save object of type {type(obj).__name__} at "
                                      f"{where}: only dicts, lists, tuples, tensors, arrays, "
-                                     f"numbers, strings, bools and None")
+                                     f"numbers, strings, bools and None"
+                                     f"{state_dict_hint(obj)}")
     made[0].attrs["kind"] = made[1]
 
 
@@ -320,3 +321,12 @@ def read_value(node, where: str, guard, depth=0):
     if kind in ("dict", "list", "tuple"):
         return read_container(node, kind, where, guard, depth)
     raise CorruptFileError(f"{where}: group without a known 'kind' attribute ({kind!r})")
+
+
+def state_dict_hint(obj) -> str:
+    """For a model or an optimizer (anything with ``state_dict()``): say what to save instead,
+    since minitorch files hold no pickled objects."""
+    if callable(getattr(obj, "state_dict", None)):
+        return (f"; save its state dict instead: mt.save(obj.state_dict(), path), and restore "
+                f"with a new {type(obj).__name__}(...).load_state_dict(mt.load(path))")
+    return ""

@@ -15,8 +15,8 @@ import h5py
 import numpy as np
 
 from .atomic import atomic_path
-from .codec import (is_state_dict, read_container, read_state_dict, read_value, write_container,
-                    write_state_dict, write_value)
+from .codec import (is_state_dict, read_container, read_state_dict, read_value, state_dict_hint,
+                    write_container, write_state_dict, write_value)
 from .errors import CorruptFileError, UnsupportedObjectError
 from .h5_guard import ReadGuard
 from .weights_schema import check_weights_attrs
@@ -88,6 +88,10 @@ def save(obj, path, attrs=None, _format=None) -> None:
     lists, tuples, tensors, arrays, numbers, strings, bools and None is written node by node.
     ``attrs`` adds descriptive root attributes (read them back with ``load_attrs``).
     """
+    hint = state_dict_hint(obj)
+    if hint:  # torch.save(model, path) pickles the module; here that is a clear error instead
+        raise UnsupportedObjectError(f"cannot save a whole {type(obj).__name__}: minitorch "
+                                     f"files hold no pickled objects{hint}")
     if is_state_dict(obj) and _format is None:
         _write_file(path, STATE_DICT_FORMAT, attrs, lambda f: write_state_dict(f, obj))
         return
@@ -178,19 +182,34 @@ def load(path, map_location=None, weights_only=None, *, allow_nonfinite=False,
     """Load what ``save`` wrote (or a hand-written weights file).
 
     A weights file comes back as an OrderedDict of dotted names -> Tensors, ready for
-    ``model.load_state_dict``. ``map_location`` and ``weights_only`` are accepted for PyTorch
-    compatibility and ignored: everything lives on the CPU and nothing is ever unpickled.
+    ``model.load_state_dict``; the file is HDF5 whatever its name (``model.pth`` too).
+    ``weights_only`` is accepted for PyTorch compatibility (nothing is ever unpickled, so every
+    load is weights-only); ``map_location`` may be None, ``"cpu"``, a cpu device, a dict
+    mapping locations to ``"cpu"`` or a callable: everything lives on the CPU, and asking for
+    another device is a RuntimeError.
 
     The file is read defensively (``h5_guard``): sizes are checked against the file before
     anything is allocated, links that leave the file or loop are refused, and a state dict
     holding NaN or Inf is refused (``NonFiniteError``) unless ``allow_nonfinite=True``.
     ``max_bytes`` caps the total the file may make this call allocate.
     """
+    _check_map_location(map_location)
     path = os.fspath(path)
     with open_h5(path) as f:
         guard = ReadGuard(path, max_bytes=max_bytes, allow_nonfinite=allow_nonfinite)
         with _damage_as_corrupt(path):
             return _read_root(f, _format_of(f, path, guard), path, guard)
+
+
+def _check_map_location(map_location) -> None:
+    if map_location is None or callable(map_location):
+        return  # a callable (storage, location) -> storage has nothing to move here
+    targets = map_location.values() if isinstance(map_location, Mapping) else [map_location]
+    for target in targets:
+        kind = getattr(target, "type", target)  # a device object, or its name
+        if not isinstance(kind, str) or kind.split(":")[0] != "cpu":
+            raise RuntimeError(f"map_location={map_location!r}: minitorch runs on the CPU "
+                               f"only; use map_location='cpu' or leave it out")
 
 
 @contextlib.contextmanager

@@ -1,7 +1,11 @@
 """Optimizers and learning-rate schedules: ``from minitorch import optim``; ``optim.SGD(...)``,
-``optim.lr_scheduler.CosineAnnealingLR(...)``, with PyTorch's names and numbers."""
+``optim.AdamW(...)``, ``optim.lr_scheduler.CosineAnnealingLR(...)``, with PyTorch's names and
+numbers."""
 from . import lr_scheduler
+from .adagrad import Adadelta, Adagrad
+from .adam import Adam, AdamW
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]

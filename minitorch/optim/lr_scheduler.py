@@ -8,102 +8,17 @@ Reproducing the recursive forms matters: cosine's recursive and closed forms dif
 bits, and a resumed run must not drift from an uninterrupted one.
 """
 import math
-import numbers
 import types
-import warnings
 from bisect import bisect_right
 from collections import Counter
 
-from .optimizer import Optimizer
+from ._lr_base import LRScheduler, check_int, check_real, group_lrs
+from ._lr_more import (CosineAnnealingWarmRestarts, ExponentialLR, OneCycleLR, PolynomialLR,
+                       ReduceLROnPlateau)
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "LinearLR", "CosineAnnealingLR",
-           "SequentialLR"]
-
-
-def _group_lrs(optimizer) -> list:
-    return [group["lr"] for group in optimizer.param_groups]
-
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"invalid {name} {value!r}: must be an integer >= {minimum}")
-
-
-def _check_real(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
-        raise ValueError(f"invalid {name} {value!r}: must be a number")
-
-
-class LRScheduler:
-    """Base class: subclasses implement ``get_lr`` (the recursive form) and optionally
-    ``_get_closed_form_lr``.
-
-    ``last_epoch`` counts ``step()`` calls (-1 before construction, 0 after it); a fresh
-    scheduler records each group's starting lr as ``group["initial_lr"]`` and in ``base_lrs``.
-    """
-
-    def __init__(self, optimizer, last_epoch: int = -1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
-                                   f"when resuming a scheduler with last_epoch={last_epoch}: "
-                                   f"load the optimizer state first")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._initial_step()
-
-    def _initial_step(self) -> None:
-        """The step every scheduler takes at construction (epoch -1 -> 0)."""
-        self._step_count = 0
-        self._is_initial = True
-        try:
-            self.step()
-        finally:
-            self._is_initial = False
-
-    def get_lr(self) -> list:
-        """The lrs for ``self.last_epoch`` (already advanced), computed from the current ones."""
-        raise NotImplementedError
-
-    def get_last_lr(self) -> list:
-        """The lrs the last ``step()`` set, one per param group."""
-        return self._last_lr
-
-    def step(self, epoch=None) -> None:
-        """Advance one epoch and set the new lrs. ``epoch`` (deprecated in PyTorch) jumps to that
-        epoch using the closed form when the schedule has one."""
-        self._step_count += 1
-        if epoch is not None:
-            warnings.warn("passing an epoch to lr_scheduler.step() is deprecated, like in "
-                          "PyTorch; call step() once per epoch instead", UserWarning,
-                          stacklevel=2)
-        self._update_lr(epoch)
-
-    def _update_lr(self, epoch=None) -> None:
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = _group_lrs(self.optimizer)
-
-    def state_dict(self) -> dict:
-        """Every attribute but the optimizer (plain numbers and lists: checkpoint friendly)."""
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(state_dict)
+           "SequentialLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingWarmRestarts",
+           "OneCycleLR", "ReduceLROnPlateau"]
 
 
 class LambdaLR(LRScheduler):
@@ -149,16 +64,16 @@ class StepLR(LRScheduler):
     """Multiply the lr by ``gamma`` every ``step_size`` epochs."""
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        _check_int("step_size", step_size, 1)
-        _check_real("gamma", gamma)
+        check_int("step_size", step_size, 1)
+        check_real("gamma", gamma)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return _group_lrs(self.optimizer)
-        return [lr * self.gamma for lr in _group_lrs(self.optimizer)]
+            return group_lrs(self.optimizer)
+        return [lr * self.gamma for lr in group_lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list:
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
@@ -171,8 +86,8 @@ class MultiStepLR(LRScheduler):
     def __init__(self, optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
         milestones = list(milestones)
         for m in milestones:
-            _check_int("milestone", m, 0)
-        _check_real("gamma", gamma)
+            check_int("milestone", m, 0)
+        check_real("gamma", gamma)
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -180,8 +95,8 @@ class MultiStepLR(LRScheduler):
     def get_lr(self) -> list:
         hits = self.milestones.get(self.last_epoch, 0)
         if hits == 0:
-            return _group_lrs(self.optimizer)
-        return [lr * self.gamma ** hits for lr in _group_lrs(self.optimizer)]
+            return group_lrs(self.optimizer)
+        return [lr * self.gamma ** hits for lr in group_lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list:
         passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
@@ -203,20 +118,20 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1):
-        _check_real("start_factor", start_factor)
-        _check_real("end_factor", end_factor)
+        check_real("start_factor", start_factor)
+        check_real("end_factor", end_factor)
         if not 0 < start_factor <= 1:
             raise ValueError(f"invalid start_factor {start_factor!r}: must be in (0, 1]")
         if not 0 <= end_factor <= 1:
             raise ValueError(f"invalid end_factor {end_factor!r}: must be in [0, 1]")
-        _check_int("total_iters", total_iters, 1)
+        check_int("total_iters", total_iters, 1)
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
-        lrs = _group_lrs(self.optimizer)
+        lrs = group_lrs(self.optimizer)
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in lrs]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -239,14 +154,14 @@ class CosineAnnealingLR(LRScheduler):
     epochs (and back up after, the recursive form being periodic like PyTorch's)."""
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
-        _check_int("T_max", T_max, 1)
-        _check_real("eta_min", eta_min)
+        check_int("T_max", T_max, 1)
+        check_real("eta_min", eta_min)
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
-        lrs = _group_lrs(self.optimizer)
+        lrs = group_lrs(self.optimizer)
         epoch, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return lrs

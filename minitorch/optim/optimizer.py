@@ -227,7 +227,8 @@ class Optimizer:
                 problems.append(f"state entry {key!r} matches no parameter of the param groups")
                 continue
             param = id_map[index]
-            entry = {k: _copy_value(v, param) for k, v in value.items()}
+            # Like PyTorch, ``step`` keeps its own dtype; other float state takes the param's.
+            entry = {k: _copy_value(v, None if k == "step" else param) for k, v in value.items()}
             problems.extend(self._check_param_state(param, entry, f"state entry {key!r}"))
             new_state[param] = entry
         new_groups = []
@@ -289,7 +290,7 @@ def _copy_value(value, param):
     if isinstance(value, Tensor):
         value = value._data
     if isinstance(value, np.ndarray):
-        if value.dtype.kind == "f":
+        if value.dtype.kind == "f" and param is not None:
             return Tensor(np.array(value, dtype=param._data.dtype, order="C", copy=True))
         return Tensor(np.array(value, order="C", copy=True))
     if isinstance(value, dict):

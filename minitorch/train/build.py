@@ -14,12 +14,14 @@ from minitorch.data.datasets.image_folder import decode_image
 from minitorch.io import CorruptFileError, NonFiniteError, check_weights_attrs, read_weights_file
 from minitorch.nn.module import StateDictError
 
+from .config_optim import OPTIMIZER_CLASSES, OPTIMIZER_KEYS, SGD_MOMENTUM
 from .errors import TrainerError
 from .freeze import HEAD_PREFIX
 from .memory_budget import training_bytes
 
 __all__ = ["read_weights", "build_data", "build_model", "build_optimizer", "build_scheduler",
-           "fast_forward_scheduler", "as_float_list"]
+           "fast_forward_scheduler", "step_scheduler", "scheduled_keys", "optimizer_arguments",
+           "describe_optimizer", "as_float_list"]
 
 
 def as_float_list(values):
@@ -160,11 +162,45 @@ def _load_headless(model, state):
         raise StateDictError(type(model).__name__, missing, unexpected, [])
 
 
-def build_optimizer(config, params):
-    """SGD over exactly ``params`` (the trainable parameters), one group."""
+def optimizer_arguments(config):
+    """(torch.optim class name, keyword arguments) of ``train.optimizer``: the keys its
+    optimizer takes, null ones left to the optimizer's own (PyTorch's) default."""
     o = config.train.optimizer
-    return optim.SGD(params, lr=o.lr, momentum=o.momentum, dampening=o.dampening,
-                     weight_decay=o.weight_decay, nesterov=o.nesterov)
+    kwargs = {"lr": o.lr}
+    for key in OPTIMIZER_KEYS[o.name]:
+        value = getattr(o, key)
+        if value is None and key == "momentum" and o.name == "sgd":
+            value = SGD_MOMENTUM
+        if value is not None:
+            kwargs[key] = tuple(value) if key == "betas" else value
+    return OPTIMIZER_CLASSES[o.name], kwargs
+
+
+def describe_optimizer(config) -> str:
+    """``AdamW(lr=0.001, weight_decay=0.05)``: the class and the arguments that differ from
+    its defaults (lr and, for SGD, momentum always shown)."""
+    name, kwargs = optimizer_arguments(config)
+    shown = {k: v for k, v in kwargs.items()
+             if k in ("lr", "momentum") or v != _DEFAULTS.get(name, {}).get(k)}
+    return f"{name}({', '.join(f'{k}={v}' for k, v in shown.items())})"
+
+
+# Arguments at these values are not repeated in the summary line.
+_DEFAULTS = {"SGD": {"dampening": 0.0, "weight_decay": 0.0, "nesterov": False},
+             "Adam": {"amsgrad": False}, "AdamW": {"amsgrad": False},
+             "RMSprop": {"alpha": 0.99, "centered": False},
+             "Adagrad": {"lr_decay": 0.0, "initial_accumulator_value": 0.0},
+             "Adadelta": {"rho": 0.9}}
+
+
+def build_optimizer(config, params):
+    """The configured optimizer over exactly ``params`` (the trainable parameters), one group;
+    a value the optimizer rejects is a one-line TrainerError naming the section."""
+    name, kwargs = optimizer_arguments(config)
+    try:
+        return getattr(optim, name)(params, **kwargs)
+    except ValueError as exc:
+        raise TrainerError(f"train.optimizer: {exc}") from None
 
 
 def build_scheduler(config, optimizer):
@@ -172,6 +208,7 @@ def build_scheduler(config, optimizer):
 
     ``warmup_epochs`` > 0 ramps linearly from lr/(warmup+1) before the main schedule, which then
     counts its epochs from the end of the warmup (cosine anneals over the remaining epochs).
+    ``plateau`` is stepped with the validation metric (``step_scheduler``).
     """
     s, epochs = config.train.scheduler, config.train.epochs
     sched = optim.lr_scheduler
@@ -182,7 +219,25 @@ def build_scheduler(config, optimizer):
     elif s.name == "multistep":
         main = sched.MultiStepLR(optimizer, milestones=s.milestones, gamma=s.gamma)
     elif s.name == "cosine":
-        main = sched.CosineAnnealingLR(optimizer, T_max=main_epochs)
+        main = sched.CosineAnnealingLR(optimizer, T_max=main_epochs, eta_min=s.eta_min)
+    elif s.name == "exponential":
+        main = sched.ExponentialLR(optimizer, gamma=s.gamma)
+    elif s.name == "polynomial":
+        main = sched.PolynomialLR(optimizer, total_iters=main_epochs, power=s.power)
+    elif s.name == "cosine_restarts":
+        main = sched.CosineAnnealingWarmRestarts(optimizer, T_0=s.T_0, T_mult=s.T_mult,
+                                                 eta_min=s.eta_min)
+    elif s.name == "onecycle":
+        return sched.OneCycleLR(
+            optimizer, max_lr=s.max_lr or config.train.optimizer.lr, total_steps=epochs,
+            pct_start=s.pct_start, anneal_strategy=s.anneal_strategy,
+            cycle_momentum=s.cycle_momentum, div_factor=s.div_factor,
+            final_div_factor=s.final_div_factor, three_phase=s.three_phase)
+    elif s.name == "plateau":
+        return sched.ReduceLROnPlateau(
+            optimizer, mode="min" if s.monitor == "val_loss" else "max", factor=s.gamma,
+            patience=s.patience, threshold=s.threshold, threshold_mode=s.threshold_mode,
+            cooldown=s.cooldown, min_lr=s.min_lr)
     else:
         main = None
     if not warmup:
@@ -194,12 +249,40 @@ def build_scheduler(config, optimizer):
     return sched.SequentialLR(optimizer, [ramp, main], milestones=[warmup])
 
 
-def fast_forward_scheduler(scheduler, epochs):
+def scheduled_keys(scheduler) -> tuple:
+    """The param-group keys ``scheduler`` writes: on resume the replayed values of these win
+    over the checkpoint's (which a shorter run's schedule may have set differently)."""
+    keys = ("lr", "initial_lr")
+    if isinstance(scheduler, optim.lr_scheduler.OneCycleLR):
+        keys += ("max_lr", "min_lr")
+        if scheduler.cycle_momentum:
+            keys += ("max_momentum", "base_momentum",
+                     "betas" if scheduler.use_beta1 else "momentum")
+    return keys
+
+
+def step_scheduler(scheduler, config, record) -> None:
+    """The end-of-epoch step: ``plateau`` gets the monitored metric of ``record`` (a dict with
+    ``val_loss``/``val_acc``), every other schedule a plain ``step()``."""
+    if scheduler is None:
+        return
+    if isinstance(scheduler, optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(record[config.train.scheduler.monitor])
+    else:
+        scheduler.step()
+
+
+def fast_forward_scheduler(scheduler, epochs, config=None, history=()):
     """Step a fresh scheduler ``epochs`` times: the same float operations, in the same order,
     as the run that is being resumed, so the lrs match it bitwise even when ``train.epochs``
     was raised on resume (a cosine schedule then stretches exactly as in an uninterrupted run).
+    ``plateau`` replays the recorded metrics of ``history`` (one record per finished epoch).
     """
     if scheduler is None:
         return
-    for _ in range(epochs):
-        scheduler.step()
+    for epoch in range(epochs):
+        record = history[epoch] if epoch < len(history) else None
+        if record is None and isinstance(scheduler, optim.lr_scheduler.ReduceLROnPlateau):
+            raise TrainerError(f"--resume: the checkpoint's history has {len(history)} "
+                               f"epochs, the plateau schedule needs the metrics of {epochs}")
+        step_scheduler(scheduler, config, record)

@@ -18,6 +18,7 @@ from typing import List, Optional, Union
 
 import yaml
 
+from .config_optim import OptimizerConfig, SchedulerConfig, optimizer_rules, scheduler_rules
 from .config_schema import build_section, describe_type, option
 from .config_yaml import YamlInputError, parse_yaml
 from .memory_budget import format_bytes, memory_limit_bytes, training_bytes
@@ -95,28 +96,6 @@ class DataConfig:
     std: Optional[List[float]] = option(None, "per-channel std to normalise with (null: as "
                                         "mean)", nonempty=True, gt=0.0)
     augment: AugmentConfig = option(AugmentConfig(), "training-time augmentation")
-
-
-@dataclass
-class OptimizerConfig:
-    name: str = option("sgd", "optimizer", choices=("sgd",))
-    lr: float = option(0.01, "learning rate", gt=0.0)
-    momentum: float = option(0.9, "SGD momentum", ge=0.0)
-    weight_decay: float = option(0.0, "L2 penalty added to the gradients", ge=0.0)
-    nesterov: bool = option(False, "Nesterov momentum (needs momentum > 0, dampening 0)")
-    dampening: float = option(0.0, "momentum dampening", ge=0.0, le=1.0)
-
-
-@dataclass
-class SchedulerConfig:
-    name: str = option("none", "learning-rate schedule, stepped once per epoch",
-                       choices=("none", "step", "multistep", "cosine"))
-    step_size: int = option(10, "step: epochs between decays", ge=1, le=MAX_COUNT)
-    gamma: float = option(0.1, "step/multistep: decay factor", gt=0.0)
-    milestones: List[int] = option([], "multistep: epochs at which to decay (increasing)", ge=1,
-                                     le=MAX_COUNT)
-    warmup_epochs: int = option(0, "epochs of linear warmup before the schedule", ge=0,
-                               le=MAX_COUNT)
 
 
 @dataclass
@@ -210,23 +189,6 @@ def _stats_pair_rule(cfg):
     return None
 
 
-def _nesterov_rule(cfg):
-    opt = cfg.train.optimizer
-    if opt.nesterov and (opt.momentum <= 0 or opt.dampening != 0):
-        return ("train.optimizer.nesterov: needs momentum > 0 and dampening 0, got "
-                f"momentum {opt.momentum} and dampening {opt.dampening}")
-    return None
-
-
-def _milestones_rule(cfg):
-    sched = cfg.train.scheduler
-    if sched.name == "multistep" and not sched.milestones:
-        return "train.scheduler.milestones: required when train.scheduler.name is 'multistep'"
-    if any(b <= a for a, b in zip(sched.milestones, sched.milestones[1:])):
-        return f"train.scheduler.milestones: must be increasing, got {sched.milestones}"
-    return None
-
-
 def _memory_rule(cfg):
     m, d = cfg.model, cfg.data
     params, activations = training_bytes(m.width, m.in_channels, m.variant, m.num_classes,
@@ -256,9 +218,8 @@ _CROSS_RULES = (
     (_unique_classes_rule, ("data.classes",)),
     (_stats_length_rule, ("data.mean", "data.std", "model.in_channels")),
     (_stats_pair_rule, ("data.mean", "data.std")),
-    (_nesterov_rule, ("train.optimizer.nesterov", "train.optimizer.momentum",
-                      "train.optimizer.dampening")),
-    (_milestones_rule, ("train.scheduler.name", "train.scheduler.milestones")),
+    *optimizer_rules(),
+    *scheduler_rules(),
     (_output_rule, ("output.dir",)),
     (_memory_rule, ("model.width", "model.in_channels", "model.variant", "model.num_classes",
                     "data.image_size", "data.batch_size")),

@@ -145,17 +145,20 @@ class Trainer:
             raise TrainerError(f"--resume: {path} does not fit the model of this config: "
                                f"{first}") from None
         epoch = int(ckpt["epoch"])
-        # Replay the schedule first (from the config's base lr), then take the optimizer's
-        # state (momentum buffers) and put the replayed lrs back over the saved ones.
-        build.fast_forward_scheduler(self.scheduler, epoch)
-        lrs = [g["lr"] for g in self.optimizer.param_groups]
+        extra = ckpt.get("extra") or {}
+        history = [dict(r) for r in extra.get("history", [])][:epoch]
+        # Replay the schedule first (from the config's base lr; plateau on the recorded
+        # metrics), then take the optimizer's state (momentum buffers, moments) and put the
+        # replayed lrs back over the saved ones.
+        build.fast_forward_scheduler(self.scheduler, epoch, self.config, history)
+        keys = build.scheduled_keys(self.scheduler)   # lr, and momentum/beta1 for onecycle
+        replayed = [{k: g[k] for k in keys if k in g} for g in self.optimizer.param_groups]
         if ckpt.get("optimizer") is not None:
             load_optimizer_state_by_name(self.optimizer, self.model, ckpt["optimizer"])
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
+        for group, values in zip(self.optimizer.param_groups, replayed):
+            group.update(values)
         restore_rng_state(ckpt["rng"])
-        extra = ckpt.get("extra") or {}
-        self.history = [dict(r) for r in extra.get("history", [])][:epoch]
+        self.history = history
         self.epoch, self.global_step = epoch, int(ckpt["global_step"])
 
     # ----- the loop --------------------------------------------------------------------------
@@ -169,8 +172,8 @@ class Trainer:
             lr = self.optimizer.param_groups[0]["lr"]
             train_loss, train_acc = self.train_epoch(epoch)
             val_loss, val_acc = self.evaluate()
-            if self.scheduler is not None:
-                self.scheduler.step()
+            build.step_scheduler(self.scheduler, self.config,
+                                 {"val_loss": val_loss, "val_acc": val_acc})
             self.epoch = epoch
             record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                       "val_loss": val_loss, "val_acc": val_acc, "lr": lr,
@@ -332,7 +335,7 @@ class Trainer:
             f"freeze: {m.freeze!r} -> trainable {trainable:,} parameters ({n_train} tensors), "
             f"frozen {frozen:,} ({n_frozen} tensors)",
             f"frozen BatchNorm layers: {bn_text}",
-            f"optimizer: SGD(lr={c.train.optimizer.lr}, momentum={c.train.optimizer.momentum}) "
+            f"optimizer: {build.describe_optimizer(c)} "
             f"over {len(self.trainable)} tensors: every trainable parameter, no frozen one; "
             f"scheduler: {c.train.scheduler.name}",
             f"feature cache: {self.cache_note}",

@@ -24,6 +24,46 @@ SGD_CASES = {
     "maximize_momentum": {"defaults": {"lr": 0.02, "momentum": 0.7, "maximize": True}},
 }
 
+# The adaptive optimizers: every mode of each (lr chosen so 60 steps really move the values).
+OPTIM_CASES = {
+    "adam": {"type": "Adam", "defaults": {"lr": 0.01}},
+    "adam_amsgrad_l2": {"type": "Adam", "defaults": {"lr": 0.02, "amsgrad": True,
+                                                     "weight_decay": 0.05}},
+    "adam_maximize_betas": {"type": "Adam", "defaults": {"lr": 0.01, "betas": (0.7, 0.9),
+                                                         "eps": 1e-6, "maximize": True}},
+    "adam_small_beta1": {"type": "Adam", "defaults": {"lr": 0.01, "betas": (0.3, 0.5)}},
+    "adamw": {"type": "AdamW", "defaults": {"lr": 0.01}},
+    "adamw_amsgrad_groups": {"type": "AdamW", "defaults": {"lr": 0.01, "amsgrad": True},
+                             "groups": [{"params": [0, 1], "weight_decay": 0.1},
+                                        {"params": [2], "lr": 0.003, "weight_decay": 0.0}]},
+    "adamw_maximize": {"type": "AdamW", "defaults": {"lr": 0.005, "weight_decay": 0.2,
+                                                     "maximize": True}},
+    "rmsprop": {"type": "RMSprop", "defaults": {"lr": 0.01}},
+    "rmsprop_momentum_l2": {"type": "RMSprop", "defaults": {"lr": 0.005, "momentum": 0.9,
+                                                            "weight_decay": 0.01}},
+    "rmsprop_centered": {"type": "RMSprop", "defaults": {"lr": 0.005, "centered": True,
+                                                         "alpha": 0.9}},
+    "rmsprop_centered_momentum_max": {"type": "RMSprop", "defaults": {
+        "lr": 0.002, "centered": True, "momentum": 0.5, "alpha": 0.3, "maximize": True}},
+    "adagrad": {"type": "Adagrad", "defaults": {"lr": 0.1}},
+    "adagrad_decay_init": {"type": "Adagrad", "defaults": {
+        "lr": 0.1, "lr_decay": 0.05, "initial_accumulator_value": 0.3, "weight_decay": 0.01}},
+    "adagrad_maximize_groups": {"type": "Adagrad", "defaults": {"lr": 0.05, "maximize": True},
+                                "groups": [{"params": [0], "eps": 1e-3}, {"params": [1, 2]}]},
+    "adadelta": {"type": "Adadelta", "defaults": {}},
+    "adadelta_rho_l2": {"type": "Adadelta", "defaults": {"lr": 0.5, "rho": 0.5,
+                                                         "weight_decay": 0.1}},
+    "adadelta_maximize": {"type": "Adadelta", "defaults": {"lr": 2.0, "eps": 1e-4,
+                                                           "maximize": True}},
+}
+
+# State each optimizer keeps per parameter (torch's names), for the fixtures and checks.
+STATE_KEYS = {"SGD": ("momentum_buffer",),
+              "Adam": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+              "AdamW": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+              "RMSprop": ("square_avg", "grad_avg", "momentum_buffer"),
+              "Adagrad": ("sum",), "Adadelta": ("square_avg", "acc_delta")}
+
 SCHED_CASES = {
     "step": {"type": "StepLR", "kwargs": {"step_size": 7, "gamma": 0.5}},
     "multistep": {"type": "MultiStepLR", "kwargs": {"milestones": [3, 10, 10, 22],
@@ -44,7 +84,51 @@ SCHED_CASES = {
         {"type": "CosineAnnealingLR", "kwargs": {"T_max": 10}}]},
 }
 
+# The schedules added with the adaptive optimizers (fixture: optim_adaptive.h5).
+SCHED_CASES_MORE = {
+    "exponential": {"type": "ExponentialLR", "kwargs": {"gamma": 0.9}},
+    "polynomial": {"type": "PolynomialLR", "kwargs": {"total_iters": 20, "power": 2.0}},
+    "polynomial_linear": {"type": "PolynomialLR", "kwargs": {"total_iters": 7}},
+    "warm_restarts": {"type": "CosineAnnealingWarmRestarts", "kwargs": {"T_0": 7,
+                                                                        "eta_min": 0.001}},
+    "warm_restarts_mult": {"type": "CosineAnnealingWarmRestarts", "kwargs": {"T_0": 3,
+                                                                             "T_mult": 2}},
+    "warm_restarts_fractional": {"type": "CosineAnnealingWarmRestarts",
+                                 "kwargs": {"T_0": 2, "T_mult": 2, "eta_min": 1e-4},
+                                 "epoch_per_step": 0.25},
+    "onecycle_cos": {"type": "OneCycleLR", "kwargs": {"max_lr": 0.5, "total_steps": 30}},
+    "onecycle_linear_groups": {"type": "OneCycleLR", "kwargs": {
+        "max_lr": [0.4, 0.1], "epochs": 3, "steps_per_epoch": 10, "pct_start": 0.25,
+        "anneal_strategy": "linear", "div_factor": 10.0, "final_div_factor": 100.0}},
+    "onecycle_three_phase": {"type": "OneCycleLR", "kwargs": {
+        "max_lr": 0.3, "total_steps": 32, "three_phase": True, "base_momentum": 0.8,
+        "max_momentum": [0.9, 0.95]}},
+    "onecycle_adam_betas": {"type": "OneCycleLR", "optimizer": "Adam",
+                            "kwargs": {"max_lr": 0.01, "total_steps": 30, "pct_start": 0.4}},
+    "onecycle_no_momentum": {"type": "OneCycleLR", "kwargs": {"max_lr": 0.2, "total_steps": 31,
+                                                             "cycle_momentum": False}},
+    "plateau_min_rel": {"type": "ReduceLROnPlateau", "metrics": "loss",
+                        "kwargs": {"patience": 2, "factor": 0.5}},
+    "plateau_min_abs_cooldown": {"type": "ReduceLROnPlateau", "metrics": "loss",
+                                 "kwargs": {"patience": 1, "threshold": 0.01,
+                                            "threshold_mode": "abs", "cooldown": 2,
+                                            "min_lr": [0.01, 0.005]}},
+    "plateau_max": {"type": "ReduceLROnPlateau", "metrics": "accuracy",
+                    "kwargs": {"mode": "max", "patience": 0, "factor": 0.3, "min_lr": 0.004,
+                               "threshold": 0.05}},
+    "plateau_max_abs": {"type": "ReduceLROnPlateau", "metrics": "accuracy",
+                        "kwargs": {"mode": "max", "threshold_mode": "abs", "threshold": 0.02,
+                                   "patience": 1, "eps": 0.01}},
+}
+
 LAMBDAS = {"exp_095": lambda epoch: 0.95 ** epoch}
+
+# What ReduceLROnPlateau watches, one value per epoch: a loss that falls with plateaus and
+# noise, and an accuracy that rises and stalls.
+METRICS = {
+    "loss": [1.0 / (1 + 0.3 * e) + 0.02 * ((e * 7) % 5) for e in range(EPOCHS + 1)],
+    "accuracy": [min(0.9, 0.3 + 0.05 * e) - 0.01 * ((e * 3) % 4) for e in range(EPOCHS + 1)],
+}
 
 
 def has_grad(step: int, index: int) -> bool:
@@ -61,23 +145,29 @@ def make_inputs(seed: int):
     return init, grads
 
 
-def build_sgd(lib, params: list, case: dict):
-    """The SGD of ``case`` over ``params``, built with ``lib.optim``."""
+def build_optimizer(lib, params: list, case: dict):
+    """The optimizer of ``case`` (SGD unless it names a ``type``) over ``params``, built with
+    ``lib.optim``."""
+    cls = getattr(lib.optim, case.get("type", "SGD"))
     groups = case.get("groups")
     if groups is None:
-        return lib.optim.SGD(params, **case["defaults"])
+        return cls(params, **case["defaults"])
     dict_groups = [dict(g, params=[params[i] for i in g["params"]]) for g in groups]
-    return lib.optim.SGD(dict_groups, **case["defaults"])
+    return cls(dict_groups, **case["defaults"])
 
 
-def run_sgd(lib, case: dict, init: list, grads: list, steps: int = STEPS, optimizer=None,
-            params=None, start: int = 0):
-    """Step an SGD over the given gradients; returns (params, optimizer, trajectories) where
-    ``trajectories[i]`` is (steps, *shape): parameter i after each step."""
+build_sgd = build_optimizer  # the name the SGD tests use
+
+
+def run_optimizer(lib, case: dict, init: list, grads: list, steps: int = STEPS, optimizer=None,
+                  params=None, start: int = 0):
+    """Step the optimizer of ``case`` (SGD or another) over the given gradients; returns
+    (params, optimizer, trajectories) where ``trajectories[i]`` is (steps, *shape): parameter
+    i after each step."""
     if params is None:
         params = [lib.tensor(np.array(a), requires_grad=True) for a in init]
     if optimizer is None:
-        optimizer = build_sgd(lib, params, case)
+        optimizer = build_optimizer(lib, params, case)
     traj = [np.empty((steps,) + p.shape) for p in params]
     for step in range(start, start + steps):
         optimizer.zero_grad()
@@ -102,18 +192,60 @@ def build_scheduler(lib, optimizer, spec: dict):
     return getattr(module, kind)(optimizer, **spec["kwargs"])
 
 
-def run_scheduler(lib, spec: dict, epochs: int = EPOCHS):
-    """The lrs of two param groups after construction and after each of ``epochs`` steps:
-    an array (epochs + 1, 2). Also checks ``get_last_lr`` agrees with the groups."""
+def scheduled_optimizer(lib, spec: dict):
+    """Two param groups (lrs SCHED_BASE_LRS) of the optimizer ``spec`` names (SGD with
+    momentum unless it says ``"optimizer": "Adam"``)."""
     params = [lib.tensor(np.zeros(2), requires_grad=True) for _ in SCHED_BASE_LRS]
-    optimizer = lib.optim.SGD([{"params": [p], "lr": lr} for p, lr in
-                               zip(params, SCHED_BASE_LRS)], lr=1.0, momentum=0.9)
+    groups = [{"params": [p], "lr": lr} for p, lr in zip(params, SCHED_BASE_LRS)]
+    if spec.get("optimizer") == "Adam":
+        return lib.optim.Adam(groups, lr=1.0)
+    return lib.optim.SGD(groups, lr=1.0, momentum=0.9)
+
+
+def step_scheduler(scheduler, spec: dict, epoch: int) -> None:
+    """Step ``scheduler`` into ``epoch`` the way ``spec`` says: plainly, with the metric of
+    that epoch (ReduceLROnPlateau), or to a fractional epoch (warm restarts)."""
+    if "metrics" in spec:
+        scheduler.step(METRICS[spec["metrics"]][epoch])
+    elif "epoch_per_step" in spec:
+        scheduler.step(epoch * spec["epoch_per_step"])
+    else:
+        scheduler.step()
+
+
+def momenta(optimizer) -> list:
+    """Each group's momentum (SGD) or beta1 (Adam): what OneCycleLR cycles."""
+    return [g["betas"][0] if "betas" in g else g["momentum"] for g in optimizer.param_groups]
+
+
+def run_scheduler(lib, spec: dict, epochs: int = EPOCHS, with_momentum: bool = False):
+    """The lrs of two param groups after construction and after each of ``epochs`` steps:
+    an array (epochs + 1, 2); with ``with_momentum`` also each group's momentum/beta1 (same
+    shape). Also checks ``get_last_lr`` agrees with the groups."""
+    optimizer = scheduled_optimizer(lib, spec)
     scheduler = build_scheduler(lib, optimizer, spec)
     lrs = np.empty((epochs + 1, len(SCHED_BASE_LRS)))
+    moms = np.empty_like(lrs)
     for epoch in range(epochs + 1):
         if epoch > 0:
             optimizer.step()
-            scheduler.step()
+            step_scheduler(scheduler, spec, epoch)
         lrs[epoch] = [g["lr"] for g in optimizer.param_groups]
+        moms[epoch] = momenta(optimizer)
         assert list(scheduler.get_last_lr()) == list(lrs[epoch]), epoch
-    return lrs
+    return (lrs, moms) if with_momentum else lrs
+
+
+run_sgd = run_optimizer  # the name the SGD tests use
+
+
+def final_state(optimizer, params, kind: str) -> dict:
+    """``{(i, name): array}``: each state buffer torch names for parameter ``i``, plus
+    ``(i, "step")``, as plain numpy arrays (works on both libraries)."""
+    out = {}
+    for i, p in enumerate(params):
+        state = optimizer.state.get(p, {})
+        for name in STATE_KEYS[kind] + ("step",):
+            if name in state:
+                out[(i, name)] = np.array(state[name].detach().numpy(), dtype=np.float64)
+    return out

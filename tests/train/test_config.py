@@ -96,8 +96,9 @@ def test_out_of_range_and_choices():
         "data.std: must be > 0.0, got 0.0",
         "train.optimizer.lr: must be > 0.0, got 0.0",
         "train.optimizer.momentum: must be >= 0.0, got -0.5",
-        "train.scheduler.name: must be one of 'none', 'step', 'multistep', 'cosine', got "
-        "'cosin' (did you mean 'cosine'?)",
+        "train.scheduler.name: must be one of 'none', 'step', 'multistep', 'cosine', "
+        "'exponential', 'polynomial', 'cosine_restarts', 'onecycle', 'plateau', got 'cosin' "
+        "(did you mean 'cosine'?)",
         "train.label_smoothing: must be < 1.0, got 1.0",
     ]
 
