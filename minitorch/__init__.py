@@ -14,7 +14,10 @@ import os
 # numba kernels run on next (see minitorch/kernels/__init__.py). A user's own setting wins.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-from . import autograd
+from . import accelerator, autograd, backends, cuda
+from ._device import DeviceError, device
+from ._generator import Generator
+from ._size import Size
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
@@ -36,7 +39,7 @@ long = int64
 int = int32  # noqa: A001
 
 # Subpackages load on first use, so `import minitorch` stays fast and light.
-_SUBMODULES = ("nn", "optim", "io", "data", "train", "distributed")
+_SUBMODULES = ("nn", "optim", "io", "data", "train", "distributed", "utils")
 
 
 def __getattr__(name):
@@ -70,4 +73,5 @@ __all__ = [
     "matmul", "sum", "mean", "max", "min", "argmax", "argmin", "softmax", "log_softmax",
     "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "allclose", "equal",
     "is_tensor", "numel", "save", "load", "nn", "optim", "io", "data", "train", "distributed",
+    "utils", "device", "DeviceError", "Size", "Generator", "cuda", "backends", "accelerator",
 ]
