@@ -25,7 +25,7 @@ class CollateError(DataError, RuntimeError):
 def _tensor(array):
     # Imported lazily: the data layer sits above the core and must not import it at load time.
     from minitorch.tensor import Tensor
-    return Tensor(np.ascontiguousarray(array))
+    return Tensor(np.asarray(array, order="C"))   # (ascontiguousarray would make 0-d 1-d)
 
 
 def _is_tensor(x):
@@ -69,11 +69,11 @@ def default_collate(batch):
         out = {key: default_collate([b[key] for b in batch]) for key in elem}
         return _same_type(elem, out)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):   # a namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         if any(len(b) != len(elem) for b in batch):
             raise CollateError("each element in list of batch should be of equal size")
-        return [default_collate(list(field)) for field in zip(*batch)]
+        return [default_collate(field) for field in zip(*batch)]
     raise TypeError(f"{_TYPE_HINT}; found {type(elem)}")
 
 

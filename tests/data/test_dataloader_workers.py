@@ -186,3 +186,27 @@ def test_timeout_raises():
             time.sleep(1.5)
     with pytest.raises(RuntimeError, match="timed out after 0.3 seconds"):
         next(iter(DataLoader(Slow(), num_workers=1, timeout=0.3)))
+
+
+def test_images_decode_in_the_workers_and_match_the_main_process(tmp_path):
+    from tests.data.test_image_folder import _save
+    from minitorch.data import ImageFolder
+    for k in range(8):
+        _save(tmp_path / ("a" if k % 2 else "b") / f"{k}.png", k)
+    ds = ImageFolder(tmp_path, image_size=8, random_crop=True, padding=2, horizontal_flip=True)
+    decoded_in = []
+    original = ds.get_item
+
+    def spy(index, rng):
+        decoded_in.append(os.getpid())
+        return original(index, rng)
+
+    ds.get_item = spy
+    ref = [(x.numpy(), y.tolist()) for x, y in DataLoader(ds, batch_size=3, shuffle=True,
+                                                          seed=4)]
+    assert decoded_in == [os.getpid()] * 8
+    got = [(x.numpy(), y.tolist()) for x, y in DataLoader(ds, batch_size=3, shuffle=True,
+                                                          seed=4, num_workers=2)]
+    assert [y for _, y in got] == [y for _, y in ref]
+    assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(got, ref))
+    assert len(decoded_in) == 8   # the workers, not this process, decoded them this time
