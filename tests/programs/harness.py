@@ -57,7 +57,9 @@ def torch_is_minitorch():
 
 
 def run(path, framework, workdir):
-    """(losses, outputs) of running the program at ``path`` with ``torch`` = ``framework``."""
+    """(losses, outputs, compare) of running the program at ``path`` with ``torch`` =
+    ``framework``; ``compare`` is the program's ``COMPARE_LOSSES`` (default True: False for a
+    program whose random draws, e.g. dropout masks, differ between the frameworks)."""
     support.LOSSES.clear()
     support.OUTPUTS.clear()
     old = os.getcwd()
@@ -81,4 +83,4 @@ def run(path, framework, workdir):
     bound = names.get("torch")
     if bound is not None and bound.__name__ != framework:
         raise AssertionError(f"{path.name}: torch was {bound.__name__}, not {framework}")
-    return list(support.LOSSES), dict(support.OUTPUTS)
+    return list(support.LOSSES), dict(support.OUTPUTS), names.get("COMPARE_LOSSES", True)

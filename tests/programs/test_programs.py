@@ -13,6 +13,10 @@ PROGS = pathlib.Path(__file__).parent / "progs"
 
 # Programs that need what minitorch does not have yet; each runs (and must fail) until then.
 BLOCKED = {
+    "regression": "Tensor.mm, F.smooth_l1_loss and .data as a Tensor (param.data.add_) are "
+                  "missing",
+    "mnist": "optim.Adadelta is missing",
+    "autograd_basics": "F.binary_cross_entropy_with_logits is missing",
 }
 
 PROGRAMS = sorted(p.stem for p in PROGS.glob("*.py"))
@@ -28,12 +32,15 @@ def _params():
 def test_program_runs_with_minitorch_and_matches_torch(name, tmp_path):
     path = PROGS / f"{name}.py"
     (tmp_path / "minitorch").mkdir()
-    losses, outputs = run(path, "minitorch", tmp_path / "minitorch")
+    losses, outputs, compare = run(path, "minitorch", tmp_path / "minitorch")
     assert losses and all(np.isfinite(losses))
     pytest.importorskip("torch")
     (tmp_path / "torch").mkdir()
-    ref_losses, ref_outputs = run(path, "torch", tmp_path / "torch")
+    ref_losses, ref_outputs, _ = run(path, "torch", tmp_path / "torch")
     assert len(losses) == len(ref_losses)
+    if not compare:   # random draws differ between the frameworks: both must have learned
+        assert losses[-1] < losses[0] and ref_losses[-1] < ref_losses[0]
+        return
     np.testing.assert_allclose(losses, ref_losses, rtol=2e-3, atol=1e-5)
     assert outputs.keys() == ref_outputs.keys()
     for key in outputs:
