@@ -210,3 +210,23 @@ def test_images_decode_in_the_workers_and_match_the_main_process(tmp_path):
     assert [y for _, y in got] == [y for _, y in ref]
     assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(got, ref))
     assert len(decoded_in) == 8   # the workers, not this process, decoded them this time
+
+
+def test_persistent_workers_restart_an_iterable_dataset_each_epoch():
+    loader = DataLoader(Shards(), batch_size=3, num_workers=2, persistent_workers=True)
+    epochs = [[b.tolist() for b in loader] for _ in range(2)]
+    assert epochs[0] == epochs[1] == [[0, 2, 4], [1, 3, 5], [6, 8], [7, 9]]
+
+
+def test_spawned_workers_give_the_same_batches():
+    from minitorch.utils.data import TensorDataset
+    ds = TensorDataset(np.arange(10, dtype=np.float32), np.arange(10))
+    got = [y.tolist() for _, y in DataLoader(ds, batch_size=3, num_workers=1,
+                                             multiprocessing_context="spawn")]
+    assert got == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+
+
+def test_without_batching_each_sample_is_converted():
+    got = list(DataLoader(Numbers(4), batch_size=None, num_workers=2))
+    assert [int(i) for _, i, _ in got] == [0, 1, 2, 3]
+    assert isinstance(got[0][0], mt.Tensor) and got[0][0].shape == (3,)
