@@ -15,7 +15,7 @@ import os
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from . import accelerator, autograd, backends, cuda
-from ._device import DeviceError, device
+from ._device import DeviceError, device, get_default_device, set_default_device
 from ._generator import Generator
 from ._size import Size
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -73,5 +73,6 @@ __all__ = [
     "matmul", "sum", "mean", "max", "min", "argmax", "argmin", "softmax", "log_softmax",
     "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "allclose", "equal",
     "is_tensor", "numel", "save", "load", "nn", "optim", "io", "data", "train", "distributed",
-    "utils", "device", "DeviceError", "Size", "Generator", "cuda", "backends", "accelerator",
+    "utils", "device", "DeviceError", "get_default_device", "set_default_device", "Size",
+    "Generator", "cuda", "backends", "accelerator",
 ]

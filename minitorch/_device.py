@@ -7,7 +7,7 @@ A ``device("cuda")`` object itself may be built (PyTorch allows it without CUDA 
 *using* it fails. This module imports nothing from minitorch, so every layer may use it.
 """
 __all__ = ["device", "DeviceError", "CPU", "check_device", "is_device_like", "parse_to_args",
-           "PORTABLE_HINT"]
+           "get_default_device", "set_default_device", "PORTABLE_HINT"]
 
 # The device types PyTorch knows; a device string naming any other is an error, as in torch.
 _KNOWN_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
@@ -164,3 +164,13 @@ def parse_to_args(args, kwargs, tensor_type):
         copy = rest[1]
     check_device(dev)
     return CPU, dtype, bool(copy)
+
+
+def get_default_device():
+    """The device new tensors are made on: always the CPU."""
+    return CPU
+
+
+def set_default_device(device):
+    """Accepts the CPU (a no-op) or None; any other device raises ``DeviceError``."""
+    check_device(device)

@@ -172,3 +172,13 @@ def test_device_as_a_context_manager():
     with pytest.raises(mt.DeviceError):
         with mt.device("cuda"):
             pass
+
+
+def test_default_device_is_the_cpu_and_only_the_cpu_can_be_set():
+    assert mt.get_default_device() == mt.device("cpu")
+    mt.set_default_device("cpu")
+    mt.set_default_device(None)
+    with pytest.raises(mt.DeviceError, match="CPU only"):
+        mt.set_default_device("cuda")
+    t = _torch()
+    assert repr(mt.get_default_device()) == repr(t.get_default_device())
