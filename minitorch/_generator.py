@@ -1,4 +1,4 @@
-"""``minitorch.Generator``: torch's explicit random generator (``torch.Generator().manual_seed(42)``).
+"""``minitorch.Generator``: torch's explicit generator (``torch.Generator().manual_seed(42)``).
 
 It *is* a numpy ``Generator`` (PCG64), so every function that takes ``generator=`` (``rand``,
 ``randperm``, ``random_split``, samplers, the DataLoader) draws from it directly. Equal seeds

@@ -1,6 +1,7 @@
 """Modelled on pytorch/examples' mnist: a CNN with Dropout, F.max_pool2d, log_softmax and
 nll_loss, Adadelta with StepLR, train and test functions taking a device, the accelerator
-check, and saving the model. MNIST is replaced by the bundled digits (upsampled to 32x32, cropped to 28x28)."""
+check, and saving the model. MNIST is replaced by the bundled digits (upsampled to 32x32,
+cropped to 28x28)."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
