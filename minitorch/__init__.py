@@ -10,7 +10,10 @@ import importlib
 # Importing minitorch changes nothing process-wide (no environment variable, allocator, thread
 # count or process): the tuning the kernels were measured with is minitorch.runtime.configure().
 
-from . import autograd
+from . import accelerator, autograd, backends, cuda
+from ._device import DeviceError, device, get_default_device, set_default_device
+from ._generator import Generator
+from ._size import Size
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
@@ -32,7 +35,7 @@ long = int64
 int = int32  # noqa: A001
 
 # Subpackages load on first use, so `import minitorch` stays fast and light.
-_SUBMODULES = ("nn", "optim", "io", "data", "train", "distributed", "runtime")
+_SUBMODULES = ("nn", "optim", "io", "data", "train", "distributed", "utils", "runtime")
 
 
 def __getattr__(name):
@@ -66,5 +69,6 @@ __all__ = [
     "matmul", "sum", "mean", "max", "min", "argmax", "argmin", "softmax", "log_softmax",
     "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "allclose", "equal",
     "is_tensor", "numel", "save", "load", "nn", "optim", "io", "data", "train", "distributed",
-    "runtime",
+    "utils", "runtime", "device", "DeviceError", "get_default_device", "set_default_device",
+    "Size", "Generator", "cuda", "backends", "accelerator",
 ]

@@ -2,6 +2,7 @@
 import numpy as np
 
 from . import dtypes
+from ._device import check_device
 from .random import default_generator
 from .tensor import Tensor
 
@@ -14,9 +15,10 @@ def _float_default(np_dtype):
     return np.dtype(np.float32) if np_dtype == np.float64 else np_dtype
 
 
-def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
+def tensor(data, dtype=None, requires_grad=False, device=None, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or a Tensor).
     Python floats become float32, as PyTorch's default dtype."""
+    check_device(device)
     if isinstance(data, Tensor):
         data = data._data
     if dtype is not None:
@@ -30,7 +32,8 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
     return Tensor(arr, requires_grad=requires_grad)
 
 
-def as_tensor(data, dtype=None) -> Tensor:
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    check_device(device)
     if isinstance(data, Tensor) and (dtype is None or data._data.dtype ==
                                      dtypes.to_numpy_dtype(dtype)):
         return data
@@ -59,30 +62,36 @@ def _dt(dtype, default=dtypes.float32):
     return dtypes.to_numpy_dtype(dtype if dtype is not None else default)
 
 
-def zeros(*size, dtype=None, requires_grad=False) -> Tensor:
+def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return Tensor(np.zeros(_size(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False) -> Tensor:
+def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return Tensor(np.ones(_size(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False) -> Tensor:
+def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return Tensor(np.empty(_size(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     if dtype is None:
         dtype = (dtypes.bool if isinstance(fill_value, bool) else
                  dtypes.int64 if isinstance(fill_value, int) else dtypes.float32)
     return Tensor(np.full(_size((size,)), fill_value, _dt(dtype)), requires_grad=requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:
+def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return Tensor(np.eye(n, m, dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -91,55 +100,66 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
     return Tensor(np.arange(start, end, step, dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return Tensor(np.linspace(start, end, steps, dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False, generator=None) -> Tensor:
+def rand(*size, dtype=None, requires_grad=False, generator=None, device=None) -> Tensor:
     """Uniform [0, 1) samples from minitorch's generator (seeded by ``manual_seed``)."""
+    check_device(device)
     g = generator or default_generator()
     dt = _dt(dtype)
     return Tensor(g.random(_size(size), dtype=np.float64).astype(dt), requires_grad=requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False, generator=None) -> Tensor:
+def randn(*size, dtype=None, requires_grad=False, generator=None, device=None) -> Tensor:
+    check_device(device)
     g = generator or default_generator()
     dt = _dt(dtype)
     return Tensor(g.standard_normal(_size(size)).astype(dt), requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, generator=None) -> Tensor:
+def randint(low, high=None, size=None, dtype=None, generator=None, device=None) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``, as in PyTorch."""
+    check_device(device)
     if size is None:
         low, high, size = 0, low, high
     g = generator or default_generator()
     return Tensor(g.integers(low, high, _size((size,))).astype(_dt(dtype, dtypes.int64)))
 
 
-def randperm(n, dtype=None, generator=None) -> Tensor:
+def randperm(n, dtype=None, generator=None, device=None) -> Tensor:
+    check_device(device)
     g = generator or default_generator()
     return Tensor(g.permutation(n).astype(_dt(dtype, dtypes.int64)))
 
 
-def zeros_like(t, dtype=None, requires_grad=False) -> Tensor:
+def zeros_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
+def ones_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def empty_like(t, dtype=None, requires_grad=False) -> Tensor:
+def empty_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return empty(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False) -> Tensor:
+def full_like(t, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def rand_like(t, dtype=None, requires_grad=False) -> Tensor:
+def rand_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def randn_like(t, dtype=None, requires_grad=False) -> Tensor:
+def randn_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    check_device(device)
     return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)

@@ -70,7 +70,7 @@ def cat(tensors, dim=0):
     for i, x in enumerate(tensors):
         if x.ndim != len(ref) or x.shape[:d] + x.shape[d + 1:] != ref[:d] + ref[d + 1:]:
             raise ValueError(f"cat: sizes of tensors must match except in dimension {d}: tensor 0 "
-                             f"has shape {ref}, tensor {i} has shape {x.shape}")
+                             f"has shape {tuple(ref)}, tensor {i} has shape {tuple(x.shape)}")
     return S.Cat.apply(*tensors, dim=d)
 
 
@@ -82,7 +82,8 @@ def stack(tensors, dim=0):
     for i, x in enumerate(tensors):
         if x.shape != tensors[0].shape:
             raise ValueError(f"stack expects each tensor to be equal size, but got "
-                             f"{tensors[0].shape} at entry 0 and {x.shape} at entry {i}")
+                             f"{list(tensors[0].shape)} at entry 0 and {list(x.shape)} at entry "
+                             f"{i}")
     return S.Stack.apply(*tensors, dim=_dim(dim, tensors[0].ndim + 1))
 
 

@@ -10,7 +10,9 @@ import copy
 import numpy as np
 
 from . import _tensor_inplace, _tensor_math, _tensor_shape, dtypes
+from ._device import CPU, DeviceError, PORTABLE_HINT, parse_to_args
 from ._format import format_tensor
+from ._size import Size
 from ._tensor_inplace import TensorInplace
 from ._tensor_math import TensorMath
 from ._tensor_shape import TensorShape
@@ -71,8 +73,9 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         return self.grad_fn is None
 
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        # tuple.__new__ skips Size's argument check: a numpy shape is ints already.
+        return tuple.__new__(Size, self._data.shape)
 
     @property
     def dtype(self):
@@ -94,11 +97,15 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         self._version_counter[0] += 1
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        """Always ``minitorch.device("cpu")``: minitorch runs on the CPU only."""
+        return CPU
+
+    is_cuda = False
+    is_cpu = True
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        return self.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -141,6 +148,13 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
                                "ambiguous")
         return bool(self._data)
+
+    def __format__(self, spec):
+        # As torch: a 0-d tensor formats like its Python number (f"{loss:.4f}"); any other
+        # tensor only with an empty spec (object.__format__ raises torch's TypeError otherwise).
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
 
     def __float__(self):
         return float(self.item())
@@ -227,10 +241,13 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
 
     # ----------------------------------------------------------------- dtype helpers
 
-    def to(self, dtype=None, *args, **kwargs):
-        if dtype is None or isinstance(dtype, str) and dtype == "cpu":
-            return self
-        return self.type(dtype)
+    def to(self, *args, **kwargs):
+        """``to(dtype)``, ``to(device, dtype)``, ``to(other)``, with ``non_blocking``/``copy``:
+        a device other than the CPU raises ``DeviceError``; ``copy=True`` always copies."""
+        _, dtype, copy = parse_to_args(args, kwargs, Tensor)
+        if dtype is not None and dtypes.to_numpy_dtype(dtype) != self._data.dtype:
+            return self.type(dtype)
+        return self.clone() if copy else self
 
     def type(self, dtype):
         np_dtype = dtypes.to_numpy_dtype(dtype)
@@ -253,8 +270,12 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        raise DeviceError(f"minitorch runs on the CPU only: .cuda() is not available; "
+                          f"{PORTABLE_HINT}, then x.to(device)")
 
     def contiguous(self):
         return self if self._data.flags.c_contiguous else _Cast.apply(self, dtype=None)

@@ -22,13 +22,14 @@ def _root_grads(outputs, grad_outputs, what):
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
-                                   f"{what} has shape {out.shape}: pass gradient= of that shape")
+                                   f"{what} has shape {tuple(out.shape)}: pass gradient= of "
+                                   f"that shape")
             grads.append(np.ones(out.shape, out._data.dtype))
             continue
         g = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=out._data.dtype)
         if g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: gradient has shape {g.shape} but the output "
-                               f"has shape {out.shape}")
+                               f"has shape {tuple(out.shape)}")
         grads.append(g.astype(out._data.dtype, copy=False))
     return grads
 

@@ -1,17 +1,21 @@
-"""Map-style datasets: the ``Dataset`` protocol, ``TensorDataset`` and ``Subset``.
+"""Datasets with PyTorch's names: ``Dataset``, ``IterableDataset``, ``TensorDataset``, ``Subset``,
+``ConcatDataset``, ``ChainDataset``.
 
-A dataset maps an index to one sample. Datasets that hold their data in memory may also implement
-the batch protocol ``get_batch(indices, rngs)``: it returns the whole batch as a tuple of stacked
-arrays built with one fancy-index, which the DataLoader prefers over per-item calls. ``rngs`` is a
-sequence giving one ``np.random.Generator`` per sample (``rngs[k]`` for ``indices[k]``), seeded from
-(seed, epoch, dataset index), so random augmentation is reproducible and does not depend on the
-batch size or on how samples are sharded across processes.
+A map-style dataset maps an index to one sample. Datasets that hold their data in memory may also
+implement the batch protocol ``get_batch(indices, rngs)``: it returns the whole batch as a tuple of
+stacked arrays built with one fancy-index, which the DataLoader prefers over per-item calls.
+``rngs`` is a sequence giving one ``np.random.Generator`` per sample (``rngs[k]`` for
+``indices[k]``), seeded from (seed, epoch, dataset index), so random augmentation is reproducible
+and does not depend on the batch size, the number of workers or how samples are sharded.
 """
+import bisect
+
 import numpy as np
 
 from .errors import DataError
 
-__all__ = ["Dataset", "TensorDataset", "Subset"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
+           "ChainDataset"]
 
 
 class Dataset:
@@ -23,6 +27,23 @@ class Dataset:
     def __len__(self):
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
 
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses implement ``__iter__``. With ``num_workers > 0`` every
+    worker iterates its own copy; use ``get_worker_info()`` in ``__iter__`` to split the work."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it has no __getitem__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
 
 def _as_array(t):
     """The ndarray behind a minitorch Tensor, or ``np.asarray`` of anything else."""
@@ -33,12 +54,23 @@ def _as_array(t):
 def _check_index(index, n, owner):
     index = int(index)
     if not -n <= index < n:
-        raise IndexError(f"index {index} out of range for {owner} of length {n}")
+        raise IndexError(f"index {index} is out of bounds for {owner} of length {n}")
     return index % n if n else index
 
 
+def _row_index(index, n, owner):
+    """An index that both numpy arrays and Tensors accept: an int (checked), a slice, or an
+    int64 array (from a list or a Tensor of indices)."""
+    if isinstance(index, slice):
+        return index
+    if isinstance(index, (int, np.integer)) or getattr(index, "ndim", None) == 0:
+        return _check_index(index, n, owner)
+    return _as_array(index).astype(np.int64, copy=False)
+
+
 class TensorDataset(Dataset):
-    """Samples are rows of the given tensors (or arrays), which share their first dimension."""
+    """Sample ``i`` is ``tuple(t[i] for t in tensors)``: tensors (or arrays) sharing their first
+    dimension. As in torch, ``i`` may also be a slice or a tensor/list of indices."""
 
     is_random = False
 
@@ -56,8 +88,8 @@ class TensorDataset(Dataset):
         return self.arrays_[0].shape[0]
 
     def __getitem__(self, index):
-        index = _check_index(index, len(self), "TensorDataset")
-        return tuple(a[index] for a in self.arrays_)
+        index = _row_index(index, len(self), "TensorDataset")
+        return tuple(t[index] for t in self.tensors)
 
     def get_batch(self, indices, rngs=None):
         """The rows at ``indices`` of every tensor, one fancy-index each."""
@@ -88,6 +120,8 @@ class Subset(Dataset):
         return int(self.indices.size)
 
     def __getitem__(self, index):
+        if isinstance(index, (list, np.ndarray)) or getattr(index, "ndim", 0) > 0:
+            return [self[int(i)] for i in _as_array(index).reshape(-1)]
         return self.dataset[int(self.indices[_check_index(index, len(self), "Subset")])]
 
     def __getattr__(self, name):
@@ -113,3 +147,40 @@ class Subset(Dataset):
     def _get_batch(self, indices, rngs=None):
         inner = self.indices[np.asarray(indices, dtype=np.int64)]
         return self.dataset.get_batch(inner, rngs)
+
+
+class ConcatDataset(Dataset):
+    """The samples of several map-style datasets, one after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise DataError("ConcatDataset: datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise DataError("ConcatDataset does not support IterableDataset (use "
+                                "ChainDataset)")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        index = _check_index(index, len(self), "ConcatDataset")
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets, iterated one after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for d in self.datasets:
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)

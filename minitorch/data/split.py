@@ -1,13 +1,51 @@
-"""Deterministic train/validation splits: stratified by label, or plain seeded.
+"""Dataset splits: torch's ``random_split``, and deterministic train/validation splits.
 
-The split depends only on (labels, val_fraction, seed), never on global random state, so every
-process of a distributed run and every resumed run gets the same split.
+``stratified_split``/``train_val_split`` depend only on (labels, val_fraction, seed), never on
+global random state, so every process of a distributed run and every resumed run gets the same
+split. ``random_split`` draws from ``generator`` (default: minitorch's global generator), as torch.
 """
+import math
+import numbers
+import warnings
+
 import numpy as np
+
+from minitorch.random import default_generator
 
 from .errors import DataError
 
-__all__ = ["stratified_split", "random_split_indices", "train_val_split"]
+__all__ = ["random_split", "stratified_split", "random_split_indices", "train_val_split"]
+
+
+def _split_lengths(n, lengths):
+    """Integer lengths from ``lengths`` (ints summing to n, or fractions summing to 1)."""
+    lengths = list(lengths)
+    if any(isinstance(x, bool) or not isinstance(x, numbers.Real) or x < 0 for x in lengths):
+        raise DataError(f"random_split: lengths must be non-negative numbers, got {lengths}")
+    if lengths and math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        counts = [int(math.floor(n * frac)) for frac in lengths]
+        # torch's rule: the leftover samples go one each to the first splits, round-robin.
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty "
+                              f"dataset.", stacklevel=3)
+        return counts
+    if any(not isinstance(x, numbers.Integral) for x in lengths) or sum(lengths) != n:
+        raise DataError(f"random_split: sum of input lengths {lengths} does not equal the length "
+                        f"of the input dataset ({n}), nor are they fractions summing to 1")
+    return [int(x) for x in lengths]
+
+
+def random_split(dataset, lengths, generator=None):
+    """Non-overlapping random ``Subset``s of the given lengths (or fractions), as torch's."""
+    from .dataset import Subset
+    counts = _split_lengths(len(dataset), lengths)
+    order = (generator if generator is not None else default_generator()).permutation(
+        sum(counts))
+    stops = np.cumsum(counts)
+    return [Subset(dataset, order[stop - count:stop]) for stop, count in zip(stops, counts)]
 
 
 def _check_fraction(val_fraction):

@@ -8,7 +8,9 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from minitorch._device import PORTABLE_HINT, DeviceError, parse_to_args
 from minitorch.autograd.grad_mode import no_grad
+from minitorch.dtypes import to_numpy_dtype
 from minitorch.nn.parameter import Parameter
 from minitorch.tensor import Tensor
 
@@ -381,19 +383,26 @@ class Module:
         return self._cast_(np.float32)
 
     def to(self, *args, **kwargs):
-        """``to("cpu")`` is a no-op (minitorch is CPU-only); ``to(mt.float64)`` casts in place."""
-        wanted = [a for a in args + tuple(kwargs.values()) if a is not None]
-        for arg in wanted:
-            if str(arg) in ("cpu", "device(type='cpu')"):
-                continue
-            np_dtype = np.dtype(getattr(arg, "np", arg))
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``, in place.
+
+        The CPU is a no-op (minitorch runs on nothing else: any other device raises
+        ``DeviceError``); a floating dtype casts every floating parameter and buffer.
+        """
+        _, dtype, _ = parse_to_args(args, kwargs, Tensor)
+        if dtype is not None:
+            np_dtype = to_numpy_dtype(dtype)
             if np_dtype.kind != "f":
-                raise TypeError(f"Module.to only accepts floating point dtypes, got {arg!r}")
+                raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
+                                f"desired dtype={dtype!r}")
             self._cast_(np_dtype)
         return self
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        raise DeviceError(f"minitorch runs on the CPU only: Module.cuda() is not available; "
+                          f"{PORTABLE_HINT}, then model.to(device)")
 
     # ----- repr ------------------------------------------------------------------------------
 

@@ -108,7 +108,7 @@ def test_default_collate_follows_torch_types():
     x, ints, floats, strs, d = out
     assert x.shape == (2, 3) and x.dtype == mt.float32
     assert ints.dtype == mt.int64 and floats.dtype == mt.float64
-    assert strs == ["a", "b"] and d["k"].dtype == mt.bool
+    assert strs == ("a", "b") and d["k"].dtype == mt.bool   # a tuple of strings, as torch
     stacked = default_collate([mt.tensor([1.0, 2.0]), mt.tensor([3.0, 4.0])])
     assert stacked.numpy().tolist() == [[1.0, 2.0], [3.0, 4.0]]
 

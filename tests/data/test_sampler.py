@@ -15,13 +15,24 @@ def test_sequential_sampler_is_in_order():
 
 def test_random_sampler_is_a_function_of_seed_and_epoch():
     a, b = RandomSampler(50, seed=1), RandomSampler(50, seed=1)
-    assert list(a) == list(b)
     first = list(a)
+    assert first == list(b) and sorted(first) == list(range(50))
     a.set_epoch(1)
-    assert list(a) != first and sorted(a) == list(range(50))
+    second = list(a)
+    assert second != first and sorted(second) == list(range(50))
     b.set_epoch(1)
-    assert list(a) == list(b)
+    assert list(b) == second
+    a.set_epoch(0)
+    assert list(a) == first
     assert list(RandomSampler(50, seed=2)) != first
+
+
+def test_random_sampler_reshuffles_on_every_new_iteration_as_torch():
+    s = RandomSampler(30, seed=4)
+    orders = [list(s) for _ in range(3)]
+    assert orders[0] != orders[1] != orders[2]
+    replay = RandomSampler(30, seed=4)
+    assert [list(replay) for _ in range(3)] == orders
 
 
 def test_random_sampler_rejects_negative_seed():
