@@ -62,7 +62,8 @@ class TensorShape:
     def transpose(self, dim0, dim1):
         dims = list(range(self.ndim))
         d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
-        dims[d0], dims[d1] = dims[d1], dims[d0]
+        if self.ndim:  # a 0-d tensor accepts dims 0/-1 and stays as it is
+            dims[d0], dims[d1] = dims[d1], dims[d0]
         return S.Permute.apply(self, dims=tuple(dims))
 
     def t(self):
