@@ -15,6 +15,7 @@ from .autograd.grad_mode import no_grad
 from .autograd.variable import TensorBase
 from .ops import inplace as OI
 from .kernels import activation as K
+from .random import default_generator
 
 __all__ = ["TensorInplace"]
 
@@ -112,13 +113,9 @@ class TensorInplace:
         return self
 
     def uniform_(self, a=0.0, b=1.0):
-        from .random import default_generator
-
         return self._random_fill(default_generator().uniform(a, b, self.shape))
 
     def normal_(self, mean=0.0, std=1.0):
-        from .random import default_generator
-
         return self._random_fill(default_generator().normal(mean, std, self.shape))
 
     def _random_fill(self, values):

@@ -11,6 +11,7 @@ place its history moves on, so the view's ``grad_fn`` is stale: it is regenerate
 by replaying the chain on the base (PyTorch regenerates it the same way, as AsStridedBackward0).
 """
 from .grad_mode import enable_grad
+from .node import AccumulateGrad
 
 __all__ = ["TensorBase"]
 
@@ -87,8 +88,6 @@ class TensorBase:
         if node is not None:
             return (node, self._output_nr)
         if self._accumulate is None:
-            from .function import AccumulateGrad  # function.py imports this module
-
             self._accumulate = AccumulateGrad(self)
         return (self._accumulate, 0)
 
