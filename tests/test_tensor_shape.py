@@ -93,7 +93,3 @@ def test_shape_ops_on_0d_tensors_match_torch(name, args):
         except (IndexError, RuntimeError, ValueError) as e:
             return type(e).__name__
     assert run(mt) == run(torch)
-
-
-def test_relu_of_a_0d_tensor_is_0d():
-    assert mt.tensor(-1.0).relu().shape == () and mt.tensor(2.0).relu().item() == 2.0

@@ -12,7 +12,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        x = np.ascontiguousarray(x).reshape(x.shape)  # (ascontiguousarray makes 0-d 1-d)
+        x = np.ascontiguousarray(x)
         out = np.empty_like(x)
         K.relu_forward(out.reshape(-1), x.reshape(-1))
         # PyTorch's rule: the gradient passes where the *output* is positive
