@@ -67,6 +67,9 @@ class TensorShape:
         return S.Permute.apply(self, dims=tuple(dims))
 
     def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
         return self.transpose(0, 1) if self.ndim == 2 else self
 
     def unsqueeze(self, dim):

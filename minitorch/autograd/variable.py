@@ -54,7 +54,7 @@ class TensorBase:
     @property
     def requires_grad(self) -> bool:
         if self._base is not None:
-            self._refresh_view()
+            self._refresh_view(strict=False)
         return self._requires_grad
 
     @requires_grad.setter
@@ -98,15 +98,24 @@ class TensorBase:
         self._base = src._base if src._base is not None else src
         self._view_fn = src._view_fn + ((fn, static),)
         self._view_version = self._version_counter[0]
-        # PyTorch forbids modifying in grad mode a view taken in no_grad of a tensor needing grad
-        self._view_no_grad = src._view_no_grad or (not grad_mode and src.requires_grad)
+        # PyTorch: a view taken in no_grad mode has no history, but requires grad when its base
+        # does; modifying it (or, once it is stale, reading its history) in grad mode is an error
+        self._view_no_grad = src._view_no_grad or not grad_mode
+        if not grad_mode:
+            self._requires_grad = src.requires_grad
 
-    def _refresh_view(self) -> None:
+    def _refresh_view(self, strict: bool = True) -> None:
+        """Regenerate a stale view's history from its base (``strict``: raise where PyTorch
+        does, for a view taken in no_grad mode whose base requires grad)."""
         if self._view_version == self._version_counter[0]:
             return
-        self._view_version = self._version_counter[0]
         base = self._base
-        if self._view_no_grad or not base._requires_grad:
+        if self._view_no_grad:
+            if base._requires_grad and strict:
+                raise RuntimeError(_NO_GRAD_VIEW_MESSAGE)
+            return
+        self._view_version = self._version_counter[0]
+        if not base._requires_grad:
             return
         with enable_grad():
             t = base
@@ -114,3 +123,11 @@ class TensorBase:
                 t = fn.apply(t, **static)
         self._grad_fn, self._output_nr = t._grad_fn, t._output_nr
         self._requires_grad = t._requires_grad
+
+
+_NO_GRAD_VIEW_MESSAGE = (
+    "A view was created in no_grad mode and its base or another view of its base has been "
+    "modified inplace with grad mode enabled. Given that this use case is ambiguous and "
+    "error-prone, it is forbidden. You can clarify your code by moving both the view and the "
+    "inplace either both inside the no_grad block (if you don't want the inplace to be tracked) "
+    "or both outside (if you want the inplace to be tracked).")
