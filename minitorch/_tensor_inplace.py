@@ -93,7 +93,7 @@ class TensorInplace:
         if isinstance(value, TensorBase) and value.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
-        I.check_writable(self, "fill_")
+        I.check_writable(self, "fill_", overlap_ok=True)
         if I.recording(self, value):
             return self._inplace("fill_", lambda: OI.Fill.apply(self, value), value)
         self._data[...] = _array(value)

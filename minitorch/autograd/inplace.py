@@ -50,10 +50,12 @@ def check_inplace(target, op) -> None:
                            "an in-place operation.")
 
 
-def check_writable(target, op) -> None:
-    """Refuse writing into an expanded tensor (several elements share one memory location)."""
+def check_writable(target, op, overlap_ok=False) -> None:
+    """Refuse writing into an expanded tensor (several elements share one memory location),
+    except for ops that write one value everywhere (``overlap_ok``: fill_, zero_, as torch)."""
     a = target._data
-    if not a.flags.writeable or any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+    if not a.flags.writeable or not overlap_ok and any(
+            s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the tensor "
                            "before performing the operation.")

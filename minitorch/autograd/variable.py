@@ -87,6 +87,8 @@ class TensorBase:
         node = self.grad_fn
         if node is not None:
             return (node, self._output_nr)
+        if self._base is not None and self._view_no_grad:
+            return (None, 0)  # PyTorch: a view taken in no_grad mode collects no gradient
         if self._accumulate is None:
             self._accumulate = AccumulateGrad(self)
         return (self._accumulate, 0)

@@ -274,3 +274,20 @@ def test_no_grad_update_writes_the_parameter_in_place():
     p.grad.zero_()
     p.grad.data.zero_()
     assert p.grad.numpy().tolist() == [0.0, 0.0]
+
+
+def test_view_taken_in_no_grad_requires_grad_but_collects_nothing_as_in_torch():
+    got = []
+    for lib in (mt, torch):
+        x = lib.tensor(A.copy(), requires_grad=True)
+        with lib.no_grad():
+            v = x.t()
+        (v * 2).sum().backward()
+        got.append((v.requires_grad, v.is_leaf, v.grad is None, x.grad is None))
+    assert got[0] == got[1]
+
+
+def test_fill_of_an_expanded_tensor_is_legal_as_in_torch():
+    x = mt.ones(3)
+    x.expand(2, 3).zero_()
+    assert x.numpy().tolist() == [0.0, 0.0, 0.0]
