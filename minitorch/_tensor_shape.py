@@ -1,12 +1,19 @@
-"""Tensor shape operations and indexing (a mixin of ``Tensor``)."""
+"""Tensor shape operations and indexing (a mixin of ``Tensor``).
+
+Shape ops and basic indexing return views (sharing storage and version counter) as in PyTorch;
+advanced indexing follows PyTorch's dimension order; ``x[key] = v`` is recorded (a view plus
+``copy_``, or index_put for an advanced key).
+"""
+import numbers
+
 import numpy as np
 
-from .autograd.grad_mode import is_grad_enabled
+from .autograd import inplace as I
+from .autograd.variable import TensorBase
+from .ops import inplace as OI
 from .ops import shape as S
 
 __all__ = ["TensorShape"]
-
-Tensor = None  # the Tensor class, set by minitorch.tensor (which builds it from this mixin)
 
 
 class TensorShape:
@@ -20,7 +27,21 @@ class TensorShape:
             raise RuntimeError(str(e)) from None
         return S.Reshape.apply(self, shape=shape)
 
-    view = reshape
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral)):
+            return self.type(shape[0])  # view(dtype)
+        shape = _shape_args(shape)
+        try:
+            _check_reshape(self.shape, shape)
+        except ValueError as e:
+            raise RuntimeError(str(e)) from None
+        try:
+            np.reshape(self._data, _infer(self.shape, shape), copy=False)
+        except ValueError:
+            raise RuntimeError("view size is not compatible with input tensor's size and stride "
+                               "(at least one dimension spans across two contiguous subspaces). "
+                               "Use .reshape(...) instead.") from None
+        return S.Reshape.apply(self, shape=shape)
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -41,10 +62,14 @@ class TensorShape:
     def transpose(self, dim0, dim1):
         dims = list(range(self.ndim))
         d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
-        dims[d0], dims[d1] = dims[d1], dims[d0]
+        if self.ndim:  # a 0-d tensor accepts dims 0/-1 and stays as it is
+            dims[d0], dims[d1] = dims[d1], dims[d0]
         return S.Permute.apply(self, dims=tuple(dims))
 
     def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
         return self.transpose(0, 1) if self.ndim == 2 else self
 
     def unsqueeze(self, dim):
@@ -69,18 +94,27 @@ class TensorShape:
         return self.expand(other.shape)
 
     def __getitem__(self, key):
-        key = _index_key(key)
-        fn = S.Index if _is_advanced(key) else S.Slice
-        return fn.apply(self, key=key)
+        basic, advanced = _split_key(_index_key(key), self.ndim)
+        t = S.Slice.apply(self, key=basic) if basic is not None else self
+        return S.Index.apply(t, key=advanced) if advanced is not None else t
 
     def __setitem__(self, key, value):
-        self._check_inplace("__setitem__")
-        if is_grad_enabled() and (self.requires_grad or
-                                  isinstance(value, Tensor) and value.requires_grad):
-            raise RuntimeError("item assignment on a tensor that is part of the autograd graph is "
-                               "not supported; use torch.where or build a new tensor")
-        self._data[_index_key(key)] = value._data if isinstance(value, Tensor) else value
-        self._bump_version()
+        basic, advanced = _split_key(_index_key(key), self.ndim)
+        if not I.recording(self, value):  # nothing to record: write straight into the storage
+            I.check_writable(self, "__setitem__")
+            target = self._data[basic] if basic is not None else self._data
+            target[advanced if advanced is not None else ...] = \
+                value._data if isinstance(value, TensorBase) else value
+            self._bump_version()
+            return
+        t = S.Slice.apply(self, key=basic) if basic is not None else self
+        if advanced is None:
+            t.copy_(value)
+            return
+        I.check_writable(t, "index_put_")
+        if isinstance(value, TensorBase) and value._data.dtype != t._data.dtype:
+            value = value.type(t._data.dtype)
+        I.apply_inplace(OI.IndexPut, t, value, key=advanced)
 
 
 def _dim(d, ndim):
@@ -112,16 +146,50 @@ def _check_reshape(old, new):
     if (-1 in new and (known == 0 or size % known)) or (-1 not in new and known != size):
         raise ValueError(f"shape '{list(new)}' is invalid for input of size {size}")
 
-def _index_key(key):
-    """Turn Tensors inside an index into arrays (and lists into integer arrays)."""
-    if isinstance(key, tuple):
-        return tuple(_index_key(k) for k in key)
-    if isinstance(key, Tensor):
-        return key._data
-    if isinstance(key, list):
-        return np.asarray(key)
-    return key
+def _infer(old, new):
+    if -1 not in new:
+        return new
+    known = int(np.prod([s for s in new if s != -1]))
+    return tuple(int(np.prod(old)) // known if s == -1 else s for s in new)
 
-def _is_advanced(key):
+def _index_key(key):
+    """The index as a tuple, Tensors and lists inside it as arrays; negative steps refused."""
     keys = key if isinstance(key, tuple) else (key,)
-    return any(isinstance(k, np.ndarray) for k in keys)
+    out = []
+    for k in keys:
+        if isinstance(k, TensorBase):
+            k = k._data
+        elif isinstance(k, list):
+            k = np.asarray(k)
+        elif isinstance(k, slice) and k.step is not None and k.step < 0:
+            raise ValueError("step must be greater than zero")
+        if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu":
+            k = int(k)  # a 0-d integer tensor indexes like an int
+        out.append(k)
+    return tuple(out)
+
+def _split_key(key, ndim):
+    """PyTorch's order: integers and slices first (a view, ints removing their dims), then the
+    advanced (array) indices over what is left, as ``(basic, advanced)``; either may be None."""
+    if not any(isinstance(k, np.ndarray) for k in key):
+        # a trailing Ellipsis makes numpy return a 0-d view, not a copied scalar, for x[0, 1]
+        return (key if any(k is Ellipsis for k in key) else key + (Ellipsis,)), None
+    basic, advanced = [], []
+    for k in key:
+        if isinstance(k, np.ndarray):
+            n = k.ndim if k.dtype == np.bool_ else 1
+            basic.extend([slice(None)] * n)
+            advanced.append(k)
+        elif isinstance(k, numbers.Integral) and not isinstance(k, bool):
+            basic.append(k)
+        elif k is None:
+            basic.append(None)
+            advanced.append(slice(None))
+        elif k is Ellipsis:
+            basic.append(k)
+            advanced.append(k)
+        else:
+            basic.append(k)
+            advanced.append(slice(None))
+    simple = all(isinstance(k, slice) and k == slice(None) or k is Ellipsis for k in basic)
+    return (None if simple else tuple(basic)), tuple(advanced)

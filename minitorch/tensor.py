@@ -1,76 +1,61 @@
 """``Tensor``: a numpy array plus what autograd needs (requires_grad, grad, grad_fn, versions).
 
-``._data`` is the underlying ``np.ndarray`` (``.data`` returns it for now). This file holds the
-tensor's state, its autograd entry points and conversions; the operators live in three mixins:
-``_tensor_math`` (arithmetic, maths, reductions), ``_tensor_shape`` (shape ops, indexing) and
-``_tensor_inplace``.
+``._data`` is the underlying ``np.ndarray`` (``numpy()`` returns it; ``.data`` is PyTorch's
+detached alias, a Tensor sharing the storage). The autograd state (history, version counter,
+view bookkeeping) is ``autograd.variable.TensorBase``; this file holds construction, attributes and
+conversions; the operators live in three mixins: ``_tensor_math`` (arithmetic, maths, reductions),
+``_tensor_shape`` (shape ops, indexing) and ``_tensor_inplace``.
 """
 import copy
+import weakref
 
 import numpy as np
 
-from . import _tensor_inplace, _tensor_math, _tensor_shape, dtypes
+from . import dtypes
 from ._device import CPU, DeviceError, PORTABLE_HINT, parse_to_args
 from ._format import format_tensor
 from ._size import Size
 from ._tensor_inplace import TensorInplace
 from ._tensor_math import TensorMath
 from ._tensor_shape import TensorShape
-from .autograd.function import AccumulateGrad, Function
+from .autograd.backward import backward as _backward
+from .autograd.function import Function
+from .autograd.variable import TensorBase
 
 __all__ = ["Tensor"]
 
 
-class Tensor(TensorMath, TensorShape, TensorInplace):
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter",
-                 "_accumulate", "_retains_grad", "__weakref__", "__dict__")
+class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
+    __slots__ = ("__weakref__", "__dict__")
 
     def __init__(self, data, requires_grad: bool = False):
         if not isinstance(data, np.ndarray):
             data = np.asarray(data)
         dtypes.from_numpy_dtype(data.dtype)  # TypeError naming an unsupported dtype
-        self._data = data
-        self._requires_grad = False
-        self.grad = None
-        self.grad_fn = None
-        self._output_nr = 0
-        self._version_counter = [0]
-        self._accumulate = None
-        self._retains_grad = False
+        self._init_autograd(data)
         if requires_grad:
             self.requires_grad = True
 
+    @staticmethod
+    def _new(array):
+        return Tensor(array)
+
     # ----------------------------------------------------------------- attributes
     @property
-    def data(self):
-        return self._data
+    def data(self) -> "Tensor":
+        """PyTorch's ``.data``: a tensor sharing this one's storage, detached from the graph, whose
+        in-place changes autograd does not track (its own version counter)."""
+        return Tensor(self._data)
 
     @data.setter
     def data(self, value):
-        self._data = value._data if isinstance(value, Tensor) else value
-
-    @property
-    def requires_grad(self) -> bool:
-        return self._requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, value: bool):
-        if self.grad_fn is not None and not value:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
-                               "want to use a computed variable in a subgraph that doesn't require "
-                               "differentiation use var_no_grad = var.detach().")
-        if value and self._data.dtype.kind != "f":
-            raise RuntimeError("only Tensors of floating point dtype can require gradients, "
-                               f"got {self.dtype}")
-        self._requires_grad = bool(value)
+        if not isinstance(value, TensorBase):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad
         return self
-
-    @property
-    def is_leaf(self) -> bool:
-        return self.grad_fn is None
 
     @property
     def shape(self) -> Size:
@@ -88,13 +73,6 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
     @property
     def T(self) -> "Tensor":
         return self.permute(*reversed(range(self.ndim)))
-
-    @property
-    def _version(self) -> int:
-        return self._version_counter[0]
-
-    def _bump_version(self) -> None:
-        self._version_counter[0] += 1
 
     @property
     def device(self):
@@ -172,26 +150,19 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         return self._data if dtype is None else self._data.astype(dtype)
 
     # ----------------------------------------------------------------- autograd
-    def _edge(self):
-        """The graph edge a consumer of this tensor links to."""
-        if self.grad_fn is not None:
-            return (self.grad_fn, self._output_nr)
-        if self._accumulate is None:
-            self._accumulate = AccumulateGrad(self)
-        return (self._accumulate, 0)
-
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph=retain_graph, inputs=inputs)
+        _backward(self, gradient, retain_graph=retain_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
+        """A tensor sharing storage and version counter, outside the graph."""
         out = Tensor(self._data)
         out._version_counter = self._version_counter
         return out
 
     def detach_(self) -> "Tensor":
-        self.grad_fn = None
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn = None
         self._requires_grad = False
         return self
 
@@ -217,7 +188,11 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node, nr = self._edge()
-        node.register_prehook(nr, hook)
+
+        def on_array(grad):  # the engine passes arrays
+            res = hook(Tensor(grad))
+            return res._data if isinstance(res, TensorBase) else res
+        node.register_prehook(nr, on_array)
         return hook
 
     def retain_grad(self) -> None:
@@ -225,8 +200,6 @@ class Tensor(TensorMath, TensorShape, TensorInplace):
         if self.is_leaf or self._retains_grad:
             return
         self._retains_grad = True
-        import weakref
-
         ref = weakref.ref(self)
 
         def store(grad):
@@ -295,7 +268,3 @@ class _Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
-
-
-# The mixins construct and recognise Tensors; they get the class once it exists.
-_tensor_math.Tensor = _tensor_shape.Tensor = _tensor_inplace.Tensor = Tensor

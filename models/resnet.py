@@ -65,7 +65,7 @@ class BasicBlock(nn.Module):
         identity = x if self.downsample is None else _conv_bn_sequential(self.downsample, x)
         out = self.relu(conv_bn(self.conv1, self.bn1, x))
         out = conv_bn(self.conv2, self.bn2, out)
-        out = out + identity
+        out += identity  # in place, as torchvision (no new activation)
         return self.relu(out)
 
 

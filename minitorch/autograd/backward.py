@@ -2,6 +2,7 @@
 import numpy as np
 
 from .engine import run_backward
+from .variable import TensorBase
 
 __all__ = ["backward", "grad"]
 
@@ -11,8 +12,6 @@ def _as_list(x):
 
 
 def _root_grads(outputs, grad_outputs, what):
-    from ..tensor import Tensor
-
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out.requires_grad:
@@ -26,7 +25,7 @@ def _root_grads(outputs, grad_outputs, what):
                                    f"that shape")
             grads.append(np.ones(out.shape, out._data.dtype))
             continue
-        g = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=out._data.dtype)
+        g = g._data if isinstance(g, TensorBase) else np.asarray(g, dtype=out._data.dtype)
         if g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: gradient has shape {g.shape} but the output "
                                f"has shape {tuple(out.shape)}")
@@ -42,11 +41,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, inputs=None):
     if inputs is not None:
         inputs = _as_list(inputs)
         found = grad(outputs, inputs, roots_grads, retain_graph=retain_graph, allow_unused=True)
-        from ..tensor import Tensor
-
         for t, g in zip(inputs, found):
             if g is not None:
-                t.grad = g if t.grad is None else Tensor(t.grad._data + g._data)
+                t.grad = g if t.grad is None else t._new(t.grad._data + g._data)
         return
     run_backward([o._edge() for o in outputs], roots_grads, retain_graph=bool(retain_graph))
 
@@ -54,8 +51,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, inputs=None):
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
     """Return d(outputs)/d(inputs) without touching any ``.grad``."""
-    from ..tensor import Tensor
-
     if create_graph:
         raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
     outputs, inputs = _as_list(outputs), _as_list(inputs)
@@ -71,5 +66,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not have "
                                "been used in the graph. Set allow_unused=True if this is the "
                                "desired behavior.")
-        result.append(None if g is None else Tensor(np.array(g, dtype=t._data.dtype)))
+        result.append(None if g is None else t._new(np.array(g, dtype=t._data.dtype)))
     return tuple(result)

@@ -63,15 +63,14 @@ def _n_outputs(node):
 
 
 def _run_pre_hooks(node, grads):
-    from ..tensor import Tensor
-
+    # hooks take and return arrays: Tensor.register_hook wraps the user's function
     for nr, hooks in node._pre_hooks.items():
         if grads[nr] is None:
             continue
         for hook in hooks:
-            res = hook(Tensor(grads[nr]))
+            res = hook(grads[nr])
             if res is not None:
-                grads[nr] = res._data if isinstance(res, Tensor) else np.asarray(res)
+                grads[nr] = np.asarray(res)
 
 
 def run_backward(roots, root_grads, retain_graph=False, capture=None):

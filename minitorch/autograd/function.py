@@ -18,69 +18,13 @@ A Function subclass computes on numpy arrays:
 record (grad mode, ``requires_grad`` of the inputs), builds the node, marks outputs, and after
 backward sums broadcast gradients back to each input's shape and dtype.
 """
-import threading
-
 import numpy as np
 
 from .grad_mode import is_grad_enabled
+from .node import AccumulateGrad, Node
+from .variable import TensorBase
 
 __all__ = ["Function", "Node", "BackwardNode", "AccumulateGrad", "unbroadcast"]
-
-
-class Node:
-    """A node of the backward graph. ``next_functions`` holds one ``(node, output_nr)`` edge per
-    input of the forward op, ``(None, 0)`` for an input that needs no gradient."""
-
-    _reserved = ("next_functions", "_pre_hooks")
-
-    def __init__(self):
-        self.next_functions = ()
-        self._pre_hooks = None  # {output_nr: [hook, ...]}, filled by Tensor.register_hook
-
-    def name(self) -> str:
-        return type(self).__name__
-
-    def __repr__(self):
-        return f"<{self.name()} object at {id(self):#x}>"
-
-    def register_prehook(self, output_nr: int, hook) -> None:
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        self._pre_hooks.setdefault(output_nr, []).append(hook)
-
-    def apply(self, grads, retain_graph: bool):
-        raise NotImplementedError
-
-
-class AccumulateGrad(Node):
-    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
-
-    _lock = threading.Lock()  # two threads' backward passes may hit the same leaf at once
-
-    def __init__(self, variable):
-        super().__init__()
-        self.variable = variable
-
-    def apply(self, grads, retain_graph):
-        from ..tensor import Tensor
-
-        (grad,) = grads
-        var = self.variable
-        with AccumulateGrad._lock:
-            if var.grad is None:
-                var.grad = Tensor(_owned(grad, var._data.dtype))
-            else:
-                # In place, so a grad held by the optimizer stays the same object.
-                np.add(var.grad._data, grad, out=var.grad._data, casting="unsafe")
-                var.grad._bump_version()
-        return ()
-
-
-def _owned(a: np.ndarray, dtype) -> np.ndarray:
-    """A writeable array of ``dtype`` that nothing else references (broadcast views are not)."""
-    if a.dtype == dtype and a.flags.writeable and a.flags.c_contiguous and a.base is None:
-        return a
-    return np.array(a, dtype=dtype, order="C", copy=True)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -95,15 +39,21 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 class _SavedVersion:
-    """A saved array that is some tensor's storage, and the version it had when saved."""
+    """A saved array that is (or views) some tensor's storage, and the version it had when saved."""
 
-    __slots__ = ("counter", "expected", "shape", "dtype")
+    __slots__ = ("array", "counter", "expected", "shape", "dtype")
 
-    def __init__(self, tensor):
+    def __init__(self, array, tensor):
+        self.array = array
         self.counter = tensor._version_counter
         self.expected = tensor._version_counter[0]
         self.shape = tensor.shape
         self.dtype = tensor._data.dtype
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
 class BackwardNode(Node):
@@ -142,10 +92,11 @@ class BackwardNode(Node):
     def _check_versions(self):
         for sv in self._versions:
             if sv.counter[0] != sv.expected:
+                kind = _TYPE_NAMES.get(str(sv.dtype), str(sv.dtype))
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: a {sv.dtype} tensor of shape {tuple(sv.shape)} saved by "
-                    f"{self.name()} is at version {sv.counter[0]}; expected version {sv.expected} "
+                    f"inplace operation: [minitorch.{kind} {list(sv.shape)}], which is saved by "
+                    f"{self.name()}, is at version {sv.counter[0]}; expected version {sv.expected} "
                     "instead. Hint: use the out-of-place form (x = x + y, not x.add_(y)) or clone "
                     "the tensor before modifying it.")
 
@@ -225,46 +176,79 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **static):
-        from ..tensor import Tensor
-
-        is_tensor = [isinstance(a, Tensor) for a in args]
+        is_tensor = [isinstance(a, TensorBase) for a in args]
         arrays = [a._data if t else a for a, t in zip(args, is_tensor)]
         needs = tuple(t and a.requires_grad for a, t in zip(args, is_tensor))
-        record = any(needs) and is_grad_enabled()
+        grad_mode = is_grad_enabled()
+        record = grad_mode and any(needs)
         ctx = BackwardNode(cls, needs) if record else _NoGradContext(needs)
         raw = cls.forward(ctx, *arrays, **static)
         multi = isinstance(raw, tuple)
-        outs = tuple(Tensor(_as_array(r)) for r in (raw if multi else (raw,)))
-        if cls.is_view and is_tensor and is_tensor[0]:
+        new = _maker(args, is_tensor)
+        outs = tuple(new(_as_array(r)) for r in (raw if multi else (raw,)))
+        if cls.is_view and is_tensor[0]:
             for o in outs:
-                o._version_counter = args[0]._version_counter
+                # a reshape that had to copy, an empty slice: not a view, nothing shared
+                if np.may_share_memory(o._data, arrays[0]):
+                    o._mark_view_of(args[0], cls, static, grad_mode)
         if record:
             _connect(ctx, args, is_tensor, outs)
         return outs if multi else outs[0]
+
+
+def _maker(args, is_tensor):
+    """How outputs become tensors: the ``_new`` of the first tensor argument's class."""
+    for a, t in zip(args, is_tensor):
+        if t:
+            return a._new
+    raise TypeError("Function.apply needs at least one tensor argument")
 
 
 def _as_array(r):
     return r if isinstance(r, np.ndarray) else np.asarray(r)
 
 
-def _connect(ctx, args, is_tensor, outs):
-    """Make ``ctx`` the grad_fn of ``outs`` and link it to the inputs' nodes."""
-    ctx.next_functions = tuple(a._edge() if need else (None, 0)
-                              for a, need in zip(args, ctx.needs_input_grad))
+def _owner(s, tensors):
+    """The tensor whose storage the saved array ``s`` is, or views (None: a private array)."""
+    for t in tensors:
+        if t._data is s:
+            return t
+    for t in tensors:
+        if np.may_share_memory(s, t._data):
+            return t
+    return None
+
+
+def saved_versions(saved, tensors):
+    """A version record for each saved array that is or views one of ``tensors``' storage, so that
+    backward notices an in-place change made to it after forward (derived views included)."""
+    out = []
+    for s in saved:
+        if isinstance(s, np.ndarray):
+            owner = _owner(s, tensors)
+            if owner is not None:
+                out.append(_SavedVersion(s, owner))
+    return tuple(out)
+
+
+def connect(ctx, args, is_tensor, outs, edges=None):
+    """Make ``ctx`` the grad_fn of ``outs`` and link it to the inputs' nodes (``edges``, when the
+    caller took them before an in-place op moved an input's history)."""
+    ctx.next_functions = edges if edges is not None else tuple(
+        a._edge() if need else (None, 0) for a, need in zip(args, ctx.needs_input_grad))
     ctx._inputs_meta = tuple((a.shape, a._data.dtype) if t else None
                              for a, t in zip(args, is_tensor))
     ctx._outputs_meta = tuple((o.shape, o._data.dtype) for o in outs)
-    by_id = {}
-    for a, t in zip(args, is_tensor):
-        if t:
-            by_id.setdefault(id(a._data), a)
-    for o in outs:
-        by_id.setdefault(id(o._data), o)
-    ctx._versions = tuple(_SavedVersion(by_id[id(s)]) for s in ctx._saved
-                          if isinstance(s, np.ndarray) and id(s) in by_id)
+    if ctx._saved:
+        tensors = [a for a, t in zip(args, is_tensor) if t] + list(outs)
+        ctx._versions = saved_versions(ctx._saved, tensors)
+
+
+def _connect(ctx, args, is_tensor, outs):
+    connect(ctx, args, is_tensor, outs)
     for i, o in enumerate(outs):
         if id(o._data) in ctx._non_diff or o._data.dtype.kind not in "fc":
             continue
-        o.requires_grad = True
-        o.grad_fn = ctx
+        o._requires_grad = True
+        o._grad_fn = ctx
         o._output_nr = i

@@ -1,6 +1,10 @@
 """Finite-difference gradient checking in float64 (PyTorch's ``autograd.gradcheck``)."""
 import numpy as np
 
+from .backward import grad
+from .grad_mode import no_grad
+from .variable import TensorBase
+
 __all__ = ["gradcheck", "GradcheckError"]
 
 
@@ -32,11 +36,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     so one backward checks the whole vector-Jacobian product. Returns True, or raises
     ``GradcheckError`` naming the input and the worst element.
     """
-    from ..tensor import Tensor
-    from .grad_mode import no_grad
-
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, TensorBase) and t.requires_grad]
     for i in checked:
         if inputs[i]._data.dtype != np.float64:
             raise ValueError(f"gradcheck: input {i} is {inputs[i].dtype}; use float64 inputs "
@@ -48,13 +49,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     def weighted(*args):
         outs = fn(*args)
         outs = outs if isinstance(outs, (tuple, list)) else (outs,)
-        return [o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+        return [o for o in outs if isinstance(o, TensorBase) and o._data.dtype.kind == "f"]
 
     outs = weighted(*inputs)
     weights = [rng.standard_normal(o.shape) for o in outs]
-    total = sum((o * Tensor(w)).sum() for o, w in zip(outs, weights))
-    from .backward import grad
-
+    total = sum((o * o._new(w)).sum() for o, w in zip(outs, weights))
     found = grad(total, [inputs[i] for i in checked], allow_unused=True)
     analytic = {i: (g._data if g is not None else np.zeros_like(inputs[i]._data))
                 for i, g in zip(checked, found)}

@@ -56,7 +56,10 @@ class CrossEntropy(Function):
         rows, row_weight = np.empty(R, logits.dtype), np.empty(R, logits.dtype)
         K.cross_entropy_forward(rows, row_weight, logits, target, w, float(label_smoothing),
                                 int(ignore_index))
-        ctx.save_for_backward(logits)
+        # PyTorch saves log_softmax's result, so changing the input in place after forward is
+        # legal there and backward still sees the old logits: keep them (a copy only when they
+        # are still a view of the input; (R, C) rows are small next to the network before them)
+        ctx.save_for_backward(logits.copy() if np.may_share_memory(logits, x) else logits)
         ctx.args = (target, w, row_weight, float(label_smoothing), int(ignore_index), reduction)
         return _reduce(rows, row_weight, reduction).reshape(
             ctx.target_shape if reduction == "none" else ())

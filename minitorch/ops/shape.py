@@ -1,7 +1,8 @@
 """Shape Functions: reshape, permute, expand, squeeze/unsqueeze, cat, stack and indexing.
 
-Reshape, permute, expand and basic indexing return NumPy views where NumPy can, and share the
-input's version counter (``is_view``), so an in-place change through either is seen by both.
+Reshape, permute, expand, squeeze/unsqueeze and basic indexing return NumPy views where NumPy can;
+``Function.apply`` then makes the output a view of the input (``is_view``): one storage, one
+version counter, so an in-place change through either is seen by both and by autograd.
 """
 import numpy as np
 
@@ -43,7 +44,12 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, a, *, shape):
-        return np.broadcast_to(a, shape)
+        out = np.broadcast_to(a, shape)
+        # writeable like the input (numpy's broadcast views are read-only): an in-place op on a
+        # slice of it that repeats no element is legal in PyTorch; one that would write to a
+        # shared element is refused by the in-place checks (a zero stride over a dim > 1)
+        return np.lib.stride_tricks.as_strided(a, out.shape, out.strides,
+                                               writeable=a.flags.writeable)
 
     @staticmethod
     def backward(ctx, grad):
@@ -56,8 +62,8 @@ class Squeeze(Function):
     @staticmethod
     def forward(ctx, a, *, dim=None):
         ctx.in_shape = a.shape
-        if dim is None:
-            return np.squeeze(a)
+        if dim is None or a.ndim == 0:
+            return np.squeeze(a) if a.ndim else a.view()
         dims = tuple(d for d in (dim if isinstance(dim, tuple) else (dim,)) if a.shape[d] == 1)
         return np.squeeze(a, dims) if dims else a.view()
 

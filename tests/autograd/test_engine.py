@@ -72,13 +72,13 @@ def test_inplace_change_of_saved_tensor_is_detected_with_op_and_versions():
     c = b * b  # saves b
     with mt.no_grad():
         b.mul_(3)
-    with pytest.raises(RuntimeError, match=r"MulBackward0 is at version 1; expected version 0"):
+    with pytest.raises(RuntimeError, match=r"saved by MulBackward0, is at version 1; expected version 0"):
         c.sum().backward()
 
 
 def test_inplace_on_leaf_requiring_grad_is_an_error_outside_no_grad():
     w = mt.tensor([1.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="leaf Variable that requires grad.*add_"):
+    with pytest.raises(RuntimeError, match="add_.*leaf Variable that requires grad"):
         w.add_(1.0)
     with mt.no_grad():
         w.add_(1.0)
@@ -187,7 +187,7 @@ def test_concurrent_backward_in_threads_loses_no_accumulation():
     for t in threads:
         t.join()
     assert not errors
-    assert np.all(w.grad.data == 2.0 * n_threads * reps)
+    assert np.all(w.grad.numpy() == 2.0 * n_threads * reps)
 
 
 def test_independent_graphs_in_threads_give_their_own_gradients():

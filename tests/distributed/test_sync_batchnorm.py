@@ -30,30 +30,30 @@ def test_matches_batchnorm2d_output_grads_and_running_stats():
     g = rng.standard_normal((4, 3, 5, 5)).astype(np.float32)
     bn = nn.BatchNorm2d(3)
     with mt.no_grad():
-        bn.weight.data[:] = [0.5, 1.5, -1.0]
-        bn.bias.data[:] = [0.1, 0.0, -0.2]
+        bn.weight.detach().numpy()[:] = [0.5, 1.5, -1.0]
+        bn.bias.detach().numpy()[:] = [0.1, 0.0, -0.2]
     x_ref = mt.tensor(data, requires_grad=True)
     bn(x_ref).backward(mt.tensor(g))
-    w = mt.tensor(bn.weight.data.copy(), requires_grad=True)
-    b = mt.tensor(bn.bias.data.copy(), requires_grad=True)
+    w = mt.tensor(bn.weight.detach().numpy().copy(), requires_grad=True)
+    b = mt.tensor(bn.bias.detach().numpy().copy(), requires_grad=True)
     rm, rv = np.zeros(3, np.float32), np.ones(3, np.float32)
     x = mt.tensor(data, requires_grad=True)
     out = _apply(x, w, b, running=(rm, rv))
     out.backward(mt.tensor(g))
-    np.testing.assert_allclose(rm, bn.running_mean.data, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(rv, bn.running_var.data, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(x.grad.data, x_ref.grad.data, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(w.grad.data, bn.weight.grad.data, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(b.grad.data, bn.bias.grad.data, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(rm, bn.running_mean.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(rv, bn.running_var.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(x.grad.detach().numpy(), x_ref.grad.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(w.grad.detach().numpy(), bn.weight.grad.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(b.grad.detach().numpy(), bn.bias.grad.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_forward_matches_batchnorm2d_in_training():
     rng = np.random.default_rng(2)
     data = (rng.standard_normal((2, 4, 3, 3)) * 3 - 1).astype(np.float32)
     bn = nn.BatchNorm2d(4)
-    ref = bn(mt.tensor(data)).data
+    ref = bn(mt.tensor(data)).detach().numpy()
     out = _apply(mt.tensor(data), bn.weight.detach(), bn.bias.detach())
-    np.testing.assert_allclose(out.data, ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-5, atol=1e-5)
 
 
 def test_convert_keeps_objects_parameters_and_modes():
@@ -67,4 +67,4 @@ def test_convert_keeps_objects_parameters_and_modes():
     x = mt.tensor(np.random.default_rng(3).standard_normal((2, 4, 3, 3)).astype(np.float32))
     ref, new = nn.BatchNorm2d(4), model[1]
     new.train()
-    np.testing.assert_array_equal(new(x).data, ref(x).data)
+    np.testing.assert_array_equal(new(x).detach().numpy(), ref(x).detach().numpy())

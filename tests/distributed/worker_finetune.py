@@ -34,7 +34,7 @@ def _digest(model):
     import numpy as np
     h = hashlib.sha1()
     for name, t in model.state_dict().items():
-        h.update(name.encode() + np.ascontiguousarray(t.data).tobytes())
+        h.update(name.encode() + np.ascontiguousarray(t.detach().numpy()).tobytes())
     return h.hexdigest()
 
 

@@ -46,7 +46,7 @@ def digest(model):
     h = hashlib.sha1()
     for name, t in list(model.state_dict().items()):
         h.update(name.encode())
-        h.update(np.ascontiguousarray(t.data).tobytes())
+        h.update(np.ascontiguousarray(t.detach().numpy()).tobytes())
     return h.hexdigest()
 
 
@@ -58,7 +58,7 @@ def train(kind, steps):
         convert_sync_batchnorm(model)
     sync = dist.GradientSync(model)
     sync.broadcast_initial()
-    initial = {k: t.data.copy() for k, t in model.state_dict().items()}
+    initial = {k: t.detach().numpy().copy() for k, t in model.state_dict().items()}
     model.train()
     if kind == "frozen":
         model[1].eval()
@@ -82,7 +82,7 @@ def train(kind, steps):
 def main(out, kind, steps):
     model, initial = train(kind, int(steps))
     if dist.is_main_process():
-        final = {k: t.data for k, t in model.state_dict().items()}
+        final = {k: t.detach().numpy() for k, t in model.state_dict().items()}
         np.savez(out, **final, **{"initial." + k: v for k, v in initial.items()})
     print(f"OK {dist.rank()}", flush=True)
 

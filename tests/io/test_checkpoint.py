@@ -29,8 +29,8 @@ def _fake_step(model, opt, scheduler):
     that restores any RNG wrongly gives different weights."""
     noise = float(np.random.standard_normal()) + random.random()
     for p in opt.param_groups[0]["params"]:
-        extra = mt.randn(*p.shape).data * 0.01
-        p.grad = mt.tensor(p.data * 0.5 + noise + extra)
+        extra = mt.randn(*p.shape).detach().numpy() * 0.01
+        p.grad = mt.tensor(p.detach().numpy() * 0.5 + noise + extra)
     opt.step()
     scheduler.step()
 
@@ -94,7 +94,7 @@ def test_resume_is_bitwise_identical(tmp_path):
     save_checkpoint(tmp_path / "mid.h5", model=model, optimizer=opt, scheduler=sched, epoch=4,
                     global_step=4)
     _train(model, opt, sched, 5)
-    expected = {k: v.data.copy() for k, v in model.state_dict().items()}
+    expected = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     expected_lr = sched.get_last_lr()
 
     _seed_all(99)  # a fresh process: different RNG states, fresh objects
@@ -109,7 +109,7 @@ def test_resume_is_bitwise_identical(tmp_path):
     assert result.missing == [] and result.unexpected == []
     _train(resumed, opt2, sched2, 5)
     for key, value in resumed.state_dict().items():
-        np.testing.assert_array_equal(value.data, expected[key], err_msg=key)
+        np.testing.assert_array_equal(value.detach().numpy(), expected[key], err_msg=key)
     assert sched2.get_last_lr() == expected_lr
 
 
@@ -120,7 +120,7 @@ def test_optimizer_state_loads_when_frozen_set_changes(tmp_path):
     _train(model, opt, sched, 2)
     saved = optimizer_state_by_name(opt, model)
     save(saved, tmp_path / "opt.h5")
-    buffers = {n: saved["state"][n]["momentum_buffer"].data.copy() for n in saved["state"]}
+    buffers = {n: saved["state"][n]["momentum_buffer"].detach().numpy().copy() for n in saved["state"]}
 
     model[0].requires_grad_(False)  # now conv is frozen: indices of the others shift by two
     opt2 = _optimizer([p for p in model.parameters() if p.requires_grad])
@@ -128,7 +128,7 @@ def test_optimizer_state_loads_when_frozen_set_changes(tmp_path):
     assert result.unexpected == ["0.weight", "0.bias"] and result.missing == []
     names = dict((id(p), n) for n, p in model.named_parameters())
     for p in opt2.param_groups[0]["params"]:
-        np.testing.assert_array_equal(opt2.state[p]["momentum_buffer"].data,
+        np.testing.assert_array_equal(opt2.state[p]["momentum_buffer"].detach().numpy(),
                                       buffers[names[id(p)]])
 
     model[0].requires_grad_(True)  # and back: the conv starts without momentum
@@ -168,10 +168,10 @@ def test_optimizer_parameter_outside_the_model_is_named():
 def test_rng_state_capture_and_restore():
     _seed_all(3)
     state = capture_rng_state()
-    first = (mt.rand(3).data.copy(), np.random.random(3), [random.random() for _ in range(3)],
+    first = (mt.rand(3).detach().numpy().copy(), np.random.random(3), [random.random() for _ in range(3)],
              random.gauss(0, 1), np.random.standard_normal())
     restore_rng_state(state)
-    again = (mt.rand(3).data.copy(), np.random.random(3), [random.random() for _ in range(3)],
+    again = (mt.rand(3).detach().numpy().copy(), np.random.random(3), [random.random() for _ in range(3)],
              random.gauss(0, 1), np.random.standard_normal())
     np.testing.assert_array_equal(first[0], again[0])
     np.testing.assert_array_equal(first[1], again[1])
@@ -183,10 +183,10 @@ def test_rng_state_survives_a_file_round_trip(tmp_path):
     random.gauss(0, 1)  # leaves a cached gauss_next in Python's state
     np.random.standard_normal()  # and a cached gaussian in numpy's
     save({"rng": capture_rng_state()}, tmp_path / "rng.h5")
-    expected = (mt.randn(4).data.copy(), np.random.standard_normal(4), random.gauss(0, 1))
+    expected = (mt.randn(4).detach().numpy().copy(), np.random.standard_normal(4), random.gauss(0, 1))
     _seed_all(5)
     restore_rng_state(mt.load(tmp_path / "rng.h5")["rng"])
-    got = (mt.randn(4).data.copy(), np.random.standard_normal(4), random.gauss(0, 1))
+    got = (mt.randn(4).detach().numpy().copy(), np.random.standard_normal(4), random.gauss(0, 1))
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
     assert got[2] == expected[2]

@@ -29,9 +29,9 @@ def assert_same(a, b, where="obj"):
     """Deep equality that also checks types and dtypes (== on floats would hide float32->64)."""
     assert type(a) is type(b), f"{where}: {type(a).__name__} != {type(b).__name__}"
     if isinstance(a, Tensor):
-        assert a.data.dtype == b.data.dtype and a.shape == b.shape, where
+        assert a.detach().numpy().dtype == b.detach().numpy().dtype and a.shape == b.shape, where
         assert a.requires_grad == b.requires_grad, where
-        np.testing.assert_array_equal(a.data, b.data, err_msg=where)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy(), err_msg=where)
     elif isinstance(a, np.ndarray):
         assert a.dtype == b.dtype and a.shape == b.shape, where
         np.testing.assert_array_equal(a, b, err_msg=where)
@@ -94,8 +94,8 @@ def test_hand_written_flat_names_load_as_state_dict(tmp_path):
     loaded = load(path)
     assert sorted(loaded) == ["bn.num_batches_tracked", "fc.bias", "layer1.0.conv1.weight"]
     assert isinstance(loaded["fc.bias"], Tensor)
-    np.testing.assert_array_equal(loaded["layer1.0.conv1.weight"].data, np.full((2, 2), 3.0))
-    assert loaded["bn.num_batches_tracked"].data.dtype == np.int64
+    np.testing.assert_array_equal(loaded["layer1.0.conv1.weight"].detach().numpy(), np.full((2, 2), 3.0))
+    assert loaded["bn.num_batches_tracked"].detach().numpy().dtype == np.int64
 
 
 def test_hand_written_half_precision_widens_to_float32(tmp_path):
@@ -104,8 +104,8 @@ def test_hand_written_half_precision_widens_to_float32(tmp_path):
         f.attrs["format"] = "minitorch.state_dict"
         f["w"] = np.array([1.5, -2.0], np.float16)
     loaded = load(path)["w"]
-    assert loaded.data.dtype == np.float32
-    np.testing.assert_array_equal(loaded.data, [1.5, -2.0])
+    assert loaded.detach().numpy().dtype == np.float32
+    np.testing.assert_array_equal(loaded.detach().numpy(), [1.5, -2.0])
 
 
 def test_descriptive_attributes_round_trip(tmp_path):

@@ -53,8 +53,8 @@ def test_convert_writes_weights_equal_to_torch(tmp_path):
     loaded = load(tmp_path / "r.h5")
     assert list(loaded) == list(sd)
     for key, value in sd.items():
-        np.testing.assert_array_equal(loaded[key].data, value.numpy(), err_msg=key)
-        assert loaded[key].data.dtype == (np.int64 if "num_batches" in key else np.float32)
+        np.testing.assert_array_equal(loaded[key].detach().numpy(), value.numpy(), err_msg=key)
+        assert loaded[key].detach().numpy().dtype == (np.int64 if "num_batches" in key else np.float32)
     stored = load_attrs(tmp_path / "r.h5")
     assert stored["arch"] == "resnet18" and stored["num_classes"] == 10
     assert stored["source"] == "resnet18-test.pth" == attrs["source"]
@@ -88,8 +88,8 @@ def test_half_precision_export_without_num_batches_tracked_converts(tmp_path):
     convert_torchvision(tmp_path / "old.pth", tmp_path / "old.h5")
     loaded = load(tmp_path / "old.h5")
     assert len(loaded) == 102
-    assert loaded["layer4.1.bn2.running_var"].data.dtype == np.float32
-    np.testing.assert_array_equal(loaded["fc.bias"].data, sd["fc.bias"].float().numpy())
+    assert loaded["layer4.1.bn2.running_var"].detach().numpy().dtype == np.float32
+    np.testing.assert_array_equal(loaded["fc.bias"].detach().numpy(), sd["fc.bias"].float().numpy())
 
 
 class _RunsCommand:

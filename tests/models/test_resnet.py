@@ -70,12 +70,12 @@ def test_torchvision_initialisation():
     model = resnet18(variant="small", width=16)
     w = model.layer3[0].conv1.weight
     fan_out = w.shape[0] * 9
-    assert w.data.std() == pytest.approx(np.sqrt(2.0 / fan_out), rel=0.1)
+    assert w.detach().numpy().std() == pytest.approx(np.sqrt(2.0 / fan_out), rel=0.1)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
-            assert (m.weight.data == 1).all() and (m.bias.data == 0).all()
+            assert (m.weight.detach().numpy() == 1).all() and (m.bias.detach().numpy() == 0).all()
     zero = ResNet(type(model.layer1[0]), [2, 2, 2, 2], width=8, zero_init_residual=True)
-    assert all(not b.bn2.weight.data.any() for layer in (zero.layer1, zero.layer4)
+    assert all(not b.bn2.weight.detach().numpy().any() for layer in (zero.layer1, zero.layer4)
                for b in layer)
 
 
@@ -130,7 +130,7 @@ def test_torchvision_weights_names_mean_pretrained(tmp_path, monkeypatch):
 def test_weights_state_dict_loads_strictly_and_explains_a_head_mismatch():
     source = resnet18(num_classes=10, variant="small", width=8)
     model = resnet18(num_classes=10, variant="small", width=8, weights=source.state_dict())
-    np.testing.assert_array_equal(model.fc.weight.data, source.fc.weight.data)
+    np.testing.assert_array_equal(model.fc.weight.detach().numpy(), source.fc.weight.detach().numpy())
     with pytest.raises(WeightsMismatchError, match=r"10-class head.*num_classes=10.*replace"):
         resnet18(num_classes=3, variant="small", width=8, weights=source.state_dict())
     with pytest.raises(StateDictError, match="size mismatch for conv1.weight"):
@@ -144,7 +144,7 @@ def test_save_load_round_trip_gives_bitwise_identical_outputs(tmp_path):
     mt.save(source.state_dict(), str(path))
     model = resnet18(num_classes=4, variant="small", width=8, weights=str(path)).eval()
     x = mt.randn(2, 3, 16, 16)
-    np.testing.assert_array_equal(model(x).data, source.eval()(x).data)
+    np.testing.assert_array_equal(model(x).detach().numpy(), source.eval()(x).detach().numpy())
 
 
 def test_tutorial_finetuning_cells(tmp_path, monkeypatch):
@@ -172,12 +172,12 @@ def test_tutorial_sgd_step_changes_only_fc():
         param.requires_grad = False
     model.fc = nn.Linear(64, 10)
     model.eval()
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     optimizer = optim.SGD(model.fc.parameters(), lr=1e-2, momentum=0.9)
     loss = nn.CrossEntropyLoss()(model(mt.rand(4, 3, 16, 16)), mt.tensor([0, 1, 2, 3]))
     loss.backward()
     optimizer.step()
-    changed = [k for k, v in model.state_dict().items() if not np.array_equal(v.data, before[k])]
+    changed = [k for k, v in model.state_dict().items() if not np.array_equal(v.detach().numpy(), before[k])]
     assert changed == ["fc.weight", "fc.bias"]
 
 
@@ -193,7 +193,7 @@ def paired_models(torch, seed=0, variant="small", width=16):
             nn.init.uniform_(m.running_mean, -0.1, 0.1)
             nn.init.uniform_(m.running_var, 0.5, 1.5)
     theirs = torch_resnet18(torch, num_classes=7, variant=variant, width=width)
-    theirs.load_state_dict({k: torch.from_numpy(np.array(v.data))
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v.detach().numpy()))
                             for k, v in ours.state_dict().items()})
     return ours, theirs
 
@@ -205,7 +205,7 @@ def test_small_resnet_eval_logits_match_torch():
     ours.eval(), theirs.eval()
     with torch.no_grad():
         expected = theirs(torch.tensor(x)).numpy()
-    assert rel_err(ours(mt.tensor(x)).data, expected) < 1e-4
+    assert rel_err(ours(mt.tensor(x)).detach().numpy(), expected) < 1e-4
 
 
 @pytest.mark.parametrize("variant, width, size", [("small", 16, 16), ("imagenet", 64, 64)])
@@ -219,14 +219,14 @@ def test_resnet_train_step_matches_torch(variant, width, size):
     xo, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     lo = nn.CrossEntropyLoss()(ours(xo), mt.tensor(target))
     lt = torch.nn.CrossEntropyLoss()(theirs(xt), torch.tensor(target))
-    assert rel_err(lo.data, lt.detach().numpy()) < 1e-4
+    assert rel_err(lo.detach().numpy(), lt.detach().numpy()) < 1e-4
     lo.backward()
     lt.backward()
     torch_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        assert rel_err(p.grad.data, torch_params[name].grad.numpy()) < 2e-3, name
-    assert rel_err(xo.grad.data, xt.grad.numpy()) < 2e-3
+        assert rel_err(p.grad.detach().numpy(), torch_params[name].grad.numpy()) < 2e-3, name
+    assert rel_err(xo.grad.detach().numpy(), xt.grad.numpy()) < 2e-3
     torch_state = theirs.state_dict()
     for name, value in ours.state_dict().items():
         if "running" in name or "num_batches" in name:
-            assert rel_err(value.data, torch_state[name].numpy()) < 1e-4, name
+            assert rel_err(value.detach().numpy(), torch_state[name].numpy()) < 1e-4, name

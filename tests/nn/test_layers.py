@@ -13,7 +13,7 @@ def rel_err(a, b):
 
 def copy_params_to_torch(torch, ours, theirs):
     """Give the torch module exactly our parameters and buffers."""
-    sd = {k: torch.from_numpy(np.array(v.data)) for k, v in ours.state_dict().items()}
+    sd = {k: torch.from_numpy(np.array(v.detach().numpy())) for k, v in ours.state_dict().items()}
     theirs.load_state_dict(sd)
 
 
@@ -23,7 +23,7 @@ def test_linear_shapes_and_default_init_bounds():
     m = nn.Linear(400, 30)
     assert m.weight.shape == (30, 400) and m.bias.shape == (30,)
     bound = 1 / np.sqrt(400)
-    assert np.abs(m.weight.data).max() <= bound and np.abs(m.bias.data).max() <= bound
+    assert np.abs(m.weight.detach().numpy()).max() <= bound and np.abs(m.bias.detach().numpy()).max() <= bound
     assert nn.Linear(3, 2, bias=False).bias is None
 
 
@@ -31,7 +31,7 @@ def test_conv2d_shapes_and_default_init_bounds():
     m = nn.Conv2d(4, 6, (3, 5), groups=2)
     assert m.weight.shape == (6, 2, 3, 5) and m.bias.shape == (6,)
     bound = 1 / np.sqrt(2 * 15)
-    assert np.abs(m.weight.data).max() <= bound and np.abs(m.bias.data).max() <= bound
+    assert np.abs(m.weight.detach().numpy()).max() <= bound and np.abs(m.bias.detach().numpy()).max() <= bound
     assert m.kernel_size == (3, 5) and m.stride == (1, 1) and m.padding == (0, 0)
 
 
@@ -79,7 +79,7 @@ def test_batchnorm_buffers_and_state():
     bn = nn.BatchNorm2d(3)
     assert [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var",
                                                   "num_batches_tracked"]
-    assert bn.num_batches_tracked.data.dtype == np.int64
+    assert bn.num_batches_tracked.detach().numpy().dtype == np.int64
     no_stats = nn.BatchNorm2d(3, affine=False, track_running_stats=False)
     assert list(no_stats.state_dict()) == []
 
@@ -97,7 +97,7 @@ def test_sequential_indexing_slicing_len_and_iteration():
     with pytest.raises(IndexError, match="index 3 is out of range"):
         seq[3]
     x = mt.randn(4, 2)
-    np.testing.assert_allclose(seq(x).data, layers[2](layers[1](layers[0](x))).data)
+    np.testing.assert_allclose(seq(x).detach().numpy(), layers[2](layers[1](layers[0](x))).detach().numpy())
 
 
 def test_sequential_setitem_delitem_append():
@@ -134,12 +134,12 @@ def test_linear_matches_torch_forward_and_backward():
     x = np.random.default_rng(0).standard_normal((3, 7)).astype(np.float32)
     xo, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     yo, yt = ours(xo), theirs(xt)
-    assert rel_err(yo.data, yt.detach().numpy()) < 1e-5
+    assert rel_err(yo.detach().numpy(), yt.detach().numpy()) < 1e-5
     (yo * yo).sum().backward()
     (yt * yt).sum().backward()
-    assert rel_err(ours.weight.grad.data, theirs.weight.grad.numpy()) < 1e-5
-    assert rel_err(ours.bias.grad.data, theirs.bias.grad.numpy()) < 1e-5
-    assert rel_err(xo.grad.data, xt.grad.numpy()) < 1e-5
+    assert rel_err(ours.weight.grad.detach().numpy(), theirs.weight.grad.numpy()) < 1e-5
+    assert rel_err(ours.bias.grad.detach().numpy(), theirs.bias.grad.numpy()) < 1e-5
+    assert rel_err(xo.grad.detach().numpy(), xt.grad.numpy()) < 1e-5
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -156,14 +156,14 @@ def test_conv2d_matches_torch_forward_and_backward(kwargs):
     xo, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     yo, yt = ours(xo), theirs(xt)
     assert yo.shape == tuple(yt.shape)
-    assert rel_err(yo.data, yt.detach().numpy()) < 1e-5
+    assert rel_err(yo.detach().numpy(), yt.detach().numpy()) < 1e-5
     g = np.random.default_rng(2).standard_normal(yo.shape).astype(np.float32)
     yo.backward(mt.tensor(g))
     yt.backward(torch.tensor(g))
-    assert rel_err(ours.weight.grad.data, theirs.weight.grad.numpy()) < 1e-4
-    assert rel_err(xo.grad.data, xt.grad.numpy()) < 1e-4
+    assert rel_err(ours.weight.grad.detach().numpy(), theirs.weight.grad.numpy()) < 1e-4
+    assert rel_err(xo.grad.detach().numpy(), xt.grad.numpy()) < 1e-4
     if ours.bias is not None:
-        assert rel_err(ours.bias.grad.data, theirs.bias.grad.numpy()) < 1e-4
+        assert rel_err(ours.bias.grad.detach().numpy(), theirs.bias.grad.numpy()) < 1e-4
 
 
 @pytest.mark.parametrize("momentum", [0.1, None])
@@ -171,20 +171,20 @@ def test_batchnorm_running_stats_match_torch_over_several_steps(momentum):
     torch = pytest.importorskip("torch")
     ours = nn.BatchNorm2d(3, momentum=momentum)
     theirs = torch.nn.BatchNorm2d(3, momentum=momentum)
-    ours.weight.data[:] = [0.5, 1.5, 2.0]
-    ours.bias.data[:] = [0.1, -0.2, 0.3]
+    ours.weight.detach().numpy()[:] = [0.5, 1.5, 2.0]
+    ours.bias.detach().numpy()[:] = [0.1, -0.2, 0.3]
     copy_params_to_torch(torch, ours, theirs)
     rng = np.random.default_rng(3)
     for step in range(3):
         x = (rng.standard_normal((4, 3, 5, 6)) * 2 + step).astype(np.float32)
         yo, yt = ours(mt.tensor(x)), theirs(torch.tensor(x))
-        assert rel_err(yo.data, yt.detach().numpy()) < 1e-5
+        assert rel_err(yo.detach().numpy(), yt.detach().numpy()) < 1e-5
     for name in ("running_mean", "running_var"):
-        assert rel_err(getattr(ours, name).data, getattr(theirs, name).numpy()) < 1e-5
+        assert rel_err(getattr(ours, name).detach().numpy(), getattr(theirs, name).numpy()) < 1e-5
     assert int(ours.num_batches_tracked.item()) == int(theirs.num_batches_tracked) == 3
     ours.eval(), theirs.eval()
     x = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
-    assert rel_err(ours(mt.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy()) < 1e-5
+    assert rel_err(ours(mt.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy()) < 1e-5
     assert int(ours.num_batches_tracked.item()) == 3  # eval does not count batches
 
 
@@ -193,15 +193,15 @@ def test_batchnorm_without_running_stats_uses_batch_stats_in_eval():
     ours = nn.BatchNorm2d(2, track_running_stats=False).eval()
     theirs = torch.nn.BatchNorm2d(2, track_running_stats=False).eval()
     x = np.random.default_rng(4).standard_normal((3, 2, 4, 4)).astype(np.float32) + 5
-    assert rel_err(ours(mt.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy()) < 1e-5
+    assert rel_err(ours(mt.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy()) < 1e-5
 
 
 def test_frozen_batchnorm_in_eval_keeps_its_statistics_bitwise():
     bn = nn.BatchNorm2d(2).requires_grad_(False).eval()
-    before = {k: v.data.copy() for k, v in bn.state_dict().items()}
+    before = {k: v.detach().numpy().copy() for k, v in bn.state_dict().items()}
     bn(mt.randn(4, 2, 3, 3))
     for key, value in bn.state_dict().items():
-        np.testing.assert_array_equal(value.data, before[key])
+        np.testing.assert_array_equal(value.detach().numpy(), before[key])
 
 
 def test_batchnorm_gradients_match_torch():
@@ -212,9 +212,9 @@ def test_batchnorm_gradients_match_torch():
     xo, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ours(xo).backward(mt.tensor(g))
     theirs(xt).backward(torch.tensor(g))
-    assert rel_err(xo.grad.data, xt.grad.numpy()) < 1e-4
-    assert rel_err(ours.weight.grad.data, theirs.weight.grad.numpy()) < 1e-4
-    assert rel_err(ours.bias.grad.data, theirs.bias.grad.numpy()) < 1e-4
+    assert rel_err(xo.grad.detach().numpy(), xt.grad.numpy()) < 1e-4
+    assert rel_err(ours.weight.grad.detach().numpy(), theirs.weight.grad.numpy()) < 1e-4
+    assert rel_err(ours.bias.grad.detach().numpy(), theirs.bias.grad.numpy()) < 1e-4
 
 
 def test_pooling_flatten_and_activations_match_torch():
@@ -233,7 +233,7 @@ def test_pooling_flatten_and_activations_match_torch():
     for ours, theirs in pairs:
         yo, yt = ours(mt.tensor(x)), theirs(torch.tensor(x))
         assert yo.shape == tuple(yt.shape), ours
-        assert rel_err(yo.data, yt.numpy()) < 1e-5, ours
+        assert rel_err(yo.detach().numpy(), yt.numpy()) < 1e-5, ours
 
 
 def test_relu_inplace_overwrites_its_input():
@@ -246,11 +246,11 @@ def test_dropout_scales_in_training_and_is_identity_in_eval():
     mt.manual_seed(0)
     d = nn.Dropout(0.25)
     x = mt.ones(1000)
-    y = d(x).data
+    y = d(x).detach().numpy()
     kept = y != 0
     assert 0.65 < kept.mean() < 0.85
     np.testing.assert_allclose(y[kept], 1 / 0.75, rtol=1e-6)
-    np.testing.assert_array_equal(d.eval()(x).data, x.data)
+    np.testing.assert_array_equal(d.eval()(x).detach().numpy(), x.detach().numpy())
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)
 
@@ -272,10 +272,10 @@ def test_cross_entropy_loss_matches_torch(kwargs):
     lo, lt = mt.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
     yo = nn.CrossEntropyLoss(**ours_kwargs)(lo, mt.tensor(target))
     yt = torch.nn.CrossEntropyLoss(**torch_kwargs)(lt, torch.tensor(target))
-    assert rel_err(yo.data, yt.detach().numpy()) < 1e-5
+    assert rel_err(yo.detach().numpy(), yt.detach().numpy()) < 1e-5
     yo.sum().backward()
     yt.sum().backward()
-    assert rel_err(lo.grad.data, lt.grad.numpy()) < 1e-4
+    assert rel_err(lo.grad.detach().numpy(), lt.grad.numpy()) < 1e-4
 
 
 def test_nll_and_mse_losses_match_torch():
@@ -284,9 +284,9 @@ def test_nll_and_mse_losses_match_torch():
     a = rng.standard_normal((5, 3)).astype(np.float32)
     b = rng.standard_normal((5, 3)).astype(np.float32)
     target = np.array([2, 0, 1, 1, 0])
-    assert rel_err(nn.MSELoss()(mt.tensor(a), mt.tensor(b)).data,
+    assert rel_err(nn.MSELoss()(mt.tensor(a), mt.tensor(b)).detach().numpy(),
                    torch.nn.MSELoss()(torch.tensor(a), torch.tensor(b)).numpy()) < 1e-6
-    assert rel_err(nn.NLLLoss()(mt.tensor(a), mt.tensor(target)).data,
+    assert rel_err(nn.NLLLoss()(mt.tensor(a), mt.tensor(target)).detach().numpy(),
                    torch.nn.NLLLoss()(torch.tensor(a), torch.tensor(target)).numpy()) < 1e-6
 
 
@@ -303,20 +303,20 @@ def test_batchnorm1d_matches_torch_on_2d_and_3d_input():
         x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
         xo, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         yo, yt = ours(xo), theirs(xt)
-        assert rel_err(yo.data, yt.detach().numpy()) < 1e-5
+        assert rel_err(yo.detach().numpy(), yt.detach().numpy()) < 1e-5
         g = rng.standard_normal(shape).astype(np.float32)
         yo.backward(mt.tensor(g))
         yt.backward(torch.tensor(g))
-        assert rel_err(xo.grad.data, xt.grad.numpy()) < 1e-4
-        assert rel_err(ours.running_var.data, theirs.running_var.numpy()) < 1e-5
+        assert rel_err(xo.grad.detach().numpy(), xt.grad.numpy()) < 1e-4
+        assert rel_err(ours.running_var.detach().numpy(), theirs.running_var.numpy()) < 1e-5
     with pytest.raises(ValueError, match=r"BatchNorm1d: .* got shape \(2, 3, 4, 4\)"):
         nn.BatchNorm1d(3)(mt.zeros(2, 3, 4, 4))
 
 
 def test_sigmoid_and_tanh_modules():
     x = mt.tensor([-2.0, 0.0, 3.0])
-    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)
-    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh(x.data), rtol=1e-6)
+    np.testing.assert_allclose(nn.Sigmoid()(x).detach().numpy(), 1 / (1 + np.exp(-x.detach().numpy())), rtol=1e-6)
+    np.testing.assert_allclose(nn.Tanh()(x).detach().numpy(), np.tanh(x.detach().numpy()), rtol=1e-6)
 
 
 def test_module_dict_registers_under_its_keys():

@@ -27,8 +27,8 @@ def test_parameter_defaults_and_repr():
 def test_parameter_shares_storage_with_its_tensor():
     t = mt.zeros(3)
     p = nn.Parameter(t)
-    p.data[0] = 5.0
-    assert t.data[0] == 5.0
+    p.detach().numpy()[0] = 5.0
+    assert t.detach().numpy()[0] == 5.0
 
 
 def test_registration_follows_assignment_order():
@@ -139,7 +139,7 @@ def test_zero_grad_sets_to_none_or_zeroes_in_place():
     m(mt.ones(4, 3)).sum().backward()
     grad = m.weight.grad
     m.zero_grad(set_to_none=False)
-    assert m.weight.grad is grad and not grad.data.any()
+    assert m.weight.grad is grad and not grad.detach().numpy().any()
     m.zero_grad()
     assert m.weight.grad is None and m.bias.grad is None
 
@@ -155,10 +155,10 @@ def test_forward_hooks_run_and_can_be_removed():
     calls = []
     handle = m.register_forward_hook(lambda mod, args, out: calls.append(out.shape) or out * 0)
     out = m(mt.ones(1, 2))
-    assert calls == [(1, 2)] and not out.data.any()
+    assert calls == [(1, 2)] and not out.detach().numpy().any()
     handle.remove()
     out = m(mt.ones(1, 2))
-    np.testing.assert_allclose(out.data[0], m.weight.data.sum(1) + m.bias.data, rtol=1e-6)
+    np.testing.assert_allclose(out.detach().numpy()[0], m.weight.detach().numpy().sum(1) + m.bias.detach().numpy(), rtol=1e-6)
     assert calls == [(1, 2)]
 
 
@@ -182,11 +182,11 @@ def test_dir_lists_registered_names():
 
 def test_double_converts_parameters_and_buffers():
     m = Block().double()
-    assert all(p.data.dtype == np.float64 for p in m.parameters())
-    assert m.bn.running_mean.data.dtype == np.float64
-    assert m.bn.num_batches_tracked.data.dtype == np.int64
+    assert all(p.detach().numpy().dtype == np.float64 for p in m.parameters())
+    assert m.bn.running_mean.detach().numpy().dtype == np.float64
+    assert m.bn.num_batches_tracked.detach().numpy().dtype == np.int64
     out = m(mt.ones(1, 2, 4, 4, dtype=mt.float64))
-    assert out.data.dtype == np.float64
+    assert out.detach().numpy().dtype == np.float64
 
 
 def test_get_submodule_resolves_dotted_paths():
@@ -199,9 +199,9 @@ def test_get_submodule_resolves_dotted_paths():
 def test_to_cpu_is_a_no_op_and_to_dtype_casts():
     m = nn.Linear(2, 2)
     weight = m.weight
-    assert m.to("cpu") is m and m.cpu() is m and m.weight.data.dtype == np.float32
+    assert m.to("cpu") is m and m.cpu() is m and m.weight.detach().numpy().dtype == np.float32
     m.to(mt.float64)
-    assert m.weight is weight and weight.data.dtype == np.float64
+    assert m.weight is weight and weight.detach().numpy().dtype == np.float64
     with pytest.raises(TypeError, match="floating point"):
         m.to(mt.int64)
 
@@ -212,5 +212,5 @@ def test_deepcopy_gives_independent_parameters():
     clone = copy.deepcopy(m)
     assert list(clone.state_dict()) == list(m.state_dict())
     assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad
-    clone[0].weight.data[...] = 0
-    assert m[0].weight.data.any()
+    clone[0].weight.detach().numpy()[...] = 0
+    assert m[0].weight.detach().numpy().any()

@@ -19,7 +19,7 @@ def test_state_dict_keys_values_and_dtypes():
     assert isinstance(sd, OrderedDict)
     assert list(sd) == ["0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var",
                         "1.num_batches_tracked", "3.weight", "3.bias"]
-    assert sd["1.num_batches_tracked"].data.dtype == np.int64
+    assert sd["1.num_batches_tracked"].detach().numpy().dtype == np.int64
     assert sd["1.num_batches_tracked"].shape == ()
     assert all(not v.requires_grad and v.grad_fn is None for v in sd.values())
 
@@ -27,30 +27,30 @@ def test_state_dict_keys_values_and_dtypes():
 def test_state_dict_values_share_storage_with_the_model():
     net = small_net()
     sd = net.state_dict()
-    net[3].bias.data[0] = 42.0
-    assert sd["3.bias"].data[0] == 42.0
+    net[3].bias.detach().numpy()[0] = 42.0
+    assert sd["3.bias"].detach().numpy()[0] == 42.0
 
 
 def test_load_state_dict_copies_in_place_into_the_same_parameters():
     src, dst = small_net(), small_net()
     weight = dst[3].weight
-    storage = weight.data
+    storage = weight.detach().numpy()
     version = weight._version
     result = dst.load_state_dict(src.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
-    assert dst[3].weight is weight and weight.data is storage
+    assert dst[3].weight is weight and weight.detach().numpy() is storage
     assert weight._version > version
     for key, value in src.state_dict().items():
-        np.testing.assert_array_equal(dst.state_dict()[key].data, value.data)
+        np.testing.assert_array_equal(dst.state_dict()[key].detach().numpy(), value.detach().numpy())
 
 
 def test_load_state_dict_accepts_numpy_arrays_and_casts_dtype():
     net = small_net()
-    sd = {k: v.data.astype(np.float64) + 1 for k, v in net.state_dict().items()}
+    sd = {k: v.detach().numpy().astype(np.float64) + 1 for k, v in net.state_dict().items()}
     expected = {k: v.copy() for k, v in sd.items()}
     net.load_state_dict(sd)
-    assert net[3].bias.data.dtype == np.float32
-    np.testing.assert_allclose(net[3].bias.data, expected["3.bias"], rtol=1e-6)
+    assert net[3].bias.detach().numpy().dtype == np.float32
+    np.testing.assert_allclose(net[3].bias.detach().numpy(), expected["3.bias"], rtol=1e-6)
 
 
 def test_load_state_dict_reports_every_problem_in_one_error():
@@ -75,13 +75,13 @@ def test_load_state_dict_reports_every_problem_in_one_error():
 
 def test_failed_load_changes_nothing():
     net = small_net()
-    before = {k: v.data.copy() for k, v in net.state_dict().items()}
+    before = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
     sd = {k: mt.ones(*v.shape) for k, v in net.state_dict().items()}
     sd["3.bias"] = mt.ones(4)
     with pytest.raises(StateDictError):
         net.load_state_dict(sd)
     for key, value in net.state_dict().items():
-        np.testing.assert_array_equal(value.data, before[key])
+        np.testing.assert_array_equal(value.detach().numpy(), before[key])
 
 
 def test_non_strict_returns_missing_and_unexpected_keys():
@@ -104,7 +104,7 @@ def test_shape_mismatch_is_an_error_even_when_not_strict():
 
 def test_older_exports_without_num_batches_tracked_load():
     net = small_net()
-    net[1].num_batches_tracked.data[...] = 7
+    net[1].num_batches_tracked.detach().numpy()[...] = 7
     sd = {k: v for k, v in small_net().state_dict().items() if "num_batches" not in k}
     assert net.load_state_dict(sd).missing_keys == []
     assert int(net[1].num_batches_tracked.item()) == 7  # kept, like PyTorch
@@ -116,7 +116,7 @@ def test_non_persistent_buffers_are_neither_saved_nor_expected():
     m.w = nn.Parameter(mt.zeros(2))
     assert list(m.state_dict()) == ["w"]
     m.load_state_dict({"w": np.ones(2, np.float32)})
-    assert m.w.data.tolist() == [1.0, 1.0]
+    assert m.w.detach().numpy().tolist() == [1.0, 1.0]
 
 
 def test_state_dict_prefix_and_keep_vars():

@@ -26,9 +26,9 @@ def make_weights(path, num_classes=5, width=4, seed=1, attrs=None):
     # Non-trivial BN statistics, so "unchanged" is a real check.
     for name, buf in model.named_buffers():
         if name.endswith("running_mean"):
-            buf.data[...] = np.linspace(-0.5, 0.5, buf.data.size, dtype=np.float32)
+            buf.detach().numpy()[...] = np.linspace(-0.5, 0.5, buf.detach().numpy().size, dtype=np.float32)
         elif name.endswith("running_var"):
-            buf.data[...] = np.linspace(0.5, 2.0, buf.data.size, dtype=np.float32)
+            buf.detach().numpy()[...] = np.linspace(0.5, 2.0, buf.detach().numpy().size, dtype=np.float32)
     base = {"arch": "resnet18", "num_classes": num_classes, "mean": [0.3], "std": [0.4]}
     save_state_dict(model.state_dict(), path, attrs={**base, **(attrs or {})})
     return Path(path)

@@ -16,7 +16,7 @@ def test_warmup_compiles_in_two_processes_then_runs_the_model_step(monkeypatch, 
         real_warmup(processes=1)  # in-process here: the test checks the call, not the workers
 
     def update(p, *args):
-        events.append(("sgd", p.data.size >= sgd_module.SERIAL_BELOW))
+        events.append(("sgd", p.detach().numpy().size >= sgd_module.SERIAL_BELOW))
         return real_update(p, *args)
 
     monkeypatch.setattr(kernels, "warmup", warmup)

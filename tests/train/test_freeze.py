@@ -26,7 +26,7 @@ def test_backbone_freezes_everything_but_fc(model):
     assert "layer2.0.downsample.1" in plan.frozen_bn
     n_train, t_train, n_frozen, t_frozen = parameter_counts(model)
     assert (n_train, t_train) == (32 * 3 + 3, 2)
-    assert n_train + n_frozen == sum(p.data.size for p in model.parameters())
+    assert n_train + n_frozen == sum(p.detach().numpy().size for p in model.parameters())
 
 
 def test_prefix_list_matches_whole_name_parts(model):

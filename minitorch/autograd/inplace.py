@@ -1,0 +1,165 @@
+"""The in-place protocol: checks, writing into storage, and rebasing history as PyTorch does.
+
+An in-place op on a tensor writes into its array (so every view and alias sees the change), bumps
+the version counter it shares with its base and views, and moves its history on:
+
+- a tensor that is not a view gets the op's node as its new ``grad_fn``;
+- for a view, the *base* gets a ``CopySlices`` node: the gradient of the view's region goes through
+  the op's node, the rest to the base's old history. The view's own ``grad_fn`` regenerates from
+  the base on its next look (see ``variable.py``).
+
+Two ways to run an op in place: ``apply_inplace`` for a Function whose forward writes into its
+first input (``add_``, ``relu_``, index_put: no temporary), and ``assign_result`` for any other op,
+computed out of place and copied in.
+"""
+import numpy as np
+
+from .function import BackwardNode, Node, _NoGradContext, connect, saved_versions
+from .grad_mode import is_grad_enabled
+from .variable import TensorBase
+
+__all__ = ["CopySlices", "apply_inplace", "assign_result", "check_inplace", "check_writable",
+           "check_result", "recording"]
+
+_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def recording(target, *others) -> bool:
+    """Whether an in-place op on ``target`` with ``others`` is recorded for backward."""
+    if not is_grad_enabled():
+        return False
+    return target.requires_grad or any(isinstance(o, TensorBase) and o.requires_grad
+                                       for o in others)
+
+
+def check_inplace(target, op) -> None:
+    """PyTorch's refusals of a recorded in-place op on ``target``."""
+    base = target._base
+    if base is None:
+        if target._grad_fn is None and target._requires_grad:
+            raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        return
+    if target._view_no_grad:
+        raise RuntimeError(f"{op}: a view was created in no_grad mode and is being modified "
+                           "inplace with grad mode enabled. Move both the view and the in-place "
+                           "op inside the no_grad block, or clone() the view first.")
+    if base._grad_fn is None and base._requires_grad:
+        raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used in "
+                           "an in-place operation.")
+
+
+def check_writable(target, op, overlap_ok=False) -> None:
+    """Refuse writing into an expanded tensor (several elements share one memory location),
+    except for ops that write one value everywhere (``overlap_ok``: fill_, zero_, as torch)."""
+    a = target._data
+    if not a.flags.writeable or not overlap_ok and any(
+            s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+        raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the tensor "
+                           "before performing the operation.")
+
+
+def check_result(target, op, dtype, shape) -> None:
+    """The result of ``op`` must fit ``target``: same shape, and a cast PyTorch allows."""
+    if tuple(shape) != target.shape:
+        raise RuntimeError(f"{op}: output with shape {list(target.shape)} doesn't match the "
+                           f"broadcast shape {list(shape)}")
+    dst = target._data.dtype
+    if dtype != dst and not np.can_cast(dtype, dst, "same_kind"):
+        raise RuntimeError(f"{op}: result type {_NAMES.get(str(dtype), dtype)} can't be cast to "
+                           f"the desired output type {_NAMES.get(str(dst), dst)}")
+
+
+def apply_inplace(fn, target, *others, **static):
+    """Run ``fn.forward(ctx, target_array, *others)``, which writes into the target's array, and
+    record it as ``target``'s new history when grad mode and the inputs ask for it."""
+    args = (target,) + others
+    is_tensor = [True] + [isinstance(a, TensorBase) for a in others]
+    arrays = [a._data if t else a for a, t in zip(args, is_tensor)]
+    needs = tuple(t and a.requires_grad for a, t in zip(args, is_tensor))
+    record = is_grad_enabled() and any(needs)
+    if record:
+        check_inplace(target, fn.op_name)
+        edges = tuple(a._edge() if need else (None, 0) for a, need in zip(args, needs))
+        ctx = BackwardNode(fn, needs)
+    else:
+        ctx = _NoGradContext(needs)
+    fn.forward(ctx, *arrays, **static)
+    target._bump_version()
+    if record:
+        connect(ctx, args, is_tensor, (target,), edges)  # saved results: the version after
+        rebase(target, ctx, 0)
+    return target
+
+
+def assign_result(target, op, out):
+    """Make ``out`` (the op computed out of place, recorded) ``target``'s value and history."""
+    node = out._grad_fn
+    if out._data.dtype != target._data.dtype and node is not None:
+        out = out.type(target._data.dtype)  # recorded, so the gradient comes back cast
+        node = out._grad_fn
+    if isinstance(node, BackwardNode) and node._saved:
+        _protect_saved(node, target._data)
+    np.copyto(target._data, out._data, casting="unsafe")
+    target._bump_version()
+    if node is not None:
+        rebase(target, node, out._output_nr)
+    elif target._base is None and target._grad_fn is not None:
+        target._grad_fn, target._requires_grad = None, False
+    return target
+
+
+def _protect_saved(node, array):
+    """The op saved (a view of) the target's old value, which is about to be overwritten: it
+    keeps a private copy instead, as PyTorch saves the original self of an in-place op."""
+    saved = tuple(s.copy() if isinstance(s, np.ndarray) and np.may_share_memory(s, array) else s
+                  for s in node._saved)
+    node._saved = saved
+    node._versions = tuple(v for v in node._versions if not np.may_share_memory(v.array, array))
+
+
+def rebase(target, node, output_nr) -> None:
+    """``target`` was changed in place by ``node``'s op: make that its history."""
+    base = target._base
+    if base is None:
+        target._grad_fn, target._output_nr = node, output_nr
+        target._requires_grad = True
+        return
+    old = base._edge() if base.requires_grad else (None, 0)
+    base._grad_fn = CopySlices(old, (node, output_nr), base.shape, target._view_fn)
+    base._output_nr = 0
+    base._requires_grad = True
+
+
+class CopySlices(Node):
+    """The history of a base after an in-place op on one of its views: the view's region of the
+    gradient goes to the op's node, the rest to the base's previous history."""
+
+    def __init__(self, base_edge, op_edge, base_shape, view_fn):
+        super().__init__()
+        self.next_functions = (base_edge, op_edge)
+        self._base_shape = base_shape
+        self._view_fn = view_fn
+
+    def name(self) -> str:
+        return "CopySlices"
+
+    def _region(self):
+        """Flat (C-order) indices into the base of the view's elements, in the view's shape."""
+        idx = np.arange(int(np.prod(self._base_shape)), dtype=np.int64).reshape(self._base_shape)
+        for fn, static in self._view_fn:
+            idx = fn.forward(_NoGradContext((False,)), idx, **static)
+        return idx
+
+    def apply(self, grads, retain_graph):
+        (grad,) = grads
+        if grad is None:
+            return (None, None)
+        region = self._region()
+        flat = np.ascontiguousarray(grad).reshape(-1)
+        rest = flat.copy()
+        rest[region.reshape(-1)] = 0
+        return (rest.reshape(self._base_shape) if self.next_functions[0][0] is not None else None,
+                flat[region])

@@ -1,0 +1,60 @@
+"""Graph nodes: ``Node`` (what ``grad_fn`` is) and ``AccumulateGrad``, the sink of a leaf."""
+import threading
+
+import numpy as np
+
+__all__ = ["Node", "AccumulateGrad"]
+
+
+class Node:
+    """A node of the backward graph. ``next_functions`` holds one ``(node, output_nr)`` edge per
+    input of the forward op, ``(None, 0)`` for an input that needs no gradient."""
+
+    _reserved = ("next_functions", "_pre_hooks")
+
+    def __init__(self):
+        self.next_functions = ()
+        self._pre_hooks = None  # {output_nr: [hook, ...]}, filled by Tensor.register_hook
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def register_prehook(self, output_nr: int, hook) -> None:
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        self._pre_hooks.setdefault(output_nr, []).append(hook)
+
+    def apply(self, grads, retain_graph: bool):
+        raise NotImplementedError
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+
+    _lock = threading.Lock()  # two threads' backward passes may hit the same leaf at once
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+
+    def apply(self, grads, retain_graph):
+        (grad,) = grads
+        var = self.variable
+        with AccumulateGrad._lock:
+            if var.grad is None:
+                var.grad = var._new(_owned(grad, var._data.dtype))
+            else:
+                # In place, so a grad held by the optimizer stays the same object.
+                np.add(var.grad._data, grad, out=var.grad._data, casting="unsafe")
+                var.grad._bump_version()
+        return ()
+
+
+def _owned(a: np.ndarray, dtype) -> np.ndarray:
+    """A writeable array of ``dtype`` that nothing else references (broadcast views are not)."""
+    if a.dtype == dtype and a.flags.writeable and a.flags.c_contiguous and a.base is None:
+        return a
+    return np.array(a, dtype=dtype, order="C", copy=True)
