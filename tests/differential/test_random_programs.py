@@ -32,3 +32,23 @@ def test_core_programs_agree_with_torch(chunk):
     matmul, softmax, where/clamp/maximum, promotion across dtypes, 0-d tensors, no_grad."""
     report = _divergences(chunk * PER_CHUNK, ("core",))
     assert not report, f"{len(report)} of {PER_CHUNK} programs diverged:\n\n" + "\n\n".join(report)
+
+
+VIEW_CHUNKS = 5
+
+
+@pytest.mark.xfail(strict=True, reason="core-inplace")
+@pytest.mark.parametrize("chunk", range(VIEW_CHUNKS))
+def test_programs_with_views_agree_with_torch(chunk):
+    """The core ops mixed with shape ops and indexing (read-only)."""
+    report = _divergences(100_000 + chunk * PER_CHUNK, ("core", "views"))
+    assert not report, f"{len(report)} of {PER_CHUNK} programs diverged:\n\n" + "\n\n".join(report)
+
+
+@pytest.mark.xfail(strict=True, reason="core-inplace")
+@pytest.mark.parametrize("chunk", range(VIEW_CHUNKS))
+def test_programs_with_inplace_ops_agree_with_torch(chunk):
+    """The core ops and views mixed with in-place ops, augmented assignment, writes through
+    views and item assignment, some under no_grad."""
+    report = _divergences(200_000 + chunk * PER_CHUNK, ("core", "views", "inplace"))
+    assert not report, f"{len(report)} of {PER_CHUNK} programs diverged:\n\n" + "\n\n".join(report)
