@@ -84,9 +84,11 @@ class TensorMath:
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
         x, lo, hi = _promote_many("clamp", self, min, max)
-        if x._data.dtype == np.bool_ and lo is not None and hi is not None:
-            # (PyTorch's clamp_min / clamp_max take bool; its two-bound clamp does not)
-            raise RuntimeError("clamp: not implemented for bool tensors with both bounds")
+        one_tensor_bound = (min is None) != (max is None) and isinstance(
+            min if max is None else max, TensorMath)
+        if x._data.dtype == np.bool_ and not one_tensor_bound:
+            # (PyTorch's clamp_min / clamp_max with a tensor bound take bool; nothing else does)
+            raise RuntimeError("clamp: not implemented for bool tensors")
         return E.Clamp.apply(x, lo, hi)
 
     clip = clamp
