@@ -7,11 +7,12 @@ libraries alike). After the last line every tensor bound to a name is compared: 
 values (float32 to rounding), ``requires_grad``, ``is_leaf`` and, for leaves, ``grad``. So an
 in-place op that should have reached an alias or a view's base shows up in the alias's values.
 """
+import functools
 import warnings
 
 import numpy as np
 
-__all__ = ["run", "compare", "diff_program", "Snapshot"]
+__all__ = ["run", "compare", "diff_program", "Snapshot", "compiled"]
 
 # float32 to rounding after a chain of ~10 ops: relative 1e-4, plus an absolute 1e-5 scaled by the
 # largest finite magnitude in the array (at least 1), so that a cancellation (a - b with a ~ b,
@@ -51,6 +52,12 @@ def _describe(lib, t):
             "requires_grad": bool(t.requires_grad), "is_leaf": bool(is_leaf), "grad": grad}
 
 
+@functools.lru_cache(maxsize=4096)
+def compiled(line):
+    """The code object of one program line (compiling costs more than running most lines)."""
+    return compile(line, "<line>", "exec")
+
+
 def run(lib, lines):
     """Execute ``lines`` with ``lib`` bound; return a Snapshot."""
     ns = {"lib": lib}
@@ -59,7 +66,7 @@ def run(lib, lines):
         warnings.simplefilter("ignore")
         for i, line in enumerate(lines):
             try:
-                exec(compile(line, f"<line {i}>", "exec"), ns)  # noqa: S102 - generated tests
+                exec(compiled(line), ns)  # noqa: S102 - generated tests
             except Exception as e:  # noqa: BLE001 - any error is data here
                 errors[i] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         tensors = {}

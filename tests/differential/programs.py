@@ -15,6 +15,8 @@ through, no_grad blocks).
 import random
 import warnings
 
+from .harness import compiled
+
 __all__ = ["generate", "FAMILIES"]
 
 FAMILIES = ("core", "views", "inplace")
@@ -67,7 +69,7 @@ class _Gen:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                exec(compile(line, "<gen>", "exec"), self.ns)  # noqa: S102
+                exec(compiled(line), self.ns)  # noqa: S102
             except Exception:  # noqa: BLE001
                 if self.rng.random() >= keep_error:
                     return False
