@@ -13,6 +13,7 @@ from .ops import matmul as M
 from .ops import reduce as R
 from .ops import softmax as SM
 from ._tensor_shape import _dim, _dims
+from .ops import activation as A
 
 __all__ = ["TensorMath"]
 
@@ -73,9 +74,7 @@ class TensorMath:
     def sigmoid(self): return E.Sigmoid.apply(_as_float(self))
 
     def relu(self):
-        from .nn import functional as F
-
-        return F.relu(self)
+        return A.ReLU.apply(self)
 
     def maximum(self, other): return _tensors_only("maximum", self, other)._binary(other, E.Maximum)
     def minimum(self, other): return _tensors_only("minimum", self, other)._binary(other, E.Minimum)

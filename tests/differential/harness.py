@@ -72,7 +72,10 @@ def run(lib, lines):
         tensors = {}
         for name, value in ns.items():
             if name != "lib" and _is_tensor(lib, value):
-                tensors[name] = _describe(lib, value)
+                try:
+                    tensors[name] = _describe(lib, value)
+                except Exception as e:  # noqa: BLE001 - e.g. torch refuses a stale view's grad_fn
+                    tensors[name] = {"error": type(e).__name__}
     return Snapshot(errors, tensors)
 
 
@@ -98,6 +101,12 @@ def compare(ref, mine):
         r, m = ref.tensors.get(name), mine.tensors.get(name)
         if r is None or m is None:
             out.append(f"{name}: a tensor only in {'minitorch' if r is None else 'torch'}")
+            continue
+        if "error" in r or "error" in m:
+            if ("error" in r) != ("error" in m):
+                out.append(f"{name}: reading its state raised in "
+                           f"{'torch' if 'error' in r else 'minitorch'} only "
+                           f"({r.get('error') or m.get('error')})")
             continue
         for key in ("shape", "dtype", "requires_grad", "is_leaf"):
             if r[key] != m[key]:
