@@ -8,10 +8,11 @@ from ._tensor_math import _check_broadcast, _promote_many
 from ._tensor_shape import _dim
 from .tensor import Tensor
 
-__all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "maximum", "minimum",
-           "where", "clamp", "cat", "concatenate", "stack", "matmul", "sum", "mean", "amax",
-           "amin", "std", "var", "max", "min", "argmax", "argmin", "softmax", "log_softmax", "flatten", "reshape", "transpose",
-           "permute", "squeeze", "unsqueeze", "allclose", "equal", "is_tensor", "numel"]
+__all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "maximum", "minimum", "where",
+           "clamp", "cat", "concatenate", "stack", "matmul", "sum", "mean", "amax", "amin", "std",
+           "var", "max", "min", "argmax", "argmin", "softmax", "log_softmax", "flatten", "reshape",
+           "transpose", "permute", "squeeze", "unsqueeze", "allclose", "equal", "is_tensor",
+           "numel"]
 
 
 def _t(x):

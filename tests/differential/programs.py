@@ -128,10 +128,11 @@ class _Gen:
         if kind < 0.28:
             op = rng.choice(["+", "-", "*", "/", "**"])
             b = self.other_operand(t)
-            if rng.random() < 0.25 and b in _SCALARS and not (op == "**" and b in ("True", "False")):
+            bool_base = op == "**" and b in ("True", "False")
+            if rng.random() < 0.25 and b in _SCALARS and not bool_base:
                 return f"{b} {op} {a}"  # (True ** x: torch's backward hits an internal assert)
-            if op == "**" and (rng.random() < 0.6 or b in ("True", "False") or "bool" in b
-                               or self.ns.get(b) is not None and self.ns[b].dtype == self.torch.bool):
+            bool_tensor = self.ns.get(b) is not None and self.ns[b].dtype == self.torch.bool
+            if op == "**" and (rng.random() < 0.6 or bool_base or "bool" in b or bool_tensor):
                 # (never a bool exponent: torch's pow backward fails on a bool tensor one, and
                 # x ** False is not x ** 0 to its backward: a NaN at x = 0)
                 b = rng.choice(["2", "3", "0", "0.5", "-1", "1.5", "2.0"])
@@ -296,7 +297,8 @@ class _Gen:
 
     def finish(self):
         rng = self.rng
-        floats = [k for k, v in self.tensors(lambda v: v.requires_grad and v.dtype.is_floating_point)]
+        floats = [k for k, v in self.tensors(lambda v: v.requires_grad
+                                               and v.dtype.is_floating_point)]
         rng.shuffle(floats)
         terms = []
         for name in floats[:3]:

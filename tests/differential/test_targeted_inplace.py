@@ -18,7 +18,8 @@ A2 = "a = lib.tensor([1., 2.], requires_grad=True)"
 
 CASES = {
     # agreeing today
-    "add_ under no_grad on a leaf": [A2, "with lib.no_grad(): a.add_(1)", "(a * a).sum().backward()"],
+    "add_ under no_grad on a leaf": [A2, "with lib.no_grad(): a.add_(1)",
+                                     "(a * a).sum().backward()"],
     "leaf in-place in grad mode raises": [A2, "a.add_(1)"],
     "matmul operand changed, its grad not needed": [
         "w = lib.ones(2, 2, requires_grad=True)", "x = lib.ones(2, 2)", "y = w @ x",
