@@ -222,7 +222,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return np.maximum(b, a)  # (numpy keeps its 2nd operand on a tie, torch its 1st: -0.0)
 
     @staticmethod
     def backward(ctx, grad):
@@ -235,7 +235,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        return np.minimum(b, a)  # (see Maximum)
 
     @staticmethod
     def backward(ctx, grad):
@@ -271,10 +271,11 @@ class Clamp(Function):
         ctx.save_for_backward(a, lo, hi)
         out = a
         with _quiet():
+            # (bound first: on a tie numpy returns its 2nd operand and torch keeps a: -0.0)
             if lo is not None:
-                out = np.maximum(out, lo)
+                out = np.maximum(lo, out)
             if hi is not None:
-                out = np.minimum(out, hi)
+                out = np.minimum(hi, out)
         # NaN in a stays NaN (np.maximum propagates it); copy when neither bound applied.
         return out if out is not a else a.copy()
 

@@ -35,6 +35,16 @@ CASES = {
 }
 
 
+def test_signed_zero_ties_keep_the_first_operand():
+    """On a tie torch's maximum/minimum/clamp keep their first operand (numpy its second): with
+    -0.0 against 0.0 that shows as 1 / result = -inf or inf."""
+    lines = ["a = lib.tensor([-0.0, 0.0])", "b = lib.tensor([0.0, -0.0])",
+             "r1 = 1 / a.clamp(max=b)", "r2 = 1 / a.clamp(min=b)", "r3 = 1 / lib.minimum(a, b)",
+             "r4 = 1 / lib.maximum(a, b)", "r5 = 1 / a.clamp(max=0.0)", "r6 = 1 / a.clamp(-0.0, 0.0)"]
+    diffs = diff_program(lines)
+    assert not diffs, "\n".join(diffs)
+
+
 @pytest.mark.parametrize("expr", CASES.values(), ids=CASES.keys())
 @pytest.mark.parametrize("inputs", [X, XN], ids=["ties-and-zeros", "nan-and-inf"])
 def test_special_values(expr, inputs):
