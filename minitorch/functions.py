@@ -1,16 +1,18 @@
 """Function forms of tensor operations (``mt.exp(x)``, ``mt.cat([a, b])``, ``mt.where(...)``)."""
 import numpy as np
 
+from . import _promotion as P
 from .ops import elementwise as E
 from .ops import shape as S
-from ._tensor_math import _promote
+from ._tensor_math import _check_broadcast, _promote_many
 from ._tensor_shape import _dim
 from .tensor import Tensor
 
-__all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "maximum", "minimum",
-           "where", "clamp", "cat", "concatenate", "stack", "matmul", "sum", "mean", "max", "min",
-           "argmax", "argmin", "softmax", "log_softmax", "flatten", "reshape", "transpose",
-           "permute", "squeeze", "unsqueeze", "allclose", "equal", "is_tensor", "numel"]
+__all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "maximum", "minimum", "where",
+           "clamp", "cat", "concatenate", "stack", "matmul", "sum", "mean", "amax", "amin", "std",
+           "var", "max", "min", "argmax", "argmin", "softmax", "log_softmax", "flatten", "reshape",
+           "transpose", "permute", "squeeze", "unsqueeze", "allclose", "equal", "is_tensor",
+           "numel"]
 
 
 def _t(x):
@@ -28,8 +30,14 @@ def maximum(a, b): return _t(a).maximum(b)
 def minimum(a, b): return _t(a).minimum(b)
 def clamp(x, min=None, max=None): return _t(x).clamp(min, max)  # noqa: A002
 def matmul(a, b): return _t(a) @ b
-def sum(x, dim=None, keepdim=False): return _t(x).sum(dim, keepdim)  # noqa: A001
+def sum(x, dim=None, keepdim=False, dtype=None): return _t(x).sum(dim, keepdim, dtype)  # noqa: A001
 def mean(x, dim=None, keepdim=False): return _t(x).mean(dim, keepdim)
+def amax(x, dim=(), keepdim=False): return _t(x).amax(dim, keepdim)
+def amin(x, dim=(), keepdim=False): return _t(x).amin(dim, keepdim)
+def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
+    return _t(x).std(dim, unbiased, keepdim, correction)
+def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
+    return _t(x).var(dim, unbiased, keepdim, correction)
 def max(x, dim=None, keepdim=False): return _t(x).max(dim, keepdim)  # noqa: A001
 def min(x, dim=None, keepdim=False): return _t(x).min(dim, keepdim)  # noqa: A001
 def argmax(x, dim=None, keepdim=False): return _t(x).argmax(dim, keepdim)
@@ -50,8 +58,9 @@ def where(condition, input, other):  # noqa: A002 - PyTorch's names
     cond = _t(condition)
     if cond._data.dtype != np.bool_:
         raise TypeError(f"where expected condition to be a bool tensor, got {cond.dtype}")
-    a, b = _promote(_t(input), other)
-    b = b if isinstance(b, Tensor) else Tensor(b)
+    # Promotion over input and other only (PyTorch's): where(c, 1., 0.) is float32.
+    a, b = _promote_many("where", input, other)
+    _check_broadcast("where", cond, a, b)
     return E.Where.apply(cond, a, b)
 
 
@@ -59,7 +68,7 @@ def _same_dtype(tensors, what):
     tensors = [_t(x) for x in tensors]
     if not tensors:
         raise ValueError(f"{what}() expects a non-empty list of tensors")
-    dt = np.result_type(*[x._data.dtype for x in tensors])
+    dt = P.result_type(*[x._data for x in tensors])
     return [x if x._data.dtype == dt else x.type(dt) for x in tensors]
 
 

@@ -18,6 +18,7 @@ def relu_forward(out, x):
 
 @njit(parallel=True, cache=True)
 def relu_backward(grad_x, grad_out, y):
-    """``grad_x = grad_out`` where the forward output is positive, else 0 (PyTorch's rule)."""
+    """``grad_x = grad_out`` except where the forward output is <= 0 (PyTorch's rule: a NaN
+    output passes the gradient)."""
     for i in prange(y.shape[0]):
-        grad_x[i] = grad_out[i] if y[i] > 0 else 0
+        grad_x[i] = 0 if y[i] <= 0 else grad_out[i]

@@ -31,11 +31,19 @@ def _row_max_logsumexp(x, r):
 
 @njit(parallel=True, cache=True)
 def log_softmax_forward(out, x):
-    """``out[r] = x[r] - logsumexp(x[r])``. Parallel over rows."""
+    """``out[r] = x[r] - logsumexp(x[r])``. Parallel over rows.
+
+    The subtraction is done in the data's dtype, as PyTorch does: with float32 data a row whose
+    max dominates gives exactly 0 at the max (a float64 log-sum-exp of 1e-9 would leave -1e-9,
+    and sqrt of that is NaN). ``out[r, j]`` first holds lse rounded to the output dtype."""
     for r in prange(x.shape[0]):
         mx, lse = _row_max_logsumexp(x, r)
+        if lse != 0.0:
+            out[r, 0] = np.exp(lse)      # the row sum, rounded to the data dtype
+            lse = np.log(out[r, 0])      # so 1 + 1e-9 is 1 and its log exactly 0
         for j in range(x.shape[1]):
-            out[r, j] = x[r, j] - mx - lse
+            out[r, j] = lse
+            out[r, j] = (x[r, j] - mx) - out[r, j]
 
 
 @njit(parallel=True, cache=True)

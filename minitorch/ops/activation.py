@@ -12,7 +12,10 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        x = np.ascontiguousarray(x)
+        if x.dtype == np.bool_:
+            raise RuntimeError("relu: Boolean inputs not supported")
+        if not x.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d array 1-d)
+            x = np.ascontiguousarray(x)
         out = np.empty_like(x)
         K.relu_forward(out.reshape(-1), x.reshape(-1))
         # PyTorch's rule: the gradient passes where the *output* is positive
@@ -22,7 +25,8 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad_out):
         (out,) = ctx.saved_tensors
-        grad_out = np.ascontiguousarray(grad_out)
+        if not grad_out.flags.c_contiguous:
+            grad_out = np.ascontiguousarray(grad_out)
         grad_x = np.empty_like(grad_out)
         K.relu_backward(grad_x.reshape(-1), grad_out.reshape(-1), out.reshape(-1))
         return grad_x

@@ -1,11 +1,25 @@
 """Elementwise Functions: arithmetic, pow and the unary maths. Broadcasting is NumPy's; the
-gradients come back at the broadcast shape and ``Function.apply`` sums them to each input's."""
+gradients come back at the broadcast shape and ``Function.apply`` sums them to each input's.
+
+Inputs arrive already promoted to one dtype (``minitorch._promotion``). Each forward saves only
+what its backward needs for the inputs whose gradient is wanted (``ctx.needs_input_grad``), as
+PyTorch does, so an in-place change of an operand nobody differentiates is not an error. The
+gradients at special points (0 ** 0, ties, NaN, the clamp bounds) are PyTorch's formulas.
+"""
 import numpy as np
 
 from ..autograd.function import Function
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Abs", "Tanh",
-           "Sigmoid", "Maximum", "Minimum", "Where", "Clamp"]
+           "Sigmoid", "Maximum", "Minimum", "Where", "Clamp", "Compare"]
+
+# Division by zero, log(0), 0 * inf ... give inf/nan in PyTorch without a word; numpy warns.
+def _quiet():
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
+def _zero(grad):
+    return np.zeros((), grad.dtype)
 
 
 class Add(Function):
@@ -31,7 +45,8 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return np.multiply(a, b)
 
     @staticmethod
@@ -44,14 +59,16 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.divide(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        with _quiet():
+            return np.divide(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        ga = grad / b if ctx.needs_input_grad[0] else None
-        gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        with _quiet():
+            ga = grad / b if ctx.needs_input_grad[0] else None
+            gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -60,21 +77,40 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.power(a, b)
-        ctx.save_for_backward(a, b, out)
+        need_a, need_b = ctx.needs_input_grad
+        if a.dtype.kind in "iu" and (np.asarray(b) < 0).any():
+            out = _int_pow(a, b)
+        else:
+            with _quiet():
+                out = np.power(a, b)
+            if out.dtype != a.dtype:  # bool ** bool: numpy computes in int8
+                out = out.astype(a.dtype)
+        ctx.save_for_backward(a, b, out if need_b else None)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
-        ga = grad * b * np.power(a, b - 1) if ctx.needs_input_grad[0] else None
-        gb = None
-        if ctx.needs_input_grad[1]:
-            # d(a^b)/db = a^b log a; PyTorch defines it as 0 where a == 0 and b >= 0.
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(a == 0, 0, np.log(np.where(a == 0, 1, a)))
-            gb = grad * out * log_a
+        ga = gb = None
+        with _quiet():
+            if ctx.needs_input_grad[0]:
+                # PyTorch: exactly 0 where the exponent is 0 (x ** 0 is flat, even at x = 0).
+                ga = np.where(b == 0, _zero(grad), grad * b * np.power(a, b - 1))
+            if ctx.needs_input_grad[1]:
+                # d(a^b)/db = a^b log a, defined as 0 where a == 0 and b >= 0.
+                gb = np.where((a == 0) & (b >= 0), _zero(grad), grad * out * np.log(a))
         return ga, gb
+
+
+def _int_pow(a, b):
+    """Integer ``a ** b`` with negative exponents as PyTorch computes it (numpy refuses): 1 ** b
+    is 1, (-1) ** b is +-1 by parity, any other base gives 0 (truncated 1 / a ** -b)."""
+    out = np.power(a, np.maximum(b, 0))
+    neg = np.broadcast_to(b < 0, out.shape)
+    one = np.ones((), a.dtype)
+    sign = np.where(np.broadcast_to(b % 2 == 1, out.shape), -one, one)
+    small = np.where(a == 1, one, np.where(a == -1, sign, np.zeros((), a.dtype)))
+    return np.where(neg, small, out)
 
 
 class Neg(Function):
@@ -90,7 +126,8 @@ class Neg(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.exp(a)
+        with _quiet():
+            out = np.exp(a)
         ctx.save_for_backward(out)
         return out
 
@@ -104,25 +141,29 @@ class Log(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.log(a)
+        with _quiet():
+            return np.log(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad / a
+        with _quiet():
+            return grad / a
 
 
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.sqrt(a)
+        with _quiet():
+            out = np.sqrt(a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad / (2 * out)
+        with _quiet():
+            return grad / (2 * out)
 
 
 class Abs(Function):
@@ -134,7 +175,9 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * np.sign(a)
+        # sign(a) with PyTorch's sgn: 0 at 0 and at NaN (np.sign gives NaN there).
+        sign = (a > 0).astype(grad.dtype) - (a < 0).astype(grad.dtype)
+        return grad * sign
 
 
 class Tanh(Function):
@@ -165,34 +208,40 @@ class Sigmoid(Function):
         return grad * out * (1 - out)
 
 
-class Maximum(Function):
-    """Elementwise maximum; where a == b the gradient is split evenly, as in PyTorch."""
+def _tie_split(grad, a, b, a_loses, b_loses):
+    """PyTorch's maximum/minimum backward: half each on a tie, all of it to the winner, and all of
+    it to *both* where neither wins nor ties (a NaN on either side)."""
+    with _quiet():
+        tie = a == b
+        share = np.where(tie, grad * grad.dtype.type(0.5), grad)
+        zero = _zero(grad)
+        return np.where(a_loses, zero, share), np.where(b_loses, zero, share)
 
+
+class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return np.maximum(b, a)  # (numpy keeps its 2nd operand on a tie, torch its 1st: -0.0)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(grad.dtype)
-        return (grad * share if ctx.needs_input_grad[0] else None,
-                grad * (1 - share) if ctx.needs_input_grad[1] else None)
+        ga, gb = _tie_split(grad, a, b, a < b, a > b)
+        return (ga if ctx.needs_input_grad[0] else None, gb if ctx.needs_input_grad[1] else None)
 
 
 class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        return np.minimum(b, a)  # (see Maximum)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(grad.dtype)
-        return (grad * share if ctx.needs_input_grad[0] else None,
-                grad * (1 - share) if ctx.needs_input_grad[1] else None)
+        ga, gb = _tie_split(grad, a, b, a > b, a < b)
+        return (ga if ctx.needs_input_grad[0] else None, gb if ctx.needs_input_grad[1] else None)
 
 
 class Where(Function):
@@ -206,28 +255,59 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         (cond,) = ctx.saved_tensors
-        zero = np.zeros((), grad.dtype)
+        zero = _zero(grad)
         return (None,
                 np.where(cond, grad, zero) if ctx.needs_input_grad[1] else None,
                 np.where(cond, zero, grad) if ctx.needs_input_grad[2] else None)
 
 
 class Clamp(Function):
-    """``clamp(a, min, max)``: the gradient passes where min <= a <= max (PyTorch's rule)."""
+    """``clamp(a, lo, hi)`` = ``min(max(a, lo), hi)``; ``lo``/``hi`` are arrays (a scalar bound
+    arrives 0-d) or None. PyTorch's gradients: ``a`` gets it where lo <= a <= hi (so 0 at NaN,
+    and at a bound it goes to ``a``); ``lo`` where a < lo < hi; ``hi`` where a > hi or hi < lo."""
 
     @staticmethod
-    def forward(ctx, a, *, min=None, max=None):
-        ctx.save_for_backward(a)
-        ctx.bounds = (min, max)
-        return np.clip(a, min, max)
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a, lo, hi)
+        out = a
+        with _quiet():
+            # (bound first: on a tie numpy returns its 2nd operand and torch keeps a: -0.0)
+            if lo is not None:
+                out = np.maximum(lo, out)
+            if hi is not None:
+                out = np.minimum(hi, out)
+        # NaN in a stays NaN (np.maximum propagates it); copy when neither bound applied.
+        return out if out is not a else a.copy()
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        lo, hi = ctx.bounds
-        keep = np.ones(a.shape, bool)
-        if lo is not None:
-            keep &= a >= lo
-        if hi is not None:
-            keep &= a <= hi
-        return np.where(keep, grad, np.zeros((), grad.dtype))
+        a, lo, hi = ctx.saved_tensors
+        zero = _zero(grad)
+        with _quiet():
+            keep = True  # (broadcasts: a bound may have more dims than a)
+            if lo is not None:
+                keep = keep & (a >= lo)
+            if hi is not None:
+                keep = keep & (a <= hi)
+            ga = np.where(keep, grad, zero) if ctx.needs_input_grad[0] else None
+            glo = ghi = None
+            if ctx.needs_input_grad[1]:
+                below = a < lo if hi is None else (a < lo) & (lo < hi)
+                glo = np.where(below, grad, zero)
+            if ctx.needs_input_grad[2]:
+                above = a > hi if lo is None else (a > hi) | (hi < lo)
+                ghi = np.where(above, grad, zero)
+        return ga, glo, ghi
+
+
+class Compare(Function):
+    """A non-differentiable elementwise op (comparisons, bitwise ops): ``op(a, b)`` for a numpy
+    ufunc ``op``; its bool or integer result never requires grad."""
+
+    @staticmethod
+    def forward(ctx, a, b, *, op):
+        return np.asarray(op(a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, None

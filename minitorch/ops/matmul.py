@@ -11,30 +11,35 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Only what the wanted gradients use: grad_a needs b, grad_b needs a (PyTorch's rule,
+        # so an in-place change of a frozen operand is not a false version error).
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.shapes = (a.shape, b.shape)
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        if a.ndim == 1 and b.ndim == 1:  # dot product: grad is a scalar
+        a_shape, b_shape = ctx.shapes
+        if len(a_shape) == 1 and len(b_shape) == 1:  # dot product: grad is a scalar
             return (grad * b if ctx.needs_input_grad[0] else None,
                     grad * a if ctx.needs_input_grad[1] else None)
         # Treat 1-D operands as a row (a) / column (b) matrix, then drop the added axis again.
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
         g2 = grad
-        if a.ndim == 1:
+        if len(a_shape) == 1:
             g2 = np.expand_dims(g2, -2)
-        if b.ndim == 1:
+        if len(b_shape) == 1:
             g2 = np.expand_dims(g2, -1)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
-            ga = _sum_to(ga, a2.shape).reshape(a.shape)
+            b2 = b[:, None] if b.ndim == 1 else b
+            a2_shape = (1,) + a_shape if len(a_shape) == 1 else a_shape
+            ga = _sum_to(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2_shape).reshape(a_shape)
         if ctx.needs_input_grad[1]:
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
-            gb = _sum_to(gb, b2.shape).reshape(b.shape)
+            a2 = a[None, :] if a.ndim == 1 else a
+            b2_shape = b_shape + (1,) if len(b_shape) == 1 else b_shape
+            gb = _sum_to(np.matmul(np.swapaxes(a2, -1, -2), g2), b2_shape).reshape(b_shape)
         return ga, gb
 
 

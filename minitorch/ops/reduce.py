@@ -1,9 +1,19 @@
-"""Reductions: sum, mean, max, min (whole tensor or along one dim, with keepdim)."""
+"""Reductions: sum, mean, var/std, max/min (whole tensor or along one dim), amax/amin.
+
+``dim`` is None (every axis), an int or a tuple of ints, already normalised to non-negative axes;
+0-d inputs with a dim are turned into 1-element ones by the Tensor methods before they get here.
+The gradients at ties, constants and NaN are PyTorch's formulas.
+"""
 import numpy as np
 
 from ..autograd.function import Function
 
-__all__ = ["Sum", "Mean", "MaxAll", "MinAll", "MaxDim", "MinDim"]
+__all__ = ["Sum", "Mean", "Var", "Std", "MaxAll", "MinAll", "MaxDim", "MinDim", "Amax", "Amin",
+           "ArgMax", "ArgMin", "Logical"]
+
+
+def _quiet():
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
 
 def _expand_back(grad, shape, dim, keepdim):
@@ -11,6 +21,13 @@ def _expand_back(grad, shape, dim, keepdim):
     if dim is not None and not keepdim:
         grad = np.expand_dims(grad, dim)
     return np.broadcast_to(grad, shape)
+
+
+def _count(shape, dim):
+    if dim is None:
+        return int(np.prod(shape))
+    dims = dim if isinstance(dim, tuple) else (dim,)
+    return int(np.prod([shape[d] for d in dims]))
 
 
 class Sum(Function):
@@ -28,19 +45,71 @@ class Sum(Function):
 class Mean(Function):
     @staticmethod
     def forward(ctx, a, *, dim=None, keepdim=False):
-        out = np.asarray(np.mean(a, axis=dim, keepdims=keepdim))
+        with _quiet():
+            out = np.asarray(np.mean(a, axis=dim, keepdims=keepdim))
         ctx.meta = (a.shape, dim, keepdim)
-        ctx.count = max(1, a.size // max(1, out.size))
+        ctx.count = _count(a.shape, dim)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         shape, dim, keepdim = ctx.meta
-        return _expand_back(grad / grad.dtype.type(ctx.count), shape, dim, keepdim)
+        with _quiet():
+            return _expand_back(grad / grad.dtype.type(ctx.count), shape, dim, keepdim)
+
+
+def _var_backward(ctx, grad, a):
+    """d var / d a = 2 (a - mean) / (n - correction), PyTorch's var_backward."""
+    shape, dim, keepdim, correction = ctx.meta
+    with _quiet():
+        scale = grad.dtype.type(2.0) / grad.dtype.type(_count(shape, dim) - correction)
+        centred = a - np.mean(a, axis=dim, keepdims=True)
+        return _expand_back(grad, shape, dim, keepdim) * scale * centred
+
+
+def _var(a, dim, keepdim, correction):
+    """The variance with ``correction`` (numpy's ddof), nan/inf when n - correction <= 0 as in
+    PyTorch, without numpy's "degrees of freedom" warning."""
+    centred = a - np.mean(a, axis=dim, keepdims=True)
+    squares = np.sum(centred * centred, axis=dim, keepdims=keepdim)
+    denom = max(_count(a.shape, dim) - correction, 0)
+    with _quiet():
+        return np.asarray(squares / a.dtype.type(denom))
+
+
+class Var(Function):
+    @staticmethod
+    def forward(ctx, a, *, dim=None, keepdim=False, correction=1):
+        ctx.save_for_backward(a)
+        ctx.meta = (a.shape, dim, keepdim, correction)
+        return _var(a, dim, keepdim, correction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return _var_backward(ctx, grad, a)
+
+
+class Std(Function):
+    @staticmethod
+    def forward(ctx, a, *, dim=None, keepdim=False, correction=1):
+        out = np.sqrt(_var(a, dim, keepdim, correction))
+        ctx.save_for_backward(a, out)
+        ctx.meta = (a.shape, dim, keepdim, correction)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        # PyTorch masks the 1 / (2 std) factor where std is 0: a constant input gets gradient 0.
+        with _quiet():
+            grad_var = np.where(out == 0, np.zeros((), grad.dtype), grad / (2 * out))
+        return _var_backward(ctx, grad_var, a)
 
 
 class _ExtremeAll(Function):
-    """Max/min over the whole tensor; ties share the gradient evenly, as PyTorch's amax does."""
+    """Max/min over the whole tensor; ties share the gradient evenly (PyTorch's
+    evenly_distribute_backward), and a NaN result sends it to the NaNs."""
 
     reduce = None
 
@@ -53,7 +122,7 @@ class _ExtremeAll(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        mask = a == out
+        mask = np.isnan(a) if np.isnan(out) else a == out
         return np.where(mask, grad / mask.sum(), np.zeros((), grad.dtype)).astype(grad.dtype)
 
 
@@ -76,7 +145,8 @@ class MinAll(_ExtremeAll):
 
 
 class _ExtremeDim(Function):
-    """Max/min along ``dim``: returns (values, indices); the gradient goes to the index taken."""
+    """Max/min along ``dim``: returns (values, indices); the gradient goes to the index taken
+    (the first of equal values, NaN counting as the largest), as PyTorch's max.dim."""
 
     arg = None
 
@@ -117,3 +187,82 @@ class MinDim(_ExtremeDim):
     @staticmethod
     def forward(ctx, a, *, dim, keepdim=False):
         return MinDim._forward(ctx, a, dim, keepdim)
+
+
+class _Amax(Function):
+    """amax/amin over ``dim`` (None: all): ties in a slice share its gradient evenly; a slice
+    holding NaN gets NaN gradients (0 of the count), as PyTorch's."""
+
+    reduce = None
+
+    @classmethod
+    def _forward(cls, ctx, a, dim, keepdim):
+        out = np.asarray(cls.reduce(a, axis=dim, keepdims=keepdim))
+        ctx.save_for_backward(a, out)
+        ctx.meta = (dim, keepdim)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        dim, keepdim = ctx.meta
+        mask = a == _expand_back(out, a.shape, dim, keepdim)
+        count = mask.sum(axis=dim, keepdims=True)
+        with _quiet():
+            g = _expand_back(grad, a.shape, dim, keepdim) / count.astype(grad.dtype)
+            return g * mask
+
+
+class Amax(_Amax):
+    node_name = "AmaxBackward0"
+    reduce = np.max
+
+    @staticmethod
+    def forward(ctx, a, *, dim=None, keepdim=False):
+        return Amax._forward(ctx, a, dim, keepdim)
+
+
+class Amin(_Amax):
+    node_name = "AminBackward0"
+    reduce = np.min
+
+    @staticmethod
+    def forward(ctx, a, *, dim=None, keepdim=False):
+        return Amin._forward(ctx, a, dim, keepdim)
+
+
+class _ArgExtreme(Function):
+    """argmax/argmin along ``dim`` (int64 indices, no gradient): the first of equal values."""
+
+    arg = None
+
+    @classmethod
+    def _forward(cls, a, dim, keepdim):
+        out = cls.arg(a, axis=dim)
+        if keepdim:
+            out = np.expand_dims(out, dim)
+        return np.asarray(out, dtype=np.int64)
+
+
+class ArgMax(_ArgExtreme):
+    arg = np.argmax
+
+    @staticmethod
+    def forward(ctx, a, *, dim, keepdim=False):
+        return ArgMax._forward(a, dim, keepdim)
+
+
+class ArgMin(_ArgExtreme):
+    arg = np.argmin
+
+    @staticmethod
+    def forward(ctx, a, *, dim, keepdim=False):
+        return ArgMin._forward(a, dim, keepdim)
+
+
+class Logical(Function):
+    """all/any over ``dim`` (None: every axis) with ``fn`` np.all or np.any; a bool result."""
+
+    @staticmethod
+    def forward(ctx, a, *, fn, dim=None, keepdim=False):
+        return np.asarray(fn(a, axis=dim, keepdims=keepdim))

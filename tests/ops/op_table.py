@@ -48,6 +48,11 @@ OPS = [
     ("max_dim", 1, lambda a: a.max(-1)[0], lambda a: a.max(-1), lambda a: a.max(-1)[0], "apart"),
     ("min_dim_keepdim", 1, lambda a: a.min(0, keepdim=True).values,
      lambda a: a.min(0, keepdims=True), lambda a: a.min(0, keepdim=True).values, "apart"),
+    ("amax_dim", 1, lambda a: a.amax(-1), lambda a: a.max(-1), lambda a: a.amax(-1), "apart"),
+    ("amin", 1, lambda a: a.amin(), np.min, lambda a: a.amin(), "apart"),
+    ("var_dim", 1, lambda a: a.var(-1), lambda a: a.var(-1, ddof=1), lambda a: a.var(-1),
+     "any"),
+    ("std", 1, lambda a: a.std(), lambda a: a.std(ddof=1), lambda a: a.std(), "any"),
     # shape
     ("reshape", 1, lambda a: a.reshape(-1), lambda a: a.reshape(-1), lambda a: a.reshape(-1),
      "any"),

@@ -1,0 +1,83 @@
+"""Targeted programs on in-place ops, views, aliases, augmented assignment, saved tensors
+modified, ``.data`` and indexing: each must behave in minitorch as in torch.
+
+These are core-inplace's area; the cases that diverge on this branch are marked
+``xfail(strict=True, reason="core-inplace")`` (see DIVERGENCES_FOR_INPLACE.md): once that work is
+merged a fixed case passes, the strict mark turns it red, and the mark is removed.
+"""
+import pytest
+
+from .harness import diff_program
+
+torch = pytest.importorskip("torch")
+
+INPLACE = pytest.mark.xfail(strict=True, reason="core-inplace")
+
+A22 = "a = lib.tensor([[1., 2.], [3., 4.]], requires_grad=True)"
+A2 = "a = lib.tensor([1., 2.], requires_grad=True)"
+
+CASES = {
+    # agreeing today
+    "add_ under no_grad on a leaf": [A2, "with lib.no_grad(): a.add_(1)",
+                                     "(a * a).sum().backward()"],
+    "leaf in-place in grad mode raises": [A2, "a.add_(1)"],
+    "matmul operand changed, its grad not needed": [
+        "w = lib.ones(2, 2, requires_grad=True)", "x = lib.ones(2, 2)", "y = w @ x",
+        "with lib.no_grad(): w.add_(1)", "y.sum().backward()"],
+    "mul operand changed, its grad not needed": [
+        "w = lib.ones(2, requires_grad=True)", "x = lib.ones(2)", "y = x * w", "w2 = w * 1",
+        "with lib.no_grad(): w2.mul_(3)", "y.sum().backward()"],
+    "mul operand changed, its grad needed": [
+        "w = lib.ones(2, requires_grad=True)", "x = lib.ones(2)", "y = x * w", "x.add_(1)",
+        "y.sum().backward()"],
+    "in-place growth of shape refused": ["x = lib.zeros(3)", "x.add_(lib.ones(2, 3))"],
+    "grad zero_ between steps": [A2, "(a * 3).sum().backward()", "a.grad.zero_()",
+                                 "(a * a).sum().backward()"],
+    # core-inplace's, diverging on this branch
+    "view made under no_grad keeps requires_grad": pytest.param(
+        ["x = lib.tensor([1., 2.], requires_grad=True)", "with lib.no_grad(): v = x.view(2)"],
+        marks=INPLACE),
+    "0-d transpose and squeeze(0)": pytest.param(
+        ["x = lib.tensor(1.5, requires_grad=True)", "v = x.transpose(-1, 0)", "u = x.squeeze(0)",
+         "w = x.unsqueeze(-1)", "f = x.flatten()"], marks=INPLACE),
+    "t() of a 3-d tensor raises": pytest.param(["x = lib.ones(2, 3, 4)", "v = x.t()"],
+                                               marks=INPLACE),
+    "advanced index dimension order": pytest.param(
+        ["x = lib.arange(24.).reshape(2, 3, 4)", "v = x[0, :, [1, 3]]"], marks=INPLACE),
+    "negative slice step refused": pytest.param(["x = lib.arange(4.)", "v = x[::-1]"],
+                                                marks=INPLACE),
+    "view of a non-contiguous tensor refused": pytest.param(
+        ["x = lib.ones(2, 3).t()", "v = x.view(6)"], marks=INPLACE),
+    "integer indexing is a view": pytest.param(
+        ["x = lib.zeros(2, 3)", "x[0, 1].fill_(5.)"], marks=INPLACE),
+    "+= is in place (an alias sees it)": pytest.param(
+        ["x = lib.zeros(3)", "y = x", "x += 1"], marks=INPLACE),
+    "tutorial update loop p -= lr * p.grad": pytest.param(
+        ["p = lib.ones(3, requires_grad=True)", "(p * 2).sum().backward()",
+         "with lib.no_grad(): p -= 0.1 * p.grad"], marks=INPLACE),
+    "a view sees add_ on its base": pytest.param(
+        [A22, "b = a * 1", "v = b[0]", "b.add_(10)",
+         "(v * lib.tensor([1., 2.])).sum().backward()"], marks=INPLACE),
+    "in-place on a view reaches its base (CopySlices)": pytest.param(
+        [A22, "b = a * 1", "v = b[:, 1]", "v.mul_(5)",
+         "(b * lib.tensor([[1., 2.], [3., 4.]])).sum().backward()"], marks=INPLACE),
+    "a saved output modified raises": pytest.param(
+        [A2, "b = a.exp()", "b.add_(1)", "b.sum().backward()"], marks=INPLACE),
+    "fill_ on a non-leaf cuts its history": pytest.param(
+        [A2, "b = a * 2", "b.fill_(3.)", "(b * a).sum().backward()"], marks=INPLACE),
+    "setitem on a non-leaf is recorded": pytest.param(
+        [A2, "b = a * 2", "b[0] = 0.", "(b * a).sum().backward()"], marks=INPLACE),
+    ".data is a detached alias": pytest.param(
+        ["p = lib.ones(3, requires_grad=True)", "d = p.data", "p.data.sub_(lib.ones(3))"],
+        marks=INPLACE),
+    "unsafe in-place cast refused": pytest.param(
+        ["x = lib.tensor([1, 2])", "x.add_(1.5)"], marks=INPLACE),
+    "in-place on a view of a leaf refused": pytest.param(
+        ["a = lib.ones(3, requires_grad=True)", "v = a[:2]", "v.add_(1)"], marks=INPLACE),
+}
+
+
+@pytest.mark.parametrize("lines", CASES.values(), ids=CASES.keys())
+def test_same_as_torch(lines):
+    diffs = diff_program(lines)
+    assert not diffs, "\n".join(lines) + "\n# differs:\n#   " + "\n#   ".join(diffs)
