@@ -272,8 +272,8 @@ def _matmul(a, b):
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
-        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
-                         f"({k_a} != {k_b})")
+        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                         f"multiplied ({k_a} != {k_b})")
     return M.MatMul.apply(a, b)
 
 

@@ -37,7 +37,6 @@ def test_core_programs_agree_with_torch(chunk):
 VIEW_CHUNKS = 5
 
 
-@pytest.mark.xfail(strict=True, reason="core-inplace")
 @pytest.mark.parametrize("chunk", range(VIEW_CHUNKS))
 def test_programs_with_views_agree_with_torch(chunk):
     """The core ops mixed with shape ops and indexing (read-only)."""
@@ -45,7 +44,6 @@ def test_programs_with_views_agree_with_torch(chunk):
     assert not report, f"{len(report)} of {PER_CHUNK} programs diverged:\n\n" + "\n\n".join(report)
 
 
-@pytest.mark.xfail(strict=True, reason="core-inplace")
 @pytest.mark.parametrize("chunk", range(VIEW_CHUNKS))
 def test_programs_with_inplace_ops_agree_with_torch(chunk):
     """The core ops and views mixed with in-place ops, augmented assignment, writes through

@@ -11,7 +11,7 @@ from .harness import diff_program
 
 torch = pytest.importorskip("torch")
 
-INPLACE = pytest.mark.xfail(strict=True, reason="core-inplace")
+INPLACE = ()
 
 A22 = "a = lib.tensor([[1., 2.], [3., 4.]], requires_grad=True)"
 A2 = "a = lib.tensor([1., 2.], requires_grad=True)"
