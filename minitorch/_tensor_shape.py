@@ -50,10 +50,14 @@ class TensorShape:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
+        if s == e:
+            return self  # PyTorch: nothing to flatten returns the input itself (a leaf stays one)
         shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
         return self.reshape(shape)
 
     def permute(self, *dims):
+        if not dims:
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
         dims = tuple(_dim(d, self.ndim) for d in _shape_args(dims))
         if sorted(dims) != list(range(self.ndim)):
             raise ValueError(f"permute: dims {dims} are not a permutation of {self.ndim} dims")
@@ -70,7 +74,8 @@ class TensorShape:
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        # a 0-d/1-d tensor gets a new view (not itself), as PyTorch: it has a grad_fn
+        return self.transpose(0, 1) if self.ndim == 2 else self.transpose(0, 0)
 
     def unsqueeze(self, dim):
         return S.Unsqueeze.apply(self, dim=_dim(dim, self.ndim + 1))
@@ -101,8 +106,9 @@ class TensorShape:
     def __setitem__(self, key, value):
         basic, advanced = _split_key(_index_key(key), self.ndim)
         if not I.recording(self, value):  # nothing to record: write straight into the storage
-            I.check_writable(self, "__setitem__")
             target = self._data[basic] if basic is not None else self._data
+            # the written-to part is what may not repeat an element (x.expand(2, 4)[1:] is fine)
+            I.check_writable(self._new(target) if basic is not None else self, "__setitem__")
             target[advanced if advanced is not None else ...] = \
                 value._data if isinstance(value, TensorBase) else value
             self._bump_version()

@@ -72,7 +72,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
 
     @property
     def T(self) -> "Tensor":
-        return self.permute(*reversed(range(self.ndim)))
+        return self.permute(tuple(reversed(range(self.ndim))))
 
     @property
     def device(self):
