@@ -54,7 +54,8 @@ def check_writable(target, op, overlap_ok=False) -> None:
     """Refuse writing into an expanded tensor (several elements share one memory location),
     except for ops that write one value everywhere (``overlap_ok``: fill_, zero_, as torch)."""
     a = target._data
-    if not a.flags.writeable or not overlap_ok and any(
+    # an empty tensor repeats nothing, whatever numpy reports as its strides
+    if not a.flags.writeable or not overlap_ok and a.size and any(
             s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the tensor "
