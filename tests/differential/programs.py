@@ -254,7 +254,8 @@ class _Gen:
             elif r < 0.8:
                 parts.append("None")
             else:
-                parts.append(repr([rng.randrange(s) for _ in range(2)]))
+                # an empty dim has no index to pick: take all of it (nothing in it)
+                parts.append(repr([rng.randrange(s) for _ in range(2)]) if s else ":")
         if rng.random() < 0.15:
             parts.insert(0, "...")
         return ", ".join(parts) or "..."
