@@ -8,6 +8,7 @@ merged a fixed case passes, the strict mark turns it red, and the mark is remove
 import pytest
 
 from .harness import diff_program
+from .programs import generate
 
 torch = pytest.importorskip("torch")
 
@@ -74,7 +75,32 @@ CASES = {
         ["x = lib.tensor([1, 2])", "x.add_(1.5)"], marks=INPLACE),
     "in-place on a view of a leaf refused": pytest.param(
         ["a = lib.ones(3, requires_grad=True)", "v = a[:2]", "v.add_(1)"], marks=INPLACE),
+    # issue 11: divergences the random programs found
+    "flatten with nothing to flatten is the input itself (a leaf)": [
+        A2, "m = lib.ones(2, 3, requires_grad=True)", "f = a.flatten()", "g = m.flatten(1)",
+        "h = m.flatten(0, 0)", "with lib.no_grad(): n = a.flatten()", "s = lib.tensor(2., "
+        "requires_grad=True)", "z = s.flatten()", "(a * 2).sum().backward()",
+        "(m * 3).sum().backward()"],
+    "t() of a 1-d tensor under no_grad is a view collecting nothing": [
+        "a = lib.tensor([0.5], requires_grad=True)", "with lib.no_grad(): v = a.t()",
+        "with lib.no_grad(): w = lib.tensor(1.5, requires_grad=True).t()", "u = a.t()",
+        "((v * 0.5).sum() + (a * 2.).sum() + (u * 3.).sum()).backward()"],
+    "permute() with no dims raises TypeError, .T of a 0-d tensor works": [
+        A2, "p = a.permute()", "s = lib.tensor(1., requires_grad=True)", "q = s.T",
+        "r = s.permute(())", "p0 = s.permute()"],
+    "setitem on a slice of an expanded tensor that repeats no element": [
+        "x = lib.tensor([0, -1, 2, -3])", "v = x.expand(2, 4)", "v[1:, 1:] = -1", "w = v.detach()",
+        "m = x.amin(-1)", "v[:, 1:] = 5"],
+    "in-place on an empty advanced-index result": [
+        "x = lib.tensor([[0, -3, -3]], dtype=lib.int32)", "v = x[:-1, [1, 0]].add_(1)",
+        "e = lib.ones(0, 3).expand(2, 0, 3)", "e.add_(1)"],
 }
+
+
+def test_generator_handles_an_empty_dim():
+    """Seed 200087 indexes a dim of size 0 with a list: the generator used to crash on it."""
+    lines = generate(200087, ("core", "views", "inplace"))
+    assert lines and lines[-1].endswith("backward()")
 
 
 @pytest.mark.parametrize("lines", CASES.values(), ids=CASES.keys())
