@@ -165,8 +165,8 @@ def _index_key(key):
     for k in keys:
         if isinstance(k, TensorBase):
             k = k._data
-        elif isinstance(k, list):
-            k = np.asarray(k)
+        elif isinstance(k, (list, bool, np.bool_)):
+            k = np.asarray(k)  # a Python bool is a 0-d mask in PyTorch: advanced, as numpy
         elif isinstance(k, slice) and k.step is not None and k.step < 0:
             raise ValueError("step must be greater than zero")
         if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu":
