@@ -188,8 +188,9 @@ class Function:
         outs = tuple(new(_as_array(r)) for r in (raw if multi else (raw,)))
         if cls.is_view and is_tensor[0]:
             for o in outs:
-                # a reshape that had to copy, an empty slice: not a view, nothing shared
-                if np.may_share_memory(o._data, arrays[0]):
+                # a reshape that had to copy: not a view, nothing shared; an empty result is a
+                # view in PyTorch (a no_grad x[1:] of a 1-element x keeps requires_grad)
+                if o._data.size == 0 or np.may_share_memory(o._data, arrays[0]):
                     o._mark_view_of(args[0], cls, static, grad_mode)
         if record:
             _connect(ctx, args, is_tensor, outs)
