@@ -32,7 +32,8 @@ class _RowSoftmax(Function):
         rows, ctx.moved_shape = _to_rows(x, dim)
         out = np.empty_like(rows)
         cls.forward_kernel(out, rows)
-        result = _from_rows(out, ctx.moved_shape, dim)
+        # contiguous like PyTorch's output, so that .view() of it works as in torch
+        result = np.ascontiguousarray(_from_rows(out, ctx.moved_shape, dim))
         ctx.save_for_backward(result)  # the returned array, so in-place edits are caught
         ctx.dim = dim
         return result
