@@ -94,6 +94,18 @@ CASES = {
     "in-place on an empty advanced-index result": [
         "x = lib.tensor([[0, -3, -3]], dtype=lib.int32)", "v = x[:-1, [1, 0]].add_(1)",
         "e = lib.ones(0, 3).expand(2, 0, 3)", "e.add_(1)"],
+    "a Python bool index is a 0-d mask, also for setitem": [
+        "x = lib.zeros(2, 3)", "x[True] = 5.", "y = lib.zeros(2, 3)", "y[0, True] = 2.",
+        "z = lib.zeros(2, 3)", "z[..., True] = 1.", "w = lib.zeros(2, 3)", "w[False] = 4.",
+        A22, "g = a[True]", "h = a[False]", "u = lib.zeros(3)", "u[True].fill_(1.)",
+        "(g * 2).sum().backward()"],
+    "an empty view under no_grad keeps requires_grad": [
+        "a = lib.tensor([-0.04], requires_grad=True)", "with lib.no_grad(): v = a[1:]",
+        "with lib.no_grad(): w = a.view(1, 1)[:, :0].transpose(0, 1)", "u = w * 2",
+        "(a * 2).sum().backward()"],
+    "softmax/log_softmax over a middle dim is contiguous, so view() works": [
+        "x = lib.ones(2, 3, 4, requires_grad=True)", "with lib.no_grad(): v = x.log_softmax(1)",
+        "w = v.view(2, 4, 3)", "s = x.softmax(0).view(24)", "s.sum().backward()"],
 }
 
 
