@@ -5,6 +5,7 @@ advanced indexing follows PyTorch's dimension order; ``x[key] = v`` is recorded 
 ``copy_``, or index_put for an advanced key).
 """
 import numbers
+import warnings
 
 import numpy as np
 
@@ -107,8 +108,14 @@ class TensorShape:
         basic, advanced = _split_key(_index_key(key), self.ndim)
         if not I.recording(self, value):  # nothing to record: write straight into the storage
             target = self._data[basic] if basic is not None else self._data
-            # the written-to part is what may not repeat an element (x.expand(2, 4)[1:] is fine)
-            I.check_writable(self._new(target) if basic is not None else self, "__setitem__")
+            # the written-to part is what may not repeat an element (x.expand(2, 4)[1:] is fine);
+            # PyTorch allows (deprecated) index_put into an expanded tensor, not a Python-bool key
+            fancy = advanced is not None and any(
+                isinstance(k, np.ndarray) and k.ndim for k in advanced)
+            I.check_writable(self._new(target) if basic is not None else self, "__setitem__",
+                             overlap_ok=fancy)
+            if fancy:
+                _warn_expanded(target)
             target[advanced if advanced is not None else ...] = \
                 value._data if isinstance(value, TensorBase) else value
             self._bump_version()
@@ -117,10 +124,17 @@ class TensorShape:
         if advanced is None:
             t.copy_(value)
             return
+        # recorded into an expanded tensor PyTorch writes, then fails in backward; refuse up front
         I.check_writable(t, "index_put_")
         if isinstance(value, TensorBase) and value._data.dtype != t._data.dtype:
             value = value.type(t._data.dtype)
         I.apply_inplace(OI.IndexPut, t, value, key=advanced)
+
+
+def _warn_expanded(a):
+    if any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+        warnings.warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the "
+                      "tensor before performing this operation.", UserWarning, stacklevel=3)
 
 
 def _dim(d, ndim):

@@ -106,6 +106,11 @@ CASES = {
     "softmax/log_softmax over a middle dim is contiguous, so view() works": [
         "x = lib.ones(2, 3, 4, requires_grad=True)", "with lib.no_grad(): v = x.log_softmax(1)",
         "w = v.view(2, 4, 3)", "s = x.softmax(0).view(24)", "s.sum().backward()"],
+    "index_put into an expanded tensor writes (deprecated in torch), a bool key refuses": [
+        "x = lib.tensor([1., 2., 3.])", "v = x.expand(2, 3)", "v[[0]] = lib.tensor([7., 8., 9.])",
+        "y = lib.tensor([1., 2., 3.])", "w = y.expand(2, 3)", "w[:, [0]] = 4.",
+        "m = lib.tensor([[True, False, False], [False, False, False]])", "w[m] = 9.",
+        "z = lib.tensor([1., 2., 3.])", "u = z.expand(2, 3)", "u[True] = 5."],
 }
 
 
