@@ -2,10 +2,15 @@
 
 No recursion (a 10,000-op chain is fine): one pass counts, for every node reachable from the roots,
 how many edges lead into it; a second pass runs a node once all of its gradients have arrived,
-summing the gradients of a node's outputs before calling it. Each call keeps its own state, so
+summing the gradients of a node's outputs before calling it. Of the ready nodes the newest runs
+first (a leaf's AccumulateGrad at once), as in PyTorch: hooks fire, and leaves get their grads
+before a later node raises, in the same order as there. Each call keeps its own state, so
 backward passes in several threads over independent graphs do not interfere; the only shared
 write, accumulation into a leaf's ``.grad``, is locked in ``AccumulateGrad``.
 """
+import heapq
+import itertools
+
 import numpy as np
 
 from .function import AccumulateGrad
@@ -91,7 +96,10 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     if capture is not None:
         needed = _needed(seen, [n for n, _ in capture if n is not None])
         captured = {}
-    ready = [n for n in dict.fromkeys(root_nodes) if n is not None and deps.get(n, 0) == 0]
+    ready = _Ready()
+    for n in dict.fromkeys(root_nodes):
+        if n is not None and deps.get(n, 0) == 0:
+            ready.append(n)
     while ready:
         node = ready.pop()
         grads = buffers.pop(node, None) or [None] * _n_outputs(node)
@@ -111,6 +119,23 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     if captured is not None:
         return [captured.get(edge) for edge in capture]
     return None
+
+
+class _Ready:
+    """The nodes whose gradients are complete, newest (highest sequence number) first."""
+
+    def __init__(self):
+        self._heap = []
+        self._tie = itertools.count()  # equal sequence numbers: first queued first
+
+    def __bool__(self):
+        return bool(self._heap)
+
+    def append(self, node):
+        heapq.heappush(self._heap, (-node._sequence_nr, next(self._tie), node))
+
+    def pop(self):
+        return heapq.heappop(self._heap)[2]
 
 
 def _release(node, deps, ready):

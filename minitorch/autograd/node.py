@@ -1,4 +1,6 @@
 """Graph nodes: ``Node`` (what ``grad_fn`` is) and ``AccumulateGrad``, the sink of a leaf."""
+import itertools
+import sys
 import threading
 
 import numpy as np
@@ -10,11 +12,14 @@ class Node:
     """A node of the backward graph. ``next_functions`` holds one ``(node, output_nr)`` edge per
     input of the forward op, ``(None, 0)`` for an input that needs no gradient."""
 
-    _reserved = ("next_functions", "_pre_hooks")
+    _reserved = ("next_functions", "_pre_hooks", "_sequence_nr")
 
     def __init__(self):
         self.next_functions = ()
         self._pre_hooks = None  # {output_nr: [hook, ...]}, filled by Tensor.register_hook
+        # creation order: the engine runs the newest ready node first, as PyTorch's (so which
+        # leaves have their grad when a later node raises, and hook order, match torch)
+        self._sequence_nr = next(_SEQUENCE)
 
     def name(self) -> str:
         return type(self).__name__
@@ -39,6 +44,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         super().__init__()
         self.variable = variable
+        self._sequence_nr = sys.maxsize  # PyTorch: a leaf's sink runs as soon as it is ready
 
     def apply(self, grads, retain_graph):
         (grad,) = grads
@@ -51,6 +57,9 @@ class AccumulateGrad(Node):
                 np.add(var.grad._data, grad, out=var.grad._data, casting="unsafe")
                 var.grad._bump_version()
         return ()
+
+
+_SEQUENCE = itertools.count()  # next() on it is atomic under the GIL
 
 
 def _owned(a: np.ndarray, dtype) -> np.ndarray:

@@ -111,6 +111,9 @@ CASES = {
         "y = lib.tensor([1., 2., 3.])", "w = y.expand(2, 3)", "w[:, [0]] = 4.",
         "m = lib.tensor([[True, False, False], [False, False, False]])", "w[m] = 9.",
         "z = lib.tensor([1., 2., 3.])", "u = z.expand(2, 3)", "u[True] = 5."],
+    "backward runs the newest ready node first: a leaf's grad lands before a later error": [
+        A2, "b = lib.tensor([3., 4.], requires_grad=True)", "m = b * b", "p = a * 2",
+        "with lib.no_grad(): b.mul_(2)", "q = m.sum()", "r = p.sum()", "(r + q).backward()"],
 }
 
 
