@@ -193,8 +193,18 @@ class Function:
                 if o._data.size == 0 or np.may_share_memory(o._data, arrays[0]):
                     o._mark_view_of(args[0], cls, static, grad_mode)
         if record:
+            _adopt_scalars(ctx, raw if multi else (raw,), outs)
             _connect(ctx, args, is_tensor, outs)
         return outs if multi else outs[0]
+
+
+def _adopt_scalars(ctx, raw, outs):
+    """A 0-d result that numpy gave as a scalar and forward saved: save the output tensor's array
+    instead, so that an in-place change to the output is caught in backward (as for any rank)."""
+    swap = {id(r): o._data for r, o in zip(raw, outs) if not isinstance(r, np.ndarray)}
+    if swap and ctx._saved:
+        ctx._saved = tuple(swap.get(id(s), s) if isinstance(s, np.generic) else s
+                           for s in ctx._saved)
 
 
 def _maker(args, is_tensor):

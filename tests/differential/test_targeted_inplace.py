@@ -114,6 +114,11 @@ CASES = {
     "backward runs the newest ready node first: a leaf's grad lands before a later error": [
         A2, "b = lib.tensor([3., 4.], requires_grad=True)", "m = b * b", "p = a * 2",
         "with lib.no_grad(): b.mul_(2)", "q = m.sum()", "r = p.sum()", "(r + q).backward()"],
+    "a saved 0-d output modified in place is caught in backward": [
+        "a = lib.tensor(2., requires_grad=True)", "y = a.exp()", "with lib.no_grad(): y.mul_(2)",
+        "y.backward()", "b = lib.tensor([-1.5, 1.8, -1.2], requires_grad=True)", "s = b.std(0)",
+        "s[...] = True", "(s * 2.).backward()", "c = lib.tensor(4., requires_grad=True)",
+        "t = c.sqrt()", "t.backward()"],
 }
 
 
