@@ -173,7 +173,13 @@ def _cast(x, dt):
     if x is None:
         return None
     if isinstance(x, TensorMath):
-        return x if x._data.dtype == dt else x.type(dt)
+        if x._data.dtype == dt:
+            return x
+        y = x.type(dt)
+        # PyTorch saves the original operand (it casts inside the kernel): the promoted copy
+        # shares its version counter, so an in-place change to ``x`` is caught in backward
+        y._version_counter = x._version_counter
+        return y
     return np.asarray(x, dtype=dt)
 
 

@@ -119,6 +119,11 @@ CASES = {
         "y.backward()", "b = lib.tensor([-1.5, 1.8, -1.2], requires_grad=True)", "s = b.std(0)",
         "s[...] = True", "(s * 2.).backward()", "c = lib.tensor(4., requires_grad=True)",
         "t = c.sqrt()", "t.backward()"],
+    "an integer operand promoted and saved, then modified in place, is caught in backward": [
+        "x = lib.tensor([1, 2, 3])", "w = lib.ones(3, requires_grad=True)", "y = x * w",
+        "x.add_(1)", "y.sum().backward()", "k = lib.tensor(2, dtype=lib.int32)",
+        "v = lib.tensor([1., 2.], requires_grad=True)", "z = v / k", "k.mul_(3)",
+        "z.sum().backward()"],
 }
 
 
