@@ -98,11 +98,13 @@ def apply_inplace(fn, target, *others, **static):
 def assign_result(target, op, out):
     """Make ``out`` (the op computed out of place, recorded) ``target``'s value and history."""
     node = out._grad_fn
+    op_node = node  # the op itself, before any cast back to the target's dtype
     if out._data.dtype != target._data.dtype and node is not None:
         out = out.type(target._data.dtype)  # recorded, so the gradient comes back cast
         node = out._grad_fn
-    if isinstance(node, BackwardNode) and node._saved:
-        _protect_saved(node, target._data)
+    for n in (op_node, node) if op_node is not node else (node,):
+        if isinstance(n, BackwardNode) and n._saved:
+            _protect_saved(n, target)
     np.copyto(target._data, out._data, casting="unsafe")
     target._bump_version()
     if node is not None:
@@ -112,13 +114,16 @@ def assign_result(target, op, out):
     return target
 
 
-def _protect_saved(node, array):
+def _protect_saved(node, target):
     """The op saved (a view of) the target's old value, which is about to be overwritten: it
-    keeps a private copy instead, as PyTorch saves the original self of an in-place op."""
+    keeps a private copy instead, as PyTorch saves the original self of an in-place op. (A
+    promoted copy of the target shares its version counter: it is private already.)"""
+    array = target._data
     saved = tuple(s.copy() if isinstance(s, np.ndarray) and np.may_share_memory(s, array) else s
                   for s in node._saved)
     node._saved = saved
-    node._versions = tuple(v for v in node._versions if not np.may_share_memory(v.array, array))
+    node._versions = tuple(v for v in node._versions if not np.may_share_memory(v.array, array)
+                           and v.counter is not target._version_counter)
 
 
 def rebase(target, node, output_nr) -> None:

@@ -124,6 +124,11 @@ CASES = {
         "x.add_(1)", "y.sum().backward()", "k = lib.tensor(2, dtype=lib.int32)",
         "v = lib.tensor([1., 2.], requires_grad=True)", "z = v / k", "k.mul_(3)",
         "z.sum().backward()"],
+    "an in-place op whose target is promoted keeps its own (old) value saved": [
+        "x = lib.tensor([1., 2.], requires_grad=True)", "y = (x * 1).float()", "h = y.double()",
+        "y.mul_(h)", "y.sum().backward()", "a = lib.tensor([-2.6, 0.9], dtype=lib.float64, "
+        "requires_grad=True)", "b = lib.tensor([[0.5, 3.0], [1.0, -1.0]])", "b /= a",
+        "c = b.copy_(a)", "c.sum().backward()"],
 }
 
 
