@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from ._tensor_math import _check_bool_sub
 from .autograd import inplace as I
 from .autograd.grad_mode import no_grad
 from .autograd.variable import TensorBase
@@ -49,6 +50,7 @@ class TensorInplace:
         return self._add_inplace("add_", other, alpha)
 
     def sub_(self, other, alpha=1):
+        _check_bool_sub(self, other)  # as x - y: refused with a bool operand, as in torch
         return self._add_inplace("sub_", other, -alpha)
 
     def mul_(self, other):

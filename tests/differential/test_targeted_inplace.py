@@ -129,6 +129,9 @@ CASES = {
         "y.mul_(h)", "y.sum().backward()", "a = lib.tensor([-2.6, 0.9], dtype=lib.float64, "
         "requires_grad=True)", "b = lib.tensor([[0.5, 3.0], [1.0, -1.0]])", "b /= a",
         "c = b.copy_(a)", "c.sum().backward()"],
+    "sub_ / -= with a bool operand refused as x - y": [
+        "x = lib.tensor([1, 2])", "x.sub_(False)", "y = lib.tensor([True, False])", "y -= y",
+        "z = lib.ones(2)", "z -= lib.tensor([True, False])", "z.sub_(1)"],
 }
 
 
