@@ -14,7 +14,8 @@ __all__ = ["Softmax", "LogSoftmax"]
 def _to_rows(x, dim):
     """Move ``dim`` last and flatten the rest: (..., C, ...) -> contiguous (R, C)."""
     moved = np.moveaxis(x, dim, -1)
-    return np.ascontiguousarray(moved).reshape(-1, x.shape[dim]), moved.shape
+    rows = int(np.prod(moved.shape[:-1]))  # not -1: ambiguous for an empty tensor
+    return np.ascontiguousarray(moved).reshape(rows, x.shape[dim]), moved.shape
 
 
 def _from_rows(rows, moved_shape, dim):

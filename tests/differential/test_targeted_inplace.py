@@ -132,6 +132,10 @@ CASES = {
     "sub_ / -= with a bool operand refused as x - y": [
         "x = lib.tensor([1, 2])", "x.sub_(False)", "y = lib.tensor([True, False])", "y -= y",
         "z = lib.ones(2)", "z -= lib.tensor([True, False])", "z.sub_(1)"],
+    "softmax/log_softmax of an empty tensor": [
+        "a = lib.ones(0, requires_grad=True)", "b = a.softmax(-1)",
+        "c = lib.ones(2, 0, 3, requires_grad=True)", "d = c.log_softmax(1)", "e = c.softmax(2)",
+        "(b.sum() + d.sum() + e.sum()).backward()"],
 }
 
 
