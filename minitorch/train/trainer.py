@@ -390,9 +390,10 @@ class Trainer:
         return self.model(x)
 
     def sync_gradients(self, params):
-        """THE seam between backward and ``optimizer.step``: average the gradients of
-        ``params`` across data-parallel ranks (a no-op in a single process)."""
-        self.grad_sync.sync(params)
+        """THE seam between backward and ``optimizer.step``: sum the gradients of ``params``
+        across data-parallel ranks, each rank's loss being its share of the global batch mean
+        (see train_step; a no-op in a single process)."""
+        self.grad_sync.sync(params, op="sum")
 
     def evaluate(self, loader=None):
         """(val loss, val acc) over every rank's validation shard (or over ``loader``)."""
