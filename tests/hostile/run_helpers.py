@@ -56,6 +56,12 @@ def start(args, preexec_fn=None, env=None):
     return proc, (out, err)
 
 
+def running(proc):
+    """Is ``proc`` still running? (without reaping it: ``finish`` needs its rusage)"""
+    info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    return info is None
+
+
 def finish(proc, files, timeout=300):
     """Wait for ``proc`` (killing it after ``timeout`` s) and collect a ``Result`` with its peak
     memory (``wait4``'s rusage is this child's own)."""

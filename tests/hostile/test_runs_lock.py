@@ -12,8 +12,8 @@ import pytest
 
 from minitorch.train.run_lock import (LOCK_NAME, RunLock, RunLockedError,
                                       remove_stale_temporaries)
-from tests.hostile.run_helpers import (assert_refused, finetune, finish, folder_digest, start,
-                                       tiny_config)
+from tests.hostile.run_helpers import (assert_refused, finetune, finish, folder_digest, running,
+                                       start, tiny_config)
 
 
 def _dead_pid():
@@ -69,7 +69,7 @@ def test_two_real_runs_in_one_folder_one_is_refused(tmp_path):
     config = tiny_config(tmp_path, out, epochs=2)
     first = start(["-m", "minitorch.train.cli", config])
     # Wait until the first run holds the lock, then start the second.
-    while not (out / LOCK_NAME).exists() and first[0].poll() is None:
+    while not (out / LOCK_NAME).exists() and running(first[0]):
         time.sleep(0.01)
     holder = (out / LOCK_NAME).read_text().strip() if (out / LOCK_NAME).exists() else ""
     second = finetune(config)
