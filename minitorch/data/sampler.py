@@ -12,7 +12,10 @@ global batch i of a one-process run with batch size B*R over the same (seed, epo
 parallel training therefore sees the same global batches whatever the number of processes (the
 order inside a global batch differs, which a mean over the batch ignores). This holds for every
 full global batch; when N is not a multiple of R, the last partial batch also holds the wrapped
-padding samples (drop_last=True on the sampler and the loader removes the tail instead).
+padding samples (drop_last=True on the sampler and the loader removes the tail instead). With
+``pad=False`` (what the trainer uses, for training and evaluation) there is no repeat: the shards
+differ in length by at most one, batch i of every rank still lies inside global batch i, and a
+rank may find its shard exhausted in the last global batch (the trainer then takes an empty step).
 """
 import numpy as np
 
