@@ -25,11 +25,9 @@ everything checkable is checked, and a failed write is one line (``RunWriteError
 non-finite loss stops the run before the step that would spoil the model
 (``NonFiniteLossError``); SIGINT/SIGTERM stop it between steps (``signals.py``).
 """
-import contextlib
 import math
 import os
 import random
-import re
 import sys
 import time
 
@@ -45,53 +43,21 @@ from minitorch.nn.module import StateDictError
 from minitorch.tensor import Tensor
 
 from . import build
-from .errors import TrainerError
+from .errors import NonFiniteLossError, TrainerError, writing
 from .feature_cache import FeatureCache, feature_cache_status
 from .freeze import (HEAD_PREFIX, apply_freeze, check_optimizer_coverage, parameter_counts,
                      resolve_freeze, set_train_mode)
 from .metrics import EpochMeter, MetricsLog
 from .plots import plot_curves
 from .resume import check_history, data_identity_differences, resolve_resume_path
-from .run_lock import RunLock, RunLockedError, remove_stale_temporaries
-from .signals import RunInterrupted, StopRequests
+from .run_lock import RunLock, remove_stale_temporaries
+from .signals import StopRequests
+from .step_guard import StepGuard
 
-__all__ = ["Trainer", "resolve_resume_path", "RunWriteError", "NonFiniteLossError",
-           "OUTPUT_FILES"]
+__all__ = ["Trainer", "resolve_resume_path", "OUTPUT_FILES"]
 
 # Every file a run writes into output.dir.
 OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "best.h5", "last.h5", "curves.png")
-
-
-class RunWriteError(TrainerError):
-    """The environment refused a write (read-only or full disk, file-size limit, permission)."""
-
-
-class NonFiniteLossError(TrainerError):
-    """The loss became NaN or infinite: the run stops before it spoils the model."""
-
-
-def _os_reason(exc):
-    """The short reason of an OSError, also for h5py's (which carry the errno in the text)."""
-    if getattr(exc, "errno", None):
-        return os.strerror(exc.errno)
-    found = re.search(r"error message = '([^']+)'", str(exc))
-    if found:
-        return found.group(1)
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
-
-
-@contextlib.contextmanager
-def _writing(path):
-    """Turn an OSError while writing ``path`` into one line (the earlier files are whole:
-    every write is atomic or, for metrics.jsonl, rolled back)."""
-    try:
-        yield
-    except RunLockedError:
-        raise
-    except OSError as exc:
-        raise RunWriteError(f"cannot write {path}: {_os_reason(exc)}; the files written "
-                            f"before are whole") from None
 
 
 def _seed_everything(seed):
@@ -121,7 +87,7 @@ class Trainer:
             self._lock()   # before reading last.h5: a running run may be replacing it
             self._build(config)
             self.epoch, self.global_step, self.history = 0, 0, []
-            self.saved_epoch = None   # the epoch last.h5 in output.dir holds
+            self.guard = StepGuard(self.stops, self.world, self._path("last.h5"))
             self.resume_path = resolve_resume_path(resume, self.out_dir)
             if self.resume_path is not None:
                 self._load_resume(self.resume_path, resume_anyway)
@@ -136,29 +102,37 @@ class Trainer:
         self.lock.release()
 
     def _lock(self):
-        """Rank 0 takes the folder's lock if the folder exists (``fit`` creates it first);
-        every rank learns the outcome, so a refused run ends the same way everywhere."""
-        error = None
-        if self.is_main and os.path.isdir(self.out_dir):
-            try:
-                with _writing(self.lock.path):
+        """Rank 0 takes the folder's lock if the folder exists (``fit`` creates it first)."""
+        def acquire():
+            if os.path.isdir(self.out_dir):
+                with writing(self.lock.path):
                     self.lock.acquire()
+        self._main_then_agree(acquire)
+
+    def _check_output_files(self):
+        """Every file the run will replace must be a file (a folder in its place would fail
+        only after the earlier files were rewritten)."""
+        def check():
+            for name in OUTPUT_FILES:
+                path = self._path(name)
+                if os.path.lexists(path) and not os.path.isfile(path):
+                    raise TrainerError(f"output.dir: {path} exists but is not a file: move it "
+                                       f"away")
+        self._main_then_agree(check)
+
+    def _main_then_agree(self, check):
+        """Run ``check`` on rank 0 (the rank that owns the folder); every rank then raises the
+        error it raised, so a refused run ends the same way everywhere."""
+        error = None
+        if self.is_main:
+            try:
+                check()
             except TrainerError as exc:
                 error = exc
         if self.world > 1:
             error = dist.get_comm().bcast(error, root=0)
         if error is not None:
             raise error
-
-    def _check_output_files(self):
-        """Every file the run will replace must be a file (a folder in its place would fail
-        only after the earlier files were rewritten)."""
-        if not self.is_main:
-            return
-        for name in OUTPUT_FILES:
-            path = self._path(name)
-            if os.path.lexists(path) and not os.path.isfile(path):
-                raise TrainerError(f"output.dir: {path} exists but is not a file: move it away")
 
     # ----- construction ----------------------------------------------------------------------
 
@@ -249,7 +223,7 @@ class Trainer:
         self.history = history
         self.epoch, self.global_step = epoch, ckpt["global_step"]
         if os.path.abspath(path) == os.path.abspath(self._path("last.h5")):
-            self.saved_epoch = epoch
+            self.guard.saved_epoch = epoch
 
     # ----- the loop --------------------------------------------------------------------------
 
@@ -272,7 +246,7 @@ class Trainer:
                 self.print_summary()
                 for epoch in range(self.epoch + 1, self.config.train.epochs + 1):
                     self._run_epoch(epoch)
-                    self._check_between_steps(epoch, None, True)
+                    self.guard.check(True, epoch)   # a signal during the epoch's writes
                 self._finish()
         finally:
             self.close()
@@ -284,7 +258,8 @@ class Trainer:
         train_loss, train_acc = self.train_epoch(epoch)
         val_loss, val_acc = self.evaluate()
         if not math.isfinite(val_loss):   # the last step's update made the model non-finite
-            raise NonFiniteLossError(self._nonfinite_message("validation", epoch, None))
+            raise NonFiniteLossError(self.guard.nonfinite_message(
+                "validation", epoch, None, None, self.optimizer.param_groups[0]["lr"]))
         if self.scheduler is not None:
             self.scheduler.step()
         self.epoch = epoch
@@ -346,44 +321,14 @@ class Trainer:
             loss_sum = summed.item()
             loss = summed * (1.0 / global_count)
         epoch, step = getattr(self, "_step_position", (self.epoch + 1, None))
-        self._check_between_steps(epoch, step, math.isfinite(loss_sum))
+        self.guard.check(math.isfinite(loss_sum), epoch, step, self.global_steps(),
+                         self.optimizer.param_groups[0]["lr"])
         self.optimizer.zero_grad()
         loss.backward()
         self.sync_gradients(self.trainable)
         self.optimizer.step()
         self.global_step += 1
         return logits._data, loss_sum
-
-    def _check_between_steps(self, epoch, step, finite):
-        """Every rank agrees (one tiny all-reduce) on whether a rank's loss is non-finite or a
-        signal asked the run to stop, then all raise the same error."""
-        signum = self.stops.signum or 0
-        bad = 0 if finite else 1
-        if self.world > 1:
-            flags = np.array([signum, bad], dtype=np.int64)
-            dist.all_reduce_([flags], op="max")
-            signum, bad = int(flags[0]), int(flags[1])
-        if bad:
-            raise NonFiniteLossError(self._nonfinite_message("training", epoch, step))
-        if signum:
-            where = f"epoch {epoch}" if step is None else \
-                f"epoch {epoch}, step {step + 1}/{self.global_steps()}"
-            raise RunInterrupted(signum, f"stopped in {where}; "
-                                         f"{self._last_good('continue with --resume auto')}")
-
-    def _last_good(self, then=None):
-        if self.saved_epoch is None:
-            return "no checkpoint was written yet"
-        text = f"{self._path('last.h5')} (epoch {self.saved_epoch}) is the last whole checkpoint"
-        return f"{text}: {then}" if then else text
-
-    def _nonfinite_message(self, which, epoch, step):
-        where = f"epoch {epoch}" if step is None else \
-            f"epoch {epoch}, step {step + 1}/{self.global_steps()}"
-        lr = self.optimizer.param_groups[0]["lr"]
-        return (f"the {which} loss is not finite (NaN or Inf) in {where}: the run stops; "
-                f"{self._last_good()}; try a lower train.optimizer.lr (now {lr:.3g}), less "
-                f"momentum or weight_decay, or check the data for NaN/Inf values")
 
     def forward(self, x):
         """The whole model's forward (see feature_cache.py for the split backbone/head)."""
@@ -420,16 +365,16 @@ class Trainer:
         resolved config and bring metrics.jsonl in line with the checkpoint (a resumed run
         drops epochs that finished after it)."""
         if self.is_main:
-            with _writing(self.out_dir):
+            with writing(self.out_dir):
                 os.makedirs(self.out_dir, exist_ok=True)
         self._lock()
         if not self.is_main:
             return
-        with _writing(self.out_dir):
+        with writing(self.out_dir):
             remove_stale_temporaries(self.out_dir)
-        with _writing(self._path("config.yaml")):
+        with writing(self._path("config.yaml")):
             atomic_write_text(self._path("config.yaml"), self.config.to_yaml())
-        with _writing(self._path("metrics.jsonl")):
+        with writing(self._path("metrics.jsonl")):
             MetricsLog(self._path("metrics.jsonl")).rewrite(self.history)
 
     def _best(self):
@@ -452,15 +397,15 @@ class Trainer:
         # Order matters for a kill at any moment: the metrics line first, then best.h5, then
         # last.h5; a resume from the previous last.h5 replays this epoch bitwise and rewrites
         # each of them, and the history inside the checkpoint restores metrics.jsonl.
-        with _writing(self._path("metrics.jsonl")):
+        with writing(self._path("metrics.jsonl")):
             MetricsLog(self._path("metrics.jsonl")).append(record)
         improved = previous_best is None or record["val_acc"] > previous_best
         if improved and self.config.output.save_best:
             self._save(self._path("best.h5"))
         self._save(self._path("last.h5"))
-        self.saved_epoch = record["epoch"]
+        self.guard.saved_epoch = record["epoch"]
         if self.config.output.plot:
-            with _writing(self._path("curves.png")):
+            with writing(self._path("curves.png")):
                 plot_curves(self.history, self._path("curves.png"), title=self.out_dir)
 
     def _save(self, path):
@@ -470,7 +415,7 @@ class Trainer:
                  "num_classes": self.num_classes}
         attrs = {"arch": "resnet18", "num_classes": self.num_classes,
                  "class_names": self.class_names, "mean": self.mean, "std": self.std}
-        with _writing(path):
+        with writing(path):
             save_checkpoint(path, model=self.model, optimizer=self.optimizer,
                             scheduler=self.scheduler, epoch=self.epoch,
                             global_step=self.global_step, config=self.config, extra=extra,
