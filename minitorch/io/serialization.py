@@ -6,8 +6,8 @@ Root attributes tell the layouts apart (DESIGN section 3): ``format`` is
 ``format_version`` is 1. Files written by hand with only numeric datasets and no ``format``
 attribute load as state dicts. Every write is atomic (see ``atomic.py``).
 """
+import io
 import os
-import secrets
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -53,15 +53,14 @@ def _write_file(path, fmt, attrs, write_body):
     # The file is built in memory and then written as plain bytes: a disk that refuses the
     # write (full, read-only, a file-size limit) is then one clean OSError from the atomic
     # writer, where HDF5 failing mid-flush raises RuntimeErrors and can crash at exit.
-    name = f"minitorch-{os.getpid()}-{secrets.token_hex(8)}.h5"
-    with h5py.File(name, "w", driver="core", backing_store=False, track_order=True) as f:
+    buf = io.BytesIO()
+    with h5py.File(buf, "w", track_order=True) as f:
         f.attrs["format"] = fmt
         f.attrs["format_version"] = FORMAT_VERSION
         _write_attrs(f, attrs)
         write_body(f)
-        f.flush()
-        image = f.id.get_file_image()
-    atomic_write_bytes(path, image)
+    with buf.getbuffer() as image:   # no copy of the file's bytes
+        atomic_write_bytes(path, image)
 
 
 def save_state_dict(state_dict: Mapping, path, attrs=None) -> None:
