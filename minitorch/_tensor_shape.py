@@ -159,8 +159,9 @@ def _index_key(key):
     for k in keys:
         if isinstance(k, TensorBase):
             k = k._data
-        elif isinstance(k, list):
-            k = np.asarray(k)
+        elif isinstance(k, (list, range)):
+            # a range is a sequence of ints to torch (``x[range(n), target]`` in its tutorials)
+            k = np.asarray(k, dtype=np.int64) if len(k) == 0 else np.asarray(k)
         elif isinstance(k, slice) and k.step is not None and k.step < 0:
             raise ValueError("step must be greater than zero")
         if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu":
