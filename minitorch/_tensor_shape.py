@@ -179,8 +179,11 @@ def _index_key(key):
     for k in keys:
         if isinstance(k, TensorBase):
             k = k._data
-        elif isinstance(k, (list, bool, np.bool_)):
+        elif isinstance(k, (bool, np.bool_)):
             k = np.asarray(k)  # a Python bool is a 0-d mask in PyTorch: advanced, as numpy
+        elif isinstance(k, (list, range)):
+            # a range is a sequence of ints to torch (``x[range(n), target]`` in its tutorials)
+            k = np.asarray(k, dtype=np.int64) if len(k) == 0 else np.asarray(k)
         elif isinstance(k, slice) and k.step is not None and k.step < 0:
             raise ValueError("step must be greater than zero")
         if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu":

@@ -22,6 +22,8 @@ KEYS = [
     (1, 2, 3, 4),
     (slice(1, None, 2), 1),
     (-1, slice(None), -2),
+    (range(2), [0, 2]),
+    (range(2), slice(None), range(1, 3)),
 ]
 
 

@@ -8,7 +8,10 @@ Because of this striding, batch i of size B on every rank together holds exactly
 number of processes (the order inside a global batch differs, which a mean over the batch
 ignores). This holds for every full global batch; when N is not a multiple of R, the last partial
 batch also holds the wrapped padding samples (drop_last=True on the sampler and the loader removes
-the tail instead). As in torch, the order changes only when ``set_epoch`` is called.
+the tail instead). With ``pad=False`` (what the trainer uses, for training and evaluation) there
+is no repeat: the shards differ in length by at most one, batch i of every rank still lies inside
+global batch i, and a rank may find its shard exhausted in the last global batch (the trainer then
+takes an empty step). As in torch, the order changes only when ``set_epoch`` is called.
 """
 import numpy as np
 

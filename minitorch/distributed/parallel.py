@@ -2,10 +2,14 @@
 
 Data parallel training keeps one replica of the model per rank. The replicas start equal
 (``broadcast_initial``: rank 0's parameters and buffers), each rank computes gradients on its own
-shard of the global batch, ``sync`` averages them across ranks, and every rank then takes the same
-optimizer step, so the replicas stay equal. With a mean loss per rank and equal shard sizes, the
-averaged gradient is the gradient of the mean loss over the global batch: the same step a single
-process would take on the whole batch (to float32 rounding: the sum runs in a different order).
+shard of the global batch, ``sync`` combines them across ranks, and every rank then takes the same
+optimizer step, so the replicas stay equal. With a mean loss per rank and equal shard sizes,
+``op="mean"`` gives the gradient of the mean loss over the global batch. Shards of any sizes
+(the last batch of an epoch whose length is no multiple of the ranks, even an empty shard) need
+``op="sum"`` over per-rank losses that are each rank's *sum* of sample losses divided by the
+global batch's sample count (what the trainer does): sum_r sum_i l_ri / N is the global mean.
+Either way it is the step a single process takes on the whole batch, to float32 rounding (the
+sum runs in a different order).
 
 Alone (world size 1) every method is a no-op, so the trainer calls them unconditionally.
 """
@@ -79,9 +83,10 @@ class GradientSync:
         self._check_layout([t._data for t in tensors], "parameters and buffers")
         broadcast_(tensors, src=0, bucket_bytes=self.bucket_bytes)
 
-    def sync(self, params=None):
-        """Average the gradients of the trainable parameters (``params``, default: the model's
-        parameters with ``requires_grad``) across ranks, in place.
+    def sync(self, params=None, op="mean"):
+        """Average (``op="mean"``) or sum (``op="sum"``, see the module docstring) the gradients
+        of the trainable parameters (``params``, default: the model's parameters with
+        ``requires_grad``) across ranks, in place.
 
         A parameter whose ``.grad`` is None on every rank (unused in this step) stays None; if
         some ranks have a gradient and others not, the missing ones count as zeros, so every
@@ -98,7 +103,9 @@ class GradientSync:
             if has:
                 grads.append(p.grad)
         self._check_layout([g._data for g in grads], "gradients")
-        all_reduce_(grads, op="mean", bucket_bytes=self.bucket_bytes)
+        if op not in ("mean", "sum"):
+            raise ValueError(f"GradientSync.sync: op must be 'mean' or 'sum', got {op!r}")
+        all_reduce_(grads, op=op, bucket_bytes=self.bucket_bytes)
 
     def reduce_metrics(self, values):
         """Sum a dict of counts across ranks (e.g. ``loss_sum``, ``correct``, ``count``): a

@@ -29,7 +29,7 @@ from .serialization import CHECKPOINT_FORMAT, FORMAT_VERSION, load, load_attrs, 
 
 __all__ = ["save_checkpoint", "load_checkpoint", "optimizer_state_by_name",
            "load_optimizer_state_by_name", "OptimizerLoadResult", "capture_rng_state",
-           "restore_rng_state", "frozen_parameter_names"]
+           "restore_rng_state", "frozen_parameter_names", "validate_checkpoint", "MAX_EPOCH"]
 
 
 class OptimizerLoadResult(NamedTuple):
@@ -181,11 +181,109 @@ def load_checkpoint(path) -> dict:
     if attrs.get("format") != CHECKPOINT_FORMAT:
         raise CorruptFileError(f"'{path}': not a checkpoint (format {attrs.get('format')!r}); "
                                f"weights files load with mt.load")
-    ckpt = dict(load(path))
+    ckpt = load(path)
+    if not isinstance(ckpt, Mapping):
+        raise CorruptFileError(f"'{path}': checkpoint root is a {type(ckpt).__name__}, not a dict")
+    ckpt = dict(ckpt)
     missing = [k for k in ("model", "epoch", "global_step") if k not in ckpt]
     if missing:
         raise CorruptFileError(f"'{path}': checkpoint lacks {', '.join(missing)}")
-    config = ckpt.get("config")
-    ckpt["config_dict"] = None if config is None else yaml.safe_load(config)
+    ckpt["config_dict"] = validate_checkpoint(ckpt, path)
     ckpt["format_version"] = int(attrs.get("format_version", FORMAT_VERSION))
     return ckpt
+
+
+# An epoch count no real run reaches; larger values are a damaged or crafted file (and would
+# make a resume replay the lr schedule for ever).
+MAX_EPOCH = 10 ** 6
+
+
+def _field_error(path, field, expected, value):
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return CorruptFileError(f"'{path}': checkpoint field '{field}' must be {expected}, "
+                            f"got {shown}")
+
+
+def _check_count(ckpt, path, field, upper):
+    value = ckpt[field]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or not 0 <= int(value) <= upper:
+        raise _field_error(path, field, f"an integer in [0, {upper}]", value)
+    ckpt[field] = int(value)
+
+
+def _check_optimizer(opt, path):
+    if opt is None:
+        return
+    if not isinstance(opt, Mapping) or not isinstance(opt.get("state"), Mapping) \
+            or not isinstance(opt.get("param_groups"), (list, tuple)):
+        raise _field_error(path, "optimizer", "a dict with 'state' (dict) and 'param_groups' "
+                           "(list)", opt)
+    for i, group in enumerate(opt["param_groups"]):
+        if not isinstance(group, Mapping) or not isinstance(group.get("params"), (list, tuple)) \
+                or not all(isinstance(n, str) for n in group["params"]):
+            raise _field_error(path, f"optimizer.param_groups[{i}]",
+                               "a dict whose 'params' is a list of parameter names", group)
+    for name, entry in opt["state"].items():
+        if not isinstance(entry, Mapping):
+            raise _field_error(path, f"optimizer.state.{name}", "a dict", entry)
+
+
+def _check_rng(rng, path):
+    """Restore the states on trial (then put the current ones back): whatever the setters
+    refuse is named now, before the run writes anything."""
+    if not isinstance(rng, Mapping):
+        raise _field_error(path, "rng", "a dict of RNG states", rng)
+    saved = capture_rng_state()
+    for part in ("minitorch", "numpy", "python"):
+        if part not in rng:
+            continue
+        try:
+            restore_rng_state({part: rng[part]})
+        except (TypeError, ValueError, KeyError, IndexError, OverflowError,
+                AttributeError) as exc:
+            raise CorruptFileError(f"'{path}': checkpoint field 'rng.{part}' is not a valid "
+                                   f"RNG state ({type(exc).__name__}: "
+                                   f"{str(exc).splitlines()[0][:80] if str(exc) else ''})") \
+                from None
+        finally:
+            restore_rng_state(saved)
+
+
+def _parse_config(text, path):
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise _field_error(path, "config", "YAML text", text)
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise CorruptFileError(f"'{path}': checkpoint field 'config' is not valid YAML{line}") \
+            from None
+    if parsed is not None and not isinstance(parsed, Mapping):
+        raise _field_error(path, "config", "a YAML mapping", parsed)
+    return parsed
+
+
+def validate_checkpoint(ckpt, path) -> dict:
+    """Check every field's type and range (one error naming the first bad field) and return
+    the stored config parsed (or None). ``epoch`` and ``global_step`` become plain ints."""
+    if not isinstance(ckpt["model"], Mapping) or not ckpt["model"]:
+        raise _field_error(path, "model", "a non-empty state dict", type(ckpt["model"]).__name__)
+    _check_count(ckpt, path, "epoch", MAX_EPOCH)
+    _check_count(ckpt, path, "global_step", np.iinfo(np.int64).max)
+    _check_optimizer(ckpt.get("optimizer"), path)
+    if ckpt.get("scheduler") is not None and not isinstance(ckpt["scheduler"], Mapping):
+        raise _field_error(path, "scheduler", "a dict (a scheduler's state_dict) or None",
+                           ckpt["scheduler"])
+    frozen = ckpt.get("frozen_parameters", [])
+    if not isinstance(frozen, (list, tuple)) or not all(isinstance(n, str) for n in frozen):
+        raise _field_error(path, "frozen_parameters", "a list of parameter names", frozen)
+    if "rng" in ckpt:
+        _check_rng(ckpt["rng"], path)
+    if ckpt.get("extra") is not None and not isinstance(ckpt["extra"], Mapping):
+        raise _field_error(path, "extra", "a dict", ckpt["extra"])
+    return _parse_config(ckpt.get("config"), path)

@@ -7,6 +7,7 @@ Root attributes tell the layouts apart (DESIGN section 3): ``format`` is
 attribute load as state dicts. Every write is atomic (see ``atomic.py``).
 """
 import contextlib
+import io
 import os
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 import h5py
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import atomic_write_bytes
 from .codec import (is_state_dict, read_container, read_state_dict, read_value, state_dict_hint,
                     write_container, write_state_dict, write_value)
 from .errors import CorruptFileError, UnsupportedObjectError
@@ -52,11 +53,17 @@ def _write_attrs(f, attrs):
 
 
 def _write_file(path, fmt, attrs, write_body):
-    with atomic_path(path) as temp, h5py.File(temp, "w", track_order=True) as f:
+    # The file is built in memory and then written as plain bytes: a disk that refuses the
+    # write (full, read-only, a file-size limit) is then one clean OSError from the atomic
+    # writer, where HDF5 failing mid-flush raises RuntimeErrors and can crash at exit.
+    buf = io.BytesIO()
+    with h5py.File(buf, "w", track_order=True) as f:
         f.attrs["format"] = fmt
         f.attrs["format_version"] = FORMAT_VERSION
         _write_attrs(f, attrs)
         write_body(f)
+    with buf.getbuffer() as image:   # no copy of the file's bytes
+        atomic_write_bytes(path, image)
 
 
 def save_state_dict(state_dict: Mapping, path, attrs=None) -> None:

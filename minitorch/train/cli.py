@@ -1,6 +1,7 @@
 """Command-line entry points: minitorch-finetune, -evaluate, -predict, -export, -warmup.
 
     minitorch-finetune CONFIG.yaml [--set key.path=value ...] [--resume auto|PATH]
+                       [--resume-anyway]
     minitorch-evaluate CHECKPOINT [--config CONFIG.yaml] [--set key.path=value ...]
     minitorch-evaluate FILE --data FOLDER_OR_NPZ [--out DIR] [--batch-size N]
     minitorch-predict FILE PATH... [--topk K] [--csv F | --json F] [--tta flip]
@@ -10,17 +11,25 @@
 
 A user error (bad config, missing or corrupt file, mismatched weights, unreadable data) prints
 ``error: <one line>`` on stderr and returns exit code 2, without a traceback; under MPI every rank
-agrees on the exit and the line is printed once. Each ``*_main(argv)`` returns the exit code, so
-tests can call it in-process.
+agrees on the exit and the line is printed once. A write the environment refuses (read-only or
+full disk, file-size limit, permission) is such an error too. SIGINT and SIGTERM end a run with
+exit code 130 and 143 and one ``interrupted`` line. Each ``*_main(argv)`` returns the exit code,
+so tests can call it in-process.
 """
 import argparse
+import errno
 import os
+import re
 import sys
 import time
 
 __all__ = ["finetune_main", "evaluate_main", "predict_main", "export_main", "warmup_main"]
 
 EXIT_USER_ERROR = 2
+
+# OSErrors that mean "the environment refused a write", not a bug: one line, exit code 2.
+_ENVIRONMENT_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EFBIG, errno.EACCES, errno.EPERM,
+                       errno.EDQUOT, errno.EIO}
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -61,9 +70,34 @@ def _run(main, argv):
         return _fail(str(exc))
     except user_error_types() as exc:
         return _fail(one_line(exc))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except OSError as exc:
+        if exc.errno not in _ENVIRONMENT_ERRNOS:
+            raise
+        where = f" {_destination(exc.filename)}" if exc.filename else ""
+        return _fail(f"cannot write{where}: {os.strerror(exc.errno)}")
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
+
+
+def _destination(filename):
+    """The file a temporary of an atomic write (``.NAME.tmp-PID-HEX``) was going to become."""
+    folder, name = os.path.split(os.fspath(filename))
+    match = re.fullmatch(r"\.(.+)\.tmp-\d+-[0-9a-f]+", name)
+    return os.path.join(folder, match.group(1)) if match else os.fspath(filename)
+
+
+def _interrupted(exc):
+    """One ``interrupted`` line (rank 0) and 128 + the signal's number (130 for Ctrl-C)."""
+    from minitorch import distributed as dist
+    from .signals import RunInterrupted
+    if isinstance(exc, RunInterrupted):
+        code, text = exc.exit_code, f"interrupted by {exc.signal_name}"
+    else:
+        code, text = 130, "interrupted"
+    detail = str(exc)
+    if dist.is_main_process():
+        print(f"{text}: {detail}" if detail else text, file=sys.stderr, flush=True)
+    return code
 
 
 def _finetune_parser():
@@ -74,6 +108,9 @@ def _finetune_parser():
                    metavar="KEY=VALUE", help="override a config key (value parsed as YAML)")
     p.add_argument("--resume", metavar="auto|PATH", default=None,
                    help="continue from OUTPUT_DIR/last.h5 (auto: if it exists) or PATH")
+    p.add_argument("--resume-anyway", action="store_true",
+                   help="resume even if the checkpoint was trained on other data (seed, "
+                        "dataset, root, classes, image size or split differ from the config)")
     return p
 
 
@@ -82,14 +119,18 @@ def _finetune(argv):
     from minitorch import distributed as dist
     dist.init()   # first: under mpiexec it also sets each rank's share of the cores
     from .config import load_config
+    from .signals import StopRequests, ignore_file_size_signal
     from .trainer import Trainer
-    config = load_config(args.config, args.overrides)
-    trainer = Trainer(config, resume=args.resume)
-    # after every input check: an empty numba cache is said and compiled in 2 processes
-    from minitorch import runtime
-    runtime.compile_if_cold(processes=2 if dist.world_size() == 1 else 1,
-                            announce=dist.is_main_process())
-    trainer.fit()
+    ignore_file_size_signal()   # a file-size limit becomes EFBIG, then one error line
+    with StopRequests() as stops:
+        config = load_config(args.config, args.overrides)
+        trainer = Trainer(config, resume=args.resume, resume_anyway=args.resume_anyway,
+                          stops=stops)
+        # after every input check: an empty numba cache is said and compiled in 2 processes
+        from minitorch import runtime
+        runtime.compile_if_cold(processes=2 if dist.world_size() == 1 else 1,
+                                announce=dist.is_main_process())
+        trainer.fit()
     return 0
 
 

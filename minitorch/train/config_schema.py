@@ -63,6 +63,8 @@ def _coerce(value, tp, key):
         for arg in (a for a in args if a is not type(None)):
             try:
                 return _coerce(value, arg, key)
+            except _NonFinite:
+                raise   # the right type, a wrong value: no other member of the union fits
             except _Bad:
                 continue
         raise _Bad(f"{key}: expected {describe_type(tp)}, got {_show(value)}"
@@ -85,10 +87,14 @@ def _coerce(value, tp, key):
     raise _Bad(f"{key}: expected {describe_type(tp)}, got {_show(value)}{_bool_hint(value, tp)}")
 
 
+class _NonFinite(_Bad):
+    pass
+
+
 def _finite(value, key):
     # YAML's .inf and .nan are floats: no bound below catches them, and no key means them.
     if not math.isfinite(value):
-        raise _Bad(f"{key}: must be a finite number, got {value!r}")
+        raise _NonFinite(f"{key}: must be a finite number, got {value!r}")
     return value
 
 

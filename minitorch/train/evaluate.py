@@ -96,12 +96,13 @@ def evaluate_checkpoint(path, config_path=None, overrides=(), out=None):
     loss, acc, matrix = _run(model, val_set, config.data.batch_size, len(class_names))
     out = out or sys.stdout
     picture = os.path.join(os.path.dirname(os.path.abspath(path)), "confusion.png")
-    plot_confusion(matrix, class_names, picture,
-                   title=f"{os.path.basename(path)}: val_acc {acc:.4f}")
+    # The results first: a folder that refuses the picture (read-only, full) still gets them.
     print(f"checkpoint {path} (epoch {ckpt['epoch']}), {len(val_set)} validation samples",
           file=out)
     print(f"val_loss {loss:.4f}  val_acc {acc:.4f}", file=out)
-    print(format_confusion(matrix, class_names), file=out)
+    print(format_confusion(matrix, class_names), file=out, flush=True)
+    plot_confusion(matrix, class_names, picture,
+                   title=f"{os.path.basename(path)}: val_acc {acc:.4f}")
     print(f"confusion matrix saved to {picture}", file=out, flush=True)
     return loss, acc, matrix
 

@@ -64,9 +64,15 @@ class EpochMeter:
     def update(self, loss_value, logits, targets):
         """Add a batch whose mean loss is ``loss_value``."""
         n = int(_array(targets).shape[0])
-        self.loss_sum += float(loss_value) * n
-        self.correct += count_correct(logits, targets)
-        self.count += n
+        self.add(float(loss_value) * n, logits, targets)
+
+    def add(self, loss_sum, logits, targets):
+        """Add a batch whose losses sum to ``loss_sum`` (a batch may be empty: adds nothing)."""
+        n = int(_array(targets).shape[0])
+        if n:
+            self.loss_sum += float(loss_sum)
+            self.correct += count_correct(logits, targets)
+            self.count += n
 
     def sums(self):
         """The sums as a dict (what ranks all-reduce)."""
@@ -116,11 +122,26 @@ class MetricsLog:
         atomic_write_text(self.path, "".join(_line(r) for r in records))
 
     def append(self, record):
-        """Add one finished epoch, flushed to disk before returning."""
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(_line(record))
-            f.flush()
-            os.fsync(f.fileno())
+        """Add one finished epoch, flushed to disk before returning. A write the disk refuses
+        (full, file-size limit) is cut back to the file's previous length before the error
+        propagates, so the file never keeps half a line."""
+        data = _line(record).encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            size = os.fstat(fd).st_size
+            try:
+                view = memoryview(data)
+                while view:   # unbuffered: nothing is left to flush when an error is raised
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError:
+                try:
+                    os.ftruncate(fd, size)
+                except OSError:
+                    pass   # a torn last line is still skipped by read_metrics
+                raise
+        finally:
+            os.close(fd)
 
     def read(self):
         return read_metrics(self.path)

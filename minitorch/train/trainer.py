@@ -16,8 +16,16 @@ The resumed run then computes the same bits as an uninterrupted one when it uses
 and BLAS thread counts (a sum split over another number of threads rounds differently).
 
 Data parallelism (``mpiexec -n N``): ``sync_gradients`` is the one seam between backward and
-the optimizer step; each rank reads its own shard of every global batch.
+the optimizer step; each rank reads its own shard of every global batch (the shards differ by at
+most one sample, never padded), and each rank's gradient is that of the sum of its losses over
+the global batch's sample count, so the summed gradient is the one-process mean's.
+
+Reliability (issue 16): one run per folder (``run_lock.py``); nothing is written before
+everything checkable is checked, and a failed write is one line (``RunWriteError``); a
+non-finite loss stops the run before the step that would spoil the model
+(``NonFiniteLossError``); SIGINT/SIGTERM stop it between steps (``signals.py``).
 """
+import math
 import os
 import random
 import sys
@@ -29,25 +37,28 @@ import minitorch as mt
 from minitorch import distributed as dist
 from minitorch import nn
 from minitorch.data import DataLoader, DistributedSampler
-from minitorch.io import (load_checkpoint, load_optimizer_state_by_name, restore_rng_state,
-                          save_checkpoint)
+from minitorch.io import (atomic_write_text, load_checkpoint, load_optimizer_state_by_name,
+                          restore_rng_state, save_checkpoint)
 from minitorch.nn.module import StateDictError
+from minitorch.tensor import Tensor
 
 from . import build
 from .classifier import transform_attrs
-from .config import dump_config
-from .errors import TrainerError
+from .errors import NonFiniteLossError, TrainerError, writing
 from .feature_cache import FeatureCache, feature_cache_status
 from .freeze import (HEAD_PREFIX, apply_freeze, check_optimizer_coverage, parameter_counts,
                      resolve_freeze, set_train_mode)
 from .metrics import EpochMeter, MetricsLog
 from .plots import plot_curves
+from .resume import check_history, data_identity_differences, resolve_resume_path
+from .run_lock import RunLock, remove_stale_temporaries
+from .signals import StopRequests
+from .step_guard import StepGuard
 
-__all__ = ["Trainer", "resolve_resume_path"]
+__all__ = ["Trainer", "resolve_resume_path", "OUTPUT_FILES"]
 
-# What atomic writes of this run's files leave behind when killed before the rename.
-_TEMP_PREFIXES = (".last.h5.tmp", ".best.h5.tmp", ".metrics.jsonl.tmp", ".curves.png.tmp",
-                  ".config-")
+# Every file a run writes into output.dir.
+OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "best.h5", "last.h5", "curves.png")
 
 
 def _seed_everything(seed):
@@ -59,35 +70,71 @@ def _seed_everything(seed):
     random.seed(seed)
 
 
-def resolve_resume_path(resume, out_dir):
-    """The checkpoint to resume from: None (fresh), ``auto`` (last.h5 if present) or a path."""
-    if resume is None:
-        return None
-    if resume == "auto":
-        path = os.path.join(out_dir, "last.h5")
-        return path if os.path.isfile(path) else None
-    if not os.path.isfile(resume):
-        raise TrainerError(f"--resume: checkpoint not found: {resume}")
-    return resume
-
-
 class Trainer:
     """Finetune the model a ``Config`` describes; see the module docstring."""
 
-    def __init__(self, config, resume=None, out=None):
+    def __init__(self, config, resume=None, out=None, resume_anyway=False, stops=None):
+        """``resume_anyway``: continue a checkpoint whose data differ from the config's;
+        ``stops``: the CLI's installed ``StopRequests`` (SIGINT/SIGTERM), if any."""
         self.config, self.out = config, out
+        self.stops = stops or StopRequests()   # not installed: never set
         dist.init()
         mt.runtime.configure()   # BLAS threads, the product pool, allocator (minitorch.runtime)
         self.is_main, self.world = dist.is_main_process(), dist.world_size()
         self.out_dir = config.output.dir
-        if os.path.exists(self.out_dir) and not os.path.isdir(self.out_dir):
+        if os.path.lexists(self.out_dir) and not os.path.isdir(self.out_dir):
             raise TrainerError(f"output.dir: {self.out_dir} exists and is not a folder")
-        self._build(config)
-        self.epoch, self.global_step, self.history = 0, 0, []
-        self.resume_path = resolve_resume_path(resume, self.out_dir)
-        if self.resume_path is not None:
-            self._load_resume(self.resume_path)
-        self.grad_sync.broadcast_initial()   # replicas start bitwise equal (no-op alone)
+        self.lock = RunLock(self.out_dir)
+        try:
+            self._lock()   # before reading last.h5: a running run may be replacing it
+            self._build(config)
+            self.epoch, self.global_step, self.history = 0, 0, []
+            self.guard = StepGuard(self.stops, self.world, self._path("last.h5"))
+            self.resume_path = resolve_resume_path(resume, self.out_dir)
+            if self.resume_path is not None:
+                self._load_resume(self.resume_path, resume_anyway)
+            self._check_output_files()
+            self.grad_sync.broadcast_initial()   # replicas start bitwise equal (no-op alone)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        """Release the output folder (idempotent; ``fit`` calls it when done)."""
+        self.lock.release()
+
+    def _lock(self):
+        """Rank 0 takes the folder's lock if the folder exists (``fit`` creates it first)."""
+        def acquire():
+            if os.path.isdir(self.out_dir):
+                with writing(self.lock.path):
+                    self.lock.acquire()
+        self._main_then_agree(acquire)
+
+    def _check_output_files(self):
+        """Every file the run will replace must be a file (a folder in its place would fail
+        only after the earlier files were rewritten)."""
+        def check():
+            for name in OUTPUT_FILES:
+                path = self._path(name)
+                if os.path.lexists(path) and not os.path.isfile(path):
+                    raise TrainerError(f"output.dir: {path} exists but is not a file: move it "
+                                       f"away")
+        self._main_then_agree(check)
+
+    def _main_then_agree(self, check):
+        """Run ``check`` on rank 0 (the rank that owns the folder); every rank then raises the
+        error it raised, so a refused run ends the same way everywhere."""
+        error = None
+        if self.is_main:
+            try:
+                check()
+            except TrainerError as exc:
+                error = exc
+        if self.world > 1:
+            error = dist.get_comm().bcast(error, root=0)
+        if error is not None:
+            raise error
 
     # ----- construction ----------------------------------------------------------------------
 
@@ -110,6 +157,9 @@ class Trainer:
         check_optimizer_coverage(self.optimizer, self.model)
         self.scheduler = build.build_scheduler(config, self.optimizer)
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.train.label_smoothing)
+        # Data parallel: each rank's loss is its sum over the global batch count (see train_step).
+        self.sum_criterion = nn.CrossEntropyLoss(label_smoothing=config.train.label_smoothing,
+                                                 reduction="sum")
         self.val_criterion = nn.CrossEntropyLoss()
         self._build_loaders(config)
         usable, self.cache_note = feature_cache_status(config, self.model, self.plan,
@@ -122,9 +172,10 @@ class Trainer:
         seed, batch = config.seed, config.data.batch_size
         rank = dist.rank()
         # The same (seed, epoch) order for any number of ranks: rank r reads every world-th
-        # sample, so the ranks' batches together are the one-process global batch.
+        # sample, so the ranks' batches together are the one-process global batch. No padding:
+        # a wrapped repeat would count twice in the gradient and the metrics.
         train_sampler = DistributedSampler(self.train_set, num_replicas=self.world, rank=rank,
-                                           shuffle=True, seed=seed)
+                                           shuffle=True, seed=seed, pad=False)
         val_sampler = DistributedSampler(self.val_set, num_replicas=self.world, rank=rank,
                                          shuffle=False, seed=seed, pad=False)
         self.train_loader = DataLoader(self.train_set, batch_size=batch, sampler=train_sampler,
@@ -132,11 +183,22 @@ class Trainer:
         self.val_loader = DataLoader(self.val_set, batch_size=batch, sampler=val_sampler,
                                      seed=seed)
 
-    def _load_resume(self, path):
+    def _load_resume(self, path, resume_anyway=False):
+        """Check everything in the checkpoint against this run, then restore it (in memory:
+        nothing is written here)."""
         try:
             ckpt = load_checkpoint(path)
         except (OSError, ValueError) as exc:
             raise TrainerError(f"--resume: {exc}") from None
+        extra = ckpt.get("extra") or {}
+        epoch = ckpt["epoch"]   # an int in [0, MAX_EPOCH]: the schema checked it
+        history = check_history(extra, epoch, path)
+        differences = data_identity_differences(self.config, ckpt["config_dict"],
+                                                self.class_names, extra.get("class_names"))
+        if differences and not resume_anyway:
+            raise TrainerError(f"--resume: {path} was trained on other data than this config "
+                               f"describes ({'; '.join(differences)}): fix the config, or pass "
+                               f"--resume-anyway to continue on this config's data")
         try:
             self.model.load_state_dict(ckpt["model"])
         except StateDictError as error:
@@ -144,43 +206,82 @@ class Trainer:
                 else str(error)
             raise TrainerError(f"--resume: {path} does not fit the model of this config: "
                                f"{first}") from None
-        epoch = int(ckpt["epoch"])
-        extra = ckpt.get("extra") or {}
-        history = [dict(r) for r in extra.get("history", [])][:epoch]
         # Replay the schedule first (from the config's base lr; plateau on the recorded
         # metrics), then take the optimizer's state (momentum buffers, moments) and put the
-        # replayed lrs back over the saved ones.
-        build.fast_forward_scheduler(self.scheduler, epoch, self.config, history)
+        # replayed lrs back over the saved ones. A checkpoint at or past train.epochs has
+        # nothing left to train: no replay at all.
+        if epoch < self.config.train.epochs:
+            build.fast_forward_scheduler(self.scheduler, epoch, self.config, history)
         keys = build.scheduled_keys(self.scheduler)   # lr, and momentum/beta1 for onecycle
         replayed = [{k: g[k] for k in keys if k in g} for g in self.optimizer.param_groups]
         if ckpt.get("optimizer") is not None:
-            load_optimizer_state_by_name(self.optimizer, self.model, ckpt["optimizer"])
+            try:
+                load_optimizer_state_by_name(self.optimizer, self.model, ckpt["optimizer"])
+            except (ValueError, TypeError, KeyError) as exc:
+                raise TrainerError(f"--resume: {path}: checkpoint field 'optimizer' does not fit "
+                                   f"this run's optimizer: {exc}") from None
         for group, values in zip(self.optimizer.param_groups, replayed):
             group.update(values)
-        restore_rng_state(ckpt["rng"])
+        if "rng" in ckpt:
+            restore_rng_state(ckpt["rng"])   # validated on reading
         self.history = history
-        self.epoch, self.global_step = epoch, int(ckpt["global_step"])
+        self.epoch, self.global_step = epoch, ckpt["global_step"]
+        if os.path.abspath(path) == os.path.abspath(self._path("last.h5")):
+            self.guard.saved_epoch = epoch
 
     # ----- the loop --------------------------------------------------------------------------
 
     def fit(self):
-        """Train from ``self.epoch`` to ``train.epochs``; returns the metrics history."""
-        self._prepare_output()
-        self.print_summary()
-        for epoch in range(self.epoch + 1, self.config.train.epochs + 1):
-            start = time.perf_counter()
-            lr = self.optimizer.param_groups[0]["lr"]
-            train_loss, train_acc = self.train_epoch(epoch)
-            val_loss, val_acc = self.evaluate()
-            build.step_scheduler(self.scheduler, self.config,
-                                 {"val_loss": val_loss, "val_acc": val_acc})
-            self.epoch = epoch
-            record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-                      "val_loss": val_loss, "val_acc": val_acc, "lr": lr,
-                      "seconds": round(time.perf_counter() - start, 3)}
-            self._end_epoch(record)
-        self._finish()
+        """Train from ``self.epoch`` to ``train.epochs``; returns the metrics history.
+
+        Signals are only recorded while it runs and acted on between steps and after an
+        epoch's files are written (``signals.py``); the output folder's lock is released at
+        the end, whatever happens."""
+        try:
+            # numpy's overflow warnings would only precede the guard's own one-line error
+            with self.stops.deferred(), np.errstate(over="ignore", invalid="ignore",
+                                                    divide="ignore"):
+                if self.epoch >= self.config.train.epochs:
+                    self.print_summary()   # nothing to train: nothing is written either
+                    self._say(f"nothing to do: {self.resume_path} already holds {self.epoch} "
+                              f"of {self.config.train.epochs} epochs")
+                    return self.history
+                self._prepare_output()
+                self.print_summary()
+                for epoch in range(self.epoch + 1, self.config.train.epochs + 1):
+                    self._run_epoch(epoch)
+                    self.guard.check(True, epoch)   # a signal during the epoch's writes
+                self._finish()
+        finally:
+            self.close()
         return self.history
+
+    def _run_epoch(self, epoch):
+        start = time.perf_counter()
+        lr = self.optimizer.param_groups[0]["lr"]
+        train_loss, train_acc = self.train_epoch(epoch)
+        val_loss, val_acc = self.evaluate()
+        if not math.isfinite(val_loss):   # the last step's update made the model non-finite
+            raise NonFiniteLossError(self.guard.nonfinite_message(
+                "validation", epoch, None, None, self.optimizer.param_groups[0]["lr"]))
+        build.step_scheduler(self.scheduler, self.config,
+                             {"val_loss": val_loss, "val_acc": val_acc})
+        self.epoch = epoch
+        record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
+                  "val_loss": val_loss, "val_acc": val_acc, "lr": lr,
+                  "seconds": round(time.perf_counter() - start, 3)}
+        self._end_epoch(record)
+
+    def global_steps(self):
+        """Steps per epoch: global batches of ``batch_size x world`` samples (the last one
+        partial), the same on every rank."""
+        per_step = self.config.data.batch_size * self.world
+        return -(-len(self.train_set) // per_step)
+
+    def _global_count(self, step):
+        """Samples in global batch ``step`` (0-based) over all ranks."""
+        per_step = self.config.data.batch_size * self.world
+        return min(per_step, len(self.train_set) - step * per_step)
 
     def train_epoch(self, epoch):
         """One pass over this rank's shard: (mean loss, accuracy) over the global epoch."""
@@ -193,34 +294,55 @@ class Trainer:
             forward = getattr(self.model, HEAD_PREFIX)
         meter = EpochMeter()
         bar = self._progress(batches, f"epoch {epoch}/{self.config.train.epochs}")
-        for x, y in bar:
-            logits, loss = self.train_step(x, y, forward)
-            meter.update(loss, logits, y)
+        batch_iter, shape = iter(bar), None
+        for step in range(self.global_steps()):
+            x, y = next(batch_iter, (None, None))
+            if x is None:   # this rank's shard ran out in the last, partial global batch
+                x, y = _empty_batch(shape)
+            shape = x.shape
+            self._step_position = (epoch, step)
+            logits, loss_sum = self.train_step(x, y, forward, self._global_count(step))
+            meter.add(loss_sum, logits, y)
             bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.acc:.3f}", refresh=False)
         bar.close()
         return EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
 
-    def train_step(self, x, y, forward=None):
-        """Forward, backward, gradient sync, optimizer step: (logits, loss value).
+    def train_step(self, x, y, forward=None, global_count=None):
+        """Forward, backward, gradient sync, optimizer step: (logits, sum of the batch's losses).
 
-        ``forward`` is the model by default, the head alone on cached backbone features."""
+        ``forward`` is the model by default, the head alone on cached backbone features. Alone,
+        the loss is the batch mean. Under data parallelism each rank's loss is the sum of its
+        losses over ``global_count`` (the global batch's sample count) and the gradients are
+        summed: the mean over the global batch whatever each rank's share of it. Before the
+        backward pass the ranks agree that the loss is finite and no stop was requested."""
         logits = (forward or self.forward)(x)
-        loss = self.criterion(logits, y)
+        n = int(logits.shape[0])
+        if self.world == 1:
+            loss = self.criterion(logits, y)
+            loss_sum = loss.item() * n
+        else:
+            summed = self.sum_criterion(logits, y)
+            loss_sum = summed.item()
+            loss = summed * (1.0 / global_count)
+        epoch, step = getattr(self, "_step_position", (self.epoch + 1, None))
+        self.guard.check(math.isfinite(loss_sum), epoch, step, self.global_steps(),
+                         self.optimizer.param_groups[0]["lr"])
         self.optimizer.zero_grad()
         loss.backward()
         self.sync_gradients(self.trainable)
         self.optimizer.step()
         self.global_step += 1
-        return logits._data, loss.item()
+        return logits._data, loss_sum
 
     def forward(self, x):
         """The whole model's forward (see feature_cache.py for the split backbone/head)."""
         return self.model(x)
 
     def sync_gradients(self, params):
-        """THE seam between backward and ``optimizer.step``: average the gradients of
-        ``params`` across data-parallel ranks (a no-op in a single process)."""
-        self.grad_sync.sync(params)
+        """THE seam between backward and ``optimizer.step``: sum the gradients of ``params``
+        across data-parallel ranks, each rank's loss being its share of the global batch mean
+        (see train_step; a no-op in a single process)."""
+        self.grad_sync.sync(params, op="sum")
 
     def evaluate(self, loader=None):
         """(val loss, val acc) over every rank's validation shard (or over ``loader``)."""
@@ -234,6 +356,7 @@ class Trainer:
             for x, y in batches:
                 logits = forward(x)
                 meter.update(self.val_criterion(logits, y).item(), logits._data, y)
+        # (a rank with no validation sample adds nothing: its meter stays at zero)
         return EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
 
     # ----- output (rank 0 only) --------------------------------------------------------------
@@ -242,20 +365,21 @@ class Trainer:
         return os.path.join(self.out_dir, name)
 
     def _prepare_output(self):
-        """Create the folder, write the resolved config and bring metrics.jsonl in line with
-        the checkpoint (a resumed run drops epochs that finished after it)."""
+        """Create the folder and take its lock, remove dead writers' temporaries, write the
+        resolved config and bring metrics.jsonl in line with the checkpoint (a resumed run
+        drops epochs that finished after it)."""
+        if self.is_main:
+            with writing(self.out_dir):
+                os.makedirs(self.out_dir, exist_ok=True)
+        self._lock()
         if not self.is_main:
             return
-        os.makedirs(self.out_dir, exist_ok=True)
-        self._remove_stale_temporaries()
-        dump_config(self.config, self._path("config.yaml"))
-        MetricsLog(self._path("metrics.jsonl")).rewrite(self.history)
-
-    def _remove_stale_temporaries(self):
-        """Temporary files of a killed run's atomic writes (never renamed into place)."""
-        for name in os.listdir(self.out_dir):
-            if name.startswith(_TEMP_PREFIXES) and ".tmp" in name:
-                os.remove(os.path.join(self.out_dir, name))
+        with writing(self.out_dir):
+            remove_stale_temporaries(self.out_dir)
+        with writing(self._path("config.yaml")):
+            atomic_write_text(self._path("config.yaml"), self.config.to_yaml())
+        with writing(self._path("metrics.jsonl")):
+            MetricsLog(self._path("metrics.jsonl")).rewrite(self.history)
 
     def _best(self):
         """(best val_acc, its epoch) in the history; the first epoch wins a tie."""
@@ -277,13 +401,16 @@ class Trainer:
         # Order matters for a kill at any moment: the metrics line first, then best.h5, then
         # last.h5; a resume from the previous last.h5 replays this epoch bitwise and rewrites
         # each of them, and the history inside the checkpoint restores metrics.jsonl.
-        MetricsLog(self._path("metrics.jsonl")).append(record)
+        with writing(self._path("metrics.jsonl")):
+            MetricsLog(self._path("metrics.jsonl")).append(record)
         improved = previous_best is None or record["val_acc"] > previous_best
         if improved and self.config.output.save_best:
             self._save(self._path("best.h5"))
         self._save(self._path("last.h5"))
+        self.guard.saved_epoch = record["epoch"]
         if self.config.output.plot:
-            plot_curves(self.history, self._path("curves.png"), title=self.out_dir)
+            with writing(self._path("curves.png")):
+                plot_curves(self.history, self._path("curves.png"), title=self.out_dir)
 
     def _save(self, path):
         best_acc, best_epoch = self._best()
@@ -293,10 +420,11 @@ class Trainer:
         # the eval transform too, so predict and evaluate preprocess exactly as validation did
         attrs = {"arch": "resnet18", "num_classes": self.num_classes,
                  **transform_attrs(self.config, self.class_names, self.mean, self.std)}
-        save_checkpoint(path, model=self.model, optimizer=self.optimizer,
-                        scheduler=self.scheduler, epoch=self.epoch,
-                        global_step=self.global_step, config=self.config, extra=extra,
-                        attrs=attrs)
+        with writing(path):
+            save_checkpoint(path, model=self.model, optimizer=self.optimizer,
+                            scheduler=self.scheduler, epoch=self.epoch,
+                            global_step=self.global_step, config=self.config, extra=extra,
+                            attrs=attrs)
 
     def _finish(self):
         dist.barrier()
@@ -352,3 +480,10 @@ class Trainer:
     def print_summary(self):
         for line in self.summary_lines():
             self._say(line)
+
+
+def _empty_batch(shape):
+    """A batch of no samples shaped like ``shape`` (the rank's previous batch): the rank still
+    runs the step's forward, backward and collectives, adding zero to every sum."""
+    x = Tensor(np.zeros((0,) + tuple(shape[1:]), dtype=np.float32))
+    return x, Tensor(np.zeros(0, dtype=np.int64))

@@ -134,3 +134,25 @@ def test_bad_config_under_two_ranks_is_one_line_exit_2(mpi, tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"error: {config}: model.widht: unknown key (did you mean 'model.width'?)"]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("freeze, per_class, classes", [
+    ("none", 11, 5),       # 45 training samples: the last global batch (13) splits 7 / 6
+    ("backbone", 9, 7),    # 49: the last global batch holds 1 sample, rank 1 takes an empty step
+])
+def test_two_ranks_equal_one_process_on_a_training_set_of_odd_size(mpi, tmp_path, freeze,
+                                                                   per_class, classes):
+    data = _npz(tmp_path / "odd.npz", per_class=per_class, classes=classes)
+    alone, pair = tmp_path / "alone", tmp_path / "pair"
+    for out, n in ((alone, None), (pair, 2)):
+        proc = _finetune(mpi, _config(tmp_path, freeze, out, data=data), n, check=True
+                         if n else False)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"{per_class * classes - classes * round(per_class * 0.2)} train" in proc.stdout
+    _assert_close(_weights(pair), _weights(alone))
+    m1, m2 = _metrics(alone), _metrics(pair)
+    assert [m["epoch"] for m in m2] == [1, 2]
+    for a, b in zip(m1, m2):   # no sample counted twice: the same means as one process
+        assert b["train_acc"] == pytest.approx(a["train_acc"], abs=1e-9)
+        assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-5)
+        assert b["val_acc"] == pytest.approx(a["val_acc"], abs=1e-9)

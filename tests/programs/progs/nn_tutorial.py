@@ -66,10 +66,8 @@ for epoch in range(epochs):
         record(loss)
         loss.backward()
         with torch.no_grad():
-            # The tutorial writes `weights -= weights.grad * lr`: in-place `-=` comes with
-            # minitorch's in-place work (see blocked/); sub_ is the same update.
-            weights.sub_(weights.grad * lr)
-            bias.sub_(bias.grad * lr)
+            weights -= weights.grad * lr
+            bias -= bias.grad * lr
             weights.grad.zero_()
             bias.grad.zero_()
 

@@ -1,0 +1,135 @@
+"""Hostile runs of ``minitorch-finetune`` in subprocesses: exit code, stderr, peak memory and the
+output folder before and after.
+
+Runs use the digits job with tiny settings (a width-4 small ResNet-18 on 8x8 images, 1-2
+epochs), so each subprocess takes a few seconds, most of it importing.
+"""
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.train.helpers import REPO, _thread_env, config_dict, write_config
+
+# A refused run may use at most this much more memory than a bare import of the tool.
+MEMORY_BOUND_MB = 300
+
+
+def tiny_config(tmp_path, out, name="config.yaml", epochs=2, **sections):
+    """A tiny digits config file (sections update the defaults of ``config_dict``)."""
+    train = {"epochs": epochs, "optimizer": {"lr": 0.05, "momentum": 0.9},
+             "scheduler": {"name": "cosine"}, "feature_cache": "off"}
+    train.update(sections.pop("train", {}))
+    data = {"classes": [5, 6], "batch_size": 128, **sections.pop("data", {})}
+    model = {"num_classes": 2, **sections.pop("model", {})}
+    cfg = config_dict(out, train=train, data=data, model=model, **sections)
+    return write_config(Path(tmp_path) / name, cfg)
+
+
+class Result:
+    """What a finished subprocess left: returncode, stdout, stderr, peak RSS in MB."""
+
+    def __init__(self, returncode, stdout, stderr, peak_mb):
+        self.returncode, self.stdout, self.stderr, self.peak_mb = (returncode, stdout, stderr,
+                                                                   peak_mb)
+
+    def __repr__(self):
+        return (f"Result(returncode={self.returncode}, peak_mb={self.peak_mb:.0f}, "
+                f"stderr={self.stderr[-2000:]!r})")
+
+
+def environment(extra=None):
+    """This process's environment, the worktree first on the path and the same thread counts
+    (a subprocess must compute the same bits as a reference run)."""
+    return dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                **_thread_env(), **(extra or {}))
+
+
+def start(args, preexec_fn=None, env=None):
+    """Popen ``python args...`` with stdout/stderr in temporary files; returns (proc, files)."""
+    out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen([sys.executable, *map(str, args)], stdout=out, stderr=err,
+                            cwd=REPO, env=environment(env), preexec_fn=preexec_fn,
+                            text=True)
+    return proc, (out, err)
+
+
+def running(proc):
+    """Is ``proc`` still running? (without reaping it: ``finish`` needs its rusage)"""
+    info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    return info is None
+
+
+def finish(proc, files, timeout=300):
+    """Wait for ``proc`` (killing it after ``timeout`` s) and collect a ``Result`` with its peak
+    memory (``wait4``'s rusage is this child's own)."""
+    import signal
+    import threading
+    timer = threading.Timer(timeout, lambda: proc.send_signal(signal.SIGKILL))
+    timer.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    texts = []
+    for f in files:
+        f.seek(0)
+        texts.append(f.read())
+        f.close()
+    return Result(proc.returncode, texts[0], texts[1], usage.ru_maxrss / 1024)
+
+
+def run(args, preexec_fn=None, env=None, timeout=300):
+    """Run ``python args...`` to the end: a ``Result``."""
+    proc, files = start(args, preexec_fn=preexec_fn, env=env)
+    return finish(proc, files, timeout)
+
+
+def finetune(*args, **kwargs):
+    """``python -m minitorch.train.cli ARGS`` (minitorch-finetune from this worktree)."""
+    return run(["-m", "minitorch.train.cli", *args], **kwargs)
+
+
+_BASELINE = {}
+
+
+def baseline_mb():
+    """Peak memory of a process that only imports the tool and builds the tiny model."""
+    if "mb" not in _BASELINE:
+        code = ("import minitorch.train.cli, minitorch.train.trainer; from models import "
+                "resnet18; resnet18(num_classes=2, variant='small', width=4)")
+        _BASELINE["mb"] = run(["-c", code]).peak_mb
+    return _BASELINE["mb"]
+
+
+def folder_digest(folder):
+    """{relative path: sha1} of every file under ``folder`` (None if it does not exist)."""
+    folder = Path(folder)
+    if not folder.exists():
+        return None
+    return {str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_one_line(result, code=2, prefix="error: ", contains=()):
+    """Exit ``code``, one stderr line starting with ``prefix`` that holds every ``contains``,
+    no traceback, memory within the bound over the baseline."""
+    assert result.returncode == code, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result
+    assert lines[0].startswith(prefix), result
+    assert "Traceback" not in result.stderr
+    for part in contains:
+        assert part in lines[0], (part, lines[0])
+    assert result.peak_mb < baseline_mb() + MEMORY_BOUND_MB, (result.peak_mb, baseline_mb())
+    return lines[0]
+
+
+def assert_refused(result, folder, before, contains=(), code=2, prefix="error: "):
+    """``assert_one_line`` and the output folder byte for byte as it was."""
+    line = assert_one_line(result, code=code, prefix=prefix, contains=contains)
+    assert folder_digest(folder) == before, line
+    return line
