@@ -26,6 +26,7 @@ import yaml
 
 from .errors import CorruptFileError
 from .serialization import CHECKPOINT_FORMAT, FORMAT_VERSION, load, load_attrs, save
+from .yaml_text import YamlInputError, parse_yaml
 
 __all__ = ["save_checkpoint", "load_checkpoint", "optimizer_state_by_name",
            "load_optimizer_state_by_name", "OptimizerLoadResult", "capture_rng_state",
@@ -257,11 +258,9 @@ def _parse_config(text, path):
     if not isinstance(text, str):
         raise _field_error(path, "config", "YAML text", text)
     try:
-        parsed = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
-        raise CorruptFileError(f"'{path}': checkpoint field 'config' is not valid YAML{line}") \
+        parsed = parse_yaml(text, "the stored config")
+    except YamlInputError as exc:   # bounded: an alias bomb here is refused, not expanded
+        raise CorruptFileError(f"'{path}': checkpoint field 'config' is not valid YAML: {exc}") \
             from None
     if parsed is not None and not isinstance(parsed, Mapping):
         raise _field_error(path, "config", "a YAML mapping", parsed)

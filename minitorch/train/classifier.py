@@ -20,12 +20,12 @@ is missing.
 import os
 
 import numpy as np
-import yaml
 
 import minitorch as mt
 from minitorch.data.errors import DataError
 from minitorch.data.transforms import CenterCrop, Normalize, Resize, ToTensor, resize_bilinear
 from minitorch.io import read_weights_file
+from minitorch.io.yaml_text import YamlInputError, parse_yaml
 from minitorch.nn.module import StateDictError
 
 from .config import Config
@@ -205,8 +205,8 @@ def _stored_config(attrs):
     if not isinstance(text, str):
         return None
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError:
+        raw = parse_yaml(text, "the stored config")
+    except YamlInputError:
         return None
     return raw if isinstance(raw, dict) else None
 

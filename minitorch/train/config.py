@@ -20,7 +20,7 @@ import yaml
 
 from .config_optim import OptimizerConfig, SchedulerConfig, optimizer_rules, scheduler_rules
 from .config_schema import build_section, describe_type, option
-from .config_yaml import YamlInputError, parse_yaml
+from minitorch.io.yaml_text import YamlInputError, parse_yaml
 from .memory_budget import format_bytes, memory_limit_bytes, training_bytes
 
 __all__ = ["Config", "ModelConfig", "DataConfig", "AugmentConfig", "TrainConfig",
@@ -298,7 +298,7 @@ def apply_overrides(raw, overrides, problems):
 
 
 def load_config(path, overrides=()):
-    """Read ``path`` (YAML, see ``config_yaml``), apply ``overrides`` and validate: a Config."""
+    """Read ``path`` (YAML, see ``minitorch.io.yaml_text``), apply ``overrides`` and validate: a Config."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ConfigFileNotFoundError(f"config file not found: {path}")

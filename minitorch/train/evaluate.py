@@ -9,7 +9,6 @@ import os
 import sys
 
 import numpy as np
-import yaml
 
 import minitorch as mt
 from minitorch import nn
@@ -32,7 +31,7 @@ def _config_of(ckpt, path, config_path, overrides):
         return load_config(config_path, overrides)
     if ckpt.get("config") is None:
         raise TrainerError(f"{path} stores no config: pass one with --config")
-    raw = yaml.safe_load(ckpt["config"]) or {}
+    raw = dict(ckpt.get("config_dict") or {})   # parsed (bounded) when the checkpoint was read
     problems = []
     apply_overrides(raw, overrides, problems)
     if problems:

@@ -63,6 +63,10 @@ CASES = {
     "history longer than epoch": (lambda o: o["extra"]["history"].append(
         dict(o["extra"]["history"][0], epoch=2)), "'extra.history'"),
     "stored config not YAML": (_set("config", "seed: [0\nmodel: {"), "not valid YAML"),
+    "stored config an alias bomb": (_set("config", "\n".join(
+        ["a0: &a0 [" + ", ".join(["x"] * 9) + "]"]
+        + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)])),
+        "alias bomb"),
     "optimizer groups not a list": (_set("optimizer.param_groups", "sgd"), "'optimizer'"),
 }
 
