@@ -12,7 +12,6 @@ import numbers
 
 import numpy as np
 
-from minitorch.autograd.grad_mode import enable_grad, no_grad
 from minitorch.tensor import Tensor
 
 from .optimizer import Optimizer, _describe
@@ -56,17 +55,6 @@ class FusedOptimizer(Optimizer):
 
     _KERNELS = None
     _STATE_BUFFERS = ()  # every buffer name the optimizer may hold (for load checks)
-
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` (re-evaluates the loss) runs with grad."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                self._step_group(group)
-        return loss
 
     # ----------------------------------------------------------------- subclass interface
     def _buffers(self, group: dict) -> list:

@@ -11,7 +11,7 @@ from collections.abc import MutableMapping
 
 import numpy as np
 
-from minitorch.autograd.grad_mode import no_grad
+from minitorch.autograd.grad_mode import enable_grad, no_grad
 from minitorch.tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -184,6 +184,18 @@ class Optimizer:
                     grad.zero_()
 
     def step(self, closure=None):
+        """Perform one optimization step; ``closure`` (re-evaluates the loss) runs with grad.
+        A subclass implements ``_step_group(group)``, the update of one param group."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._step_group(group)
+        return loss
+
+    def _step_group(self, group: dict) -> None:
         raise NotImplementedError
 
     # ----------------------------------------------------------------- state dicts

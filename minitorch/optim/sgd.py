@@ -11,7 +11,6 @@ import numbers
 
 import numpy as np
 
-from minitorch.autograd.grad_mode import enable_grad, no_grad
 from minitorch.kernels.sgd import sgd_update_, sgd_update_serial_
 from minitorch.tensor import Tensor
 
@@ -66,17 +65,6 @@ class SGD(Optimizer):
             return [f"{where}: momentum_buffer has shape {tuple(buf.shape)}, the parameter has "
                     f"{tuple(param.shape)}"]
         return []
-
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` (re-evaluates the loss) runs with grad."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                self._step_group(group)
-        return loss
 
     def _step_group(self, group: dict) -> None:
         use_momentum = group["momentum"] != 0
