@@ -16,15 +16,6 @@ from tests.hostile.run_helpers import (Result, assert_one_line, assert_refused, 
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    """A whole 1-epoch run: the folder every case starts from."""
-    tmp = tmp_path_factory.mktemp("template")
-    out = tmp / "out"
-    result = finetune(tiny_config(tmp, out, epochs=1))
-    assert result.returncode == 0, result
-    return out
-
 
 def _rewrite(path, change):
     """Rewrite checkpoint ``path`` with ``change(obj)`` applied (still a valid HDF5 file)."""

@@ -23,14 +23,6 @@ HERE = Path(__file__).resolve().parent
 CLI = ["-m", "minitorch.train.cli"]   # (the worker runs them with this python)
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("template")
-    out = tmp / "out"
-    result = finetune(tiny_config(tmp, out, epochs=1))
-    assert result.returncode == 0, result
-    return out
-
 
 def _namespaces_work():
     try:

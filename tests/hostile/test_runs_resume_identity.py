@@ -7,14 +7,6 @@ import pytest
 from tests.hostile.run_helpers import assert_refused, finetune, folder_digest, tiny_config
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("template")
-    out = tmp / "out"
-    result = finetune(tiny_config(tmp, out, epochs=1))
-    assert result.returncode == 0, result
-    return out
-
 
 @pytest.mark.parametrize("change, named", [
     ({"seed": 1}, "seed: 0 -> 1"),
