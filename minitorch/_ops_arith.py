@@ -5,7 +5,8 @@ the methods of the same names. The Python operators (``_tensor_math``) call the 
 import numpy as np
 
 from . import _promotion as P
-from ._op_args import _check_bool_sub, _check_pow, _integral, _operand, _promote, _tensors_only
+from ._op_args import (_cast, _check_bool_sub, _check_pow, _integral, _operand, _promote,
+                       _tensors_only)
 from ._registry import declare
 from .autograd.variable import TensorBase
 from .ops import elementwise as E
@@ -37,14 +38,15 @@ def _scaled(op, input, other, alpha):
     """``alpha * other`` for add/sub, with torch's check that alpha fits ``input``'s kind."""
     if alpha == 1:
         return other
-    kind = P.result_type(_operand(input), _operand(other)).kind
+    dt = P.result_type(_operand(input), _operand(other))
+    kind = dt.kind
     if isinstance(alpha, float) and kind in "biu":
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
     if kind == "b":
         # bool arithmetic: torch casts alpha to bool
         return other if alpha else (other * False if isinstance(other, TensorBase) else False)
-    return other * alpha
+    return (_cast(other, dt) if isinstance(other, TensorBase) else other) * alpha
 
 
 # ----------------------------------------------------------------------------- arithmetic

@@ -162,6 +162,8 @@ def any(input, dim=None, keepdim=False):  # noqa: A001,A002
 
 def _scan(fn, t, dim, dtype):
     t = _int64_unless(t, dtype)
+    if t._data.dtype == np.bool_:
+        raise NotImplementedError(f'"{fn.__name__.lower()}" not implemented for \'Bool\'')
     d = _dim(dim, t.ndim)
     if t.ndim == 0:
         return _as_dtype(fn.apply(t.reshape(1), dim=0), t).reshape(())

@@ -28,7 +28,7 @@ def _norm(a, ord, dim, keepdim):
 
 
 class VectorNorm(Function):
-    """``ord`` is any float (p = 0 counts the non-zeros: recorded, but no gradient, as torch)."""
+    """``ord`` is any float (p = 0 counts the non-zeros: recorded, with a zero gradient)."""
 
     node_name = "LinalgVectorNormBackward0"
 
@@ -43,8 +43,8 @@ class VectorNorm(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         ord, dim, keepdim = ctx.meta
-        if ord == 0:
-            return None
+        if ord == 0:  # (torch leaves the input's grad None here; our engine wants an array)
+            return np.zeros_like(a)
         if dim is not None and not keepdim:
             grad, out = np.expand_dims(grad, dim), np.expand_dims(out, dim)
         sign = np.sign(a)
