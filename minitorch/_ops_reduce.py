@@ -162,7 +162,7 @@ def any(input, dim=None, keepdim=False):  # noqa: A001,A002
 
 def _scan(fn, t, dim, dtype):
     t = _int64_unless(t, dtype)
-    if t._data.dtype == np.bool_:
+    if t._data.dtype == np.bool_ and t.ndim:  # (torch copies a 0-d one)
         raise NotImplementedError(f'"{fn.__name__.lower()}" not implemented for \'Bool\'')
     d = _dim(dim, t.ndim)
     if t.ndim == 0:

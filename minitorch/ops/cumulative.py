@@ -42,8 +42,12 @@ class Prod(Function):
         if not np.any(a == 0):  # torch's formula then (a NaN spreads over its whole slice)
             with np.errstate(divide="ignore", invalid="ignore"):
                 return grad * (out / a)
-        if dim is None:
-            return grad * _others_product(a.reshape(-1), 0).reshape(a.shape)
+        if dim is None:  # torch: only a single zero gets a gradient (the others' product)
+            out = np.zeros(a.shape, np.result_type(grad, a))
+            zeros = np.flatnonzero(a == 0)
+            if zeros.size == 1:
+                out.flat[zeros[0]] = grad * np.prod(np.delete(a.reshape(-1), zeros[0]))
+            return out
         return grad * _others_product(a, dim)
 
 
