@@ -1,0 +1,347 @@
+"""Indexing and reordering ops, declared once: gather/scatter, index_select, masked_fill/select,
+where (method), sort/argsort/topk, nonzero, flip/roll/repeat/tile, tril/triu, diag,
+repeat_interleave. Arguments are checked here with torch's messages; the Functions are in
+``ops/index.py`` (and ``ops/shape.Index`` for the advanced-indexing ones).
+"""
+import numbers
+
+import numpy as np
+
+from ._registry import declare
+from ._tensor_math import _check_broadcast, _promote_many
+from ._tensor_shape import _dim
+from .ops import elementwise as E
+from .ops import index as X
+from .ops import shape as S
+from .return_types import sort as _sort_result, topk as _topk_result
+
+__all__ = ["gather", "scatter", "scatter_add", "index_select", "masked_fill", "masked_select",
+           "where_method", "sort", "argsort", "topk", "nonzero", "argwhere", "flip", "roll",
+           "repeat", "tile", "tril", "triu", "diag", "repeat_interleave"]
+
+
+def _array(x):
+    return x._data if hasattr(x, "_data") else np.asarray(x)
+
+
+def _index_array(op, index, kinds="il"):
+    a = _array(index)
+    if a.dtype.kind not in "iu" or (kinds == "l" and a.dtype != np.int64):
+        want = "int64" if kinds == "l" else "int32 or int64"
+        raise RuntimeError(f"{op}(): Expected dtype {want} for index")
+    return a.astype(np.int64, copy=False)
+
+
+def _check_along(op, input, dim, index, src=None):
+    """torch's checks of a gather/scatter index: same rank, no larger than the input (and the
+    src) outside ``dim``, every position in range."""
+    if index.ndim != max(input.ndim, 1) and not (input.ndim == 0 and index.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    shape = input.shape if input.ndim else (1,)
+    for d, (i, n) in enumerate(zip(index.shape, shape)):
+        if d != dim and i > n:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(index.shape)} to be no larger than self {list(shape)} "
+                               f"apart from dimension {dim}")
+        if src is not None and src.ndim and i > src.shape[d]:
+            raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than src "
+                               f"{list(src.shape)} apart from dimension {dim}")
+    if index.size and (index.min() < -shape[dim] or index.max() >= shape[dim]):
+        bad = index.max() if index.max() >= shape[dim] else index.min()
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size "
+                           f"{shape[dim]}")
+    return index % shape[dim] if index.size and index.min() < 0 else index
+
+
+def _rank1(input):
+    """A 0-d input works as one element along dim 0 (torch accepts dim 0/-1 there)."""
+    return input.reshape(1) if input.ndim == 0 else input
+
+
+@declare()
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j] = input[index[i][j]][j]`` (dim 0): values picked along ``dim``."""
+    d = _dim(dim, input.ndim)
+    idx = _check_along("gather", input, d, _index_array("gather", index))
+    out = X.Gather.apply(_rank1(input), idx.reshape(-1) if input.ndim == 0 else idx, dim=d)
+    return out.reshape(idx.shape) if input.ndim == 0 else out
+
+
+def _scatter_src(op, input, src, value):
+    if src is None and value is None:
+        raise TypeError(f"{op}() missing the 'src' or 'value' argument")
+    src = value if src is None else src
+    if hasattr(src, "_data"):
+        return src.type(input._data.dtype) if src._data.dtype != input._data.dtype else src
+    return np.asarray(src, input._data.dtype)
+
+
+@declare(inplace="scatter_")
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """``input`` with ``src`` (a tensor or a number) written at ``index`` along ``dim``;
+    ``reduce="add"``/``"multiply"`` combines with what is there instead."""
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce!r}")
+    d = _dim(dim, input.ndim)
+    src = _scatter_src("scatter", input, src, value)
+    idx = _check_along("scatter", input, d, _index_array("scatter", index),
+                       src if hasattr(src, "_data") else None)
+    if reduce is not None and (input.requires_grad or getattr(src, "requires_grad", False)):
+        raise RuntimeError("the derivative for 'scatter' with reduce is not implemented")
+    x = _rank1(input)
+    out = X.Scatter.apply(x, idx.reshape(-1) if input.ndim == 0 else idx, src, dim=d,
+                          reduce=reduce)
+    return out.reshape(()) if input.ndim == 0 else out
+
+
+@declare(inplace="scatter_add_")
+def scatter_add(input, dim, index, src):
+    """``input`` with ``src`` added at ``index`` along ``dim`` (repeated positions add)."""
+    d = _dim(dim, input.ndim)
+    if not hasattr(src, "_data"):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
+    src = _scatter_src("scatter_add", input, src, None)
+    idx = _check_along("scatter_add", input, d, _index_array("scatter_add", index), src)
+    x = _rank1(input)
+    out = X.ScatterAdd.apply(x, idx.reshape(-1) if input.ndim == 0 else idx, _rank1(src), dim=d)
+    return out.reshape(()) if input.ndim == 0 else out
+
+
+@declare()
+def index_select(input, dim, index):
+    """The slices ``index`` along ``dim`` (a copy; repeated indices add their gradients)."""
+    d = _dim(dim, input.ndim)
+    idx = _index_array("index_select", index)
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    n = input.shape[d] if input.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError("index out of range in self")
+    if input.ndim == 0:
+        return S.Index.apply(input.reshape(1), key=(idx.reshape(-1),)).reshape(idx.shape)
+    return S.Index.apply(input, key=(slice(None),) * d + (idx.reshape(-1) % max(n, 1),))
+
+
+def _mask(op, mask, what="mask"):
+    m = _array(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"{op} only supports boolean masks, but got {what} with dtype "
+                           f"{_dtype_name(m.dtype)}")
+    return m
+
+
+def _dtype_name(dt):
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int"}.get(
+        str(dt), str(dt))
+
+
+@declare(inplace="masked_fill_")
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where ``mask`` is True (the result has input's dtype)."""
+    m = _mask("masked_fill_", mask)
+    if hasattr(value, "_data"):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.ndim} dimension(s).")
+        v = value if value._data.dtype == input._data.dtype else value.type(input._data.dtype)
+    else:
+        v = np.asarray(value, input._data.dtype)
+    try:
+        np.broadcast_shapes(m.shape, input.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_fill: the shape of the mask {list(m.shape)} must be "
+                           f"broadcastable with the shape of the input {list(input.shape)}"
+                           ) from None
+    return E.Where.apply(m, v, input)
+
+
+@declare()
+def masked_select(input, mask):
+    """The elements where ``mask`` (broadcast with ``input``) is True, as a 1-D tensor."""
+    m = _array(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = np.broadcast_shapes(input.shape, m.shape)
+    x = input.expand(shape) if input.shape != shape else input
+    return S.Index.apply(x, key=np.nonzero(np.broadcast_to(m, shape)))
+
+
+@declare(method="where", function=None)
+def where_method(input, condition, other):
+    """``x.where(condition, other)``: ``where(condition, x, other)``."""
+    cond = _array(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where expected condition to be a bool tensor, got {cond.dtype}")
+    a, b = _promote_many("where", input, other)
+    _check_broadcast("where", condition, a, b)
+    return E.Where.apply(condition, a, b)
+
+
+# --------------------------------------------------------------------- sorting
+def _order(a, dim, descending):
+    """Stable indices that sort ``a`` along ``dim``; NaN is the largest value, as in torch
+    (last ascending, first descending), and equal values keep their order either way."""
+    if not descending:
+        return np.argsort(a, axis=dim, kind="stable")
+    # a stable ascending sort of the reversed array, reversed: descending, ties in index order
+    n = a.shape[dim]
+    rev = np.argsort(np.flip(a, dim), axis=dim, kind="stable")
+    return np.flip(n - 1 - rev, dim)
+
+
+def _picked(result, input, x, idx, d):
+    """(values, indices) of the positions ``idx`` along ``d``: the values differentiable."""
+    values = X.Gather.apply(x, idx, dim=d)
+    indices = input._new(idx)
+    if input.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return result(values, indices)
+
+
+@declare()
+def sort(input, dim=-1, descending=False, stable=False):
+    """(values, indices) sorted along ``dim``; ties keep their order (torch's CPU sort)."""
+    x = _rank1(input)
+    d = _dim(dim, input.ndim)
+    idx = _order(x._data, d, descending)
+    return _picked(_sort_result, input, x, idx, d)
+
+
+@declare()
+def argsort(input, dim=-1, descending=False, stable=False):
+    """The indices of ``sort``."""
+    x = _rank1(input)
+    idx = _order(x._data, _dim(dim, input.ndim), descending)
+    return input._new(idx.reshape(input.shape))
+
+
+@declare()
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+    """(values, indices) of the ``k`` largest (or smallest) along ``dim``, in order."""
+    x = _rank1(input)
+    d = _dim(dim, input.ndim)
+    n = x.shape[d]
+    if not 0 <= k <= n:
+        raise RuntimeError("selected index k out of range")
+    idx = np.take(_order(x._data, d, largest), np.arange(k), axis=d)
+    return _picked(_topk_result, input, x, idx, d)
+
+
+@declare()
+def nonzero(input, *, as_tuple=False):
+    """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one 1-D per dim."""
+    a = input._data
+    if as_tuple:
+        return tuple(input._new(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(a)))
+    return input._new(np.argwhere(a).astype(np.int64).reshape(-1, a.ndim))
+
+
+@declare()
+def argwhere(input):
+    return nonzero(input)
+
+
+# --------------------------------------------------------------------- reordering, tiling
+def _dims_list(op, dims, ndim):
+    if isinstance(dims, numbers.Integral):
+        dims = (dims,)
+    out = [_dim(int(d), ndim) for d in dims]
+    for d in out:
+        if out.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(out)
+
+
+def _varargs(args):
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+
+
+@declare()
+def flip(input, *dims):
+    """A copy with the order of the elements reversed along ``dims``."""
+    dims = _dims_list("flip", _varargs(dims), input.ndim)
+    return X.Flip.apply(input, dims=dims) if input.ndim else X.Flip.apply(input, dims=())
+
+
+@declare()
+def roll(input, shifts, dims=None):
+    """Elements shifted by ``shifts`` along ``dims`` (None: over the flattened tensor)."""
+    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(int(s) for s in shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        return X.Roll.apply(input, shifts=shifts, dims=None)
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(dims)}")
+    dims = tuple(_dim(d, input.ndim) for d in dims)
+    if input.ndim == 0:
+        return X.Roll.apply(input, shifts=shifts[:1], dims=None)
+    return X.Roll.apply(input, shifts=shifts, dims=dims)
+
+
+@declare(function=None)
+def repeat(input, *sizes):
+    """The tensor tiled ``sizes`` times (leading sizes add dims)."""
+    sizes = tuple(int(s) for s in _varargs(sizes))
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           "dimensions of tensor")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: "
+                           f"{list(sizes)}")
+    return X.Repeat.apply(input, sizes=sizes)
+
+
+@declare()
+def tile(input, *dims):
+    """``repeat``, with fewer ``dims`` than the tensor has padded by leading 1s."""
+    dims = tuple(int(s) for s in _varargs(dims))
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+def _triangle(op, input, diagonal, upper):
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
+    return X.Triangle.apply(input, diagonal=int(diagonal), upper=upper)
+
+
+@declare(inplace="tril_")
+def tril(input, diagonal=0):
+    """The lower triangle of the last two dims (on and below ``diagonal``); the rest 0."""
+    return _triangle("tril", input, diagonal, False)
+
+
+@declare(inplace="triu_")
+def triu(input, diagonal=0):
+    """The upper triangle of the last two dims (on and above ``diagonal``); the rest 0."""
+    return _triangle("triu", input, diagonal, True)
+
+
+@declare()
+def diag(input, diagonal=0):
+    """1-D: the square matrix with ``input`` on ``diagonal``; 2-D: that diagonal (a copy)."""
+    if input.ndim == 1:
+        return X.DiagEmbed.apply(input, offset=int(diagonal))
+    if input.ndim == 2:
+        return input.diagonal(int(diagonal)).clone()
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+@declare()
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place."""
+    r = _array(repeats)
+    if r.dtype.kind not in "iu":
+        raise RuntimeError("repeat_interleave: repeats must be an integer or an integer tensor")
+    if (r < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _dim(dim, input.ndim)
+    n = x.shape[d] if x.ndim else 1
+    if r.ndim and r.size not in (1, n):
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {r.size} and input.size({d}) = {n}")
+    idx = np.repeat(np.arange(n, dtype=np.int64), r.reshape(-1) if r.ndim else int(r))
+    return index_select(x if x.ndim else x.reshape(1), d, idx)
