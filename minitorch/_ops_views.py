@@ -4,7 +4,8 @@ movedim, diagonal (declared once; methods and ``mt.`` functions come from the re
 Each piece is made by the existing view Functions (``Slice``, ``Permute``, ``Diagonal``), so it
 shares storage and version counter with its input and an in-place op on it reaches the base
 (CopySlices). The pieces of split/chunk/unbind/tensor_split are the outputs of one op in torch,
-which refuses a recorded in-place op on them: they carry ``_multi_output`` for that check.
+which refuses a recorded in-place op on them (tensor_split's are plain slices): they carry
+``_multi_output`` for that check (``autograd.inplace.check_inplace``).
 """
 import numbers
 
@@ -18,12 +19,14 @@ from .ops import shape as S
 __all__ = ["split", "chunk", "unbind", "tensor_split", "narrow", "movedim", "diagonal"]
 
 
-def _pieces(input, dim, bounds, op):
-    """Views of ``input`` along ``dim`` for each (start, stop) in ``bounds``."""
+def _pieces(input, dim, bounds, op=None):
+    """Views of ``input`` along ``dim`` for each (start, stop) in ``bounds``; ``op`` names the
+    multi-output op they come from (tensor_split's pieces are plain slices in torch)."""
     lead = (slice(None),) * dim
     out = tuple(S.Slice.apply(input, key=lead + (slice(a, b), Ellipsis)) for a, b in bounds)
-    for o in out:
-        o._multi_output = op
+    if op is not None:
+        for i, o in enumerate(out):
+            o._multi_output = (op, i)
     return out
 
 
@@ -81,8 +84,8 @@ def unbind(input, dim=0):
     d = _dim(dim, input.ndim)
     lead = (slice(None),) * d
     out = tuple(S.Slice.apply(input, key=lead + (i, Ellipsis)) for i in range(input.shape[d]))
-    for o in out:
-        o._multi_output = "Unbind"
+    for i, o in enumerate(out):
+        o._multi_output = ("Unbind", i)
     return out
 
 
@@ -100,11 +103,11 @@ def tensor_split(input, indices_or_sections, dim=0):
         if k <= 0:
             raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
-        return _pieces(input, d, _bounds(sizes), "TensorSplit")
+        return _pieces(input, d, _bounds(sizes))
     cuts = [min(max(int(i) if i >= 0 else int(i) + n, 0), n) for i in indices_or_sections]
     starts = [0] + cuts
     stops = cuts + [n]
-    return _pieces(input, d, [(a, max(a, b)) for a, b in zip(starts, stops)], "TensorSplit")
+    return _pieces(input, d, [(a, max(a, b)) for a, b in zip(starts, stops)])
 
 
 @declare()
