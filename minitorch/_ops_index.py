@@ -233,7 +233,9 @@ def nonzero(input, *, as_tuple=False):
     a = input._data
     if as_tuple:
         return tuple(input._new(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(a)))
-    return input._new(np.argwhere(a).astype(np.int64).reshape(-1, a.ndim))
+    if a.ndim == 0:  # torch: shape (1, 0) for a nonzero scalar, (0, 0) for a zero one
+        return input._new(np.zeros((int(a != 0), 0), np.int64))
+    return input._new(np.argwhere(a).astype(np.int64))
 
 
 @declare()
