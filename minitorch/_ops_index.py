@@ -24,8 +24,10 @@ def _array(x):
     return x._data if hasattr(x, "_data") else np.asarray(x)
 
 
-def _index_array(op, index, kinds="il"):
+def _index_array(op, index, kinds="il", empty_ok=False):
     a = _array(index)
+    if empty_ok and a.size == 0:  # torch takes an empty index of any dtype in gather/scatter
+        return a.astype(np.int64)
     if a.dtype.kind not in "iu" or (kinds == "l" and a.dtype != np.int64):
         want = "int64" if kinds == "l" else "int32 or int64"
         raise RuntimeError(f"{op}(): Expected dtype {want} for index")
@@ -34,7 +36,9 @@ def _index_array(op, index, kinds="il"):
 
 def _check_along(op, input, dim, index, src=None):
     """torch's checks of a gather/scatter index: same rank, no larger than the input (and the
-    src) outside ``dim``, every position in range."""
+    src) outside ``dim``, every position in range. An empty index (any rank) changes nothing."""
+    if index.size == 0:
+        return np.zeros((0,) * max(input.ndim, 1), np.int64)
     if index.ndim != max(input.ndim, 1) and not (input.ndim == 0 and index.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     shape = input.shape if input.ndim else (1,)
@@ -53,6 +57,12 @@ def _check_along(op, input, dim, index, src=None):
     return index % shape[dim] if index.size and index.min() < 0 else index
 
 
+def _zero_dim_index(input, index):
+    """scatter's 0-d index into a 0-d or 1-d input: one position."""
+    a = _array(index)
+    return a.reshape(1) if a.ndim == 0 and input.ndim <= 1 else index
+
+
 def _rank1(input):
     """A 0-d input works as one element along dim 0 (torch accepts dim 0/-1 there)."""
     return input.reshape(1) if input.ndim == 0 else input
@@ -62,9 +72,14 @@ def _rank1(input):
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` (dim 0): values picked along ``dim``."""
     d = _dim(dim, input.ndim)
-    idx = _check_along("gather", input, d, _index_array("gather", index))
+    idx = _index_array("gather", index, empty_ok=True)
+    if idx.ndim == 0 and input.ndim <= 1:  # a 0-d index picks one element, as torch
+        one = _check_along("gather", input, d, idx.reshape(1))
+        return X.Gather.apply(_rank1(input), one, dim=0).reshape(())
+    shape = idx.shape
+    idx = _check_along("gather", input, d, idx)
     out = X.Gather.apply(_rank1(input), idx.reshape(-1) if input.ndim == 0 else idx, dim=d)
-    return out.reshape(idx.shape) if input.ndim == 0 else out
+    return out.reshape(shape) if input.ndim == 0 or out.shape != shape else out
 
 
 def _scatter_src(op, input, src, value):
@@ -72,7 +87,9 @@ def _scatter_src(op, input, src, value):
         raise TypeError(f"{op}() missing the 'src' or 'value' argument")
     src = value if src is None else src
     if hasattr(src, "_data"):
-        return src.type(input._data.dtype) if src._data.dtype != input._data.dtype else src
+        if src._data.dtype != input._data.dtype:
+            raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
+        return src
     return np.asarray(src, input._data.dtype)
 
 
@@ -84,7 +101,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce!r}")
     d = _dim(dim, input.ndim)
     src = _scatter_src("scatter", input, src, value)
-    idx = _check_along("scatter", input, d, _index_array("scatter", index),
+    index = _zero_dim_index(input, index)
+    idx = _check_along("scatter", input, d, _index_array("scatter", index, empty_ok=True),
                        src if hasattr(src, "_data") else None)
     if reduce is not None and (input.requires_grad or getattr(src, "requires_grad", False)):
         raise RuntimeError("the derivative for 'scatter' with reduce is not implemented")
@@ -101,7 +119,8 @@ def scatter_add(input, dim, index, src):
     if not hasattr(src, "_data"):
         raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
     src = _scatter_src("scatter_add", input, src, None)
-    idx = _check_along("scatter_add", input, d, _index_array("scatter_add", index), src)
+    index = _zero_dim_index(input, index)
+    idx = _check_along("scatter_add", input, d, _index_array("scatter_add", index, empty_ok=True), src)
     x = _rank1(input)
     out = X.ScatterAdd.apply(x, idx.reshape(-1) if input.ndim == 0 else idx, _rank1(src), dim=d)
     return out.reshape(()) if input.ndim == 0 else out
@@ -118,8 +137,11 @@ def index_select(input, dim, index):
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexError("index out of range in self")
     if input.ndim == 0:
-        return S.Index.apply(input.reshape(1), key=(idx.reshape(-1),)).reshape(idx.shape)
-    return S.Index.apply(input, key=(slice(None),) * d + (idx.reshape(-1) % max(n, 1),))
+        if idx.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{idx.size} value(s)")
+        return S.Index.apply(input.reshape(1), key=(idx.reshape(-1) % 1,)).reshape(())
+    return X.IndexSelect.apply(input, idx.reshape(-1) % max(n, 1), dim=d)
 
 
 def _mask(op, mask, what="mask"):
@@ -161,9 +183,9 @@ def masked_select(input, mask):
     m = _array(mask)
     if m.dtype != np.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
-    shape = np.broadcast_shapes(input.shape, m.shape)
+    shape = np.broadcast_shapes(input.shape, m.shape) or (1,)  # a 0-d result is 1-D
     x = input.expand(shape) if input.shape != shape else input
-    return S.Index.apply(x, key=np.nonzero(np.broadcast_to(m, shape)))
+    return X.MaskedSelect.apply(x, np.broadcast_to(m, shape))
 
 
 @declare(method="where", function=None)
@@ -198,9 +220,24 @@ def _picked(result, input, x, idx, d):
     return result(values, indices)
 
 
+def _sort_args(op, args, kwargs):
+    """torch's two signatures: ``(dim=-1, descending=False)`` and, with ``stable``, one where
+    every argument is a keyword (``x.sort(1, stable=True)`` is a TypeError there too)."""
+    stable = kwargs.pop("stable", None)
+    if stable is not None and args:
+        raise TypeError(f"{op}() received an invalid combination of arguments: with stable=, "
+                        "dim and descending must be keywords")
+    if len(args) > 2 or set(kwargs) - {"dim", "descending"}:
+        raise TypeError(f"{op}() received an invalid combination of arguments")
+    named = dict(zip(("dim", "descending"), args), **kwargs)
+    return named.get("dim", -1), bool(named.get("descending", False))
+
+
 @declare()
-def sort(input, dim=-1, descending=False, stable=False):
-    """(values, indices) sorted along ``dim``; ties keep their order (torch's CPU sort)."""
+def sort(input, *args, **kwargs):
+    """(values, indices) sorted along ``dim``; ties keep their order (torch's CPU sort is
+    stable, ``stable=True`` or not)."""
+    dim, descending = _sort_args("sort", args, kwargs)
     x = _rank1(input)
     d = _dim(dim, input.ndim)
     idx = _order(x._data, d, descending)
@@ -208,8 +245,9 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 
 @declare()
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input, *args, **kwargs):
     """The indices of ``sort``."""
+    dim, descending = _sort_args("argsort", args, kwargs)
     x = _rank1(input)
     idx = _order(x._data, _dim(dim, input.ndim), descending)
     return input._new(idx.reshape(input.shape))
@@ -218,11 +256,14 @@ def argsort(input, dim=-1, descending=False, stable=False):
 @declare()
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
     """(values, indices) of the ``k`` largest (or smallest) along ``dim``, in order."""
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     x = _rank1(input)
     d = _dim(dim, input.ndim)
     n = x.shape[d]
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
+    k = 1 if input.ndim == 0 else k  # torch: topk(0) of a 0-d tensor is the tensor too
     idx = np.take(_order(x._data, d, largest), np.arange(k), axis=d)
     return _picked(_topk_result, input, x, idx, d)
 
@@ -277,9 +318,9 @@ def roll(input, shifts, dims=None):
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
                            f"{len(dims)}")
-    dims = tuple(_dim(d, input.ndim) for d in dims)
     if input.ndim == 0:
-        return X.Roll.apply(input, shifts=shifts[:1], dims=None)
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    dims = tuple(_dim(d, input.ndim) for d in dims)
     return X.Roll.apply(input, shifts=shifts, dims=dims)
 
 
@@ -339,6 +380,9 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
         raise RuntimeError("repeat_interleave: repeats must be an integer or an integer tensor")
     if (r < 0).any():
         raise RuntimeError("repeats can not be negative")
+    if input.ndim == 0 and dim is not None:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got "
+                         f"{dim})")
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else _dim(dim, input.ndim)
     n = x.shape[d] if x.ndim else 1

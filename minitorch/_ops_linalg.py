@@ -8,9 +8,12 @@ import string
 
 import numpy as np
 
+from . import _promotion as P
 from ._registry import declare
+from .ops import index as X
 from .ops import linalg as L
 from .ops import matmul as M
+from .ops import shape as S
 
 __all__ = ["mm", "bmm", "dot", "mv", "outer", "addmm", "einsum", "parse_einsum"]
 
@@ -105,6 +108,9 @@ def outer(input, vec2):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts to the product's shape."""
     prod = mm(mat1, mat2)
+    if input._data.dtype != mat1._data.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{_short(input._data.dtype)} and {_short(mat1._data.dtype)}")
     if alpha != 1:
         prod = prod * alpha
     if beta == 0:  # torch ignores input then (its NaN and inf do not propagate)
@@ -185,9 +191,69 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
-    dtypes = {o._data.dtype for o in operands}
-    if len(dtypes) > 1:
-        a, b = (o._data.dtype for o in operands[:2])
-        raise RuntimeError(f"expected scalar type {_short(a)} but found {_short(b)}")
     inputs, output = parse_einsum(equation, [o.shape for o in operands])
-    return L.Einsum.apply(*operands, inputs=inputs, output=output)
+    if len(operands) == 1 and set(inputs[0]) == set(output):
+        return _einsum_view(operands[0], inputs[0], output)
+    return L.Einsum.apply(*_einsum_dtype(operands, inputs, output), inputs=inputs,
+                          output=output)
+
+
+def _einsum_view(x, sub, output):
+    """One operand, nothing summed: torch returns a view (diagonals, then a permutation)."""
+    letters = list(sub)
+    for c in dict.fromkeys(sub):
+        while letters.count(c) > 1:
+            i = letters.index(c)
+            j = letters.index(c, i + 1)
+            x = X.Diagonal.apply(x, offset=0, dim1=i, dim2=j)
+            letters = [l for k, l in enumerate(letters) if k not in (i, j)] + [c]
+    return S.Permute.apply(x, dims=tuple(letters.index(c) for c in output))
+
+
+def _einsum_dtype(operands, inputs, output):
+    """The operands cast to the dtype torch's einsum ends with. torch contracts left to right:
+    a letter summed within one operand goes through ``sum`` (ints and bool become int64), a
+    letter shared by the running result and the next operand with sizes > 1 through bmm (one
+    dtype required, not bool), and a pair with nothing to contract through ``mul`` (promotes).
+    An operand with an empty dim short-cuts to zeros of the promoted dtype."""
+    arrays = [o._data for o in operands]
+    if len(operands) > 1 and any(a.size == 0 for a in arrays):
+        dt = P.result_type(*arrays)
+    else:
+        dt = _contracted_dtype(arrays, inputs, output)
+    return tuple(o if o._data.dtype == dt else o.type(dt) for o in operands)
+
+
+def _summed(dt):
+    return np.dtype(np.int64) if dt.kind in "biu" else dt
+
+
+def _contracted_dtype(arrays, inputs, output):
+    last = {c: i for i, sub in enumerate(inputs) for c in sub}
+    size = [dict(zip(sub, a.shape)) for sub, a in zip(inputs, arrays)]
+    acc_dt, acc_size = arrays[0].dtype, dict(size[0])
+    if any(last[c] == 0 and c not in output and (len(arrays) == 1 or n != 1)
+           for c, n in size[0].items()):
+        acc_dt = _summed(acc_dt)
+    for i in range(1, len(arrays)):
+        b_dt, contracted = arrays[i].dtype, False
+        for c in set(inputs[i]) | set(acc_size):
+            if last.get(c) != i or c in output:
+                continue
+            na, nb = acc_size.get(c, 1), size[i].get(c, 1)
+            if na == 1 and nb != 1:
+                b_dt = _summed(b_dt)
+            elif nb == 1 and na != 1:
+                acc_dt = _summed(acc_dt)
+            elif na != 1:
+                contracted = True
+        if contracted:
+            if acc_dt != b_dt:
+                raise RuntimeError(f"expected scalar type {_short(acc_dt)} but found "
+                                   f"{_short(b_dt)}")
+            if acc_dt == np.bool_:
+                raise NotImplementedError('"bmm" not implemented for \'Bool\'')
+        else:
+            acc_dt = P.result_type(np.empty(1, acc_dt), np.empty(1, b_dt))
+        acc_size.update(size[i])
+    return acc_dt

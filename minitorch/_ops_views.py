@@ -38,8 +38,9 @@ def _bounds(sizes):
 @declare()
 def split(input, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes."""
+    _at_least_1d("split", input)
     d = _dim(dim, input.ndim)
-    n = input.shape[d] if input.ndim else _no_dims(dim)
+    n = input.shape[d]
     if isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
         if size < 0:
@@ -60,8 +61,9 @@ def split(input, split_size_or_sections, dim=0):
     return _pieces(input, d, _bounds(sizes), "SplitWithSizes")
 
 
-def _no_dims(dim):
-    raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+def _at_least_1d(op, input):
+    if input.ndim == 0:
+        raise RuntimeError(f"{op} expects at least a 1-dimensional tensor")
 
 
 @declare()
@@ -69,8 +71,9 @@ def chunk(input, chunks, dim=0):
     """At most ``chunks`` pieces of ``ceil(n / chunks)`` along ``dim`` (torch's rule)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    _at_least_1d("chunk", input)
     d = _dim(dim, input.ndim)
-    n = input.shape[d] if input.ndim else _no_dims(dim)
+    n = input.shape[d]
     if n == 0:
         return split(input, [0] * chunks, d)
     return split(input, -(-n // chunks), d)
@@ -80,7 +83,7 @@ def chunk(input, chunks, dim=0):
 def unbind(input, dim=0):
     """The slices ``input.select(dim, i)``, each a view."""
     if input.ndim == 0:
-        _no_dims(dim)
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = _dim(dim, input.ndim)
     lead = (slice(None),) * d
     out = tuple(S.Slice.apply(input, key=lead + (i, Ellipsis)) for i in range(input.shape[d]))
@@ -146,6 +149,8 @@ def movedim(input, source, destination):
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
                            f"should contain the same number of dims as destination ({dst} dims)")
+    if input.ndim == 0:
+        return S.Permute.apply(input, dims=())
     order = [None] * input.ndim
     for s, t in zip(src, dst):
         order[t] = s

@@ -102,10 +102,10 @@ class TensorShape:
     @property
     def mT(self):  # noqa: N802 - PyTorch's name
         """The last two dims swapped (a view), for a tensor of 2 or more dims."""
-        if self.ndim < 2:
+        if self.ndim == 1:  # (torch accepts a 0-d tensor, deprecated)
             raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
                                f"Got {self.ndim}-D tensor.")
-        return self.transpose(-2, -1)
+        return self.transpose(-2, -1) if self.ndim else self  # 0-d: itself, as torch
 
     mH = mT  # real tensors only: the conjugate transpose is the transpose
 
@@ -117,7 +117,7 @@ class TensorShape:
                                f"{self.ndim}-D tensor."
                                + (" For batches of matrices, consider using tensor.mH"
                                   if self.ndim > 2 else ""))
-        return self.t()
+        return self.t() if self.ndim else self
 
     def __getitem__(self, key):
         basic, advanced = _split_key(_index_key(key), self.ndim)

@@ -121,6 +121,16 @@ class TensorBase:
             if base._requires_grad and strict:
                 raise RuntimeError(_NO_GRAD_VIEW_MESSAGE)
             return
+        if self._multi_output is not None and base._requires_grad:
+            if not strict:
+                return  # (stays stale: the next strict look raises)
+            name, nr = self._multi_output
+            raise RuntimeError(f"Output {nr} of {name.removesuffix('Backward0')} is a view and its "
+                               "base or another view of its base has been modified inplace. This "
+                               "view is the output of a function that returns multiple views. "
+                               "Such functions do not allow the output views to be modified "
+                               "inplace. You should replace the inplace operation by an "
+                               "out-of-place one.")
         self._view_version = self._version_counter[0]
         if not base._requires_grad:
             return

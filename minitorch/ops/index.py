@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd.function import Function
 
-__all__ = ["Gather", "Scatter", "ScatterAdd", "Flip", "Roll", "Repeat", "Triangle", "Diagonal",
+__all__ = ["Gather", "IndexSelect", "MaskedSelect", "Scatter", "ScatterAdd", "Flip", "Roll", "Repeat", "Triangle", "Diagonal",
            "DiagEmbed", "along"]
 
 
@@ -36,6 +36,9 @@ class Gather(Function):
     def forward(ctx, a, index, *, dim):
         key = along(index, dim)
         ctx.meta = (a.shape, key)
+        # torch's gather saves its input (backward reads only its shape): a later in-place change
+        # of the input is the same error there and here
+        ctx.save_for_backward(a)
         return a[key]
 
     @staticmethod
@@ -44,11 +47,50 @@ class Gather(Function):
         return _scatter_back(key, shape, grad, grad.dtype), None
 
 
+class IndexSelect(Function):
+    """The slices ``index`` (1-D int64) along ``dim``, C-contiguous as torch's result (so a
+    reshape of it is a view there and here)."""
+
+    node_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, a, index, *, dim):
+        ctx.meta = (a.shape, index, dim)
+        return np.take(a, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, index, dim = ctx.meta
+        out = np.zeros(shape, grad.dtype)
+        np.add.at(out, (slice(None),) * dim + (index,), grad)
+        return out, None
+
+
+class MaskedSelect(Function):
+    """The elements of ``a`` where the bool ``mask`` (of a's shape) is True, as 1-D. Saves its
+    input, as torch's (for the same version check)."""
+
+    node_name = "MaskedSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, a, mask):
+        ctx.save_for_backward(a, mask)
+        return a[mask]
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, mask = ctx.saved_tensors
+        out = np.zeros(a.shape, grad.dtype)
+        out[mask] = grad
+        return out, None
+
+
 def _src_part(src, index):
     """The part of ``src`` that scatter reads: its leading ``index.shape`` corner (torch allows a
     larger src), or a scalar broadcast to the index's shape."""
-    if src.ndim == 0:
-        return np.broadcast_to(src, index.shape)
+    if src.ndim == 0 or index.size == 0:
+        return np.broadcast_to(src.reshape(-1)[:1] if src.size else np.zeros(1, src.dtype),
+                               index.shape)
     return src[tuple(slice(0, n) for n in index.shape)]
 
 
@@ -56,7 +98,8 @@ def _src_grad(grad, key, src_shape, index_shape):
     """The gradient of scatter's ``src``: the output gradient at the written positions, in the
     src's shape (zeros where src was not read)."""
     out = np.zeros(src_shape, grad.dtype)
-    out[tuple(slice(0, n) for n in index_shape)] = grad[key]
+    if 0 not in index_shape:
+        out[tuple(slice(0, n) for n in index_shape)] = grad[key]
     return out
 
 

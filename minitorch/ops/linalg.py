@@ -32,7 +32,7 @@ class Einsum(Function):
         sizes = {}
         for sub, shape in zip(inputs, shapes):
             for c, n in zip(sub, shape):
-                sizes[c] = max(sizes.get(c, 1), n)
+                sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]  # (1 broadcasts, 0 not)
         return tuple(_operand_grad(i, grad, arrays, inputs, output, shapes, sizes)
                      if need else None for i, need in enumerate(ctx.needs_input_grad))
 

@@ -206,6 +206,6 @@ OPS = [
 ]
 
 # Functions in ops/index.py and ops/linalg.py, each with the rows that cover it.
-COVERED = {"Gather": "gather", "Scatter": "scatter", "ScatterAdd": "scatter_add", "Flip": "flip",
+COVERED = {"Gather": "gather", "IndexSelect": "index_select", "MaskedSelect": "masked_select", "Scatter": "scatter", "ScatterAdd": "scatter_add", "Flip": "flip",
            "Roll": "roll", "Repeat": "repeat", "Triangle": "tril", "Diagonal": "diagonal",
            "DiagEmbed": "diag_embed", "Einsum": "einsum_contract"}
