@@ -6,7 +6,9 @@ ones run on the numba kernels.
 """
 import numpy as np
 
+from .. import _registry
 from .. import random as _random
+from ..functions import _wrapped_number
 from ..autograd.grad_mode import is_grad_enabled
 from ..kernels import activation as _act_kernels
 from ..ops import activation as _act
@@ -21,6 +23,13 @@ from ..tensor import Tensor
 __all__ = ["conv2d", "linear", "relu", "relu_", "batch_norm", "max_pool2d", "avg_pool2d",
            "adaptive_avg_pool2d", "dropout", "cross_entropy", "nll_loss", "mse_loss", "softmax",
            "log_softmax", "flatten"]
+
+# The F. entries declared with the ops (functional=... in minitorch/_ops_*.py; see _registry).
+# A function defined below with the same name would silently replace one: the registry test
+# checks there is none.
+DECLARED = _registry.REGISTRY.functional(_wrapped_number)
+globals().update(DECLARED)
+__all__ += list(DECLARED)
 
 
 class TargetOutOfBoundsError(IndexError, ValueError):
