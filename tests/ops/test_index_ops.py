@@ -247,3 +247,14 @@ def test_removing_one_hook_keeps_the_others():
     first.remove()
     a.sum().backward()
     assert seen == ["second"]
+
+
+def test_every_index_and_linalg_function_has_an_op_table_row():
+    from minitorch.ops import index, linalg
+
+    from .op_table import OPS
+    from .op_table_index import COVERED
+
+    assert set(index.__all__) - {"along"} | set(linalg.__all__) == set(COVERED), \
+        "a new Function in ops/index.py or ops/linalg.py needs a row in tests/ops/op_table_index.py"
+    assert set(COVERED.values()) <= {row[0] for row in OPS}
