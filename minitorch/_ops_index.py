@@ -174,7 +174,9 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill: the shape of the mask {list(m.shape)} must be "
                            f"broadcastable with the shape of the input {list(input.shape)}"
                            ) from None
-    return E.Where.apply(m, v, input)
+    # the mask tensor itself (not its array): saved, so changing it before backward is torch's
+    # version error
+    return E.Where.apply(mask if hasattr(mask, "_data") else m, v, input)
 
 
 @declare()
@@ -185,6 +187,8 @@ def masked_select(input, mask):
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     shape = np.broadcast_shapes(input.shape, m.shape) or (1,)  # a 0-d result is 1-D
     x = input.expand(shape) if input.shape != shape else input
+    if hasattr(mask, "_data") and m.shape == shape:
+        return X.MaskedSelect.apply(x, mask)  # (saved: a later in-place change is caught)
     return X.MaskedSelect.apply(x, np.broadcast_to(m, shape))
 
 

@@ -25,7 +25,7 @@ _TORCH_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "i
 def _same_dtype(a, b, message):
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(message(a._data.dtype, b._data.dtype))
-    if a._data.dtype == np.bool_:
+    if a._data.dtype == np.bool_ and a._data.size and b._data.size:  # (empty: torch short-cuts)
         raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
 
 
@@ -113,8 +113,12 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
                            f"{_short(input._data.dtype)} and {_short(mat1._data.dtype)}")
     if alpha != 1:
         prod = prod * alpha
+    if input.ndim > 2 or any(n not in (1, m) for n, m in zip(input.shape[::-1],
+                                                              prod.shape[::-1])):
+        raise RuntimeError(f"The expanded size of the tensor must match the existing size: "
+                           f"input {list(input.shape)} can't be expanded to the product's "
+                           f"{list(prod.shape)}")
     if beta == 0:  # torch ignores input then (its NaN and inf do not propagate)
-        np.broadcast_shapes(input.shape, prod.shape)
         return prod
     return prod + (input if beta == 1 else input * beta)
 
