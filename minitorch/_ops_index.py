@@ -217,7 +217,7 @@ def _order(a, dim, descending):
 
 def _picked(result, input, x, idx, d):
     """(values, indices) of the positions ``idx`` along ``d``: the values differentiable."""
-    values = X.Gather.apply(x, idx, dim=d)
+    values = X.Gather.apply(x, idx, dim=d, saves_input=False)
     indices = input._new(idx)
     if input.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())

@@ -33,12 +33,13 @@ class Gather(Function):
     node_name = "GatherBackward0"
 
     @staticmethod
-    def forward(ctx, a, index, *, dim):
+    def forward(ctx, a, index, *, dim, saves_input=True):
         key = along(index, dim)
         ctx.meta = (a.shape, key)
         # torch's gather saves its input (backward reads only its shape): a later in-place change
-        # of the input is the same error there and here
-        ctx.save_for_backward(a)
+        # of the input is the same error there and here; sort/topk's values save only indices
+        if saves_input:
+            ctx.save_for_backward(a)
         return a[key]
 
     @staticmethod

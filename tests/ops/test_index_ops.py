@@ -258,3 +258,29 @@ def test_every_index_and_linalg_function_has_an_op_table_row():
     assert set(index.__all__) - {"along"} | set(linalg.__all__) == set(COVERED), \
         "a new Function in ops/index.py or ops/linalg.py needs a row in tests/ops/op_table_index.py"
     assert set(COVERED.values()) <= {row[0] for row in OPS}
+
+
+@pytest.mark.parametrize("op,raises", [
+    (lambda L, x: x.gather(1, L.tensor([[0], [1]])), True),
+    (lambda L, x: x.masked_select(x > 0), True),
+    (lambda L, x: x.topk(1).values, False),
+    (lambda L, x: x.sort(0).values, False),
+    (lambda L, x: x.index_select(0, L.tensor([1])), False),
+], ids=["gather", "masked_select", "topk", "sort", "index_select"])
+def test_saved_input_version_check_is_torchs(op, raises):
+    """An op that saves its input (as torch's does) notices an in-place change before backward;
+    one that saves only indices does not."""
+    outcomes = []
+    for lib in (torch, mt):
+        leaf = lib.tensor([[1., -2.], [3., 4.]], requires_grad=True)
+        x = leaf * 1
+        out = op(lib, x)
+        with lib.no_grad():
+            x.add_(1)
+        try:
+            out.sum().backward()
+            outcomes.append(False)
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            outcomes.append(True)
+    assert outcomes == [raises, raises]
