@@ -4,10 +4,12 @@ repeat_interleave. Arguments are checked here with torch's messages; the Functio
 ``ops/index.py`` (and ``ops/shape.Index`` for the advanced-indexing ones).
 """
 import numbers
+import warnings
 
 import numpy as np
 
 from ._registry import declare
+from .autograd import inplace as I
 from ._tensor_math import _check_broadcast, _promote_many
 from ._tensor_shape import _dim
 from .ops import elementwise as E
@@ -156,7 +158,7 @@ def _dtype_name(dt):
         str(dt), str(dt))
 
 
-@declare(inplace="masked_fill_")
+@declare()
 def masked_fill(input, mask, value):
     """``input`` with ``value`` where ``mask`` is True (the result has input's dtype)."""
     m = _mask("masked_fill_", mask)
@@ -284,16 +286,66 @@ def _triangle(op, input, diagonal, upper):
     return X.Triangle.apply(input, diagonal=int(diagonal), upper=upper)
 
 
-@declare(inplace="tril_")
+@declare()
 def tril(input, diagonal=0):
     """The lower triangle of the last two dims (on and below ``diagonal``); the rest 0."""
     return _triangle("tril", input, diagonal, False)
 
 
-@declare(inplace="triu_")
+@declare()
 def triu(input, diagonal=0):
     """The upper triangle of the last two dims (on and above ``diagonal``); the rest 0."""
     return _triangle("triu", input, diagonal, True)
+
+
+# masked_fill_, tril_ and triu_ write only the selected elements, so torch lets them write into
+# an expanded tensor (masked_fill_ with a deprecation warning) where the other in-place ops refuse:
+# there, unrecorded, they write with a where-mask; otherwise the usual in-place protocol.
+def _write_selected(input, op, select, value, compute, *others):
+    data = input._data
+    expanded = data.size and any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape))
+    if not expanded or I.recording(input, *others):
+        return input._inplace(op, compute, *others)
+    try:
+        select = np.broadcast_to(select, data.shape)
+    except ValueError:
+        compute()  # the out-of-place op's own error for a mask of the wrong shape
+        raise
+    I.check_writable(input, op, overlap_ok=True)
+    if op == "masked_fill_":
+        warnings.warn("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the "
+                      "tensor before performing this operation.", UserWarning, stacklevel=3)
+    np.copyto(data, value, casting="unsafe", where=select)
+    input._bump_version()
+    return input
+
+
+@declare(method=True, function=None)
+def masked_fill_(input, mask, value):
+    """In-place ``masked_fill``."""
+    return _write_selected(input, "masked_fill_", _mask("masked_fill_", mask), _array(value),
+                           lambda: masked_fill(input, mask, value), mask, value)
+
+
+def _outside(input, diagonal, upper):
+    rows, cols = input.shape[-2:] if input.ndim >= 2 else (0, 0)
+    keep = np.triu(np.ones((rows, cols), bool), diagonal) if upper else \
+        np.tril(np.ones((rows, cols), bool), diagonal)
+    return ~keep
+
+
+@declare(method=True, function=None)
+def tril_(input, diagonal=0):
+    """In-place ``tril``."""
+    return _write_selected(input, "tril_", _outside(input, diagonal, False), 0,
+                           lambda: tril(input, diagonal))
+
+
+@declare(method=True, function=None)
+def triu_(input, diagonal=0):
+    """In-place ``triu``."""
+    return _write_selected(input, "triu_", _outside(input, diagonal, True), 0,
+                           lambda: triu(input, diagonal))
 
 
 @declare()

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _promotion as P
 from ._registry import declare
+from ._tensor_math import _cast
 from .ops import index as X
 from .ops import linalg as L
 from .ops import matmul as M
@@ -225,7 +226,9 @@ def _einsum_dtype(operands, inputs, output):
         dt = P.result_type(*arrays)
     else:
         dt = _contracted_dtype(arrays, inputs, output)
-    return tuple(o if o._data.dtype == dt else o.type(dt) for o in operands)
+    # (a promoted copy shares the operand's version counter: an in-place change of the operand
+    # before backward is caught, as torch, which saves the operand itself)
+    return tuple(_cast(o, dt) for o in operands)
 
 
 def _summed(dt):

@@ -152,9 +152,8 @@ def index_line(gen):
         return f"{view}.{op}"
     if kind == 21:
         other = gen.pick(lambda v: v.dim() == 1)[0]
-        # (not expand_as: torch lets masked_fill_/tril_ write into an expanded tensor with a
-        # deprecation warning, minitorch refuses as for every other in-place op; see README)
-        return f"lib.addmm({other or a}, {a}, {a}.mT)" if nd == 2 else None
+        return f"lib.addmm({other or a}, {a}, {a}.mT)" if nd == 2 else \
+            f"{a}.expand_as({gen.pick()[0]})"
     return None
 
 

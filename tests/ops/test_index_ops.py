@@ -284,3 +284,19 @@ def test_saved_input_version_check_is_torchs(op, raises):
             assert "modified by an inplace operation" in str(e)
             outcomes.append(True)
     assert outcomes == [raises, raises]
+
+
+def test_masked_fill_and_tril_write_into_an_expanded_tensor_as_torch():
+    """They write only the selected elements, so torch allows them on an expanded tensor
+    (masked_fill_ with a deprecation warning), unlike the other in-place ops."""
+    results = []
+    for lib in (torch, mt):
+        x = lib.tensor([1., 2., 3.]).expand(2, 3)
+        with pytest.warns(UserWarning, match="expanded tensors is deprecated"):
+            x.masked_fill_(lib.tensor([[False, True, False], [False, False, False]]), 9.)
+        y = lib.tensor([[1., 2., 3.]]).expand(3, 3)
+        y.triu_(1)
+        results.append((x.tolist(), y.tolist()))
+        with pytest.raises(RuntimeError):
+            lib.tensor([1., 2., 3.]).expand(2, 3).scatter_(1, lib.tensor([[0]]), 1.)
+    assert results[0] == results[1]
