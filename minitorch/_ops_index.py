@@ -10,7 +10,7 @@ import numpy as np
 
 from ._registry import declare
 from .autograd import inplace as I
-from ._tensor_math import _check_broadcast, _promote_many
+from ._ops_shape import where as _where
 from ._tensor_shape import _dim
 from .ops import elementwise as E
 from .ops import index as X
@@ -196,12 +196,7 @@ def masked_select(input, mask):
 @declare(method="where", function=None)
 def where_method(input, condition, other):
     """``x.where(condition, other)``: ``where(condition, x, other)``."""
-    cond = _array(condition)
-    if cond.dtype != np.bool_:
-        raise TypeError(f"where expected condition to be a bool tensor, got {cond.dtype}")
-    a, b = _promote_many("where", input, other)
-    _check_broadcast("where", condition, a, b)
-    return E.Where.apply(condition, a, b)
+    return _where(condition, input, other)
 
 
 @declare()

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _promotion as P
 from ._registry import declare
-from ._tensor_math import _cast
+from ._op_args import _cast
 from .ops import index as X
 from .ops import linalg as L
 from .ops import matmul as M
