@@ -60,6 +60,8 @@ def bmm(input, mat2):
     if list(mat2.shape[:2]) != want:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"{want} but got: {list(mat2.shape[:2])}.")
+    if input._data.size == 0 or mat2._data.size == 0:  # torch: zeros of batch2's dtype
+        input = _cast(input, mat2._data.dtype)
     _mm_dtype(input, mat2)
     return M.MatMul.apply(input, mat2)
 
@@ -92,7 +94,8 @@ def mv(input, vec):
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x"
                            f"{input.shape[1]}), vec ({vec.shape[0]})")
-    _mm_dtype(input, vec)
+    _same_dtype(input, vec, lambda m, v: f"addmv input tensors must have the same dtype, but "
+                                          f"got {_short(v)}, {_short(m)}, and {_short(v)}")
     return M.MatMul.apply(input, vec)
 
 

@@ -122,6 +122,7 @@ PRODUCT_ERRORS = [
     ("dot_dtypes", lambda L: L.dot(L.zeros(3), L.zeros(3, dtype=L.float64))),
     ("mv_sizes", lambda L: L.mv(L.zeros(3, 4), L.zeros(3))),
     ("mv_1d", lambda L: L.mv(L.zeros(3), L.zeros(3))),
+    ("mv_dtypes", lambda L: L.mv(L.zeros(2, 3), L.zeros(3, dtype=L.float64))),
     ("outer_2d", lambda L: L.outer(L.zeros(3, 4), L.zeros(3))),
     ("mm_bool", lambda L: L.ones(2, 2, dtype=L.bool).mm(L.ones(2, 2, dtype=L.bool))),
 ]
