@@ -300,3 +300,17 @@ def test_masked_fill_and_tril_write_into_an_expanded_tensor_as_torch():
         with pytest.raises(RuntimeError):
             lib.tensor([1., 2., 3.]).expand(2, 3).scatter_(1, lib.tensor([[0]]), 1.)
     assert results[0] == results[1]
+
+
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
+def test_scatter_reduce_and_repeat_interleave_with_tensor_repeats_match_torch():
+    results = []
+    for lib in (torch, mt):
+        x = lib.arange(1., 7.).reshape(2, 3)
+        idx = lib.tensor([[0, 0], [2, 1]])
+        src = lib.tensor([[2., 3.], [4., 5.]])
+        results.append((x.scatter(1, idx, src, reduce="add").tolist(),
+                        x.scatter(1, idx, src, reduce="multiply").tolist(),
+                        x.repeat_interleave(lib.tensor([2, 0]), dim=0).tolist(),
+                        x.repeat_interleave(2).tolist()))
+    assert results[0] == results[1]
