@@ -14,7 +14,8 @@ from . import accelerator, autograd, backends, cuda
 from ._device import DeviceError, device, get_default_device, set_default_device
 from ._generator import Generator
 from ._size import Size
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                       no_grad, set_grad_enabled)
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
                        randperm, tensor, zeros, zeros_like)
@@ -62,7 +63,8 @@ __all__ = [
     "full_like", "empty_like", "rand_like", "randn_like", "manual_seed", "seed", "initial_seed",
     "get_rng_state", "set_rng_state", "dtype", "float32", "float64", "int64", "int32", "bool",
     "float", "double", "long", "int", "get_default_dtype", "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled", "autograd", "allclose", "equal", "is_floating_point",
+    "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
+    "autograd", "allclose", "equal", "is_floating_point",
     "is_tensor", "numel", "save", "load", "nn", "optim", "io", "data", "train", "distributed",
     "utils", "runtime", "device", "DeviceError", "get_default_device", "set_default_device",
     "Size", "Generator", "cuda", "backends", "accelerator",

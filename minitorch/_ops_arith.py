@@ -41,6 +41,8 @@ def _scaled(op, input, other, alpha):
     if isinstance(alpha, float) and kinds <= set("biu"):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
+    if kinds == {"b"} and isinstance(other, (TensorBase, bool)):
+        return other if alpha else other * False  # bool arithmetic: torch casts alpha to bool
     return other * alpha
 
 

@@ -65,14 +65,15 @@ def square(input):  # noqa: A002
     return input ** 2
 
 
-def _rounding(name, fn, int_ok=True):
-    """A rounding op: integers pass through unchanged (a copy), floats round."""
+def _rounding(name, fn):
+    """A rounding op: integers pass through unchanged (a copy), floats round; bool is refused
+    (but sign of a bool tensor is itself, as in torch)."""
     def op(input):  # noqa: A002
-        if input._data.dtype.kind in "biu":
-            if not int_ok or input._data.dtype == np.bool_ and name != "sign":
-                raise NotImplementedError(f'"{name}" not implemented for \'{input.dtype}\'')
-            if name != "sign":
-                return input.clone()
+        kind = input._data.dtype.kind
+        if kind == "b" and name != "sign":
+            raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+        if kind == "b" or kind in "iu" and name != "sign":
+            return input.clone()
         return fn.apply(input)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"``{name}``, elementwise (zero gradient: piecewise constant)."
@@ -96,7 +97,9 @@ def frac(input):  # noqa: A002
 @declare(inplace=True)
 def round(input, *, decimals=0):  # noqa: A001,A002
     """Round half to even (to ``decimals`` places); integers are returned unchanged."""
-    if input._data.dtype.kind in "biu":
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError('"round" not implemented for \'Bool\'')
+    if input._data.dtype.kind in "iu":
         if decimals:
             raise RuntimeError("round_cpu: integer inputs with decimals != 0 are not supported")
         return input.clone()

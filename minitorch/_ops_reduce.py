@@ -22,6 +22,11 @@ __all__ = ["sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "a
            "all", "any", "cumsum", "cumprod", "logsumexp", "norm"]
 
 
+def _as_dtype(out, t):
+    """numpy widens int32 sums and products to int64; torch keeps the dtype asked for."""
+    return out if out._data.dtype == t._data.dtype else out.type(t._data.dtype)
+
+
 def _int64_unless(t, dtype):
     """``dtype`` if given, else bool and integer tensors widened to int64 (torch's sum/prod)."""
     if dtype is not None:
@@ -33,7 +38,7 @@ def _int64_unless(t, dtype):
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001,A002 - PyTorch's names
     """The sum over ``dim`` (None: all); bool and integer tensors sum in int64 unless ``dtype``."""
     t, dims, keepdim = _reduce_dims(_int64_unless(input, dtype), dim, keepdim)
-    return R.Sum.apply(t, dim=dims, keepdim=keepdim)
+    return _as_dtype(R.Sum.apply(t, dim=dims, keepdim=keepdim), t)
 
 
 @declare()
@@ -57,7 +62,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     if dim is not None and not isinstance(dim, numbers.Integral):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     t, dims, keepdim = _reduce_dims(_int64_unless(input, dtype), dim, keepdim)
-    return C.Prod.apply(t, dim=dims, keepdim=keepdim)
+    return _as_dtype(C.Prod.apply(t, dim=dims, keepdim=keepdim), t)
 
 
 def _moment(fn, t, dim, unbiased, keepdim, correction):
@@ -156,7 +161,7 @@ def _scan(fn, t, dim, dtype):
     d = _dim(dim, t.ndim)
     if t.ndim == 0:
         return fn.apply(t.reshape(1), dim=0).reshape(())
-    return fn.apply(t, dim=d)
+    return _as_dtype(fn.apply(t, dim=d), t)
 
 
 @declare()
