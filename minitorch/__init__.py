@@ -73,3 +73,8 @@ __all__ = [
 # The declared ops' mt. functions (minitorch/_ops_*.py, built by functions.py from the registry).
 globals().update(_DECLARED)
 __all__ += list(_DECLARED)
+
+# einsum takes the equation first (not a tensor), so it is exported here, not declared.
+from ._ops_linalg import einsum  # noqa: E402
+
+__all__.append("einsum")

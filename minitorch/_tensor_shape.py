@@ -99,6 +99,26 @@ class TensorShape:
     def expand_as(self, other):
         return self.expand(other.shape)
 
+    @property
+    def mT(self):  # noqa: N802 - PyTorch's name
+        """The last two dims swapped (a view), for a tensor of 2 or more dims."""
+        if self.ndim == 1:  # (torch accepts a 0-d tensor, deprecated)
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1) if self.ndim else self  # 0-d: itself, as torch
+
+    mH = mT  # real tensors only: the conjugate transpose is the transpose
+
+    @property
+    def H(self):  # noqa: N802 - PyTorch's name
+        """The (conjugate) transpose of a matrix (a 0-d tensor is accepted, as torch)."""
+        if self.ndim not in (0, 2):
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                               f"{self.ndim}-D tensor."
+                               + (" For batches of matrices, consider using tensor.mH"
+                                  if self.ndim > 2 else ""))
+        return self.t() if self.ndim else self
+
     def __getitem__(self, key):
         basic, advanced = _split_key(_index_key(key), self.ndim)
         t = S.Slice.apply(self, key=basic) if basic is not None else self

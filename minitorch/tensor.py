@@ -186,7 +186,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces
-        the gradient."""
+        the gradient. Returns a handle whose ``remove()`` unregisters the hook."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node, nr = self._edge()
@@ -194,8 +194,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
         def on_array(grad):  # the engine passes arrays
             res = hook(Tensor(grad))
             return res._data if isinstance(res, TensorBase) else res
-        node.register_prehook(nr, on_array)
-        return hook
+        return node.register_prehook(nr, on_array)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""

@@ -5,7 +5,33 @@ import threading
 
 import numpy as np
 
-__all__ = ["Node", "AccumulateGrad"]
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
+
+
+class RemovableHandle:
+    """What ``Tensor.register_hook`` returns: ``remove()`` unregisters the hook (a second call
+    does nothing), as torch's ``RemovableHandle``; also a context manager that removes on exit."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook is not None:
+            # by identity: the same function registered twice is two registrations
+            for i, h in enumerate(self._hooks):
+                if h is self._hook:
+                    del self._hooks[i]
+                    break
+            self._hook = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 class Node:
@@ -27,10 +53,12 @@ class Node:
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
 
-    def register_prehook(self, output_nr: int, hook) -> None:
+    def register_prehook(self, output_nr: int, hook) -> "RemovableHandle":
         if self._pre_hooks is None:
             self._pre_hooks = {}
-        self._pre_hooks.setdefault(output_nr, []).append(hook)
+        hooks = self._pre_hooks.setdefault(output_nr, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def apply(self, grads, retain_graph: bool):
         raise NotImplementedError

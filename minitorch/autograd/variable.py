@@ -19,7 +19,7 @@ __all__ = ["TensorBase"]
 class TensorBase:
     __slots__ = ("_data", "_requires_grad", "grad", "_grad_fn", "_output_nr", "_version_counter",
                  "_accumulate", "_retains_grad", "_base", "_view_fn", "_view_version",
-                 "_view_no_grad")
+                 "_view_no_grad", "_multi_output")
 
     @staticmethod
     def _new(array):
@@ -39,6 +39,9 @@ class TensorBase:
         self._view_fn = ()
         self._view_version = 0
         self._view_no_grad = False
+        # (op name, output number) for an output of an op that returns several views (split,
+        # unbind) and the views of one: torch refuses a recorded in-place op on them
+        self._multi_output = None
 
     # ----------------------------------------------------------------- history
     @property
@@ -103,6 +106,8 @@ class TensorBase:
         # PyTorch: a view taken in no_grad mode has no history, but requires grad when its base
         # does; modifying it (or, once it is stale, reading its history) in grad mode is an error
         self._view_no_grad = src._view_no_grad or not grad_mode
+        if src._multi_output is not None:
+            self._multi_output = (fn.node_name or fn.__name__, 0)
         if not grad_mode:
             self._requires_grad = src.requires_grad
 
@@ -116,6 +121,16 @@ class TensorBase:
             if base._requires_grad and strict:
                 raise RuntimeError(_NO_GRAD_VIEW_MESSAGE)
             return
+        if self._multi_output is not None and base._requires_grad:
+            if not strict:
+                return  # (stays stale: the next strict look raises)
+            name, nr = self._multi_output
+            raise RuntimeError(f"Output {nr} of {name.removesuffix('Backward0')} is a view and its "
+                               "base or another view of its base has been modified inplace. This "
+                               "view is the output of a function that returns multiple views. "
+                               "Such functions do not allow the output views to be modified "
+                               "inplace. You should replace the inplace operation by an "
+                               "out-of-place one.")
         self._view_version = self._version_counter[0]
         if not base._requires_grad:
             return

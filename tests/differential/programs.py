@@ -20,7 +20,7 @@ from .programs_math import MathLines
 
 __all__ = ["generate", "FAMILIES"]
 
-FAMILIES = ("core", "views", "inplace", "math")
+FAMILIES = ("core", "views", "inplace", "math", "index")
 
 _SHAPES = [(), (1,), (3,), (4,), (2, 3), (3, 1), (1, 3), (2, 1, 3), (3, 4), (4, 3), (2, 3, 4)]
 _SPECIAL = [0.0, 1.0, -1.0, 2.0, 0.5, -0.5, 3.0]
@@ -337,3 +337,8 @@ def generate(seed, families=("core",), steps=8, leaves=3):
         g.step()
     g.finish()
     return g.lines
+
+
+from .programs_index import index_line as _index_line  # noqa: E402 - the "index" family
+
+_Gen.index_line = _index_line

@@ -1,0 +1,281 @@
+"""Indexing Functions: gather/scatter, flip/roll/repeat, tril/triu, diagonal, sort.
+
+Forward and backward work on numpy arrays. ``along(index, dim)`` turns a torch-style index tensor
+(``gather``/``scatter``'s: one position along ``dim`` per element) into a numpy fancy-index tuple,
+so the gather is ``a[key]`` and its backward one ``np.add.at`` (which adds repeated positions,
+as the gradient must).
+"""
+import numpy as np
+
+from ..autograd.function import Function
+
+__all__ = ["Gather", "IndexSelect", "MaskedSelect", "Scatter", "ScatterAdd", "Flip", "Roll", "Repeat", "Triangle", "Diagonal",
+           "DiagEmbed", "along"]
+
+
+def along(index, dim):
+    """The fancy-index tuple that picks ``a[..., index[i, j, k], ...]`` (``index`` in slot
+    ``dim``, the element's own position in every other slot)."""
+    grids = list(np.ogrid[tuple(slice(0, n) for n in index.shape)])
+    grids[dim] = index
+    return tuple(grids)
+
+
+def _scatter_back(key, shape, grad, dtype):
+    out = np.zeros(shape, dtype)
+    np.add.at(out, key, grad)
+    return out
+
+
+class Gather(Function):
+    """``out[i][j][k] = a[index[i][j][k]][j][k]`` (for dim 0); ``index`` is an int64 array."""
+
+    node_name = "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx, a, index, *, dim, saves_input=True):
+        key = along(index, dim)
+        ctx.meta = (a.shape, key)
+        # torch's gather saves its input (backward reads only its shape): a later in-place change
+        # of the input is the same error there and here; sort/topk's values save only indices
+        if saves_input:
+            ctx.save_for_backward(a)
+        return a[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, key = ctx.meta
+        return _scatter_back(key, shape, grad, grad.dtype), None
+
+
+class IndexSelect(Function):
+    """The slices ``index`` (1-D int64) along ``dim``, C-contiguous as torch's result (so a
+    reshape of it is a view there and here)."""
+
+    node_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, a, index, *, dim):
+        ctx.meta = (a.shape, index, dim)
+        return np.take(a, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, index, dim = ctx.meta
+        out = np.zeros(shape, grad.dtype)
+        np.add.at(out, (slice(None),) * dim + (index,), grad)
+        return out, None
+
+
+class MaskedSelect(Function):
+    """The elements of ``a`` where the bool ``mask`` (of a's shape) is True, as 1-D. Saves its
+    input, as torch's (for the same version check)."""
+
+    node_name = "MaskedSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, a, mask):
+        ctx.save_for_backward(a, mask)
+        return a[mask]
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, mask = ctx.saved_tensors
+        out = np.zeros(a.shape, grad.dtype)
+        out[mask] = grad
+        return out, None
+
+
+def _src_part(src, index):
+    """The part of ``src`` that scatter reads: its leading ``index.shape`` corner (torch allows a
+    larger src), or a scalar broadcast to the index's shape."""
+    if src.ndim == 0 or index.size == 0:
+        return np.broadcast_to(src.reshape(-1)[:1] if src.size else np.zeros(1, src.dtype),
+                               index.shape)
+    return src[tuple(slice(0, n) for n in index.shape)]
+
+
+def _src_grad(grad, key, src_shape, index_shape):
+    """The gradient of scatter's ``src``: the output gradient at the written positions, in the
+    src's shape (zeros where src was not read)."""
+    out = np.zeros(src_shape, grad.dtype)
+    if 0 not in index_shape:
+        out[tuple(slice(0, n) for n in index_shape)] = grad[key]
+    return out
+
+
+class Scatter(Function):
+    """``a`` with ``a[index[i][j]][j] = src[i][j]`` (dim 0); ``src`` may be 0-d (``value=``).
+    ``reduce`` ("add"/"multiply") combines instead of writing; it has no gradient in torch."""
+
+    node_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, a, index, src, *, dim, reduce=None):
+        key = along(index, dim)
+        ctx.meta = (key, np.shape(src), index.shape)
+        out = a.copy()
+        part = _src_part(np.asarray(src, a.dtype), index)
+        if reduce is None:
+            out[key] = part
+        elif reduce == "add":
+            np.add.at(out, key, part)
+        else:
+            np.multiply.at(out, key, part)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        key, src_shape, index_shape = ctx.meta
+        ga = gs = None
+        if ctx.needs_input_grad[0]:
+            ga = grad.copy()
+            ga[key] = 0
+        if ctx.needs_input_grad[2]:
+            gs = _src_grad(grad, key, src_shape, index_shape)
+        return ga, None, gs
+
+
+class ScatterAdd(Function):
+    """``a`` with ``src`` added at ``index`` along ``dim`` (repeated positions add up)."""
+
+    node_name = "ScatterAddBackward0"
+
+    @staticmethod
+    def forward(ctx, a, index, src, *, dim):
+        key = along(index, dim)
+        ctx.meta = (key, src.shape, index.shape)
+        out = a.copy()
+        np.add.at(out, key, _src_part(src, index))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        key, src_shape, index_shape = ctx.meta
+        gs = _src_grad(grad, key, src_shape, index_shape) if ctx.needs_input_grad[2] else None
+        return grad, None, gs
+
+
+class Flip(Function):
+    node_name = "FlipBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dims):
+        ctx.dims = dims
+        return np.flip(a, dims).copy()  # a copy, as torch's flip
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.flip(grad, ctx.dims)
+
+
+class Roll(Function):
+    """``roll`` over ``dims`` (None: the flattened tensor, shape kept)."""
+
+    node_name = "RollBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, shifts, dims):
+        ctx.args = (shifts, dims)
+        return _roll(a, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shifts, dims = ctx.args
+        return _roll(grad, tuple(-s for s in shifts), dims)
+
+
+def _roll(a, shifts, dims):
+    if dims is None:
+        return np.roll(a.reshape(-1), shifts[0]).reshape(a.shape)
+    return np.roll(a, shifts, dims)
+
+
+class Repeat(Function):
+    """``repeat(*sizes)``: ``a`` (given leading 1-dims up to ``len(sizes)``) tiled ``sizes``
+    times; the gradient sums the tiles."""
+
+    node_name = "RepeatBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, sizes):
+        ctx.in_shape = a.shape
+        return np.tile(a.reshape((1,) * (len(sizes) - a.ndim) + a.shape), sizes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape = (1,) * (grad.ndim - len(ctx.in_shape)) + ctx.in_shape
+        split = []
+        for r, n in zip((g // s if s else 0 for g, s in zip(grad.shape, shape)), shape):
+            split += [r, n]
+        if 0 in grad.shape:
+            return np.zeros(ctx.in_shape, grad.dtype)
+        summed = grad.reshape(split).sum(axis=tuple(range(0, 2 * len(shape), 2)))
+        return summed.reshape(ctx.in_shape)
+
+
+class Triangle(Function):
+    """``tril`` (``upper=False``) or ``triu`` of the last two dims, with torch's ``diagonal``."""
+
+    @staticmethod
+    def forward(ctx, a, *, diagonal, upper):
+        ctx.args = (diagonal, upper)
+        return _triangle(a, diagonal, upper)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _triangle(grad, *ctx.args)
+
+
+def _triangle(a, k, upper):
+    rows, cols = a.shape[-2:]
+    keep = np.triu(np.ones((rows, cols), bool), k) if upper else np.tril(np.ones((rows, cols),
+                                                                                  bool), k)
+    return np.where(keep, a, np.zeros((), a.dtype))
+
+
+def diagonal_view(a, offset, dim1, dim2):
+    """A writeable view of the diagonal of dims ``dim1``/``dim2``, as the last dim (torch's
+    ``diagonal``; numpy's is read-only): a slice starting at the first diagonal element,
+    re-strided to step along both dims at once."""
+    d = np.diagonal(a, offset, dim1, dim2)  # the shape and strides torch's view has
+    key = [slice(None)] * a.ndim
+    if offset >= 0:
+        key[dim2] = slice(offset, None)
+    else:
+        key[dim1] = slice(-offset, None)
+    start = a[tuple(key)]
+    return np.lib.stride_tricks.as_strided(start, d.shape, d.strides,
+                                           writeable=a.flags.writeable)
+
+
+class Diagonal(Function):
+    is_view = True
+    node_name = "DiagonalBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, offset, dim1, dim2):
+        ctx.meta = (a.shape, offset, dim1, dim2)
+        return diagonal_view(a, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, offset, dim1, dim2 = ctx.meta
+        out = np.zeros(shape, grad.dtype)
+        diagonal_view(out, offset, dim1, dim2)[...] = grad
+        return out
+
+
+class DiagEmbed(Function):
+    """``diag`` of a 1-D tensor: the square matrix with it on diagonal ``offset``."""
+
+    node_name = "DiagEmbedBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, offset):
+        ctx.offset = offset
+        return np.diag(a, offset)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.diagonal(grad, ctx.offset).copy()
