@@ -17,10 +17,17 @@ from ..ops import softmax as _softmax
 from ..ops import norm as _norm
 from ..ops import pool as _pool
 from ..tensor import Tensor
+from .._nn_checks import legacy_reduction as _legacy_reduction
 
 __all__ = ["conv2d", "linear", "relu", "relu_", "batch_norm", "max_pool2d", "avg_pool2d",
            "adaptive_avg_pool2d", "dropout", "cross_entropy", "nll_loss", "mse_loss", "softmax",
-           "log_softmax", "flatten"]
+           "log_softmax", "flatten",
+           # issue 12 (the nn-layers topic modules, imported at the end of this file)
+           "sigmoid", "tanh", "gelu", "leaky_relu", "leaky_relu_", "elu", "elu_", "softplus",
+           "silu", "hardtanh", "hardtanh_", "relu6", "layer_norm", "normalize", "one_hot",
+           "embedding", "pad", "interpolate", "l1_loss", "smooth_l1_loss", "huber_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "max_pool1d",
+           "avg_pool1d", "adaptive_avg_pool1d", "dropout2d"]
 
 
 class TargetOutOfBoundsError(IndexError, ValueError):
@@ -49,18 +56,6 @@ def _batched(input, fn, what="(N, C, H, W)"):
 
 def _unbatch(out, squeeze):
     return out.reshape(tuple(out.shape[1:])) if squeeze else out
-
-
-def _legacy_reduction(size_average, reduce, reduction):
-    """PyTorch's mapping of the deprecated ``size_average``/``reduce`` onto ``reduction``."""
-    if size_average is None and reduce is None:
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"{reduction!r} is not a valid value for reduction: "
-                             "use 'none', 'mean' or 'sum'")
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    return "none" if not reduce else ("mean" if size_average else "sum")
 
 
 # ----------------------------------------------------------------------------- layers
@@ -358,3 +353,22 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     if reduction == "none":
         return sq
     return sq.sum() if reduction == "sum" else sq.mean()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+# The issue-12 entries live in topic modules (below Tensor, ready for the op registry); the 1-d
+# layers compose the 2-d ones above, so their module is imported once those exist.
+from .._ops_nn import embedding, interpolate, layer_norm, normalize, one_hot, pad  # noqa: E402
+from .._ops_nn_act import (elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu,  # noqa: E402
+                           leaky_relu_, relu6, silu, softplus)
+from .._ops_nn_loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: E402
+                            huber_loss, l1_loss, smooth_l1_loss)
+from ._functional_1d import (adaptive_avg_pool1d, avg_pool1d, conv1d, dropout2d,  # noqa: E402
+                             max_pool1d)
