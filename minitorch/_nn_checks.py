@@ -8,17 +8,17 @@ __all__ = ["legacy_reduction", "check_reduction", "check_probability", "check_no
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def check_reduction(reduction, where="reduction"):
+def check_reduction(reduction, where="loss"):
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction!r} is not a valid value for {where}: "
-                         "use 'none', 'mean' or 'sum'")
+        raise ValueError(f"{where}: invalid reduction {reduction!r}: expected one of "
+                         f"{', '.join(_REDUCTIONS)}")
     return reduction
 
 
-def legacy_reduction(size_average, reduce, reduction):
+def legacy_reduction(size_average, reduce, reduction, where="loss"):
     """PyTorch's mapping of the deprecated ``size_average``/``reduce`` onto ``reduction``."""
     if size_average is None and reduce is None:
-        return check_reduction(reduction)
+        return check_reduction(reduction, where)
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     return "none" if not reduce else ("mean" if size_average else "sum")

@@ -67,14 +67,14 @@ class Conv2d(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    @staticmethod
-    def _check_channels(in_channels, out_channels, groups):
+    @classmethod
+    def _check_channels(cls, in_channels, out_channels, groups):
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("groups", groups)):
             if not isinstance(value, (int, np.integer)) or value < (1 if name == "groups" else 0):
-                raise ValueError(f"Conv2d: invalid {name} {value!r}")
+                raise ValueError(f"{cls.__name__}: invalid {name} {value!r}")
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels "
+            raise ValueError(f"{cls.__name__}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")
 
     def reset_parameters(self) -> None:
