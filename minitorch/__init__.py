@@ -19,10 +19,11 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
                        randperm, tensor, zeros, zeros_like)
 from .dtypes import bool, dtype, float32, float64, get_default_dtype, int32, int64
+from .functions import DECLARED as _DECLARED
 from .functions import (abs, allclose, amax, amin, argmax, argmin, cat, clamp, concatenate, equal,
-                        exp, flatten, is_tensor, log, log_softmax, matmul, max, maximum, mean, min,
+                        flatten, is_tensor, log_softmax, matmul, max, maximum, mean, min,
                         minimum, numel, permute, relu, reshape, sigmoid, softmax, sqrt, squeeze,
-                        stack, std, sum, tanh, transpose, unsqueeze, var, where)
+                        stack, std, tanh, transpose, unsqueeze, var, where)
 from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Tensor
 
@@ -64,12 +65,16 @@ __all__ = [
     "full_like", "empty_like", "rand_like", "randn_like", "manual_seed", "seed", "initial_seed",
     "get_rng_state", "set_rng_state", "dtype", "float32", "float64", "int64", "int32", "bool",
     "float", "double", "long", "int", "get_default_dtype", "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled", "autograd", "exp", "log", "sqrt", "abs", "tanh",
+    "set_grad_enabled", "is_grad_enabled", "autograd", "sqrt", "abs", "tanh",
     "sigmoid", "relu", "maximum", "minimum", "where", "clamp", "cat", "concatenate", "stack",
-    "matmul", "sum", "mean", "amax", "amin", "std", "var", "max", "min", "argmax", "argmin",
+    "matmul", "mean", "amax", "amin", "std", "var", "max", "min", "argmax", "argmin",
     "softmax", "log_softmax",
     "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "allclose", "equal",
     "is_tensor", "numel", "save", "load", "nn", "optim", "io", "data", "train", "distributed",
     "utils", "runtime", "device", "DeviceError", "get_default_device", "set_default_device",
     "Size", "Generator", "cuda", "backends", "accelerator",
 ]
+
+# The declared ops' mt. functions (minitorch/_ops_*.py, built by functions.py from the registry).
+globals().update(_DECLARED)
+__all__ += list(_DECLARED)

@@ -66,8 +66,6 @@ class TensorMath:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def pow(self, exponent): return self.__pow__(exponent)
-    def exp(self): return E.Exp.apply(_as_float(self))
-    def log(self): return E.Log.apply(_as_float(self))
     def sqrt(self): return E.Sqrt.apply(_as_float(self))
     def abs(self): return E.Abs.apply(_no_bool(self, "abs"))
     def tanh(self): return E.Tanh.apply(_as_float(self))
@@ -99,13 +97,6 @@ class TensorMath:
         return _softmax(SM.LogSoftmax, self, dim)
 
     # ----------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        t = self.type(dtype) if dtype is not None else self
-        if dtype is None and t._data.dtype.kind in "biu":
-            t = t.type(np.int64)  # PyTorch sums bool and integer tensors in int64
-        t, dims, keepdim = _reduce_dims(t, dim, keepdim)
-        return R.Sum.apply(t, dim=dims, keepdim=keepdim)
-
     def mean(self, dim=None, keepdim=False):
         if self._data.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "

@@ -1,15 +1,21 @@
-"""Function forms of tensor operations (``mt.exp(x)``, ``mt.cat([a, b])``, ``mt.where(...)``)."""
+"""Function forms of tensor operations (``mt.exp(x)``, ``mt.cat([a, b])``, ``mt.where(...)``).
+
+The declared ops (``_registry``) are built here as ``mt.`` functions (``DECLARED``); the rest are
+still written out below until they move to a declaration.
+"""
 import numpy as np
 
 from . import _promotion as P
+from . import _registry
 from .ops import elementwise as E
 from .ops import shape as S
 from ._tensor_math import _check_broadcast, _promote_many
 from ._tensor_shape import _dim
+from .creation import tensor
 from .tensor import Tensor
 
-__all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "maximum", "minimum", "where",
-           "clamp", "cat", "concatenate", "stack", "matmul", "sum", "mean", "amax", "amin", "std",
+__all__ = ["sqrt", "abs", "tanh", "sigmoid", "relu", "maximum", "minimum", "where",
+           "clamp", "cat", "concatenate", "stack", "matmul", "mean", "amax", "amin", "std",
            "var", "max", "min", "argmax", "argmin", "softmax", "log_softmax", "flatten", "reshape",
            "transpose", "permute", "squeeze", "unsqueeze", "allclose", "equal", "is_tensor",
            "numel"]
@@ -19,8 +25,19 @@ def _t(x):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
-def exp(x): return _t(x).exp()
-def log(x): return _t(x).log()
+def _wrapped_number(x):
+    """A Python number given where a tensor is expected (``mt.add(2, t)``): a 0-d tensor that
+    promotes as the number would (torch's wrapped numbers)."""
+    t = tensor(x)
+    t._wrapped_number = True
+    return t
+
+
+DECLARED = _registry.REGISTRY.functions(_wrapped_number)
+globals().update(DECLARED)
+__all__ += list(DECLARED)
+
+
 def sqrt(x): return _t(x).sqrt()
 def abs(x): return _t(x).abs()  # noqa: A001 - PyTorch's name
 def tanh(x): return _t(x).tanh()
@@ -30,7 +47,6 @@ def maximum(a, b): return _t(a).maximum(b)
 def minimum(a, b): return _t(a).minimum(b)
 def clamp(x, min=None, max=None): return _t(x).clamp(min, max)  # noqa: A002
 def matmul(a, b): return _t(a) @ b
-def sum(x, dim=None, keepdim=False, dtype=None): return _t(x).sum(dim, keepdim, dtype)  # noqa: A001
 def mean(x, dim=None, keepdim=False): return _t(x).mean(dim, keepdim)
 def amax(x, dim=(), keepdim=False): return _t(x).amax(dim, keepdim)
 def amin(x, dim=(), keepdim=False): return _t(x).amin(dim, keepdim)

@@ -3,15 +3,17 @@
 ``._data`` is the underlying ``np.ndarray`` (``numpy()`` returns it; ``.data`` is PyTorch's
 detached alias, a Tensor sharing the storage). The autograd state (history, version counter,
 view bookkeeping) is ``autograd.variable.TensorBase``; this file holds construction, attributes and
-conversions; the operators live in three mixins: ``_tensor_math`` (arithmetic, maths, reductions),
-``_tensor_shape`` (shape ops, indexing) and ``_tensor_inplace``.
+conversions. The ops declared in the registry (``_registry``, from ``minitorch/_ops_*.py``) are
+installed as methods at the end of this file; the operators and the indexing/view machinery live in
+three mixins: ``_tensor_math`` (Python operators), ``_tensor_shape`` (shape ops, indexing) and
+``_tensor_inplace``.
 """
 import copy
 import weakref
 
 import numpy as np
 
-from . import dtypes
+from . import _registry, dtypes
 from ._device import CPU, DeviceError, PORTABLE_HINT, parse_to_args
 from ._format import format_tensor
 from ._size import Size
@@ -268,3 +270,12 @@ class _Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+# Every declared op becomes a method (and its in-place form): one declaration, see _registry.
+_registry.load_topic_modules()
+for _name, _method in _registry.REGISTRY.methods():
+    if hasattr(Tensor, _name):
+        raise RuntimeError(f"op registry: Tensor.{_name} is both declared and defined in a class")
+    setattr(Tensor, _name, _method)
+del _name, _method

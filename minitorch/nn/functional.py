@@ -6,7 +6,9 @@ ones run on the numba kernels.
 """
 import numpy as np
 
+from .. import _registry
 from .. import random as _random
+from ..functions import _wrapped_number
 from ..autograd.grad_mode import is_grad_enabled
 from ..kernels import activation as _act_kernels
 from ..ops import activation as _act
@@ -28,6 +30,13 @@ __all__ = ["conv2d", "linear", "relu", "relu_", "batch_norm", "max_pool2d", "avg
            "embedding", "pad", "interpolate", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "max_pool1d",
            "avg_pool1d", "adaptive_avg_pool1d", "dropout2d"]
+
+# The F. entries declared with the ops (functional=... in minitorch/_ops_*.py; see _registry).
+# A function defined below with the same name would silently replace one: the registry test
+# checks there is none.
+DECLARED = _registry.REGISTRY.functional(_wrapped_number)
+globals().update(DECLARED)
+__all__ += list(DECLARED)
 
 
 class TargetOutOfBoundsError(IndexError, ValueError):

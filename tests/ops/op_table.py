@@ -5,6 +5,9 @@ A row: (name, arity, minitorch fn, numpy reference, torch fn name or lambda, inp
 Domains keep inputs where the op is smooth: "any", "positive" (log, sqrt, pow base), "apart"
 (max/min/abs: values kept away from ties and from 0, where the derivative jumps).
 """
+import importlib
+import importlib.util
+
 import numpy as np
 
 import minitorch as mt
@@ -85,6 +88,14 @@ OPS = [
 ]
 
 BROADCASTING = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "where"}
+
+# Other topics keep their rows in their own tables (same row format; a module may also export
+# BROADCASTING): they run through the same tests. Only the tables that exist are added.
+for _table in ("op_table_index", "op_table_linalg", "op_table_nn"):
+    if importlib.util.find_spec(f"{__package__}.{_table}") is not None:
+        _module = importlib.import_module(f"{__package__}.{_table}")
+        OPS = OPS + list(_module.OPS)
+        BROADCASTING = BROADCASTING | set(getattr(_module, "BROADCASTING", ()))
 
 
 def make_inputs(rng, shapes, domain, dtype=np.float64):
