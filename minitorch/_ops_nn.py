@@ -1,11 +1,13 @@
 """``nn.functional`` entries for normalisation, lookup and resampling: layer_norm, normalize,
-one_hot, embedding, pad, interpolate. Module-level functions taking the input first; each checks
-its arguments (errors name the op and the culprit) and calls one Function from ``minitorch.ops``.
+one_hot, embedding, pad, interpolate. Each is declared once (``_registry``: the ``F.`` entry, and
+``mt.layer_norm`` as torch has it); each checks its arguments (errors name the op and the
+culprit) and calls one Function from ``minitorch.ops``.
 """
 import numbers
 
 import numpy as np
 
+from ._registry import declare
 from .ops import embedding as E
 from .ops import layer_norm as LN
 from .ops import resample as R
@@ -17,6 +19,7 @@ def _shape_tuple(shape):
     return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(s) for s in shape)
 
 
+@declare(method=False, function=True, functional=True, out=False)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dims (biased variance), then scale and
     shift by ``weight``/``bias`` of that shape."""
@@ -35,10 +38,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return LN.LayerNorm.apply(input, weight, bias, D=int(np.prod(shape)), eps=float(eps))
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    """``x / max(||x||_p, eps)`` along ``dim``."""
-    if out is not None:
-        raise TypeError("normalize: out= is not supported")
+@declare(method=False, function=False, functional=True, out=True)
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``x / max(||x||_p, eps)`` along ``dim`` (``out=`` from the registry, as torch's)."""
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"normalize: expected a floating-point input, got {input.dtype}")
     nd = max(input.ndim, 1)
@@ -50,6 +52,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
                              eps=float(eps))
 
 
+@declare(method=False, function=False, functional=True, out=False)
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding along a new last dim of ``num_classes`` (-1: max value + 1)."""
     idx = tensor._data
@@ -71,6 +74,7 @@ def one_hot(tensor, num_classes=-1):
     return tensor._new(out)
 
 
+@declare(method=False, function=False, functional=True, out=False)
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` at the int64 indices ``input`` (any shape); no gradient reaches the
@@ -115,6 +119,7 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
+@declare(method=False, function=False, functional=True, out=False)
 def pad(input, pad, mode="constant", value=None):
     """Pad the last ``len(pad) // 2`` dims; ``pad`` = (left, right, top, bottom, ...), the last
     dim first, as PyTorch. Negative constant padding crops."""
@@ -159,6 +164,7 @@ def pad(input, pad, mode="constant", value=None):
 _INTERP = {"nearest": 0, "linear": 1, "bilinear": 2}
 
 
+@declare(method=False, function=False, functional=True, out=False)
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims: 'nearest' (3-D or 4-D input), 'linear' (3-D), 'bilinear' (4-D),

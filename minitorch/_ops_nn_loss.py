@@ -1,11 +1,12 @@
 """``nn.functional`` losses beyond cross-entropy/nll/mse: l1_loss, smooth_l1_loss, huber_loss,
-binary_cross_entropy and binary_cross_entropy_with_logits; module-level functions taking the
-input first, each checking its arguments and calling one Function of ``ops.loss_more``."""
+binary_cross_entropy and binary_cross_entropy_with_logits; each declared once as an ``F.`` entry
+(``_registry``), checking its arguments and calling one Function of ``ops.loss_more``."""
 import numpy as np
 
 from . import _promotion
 from .autograd.grad_mode import is_grad_enabled
 from ._nn_checks import check_non_negative, check_positive, check_reduction, legacy_reduction
+from ._registry import declare
 from .ops import loss_more as L
 
 __all__ = ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -26,6 +27,7 @@ def _distance(fn, input, target, kind, beta, reduction):
     return L.DistanceLoss.apply(x, t, kind=kind, beta=float(beta), reduction=reduction)
 
 
+@declare(method=False, function=False, functional=True, out=False)
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean (or summed, or elementwise) absolute error."""
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -34,6 +36,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _weighted(out, weight, reduction)
 
 
+@declare(method=False, function=False, functional=True, out=False)
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error ``0.5 d^2 / beta`` below ``beta``, absolute error minus ``beta/2`` above."""
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -41,6 +44,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _distance("smooth_l1_loss", input, target, "smooth_l1", beta, reduction)
 
 
+@declare(method=False, function=False, functional=True, out=False)
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """``0.5 d^2`` below ``delta``, ``delta (|d| - delta/2)`` above."""
     check_reduction(reduction)
@@ -82,6 +86,7 @@ def _check_binary(fn, input, target, extra):
                              f"input of shape {tuple(input.shape)}") from None
 
 
+@declare(method=False, function=False, functional=True, out=False)
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """``-w (t log p + (1 - t) log(1 - p))`` of probabilities ``p``; each log clamped at -100."""
@@ -94,6 +99,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return L.BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
 
 
+@declare(method=False, function=False, functional=True, out=False)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """Sigmoid plus binary cross-entropy in one stable expression; ``pos_weight`` scales the
