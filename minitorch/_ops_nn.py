@@ -33,6 +33,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t is not None and tuple(t.shape) != shape:
             raise RuntimeError(f"layer_norm: expected {name} of shape {list(shape)}, got "
                                f"{list(t.shape)}")
+        if t is not None and t._data.dtype != input._data.dtype:
+            raise RuntimeError(f"layer_norm: mixed dtypes: {name} is {t.dtype}, input is "
+                               f"{input.dtype} (all inputs must share one dtype)")
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"layer_norm: expected a floating-point input, got {input.dtype}")
     return LN.LayerNorm.apply(input, weight, bias, D=int(np.prod(shape)), eps=float(eps))
@@ -134,6 +137,8 @@ def pad(input, pad, mode="constant", value=None):
         raise RuntimeError(f"pad: padding length {len(pad)} is more than two times the input "
                            f"dimension {input.ndim}")
     if mode != "constant":
+        if input._data.dtype == np.bool_ and mode != "circular":
+            raise NotImplementedError(f"pad: mode {mode!r} is not implemented for bool input")
         if value is not None and value != 0:
             raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
         if k > 3 or input.ndim not in (k + 1, k + 2):
@@ -199,9 +204,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     dt = input._data.dtype
     if dt.kind != "f":
         raise RuntimeError(f"interpolate: expected a floating-point input, got {input.dtype}")
-    mats = tuple(R.interpolation_matrix(n, o, mode, bool(align_corners), s, dt)
+    taps = tuple(R.interpolation_taps(n, o, mode, bool(align_corners), s, dt)
                  for n, o, s in zip(in_sizes, out, scales))
-    return R.Interpolate.apply(input, mats=mats)
+    return R.Interpolate.apply(input, taps=taps)
 
 
 def _per_axis(value, n, name, kind=int):

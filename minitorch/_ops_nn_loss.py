@@ -20,9 +20,11 @@ def _distance(fn, input, target, kind, beta, reduction):
         raise ValueError(f"{fn}: input of shape {tuple(input.shape)} and target of shape "
                          f"{tuple(target.shape)} cannot be broadcast together") from None
     dt = _promotion.result_type(input._data, target._data)
-    if dt.kind != "f":
-        raise RuntimeError(f"{fn}: expected floating-point input and target, got "
-                           f"{input.dtype} and {target.dtype}")
+    # integers only where torch's composite l1 path takes them (an int mean has no dtype)
+    l1_path = kind == "l1" or (kind == "smooth_l1" and beta == 0)
+    if dt.kind != "f" and not (dt.kind in "iu" and l1_path and reduction != "mean"):
+        raise NotImplementedError(f"{fn}: not implemented for input {input.dtype} and target "
+                                  f"{target.dtype} with reduction {reduction!r}")
     x, t = (v if v._data.dtype == dt else v.type(dt) for v in (input, target))
     return L.DistanceLoss.apply(x, t, kind=kind, beta=float(beta), reduction=reduction)
 
@@ -64,13 +66,14 @@ def _weighted(out, weight, reduction):
     return out.sum() if reduction == "sum" else out.mean()
 
 
-def _check_binary(fn, input, target, extra):
+def _check_binary(fn, input, target, extra, mixed_dtypes=False):
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"{fn}: target size {tuple(target.shape)} must be the same as input "
                          f"size {tuple(input.shape)}")
-    if input._data.dtype.kind != "f":
-        raise RuntimeError(f"{fn}: expected a floating-point input, got {input.dtype}")
-    if target._data.dtype != input._data.dtype:
+    if input._data.dtype.kind != "f" or (mixed_dtypes and target._data.dtype.kind != "f"):
+        raise RuntimeError(f"{fn}: expected floating-point input and target, got "
+                           f"{input.dtype} and {target.dtype}")
+    if target._data.dtype != input._data.dtype and not mixed_dtypes:
         raise RuntimeError(f"{fn}: target dtype {target.dtype} differs from input dtype "
                            f"{input.dtype}")
     for name, t in extra:
@@ -106,6 +109,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     positive term (broadcast over the last dim, one per class)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_binary("binary_cross_entropy_with_logits", input, target,
-                  (("weight", weight), ("pos_weight", pos_weight)))
+                  (("weight", weight), ("pos_weight", pos_weight)), mixed_dtypes=True)
+    if input._data.dtype != target._data.dtype:
+        # torch computes in the target's dtype (its formula starts from ``1 - target``)
+        input = input.to(target.dtype)
     return L.BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight,
                                                 reduction=reduction)

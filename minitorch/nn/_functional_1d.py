@@ -25,11 +25,14 @@ def _single(value, name, fn):
     return int(value)
 
 
-def _as_2d(input, fn):
-    """(N, C, L) -> (N, C, 1, L) and (C, L) -> (C, 1, L)."""
+def _as_2d(input, fn, kinds="f"):
+    """(N, C, L) -> (N, C, 1, L) and (C, L) -> (C, 1, L), for the dtype kinds PyTorch's 1-d
+    kernel takes (floating point; avg_pool1d integers too)."""
     if input.ndim not in (2, 3):
         raise ValueError(f"{fn}: expected a 2-d (C, L) or 3-d (N, C, L) input, got shape "
                          f"{tuple(input.shape)}")
+    if input._data.dtype.kind not in kinds:
+        raise NotImplementedError(f"{fn}: not implemented for dtype {input.dtype}")
     return input.unsqueeze(-2)
 
 
@@ -39,9 +42,13 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if weight.ndim != 3:
         raise ValueError(f"conv1d: expected a 3-d weight (O, C/groups, K), got shape "
                          f"{tuple(weight.shape)}")
+    stride, dilation = _single(stride, "stride", "conv1d"), _single(dilation, "dilation", "conv1d")
     pad = padding if isinstance(padding, str) else (0, _single(padding, "padding", "conv1d"))
-    out = F.conv2d(x, weight.unsqueeze(2), bias, (1, _single(stride, "stride", "conv1d")), pad,
-                   (1, _single(dilation, "dilation", "conv1d")), groups)
+    total = dilation * (weight.shape[-1] - 1)
+    if padding == "same" and stride == 1 and total % 2:
+        # an even effective kernel: torch pads the extra column on the right, as here
+        x, pad = F.pad(x, (total // 2, total - total // 2)), (0, 0)
+    out = F.conv2d(x, weight.unsqueeze(2), bias, (1, stride), pad, (1, dilation), groups)
     return out.squeeze(-2)
 
 
@@ -62,7 +69,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """Mean over each window of L (padding counted unless ``count_include_pad=False``)."""
-    x = _as_2d(input, "avg_pool1d")
+    x = _as_2d(input, "avg_pool1d", "fiu")
     k = _single(kernel_size, "kernel_size", "avg_pool1d")
     s = k if stride is None or stride == [] else _single(stride, "stride", "avg_pool1d")
     out = F.avg_pool2d(x, (1, k), (1, s), (0, _single(padding, "padding", "avg_pool1d")),
@@ -73,9 +80,13 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling of L to ``output_size`` windows."""
     x = _as_2d(input, "adaptive_avg_pool1d")
-    out = F.adaptive_avg_pool2d(x, (1, _single(output_size, "output_size",
-                                                "adaptive_avg_pool1d")))
-    return out.squeeze(-2)
+    size = _single(output_size, "output_size", "adaptive_avg_pool1d")
+    if input.shape[-1] == 0:
+        if size != 1:
+            raise RuntimeError(f"adaptive_avg_pool1d: input of shape {tuple(input.shape)} is "
+                               f"empty along L: cannot pool it to {size} windows")
+        return input.mean(-1, keepdim=True)  # one window over nothing: NaN, as in torch
+    return F.adaptive_avg_pool2d(x, (1, size)).squeeze(-2)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):

@@ -271,15 +271,21 @@ def _softmax_dim(ndim, dim):
     return dim % max(ndim, 1)
 
 
+def _float_input(fn, x):
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f"{fn}: not implemented for dtype {x.dtype} (pass dtype=)")
+    return x
+
+
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    x = input if dtype is None else input.type(dtype)
+    x = _float_input("softmax", input if dtype is None else input.type(dtype))
     if x.ndim == 0:
         return _softmax.Softmax.apply(x.reshape(1), dim=0).reshape(())
     return _softmax.Softmax.apply(x, dim=_softmax_dim(x.ndim, dim))
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    x = input if dtype is None else input.type(dtype)
+    x = _float_input("log_softmax", input if dtype is None else input.type(dtype))
     if x.ndim == 0:
         return _softmax.LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
     return _softmax.LogSoftmax.apply(x, dim=_softmax_dim(x.ndim, dim))
@@ -355,6 +361,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     except ValueError:
         raise ValueError(f"mse_loss: input of shape {tuple(input.shape)} and target of shape "
                          f"{tuple(target.shape)} cannot be broadcast together") from None
+    if input._data.dtype.kind != "f" and target._data.dtype.kind != "f":
+        raise NotImplementedError(f"mse_loss: not implemented for input {input.dtype} and "
+                                  f"target {target.dtype}")
+    if target._data.dtype == np.bool_:  # (torch's kernel reads a bool target as 0/1)
+        target = target.type(input.dtype)
     diff = input - target
     sq = diff * diff
     if reduction == "none":

@@ -82,7 +82,8 @@ class ELU(_Pointwise):
 
     @staticmethod
     def _df(x, alpha):
-        return np.where(x > 0, x.dtype.type(1), x.dtype.type(alpha) * np.exp(np.minimum(x, 0)))
+        # (x <= 0, not x > 0: a NaN takes the linear branch's gradient, as in PyTorch)
+        return np.where(x <= 0, x.dtype.type(alpha) * np.exp(np.minimum(x, 0)), x.dtype.type(1))
 
 
 class Softplus(_Pointwise):
@@ -126,7 +127,8 @@ class Hardtanh(_Pointwise):
 
     @staticmethod
     def _df(x, min_val, max_val):
-        return ((x > min_val) & (x < max_val)).astype(x.dtype)
+        # zero at or beyond a bound; a NaN passes the gradient, as in PyTorch
+        return (~((x <= min_val) | (x >= max_val))).astype(x.dtype)
 
 
 def _sigmoid(x):

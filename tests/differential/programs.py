@@ -10,7 +10,7 @@ compared.
 Families group the ops by owner: "core" (arithmetic, maths, comparisons, reductions, matmul,
 softmax, where/clamp/maximum, promotion with Python scalars and 0-d tensors) and "views"
 (shape ops and indexing read-only), "inplace" (in-place ops, augmented assignment, views written
-through, no_grad blocks).
+through, no_grad blocks), "nn" (the nn.functional entries: programs_nn.py).
 """
 import random
 import warnings
@@ -19,7 +19,7 @@ from .harness import compiled
 
 __all__ = ["generate", "FAMILIES"]
 
-FAMILIES = ("core", "views", "inplace")
+FAMILIES = ("core", "views", "inplace", "nn")
 
 _SHAPES = [(), (1,), (3,), (4,), (2, 3), (3, 1), (1, 3), (2, 1, 3), (3, 4), (4, 3), (2, 3, 4)]
 _SPECIAL = [0.0, 1.0, -1.0, 2.0, 0.5, -0.5, 3.0]
@@ -325,6 +325,10 @@ def _shuffle(rng, t):
     if dims and rng.random() < 0.4:
         dims[rng.randrange(len(dims))] = -1
     return ", ".join(map(str, dims)) if dims else "()"
+
+
+from .programs_nn import nn_line as _nn_line  # noqa: E402 - the "nn" family (issue 12)
+_Gen.nn_line = _nn_line
 
 
 def generate(seed, families=("core",), steps=8, leaves=3):

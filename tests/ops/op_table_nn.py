@@ -1,4 +1,5 @@
-"""The nn.functional rows of the op table (issue 12; op_table.py adds them to its OPS), in its format:
+"""The nn.functional rows of the op table (issue 12; op_table.py adds them to its OPS), in
+its format:
 (name, arity, minitorch fn, numpy reference, torch fn, input domain).
 
 Every fn accepts inputs of any shape (the gradcheck draws random shapes of rank 1-3), reshaping
