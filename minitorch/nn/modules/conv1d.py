@@ -1,12 +1,9 @@
 """``nn.Conv1d``: 1-d convolution over (N, C, L) input, PyTorch's arguments, repr and init."""
 import numbers
 
-import numpy as np
-
 from minitorch.nn import functional as F
 from minitorch.nn.module import Module
 from minitorch.nn.modules.conv import Conv2d
-from minitorch.nn.parameter import Parameter
 
 __all__ = ["Conv1d"]
 
@@ -21,18 +18,16 @@ def _single(value, name):
 class Conv1d(Module):
     """Applies a 1-d convolution; weight is [out_channels, in_channels // groups, kernel_size]."""
 
-    # the channel checks and PyTorch's default initialisation are Conv2d's
+    # the channel checks, the parameters and PyTorch's default initialisation are Conv2d's
     _check_channels = classmethod(Conv2d._check_channels.__func__)
+    _make_parameters = Conv2d._make_parameters
     reset_parameters = Conv2d.reset_parameters
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  dtype=None):
         super().__init__()
-        self._check_channels(in_channels, out_channels, groups)
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv1d: padding_mode {padding_mode!r} is not supported "
-                             f"(only 'zeros')")
+        self._check_channels(in_channels, out_channels, groups, padding_mode)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _single(kernel_size, "kernel_size")
         self.stride = _single(stride, "stride")
@@ -49,14 +44,7 @@ class Conv1d(Module):
             if self.padding[0] < 0:
                 raise ValueError(f"Conv1d: invalid padding {padding!r}: must be >= 0")
         self.padding_mode = padding_mode
-        np_dtype = np.dtype(getattr(dtype, "np", dtype) or np.float32)
-        shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(np.empty(shape, dtype=np_dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype=np_dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        self._make_parameters(bias, dtype)
 
     def forward(self, input):
         if input.ndim not in (2, 3) or input.shape[-2] != self.in_channels:

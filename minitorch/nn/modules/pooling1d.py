@@ -1,33 +1,18 @@
-"""1-d pooling modules over (N, C, L) input: ``MaxPool1d``, ``AvgPool1d``, ``AdaptiveAvgPool1d``."""
+"""1-d pooling modules over (N, C, L) input: ``MaxPool1d``, ``AvgPool1d``, ``AdaptiveAvgPool1d``
+(the arguments and checks are the 2-d modules' shared bases)."""
 from minitorch.nn import functional as F
 from minitorch.nn.module import Module
-from minitorch.nn.modules.pooling import _check_positive
+from minitorch.nn.modules.pooling import _AdaptiveAvgPoolNd, _check_positive, _MaxPoolNd
 
 __all__ = ["MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d"]
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """Max over each window of L; ``stride`` defaults to ``kernel_size``."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False):
-        super().__init__()
-        _check_positive("MaxPool1d", "kernel_size", kernel_size)
-        _check_positive("MaxPool1d", "stride", stride)
-        _check_positive("MaxPool1d", "padding", padding, 0)
-        _check_positive("MaxPool1d", "dilation", dilation)
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 def _single(v):
@@ -57,14 +42,6 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool1d(Module):
-    def __init__(self, output_size):
-        super().__init__()
-        _check_positive("AdaptiveAvgPool1d", "output_size", output_size)
-        self.output_size = output_size
-
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     def forward(self, input):
         return F.adaptive_avg_pool1d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
