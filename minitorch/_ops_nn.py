@@ -38,7 +38,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                                f"{input.dtype} (all inputs must share one dtype)")
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"layer_norm: expected a floating-point input, got {input.dtype}")
-    return LN.LayerNorm.apply(input, weight, bias, D=int(np.prod(shape)), eps=float(eps))
+    return LN.LayerNorm.apply(input, weight, bias, D=int(np.prod(shape)), eps=float(eps),
+                              k=len(shape))
 
 
 @declare(method=False, function=False, functional=True, out=True)
@@ -153,6 +154,9 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f"pad: reflect padding ({before}, {after}) must be less than "
                                f"the input size {n} at dim {axis} of input of shape "
                                f"{tuple(input.shape)}")
+        if mode == "circular" and max(before, after) > n:
+            raise RuntimeError(f"pad: circular padding ({before}, {after}) would wrap around "
+                               f"more than once at dim {axis} of size {n}")
         if mode != "constant" and min(before, after) < 0:
             raise RuntimeError(f"pad: negative padding {pad} is only supported in 'constant' "
                                "mode")

@@ -44,9 +44,12 @@ class Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, *, p, dim, eps):
-        a = np.abs(x)
-        n = np.sqrt((x * x).sum(dim, keepdims=True)) if p == 2 else \
-            (a ** x.dtype.type(p)).sum(dim, keepdims=True) ** x.dtype.type(1.0 / p)
+        # the norm in float64, rounded once (torch accumulates float32 norms in double): the
+        # norm of one element is exactly its magnitude
+        a = np.abs(x.astype(np.float64))
+        n = np.sqrt((a * a).sum(dim, keepdims=True)) if p == 2 else \
+            (a ** p).sum(dim, keepdims=True) ** (1.0 / p)
+        n = n.astype(x.dtype)
         d = np.maximum(n, x.dtype.type(eps))
         ctx.save_for_backward(x)
         ctx.stats = (n, d, p, dim, eps)

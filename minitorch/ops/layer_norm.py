@@ -14,21 +14,23 @@ _CHUNKS = 16  # row chunks for the parameter-gradient partial sums (a few per th
 
 
 class LayerNorm(Function):
-    """``LayerNorm.apply(x, weight, bias, D=, eps=)``."""
+    """``LayerNorm.apply(x, weight, bias, D=, eps=, k=)``: the last ``k`` dims (D elements) are
+    normalised."""
 
     node_name = "NativeLayerNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias, *, D, eps):
-        x2 = np.ascontiguousarray(x).reshape(-1, D)
-        M = x2.shape[0]
+    def forward(ctx, x, weight, bias, *, D, eps, k):
+        M = int(np.prod(x.shape[:x.ndim - k]))  # (not size // D: D may be 0)
+        x2 = np.ascontiguousarray(x).reshape(M, D)
         dt = x2.dtype
         w = np.ones(D, dt) if weight is None else weight.reshape(D).astype(dt, copy=False)
         b = np.zeros(D, dt) if bias is None else bias.reshape(D).astype(dt, copy=False)
         mean, rstd = np.empty(M, np.float64), np.empty(M, np.float64)
         y = np.empty_like(x2)
-        K.layer_norm_forward(y, mean, rstd, x2, w, b, float(eps), int(weight is not None),
-                             int(bias is not None))
+        if x2.size:  # (an empty input has nothing to normalise; the kernels divide by D)
+            K.layer_norm_forward(y, mean, rstd, x2, w, b, float(eps), int(weight is not None),
+                                 int(bias is not None))
         ctx.save_for_backward(x2, w)
         ctx.stats = (mean, rstd)
         ctx.has_w = weight is not None
@@ -43,6 +45,10 @@ class LayerNorm(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = np.ascontiguousarray(grad_out).reshape(x2.shape)
         grad_x = grad_w = grad_b = None
+        if not x2.size:
+            zeros = np.zeros(ctx.param_shape, x2.dtype)
+            return (np.zeros(grad_out.shape, x2.dtype) if need_x else None,
+                    zeros if need_w else None, zeros if need_b else None)
         if need_x:
             grad_x = np.empty_like(x2)
             K.layer_norm_backward_input(grad_x, g2, x2, mean, rstd, w, int(ctx.has_w))

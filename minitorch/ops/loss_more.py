@@ -130,11 +130,13 @@ class DistanceLoss(Function):
         (d,) = ctx.saved_tensors
         kind, beta, reduction = ctx.static
         b = d.dtype.type(beta)
-        s = np.sign(d)
+        one = d.dtype.type(1)
+        # torch's sign: 0 at 0 and at NaN; its smooth-l1 and huber branches, NaN included
+        s = (d > 0).astype(d.dtype) - (d < 0).astype(d.dtype)
         if kind == "l1" or beta == 0:
             dl = s if kind != "huber" else s * b
         elif kind == "smooth_l1":
-            dl = np.where(np.abs(d) < b, d / b, s)
+            dl = np.where(d <= -b, -one, np.where(d >= b, one, d / b))
         else:
             dl = np.clip(d, -b, b)
         gd = _expand_grad(grad, d.shape, d.dtype, reduction).reshape(d.shape) * dl

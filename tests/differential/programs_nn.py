@@ -175,7 +175,9 @@ def _loss(gen, a, t):
                f"reduction={red}{w})"
     pw = f", pos_weight={_leaf(gen, tuple(t.shape[-1:]), grad=False)}" \
         if t.dim() and rng.random() < 0.4 else ""
-    target = rng.choice([f"lib.sigmoid({b})", f"({b} > 0).float()"])
+    # (a 0/1 target from its own literal: ``(b > 0)`` would flip where b rounds to +-0)
+    mask = _leaf(gen, tuple(t.shape), "bool", grad=False)
+    target = rng.choice([f"lib.sigmoid({b})", f"{mask}.float()"])
     return f"{F}.binary_cross_entropy_with_logits({a}, {target}, reduction={red}{pw})"
 
 
