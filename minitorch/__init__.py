@@ -14,16 +14,14 @@ from . import accelerator, autograd, backends, cuda
 from ._device import DeviceError, device, get_default_device, set_default_device
 from ._generator import Generator
 from ._size import Size
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                       no_grad, set_grad_enabled)
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
                        randperm, tensor, zeros, zeros_like)
 from .dtypes import bool, dtype, float32, float64, get_default_dtype, int32, int64
 from .functions import DECLARED as _DECLARED
-from .functions import (abs, allclose, amax, amin, argmax, argmin, cat, clamp, concatenate, equal,
-                        flatten, is_tensor, log_softmax, matmul, max, maximum, mean, min,
-                        minimum, numel, permute, relu, reshape, sigmoid, softmax, sqrt, squeeze,
-                        stack, std, tanh, transpose, unsqueeze, var, where)
+from .functions import allclose, equal, is_floating_point, is_tensor, numel
 from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Tensor
 
@@ -65,11 +63,8 @@ __all__ = [
     "full_like", "empty_like", "rand_like", "randn_like", "manual_seed", "seed", "initial_seed",
     "get_rng_state", "set_rng_state", "dtype", "float32", "float64", "int64", "int32", "bool",
     "float", "double", "long", "int", "get_default_dtype", "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled", "autograd", "sqrt", "abs", "tanh",
-    "sigmoid", "relu", "maximum", "minimum", "where", "clamp", "cat", "concatenate", "stack",
-    "matmul", "mean", "amax", "amin", "std", "var", "max", "min", "argmax", "argmin",
-    "softmax", "log_softmax",
-    "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "allclose", "equal",
+    "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
+    "autograd", "allclose", "equal", "is_floating_point",
     "is_tensor", "numel", "save", "load", "nn", "optim", "io", "data", "train", "distributed",
     "utils", "runtime", "device", "DeviceError", "get_default_device", "set_default_device",
     "Size", "Generator", "cuda", "backends", "accelerator",

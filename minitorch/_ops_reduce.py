@@ -1,18 +1,211 @@
-"""Reductions, each declared once (``_registry``); the Functions live in ``ops/reduce.py``."""
+"""Reductions and running reductions, each declared once (``_registry``); the Functions live in
+``ops/reduce.py``, ``ops/cumulative.py`` and ``ops/vector_norm.py``.
+
+A 0-d tensor is reduced over dim 0 or -1 as PyTorch does (``_op_args._reduce_dims``).
+"""
+import numbers
+
 import numpy as np
 
+from . import dtypes
+from ._op_args import _as_float, _reduce_dims
 from ._registry import declare
-from ._tensor_math import _reduce_dims
+from ._tensor_shape import _dim
+from .autograd import values_indices
+from .autograd.variable import TensorBase
+from .ops import cumulative as C
+from .ops import elementwise as E
 from .ops import reduce as R
+from .ops import vector_norm as VN
 
-__all__ = ["sum"]
+__all__ = ["sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
+           "all", "any", "cumsum", "cumprod", "logsumexp", "norm"]
+
+
+def _as_dtype(out, t):
+    """numpy widens int32 sums and products to int64; torch keeps the dtype asked for."""
+    return out if out._data.dtype == t._data.dtype else out.type(t._data.dtype)
+
+
+def _int64_unless(t, dtype):
+    """``dtype`` if given, else bool and integer tensors widened to int64 (torch's sum/prod)."""
+    if dtype is not None:
+        return t.type(dtype)
+    return t.type(np.int64) if t._data.dtype.kind in "biu" else t
 
 
 @declare()
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001,A002 - PyTorch's names
     """The sum over ``dim`` (None: all); bool and integer tensors sum in int64 unless ``dtype``."""
-    t = input.type(dtype) if dtype is not None else input
-    if dtype is None and t._data.dtype.kind in "biu":
-        t = t.type(np.int64)
-    t, dims, keepdim = _reduce_dims(t, dim, keepdim)
-    return R.Sum.apply(t, dim=dims, keepdim=keepdim)
+    t, dims, keepdim = _reduce_dims(_int64_unless(input, dtype), dim, keepdim)
+    return _as_dtype(R.Sum.apply(t, dim=dims, keepdim=keepdim), t)
+
+
+@declare()
+def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    """The mean over ``dim``: floating inputs (or a floating ``dtype`` to compute in)."""
+    if dtype is not None:
+        if dtypes.to_numpy_dtype(dtype).kind != "f":
+            raise RuntimeError(f"mean(): could not infer output dtype. Optional dtype must be "
+                               f"either a floating point or complex dtype. Got: {dtype}")
+        input = input.type(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {input.dtype}")
+    t, dims, keepdim = _reduce_dims(input, dim, keepdim)
+    return R.Mean.apply(t, dim=dims, keepdim=keepdim)
+
+
+@declare()
+def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    """The product over one ``dim`` (None: all elements), int64 for bool/integer inputs."""
+    if dim is not None and not isinstance(dim, numbers.Integral):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    t, dims, keepdim = _reduce_dims(_int64_unless(input, dtype), dim, keepdim)
+    return _as_dtype(C.Prod.apply(t, dim=dims, keepdim=keepdim), t)
+
+
+def _moment(fn, t, dim, unbiased, keepdim, correction):
+    if t._data.dtype.kind != "f":
+        raise RuntimeError(f"std and var only support floating point dtypes, got {t.dtype}")
+    ddof = correction if correction is not None else int(bool(unbiased))
+    x, dims, keepdim = _reduce_dims(t, dim, keepdim)
+    return fn.apply(x, dim=dims, keepdim=keepdim, correction=ddof)
+
+
+@declare()
+def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):  # noqa: A002
+    """The variance over ``dim`` with ``correction`` (default 1: Bessel's; ``unbiased`` is its
+    older spelling)."""
+    return _moment(R.Var, input, dim, unbiased, keepdim, correction)
+
+
+@declare()
+def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None):  # noqa: A002
+    """sqrt(var(input, dim, correction)); gradient 0 where the std is 0, as torch."""
+    return _moment(R.Std, input, dim, unbiased, keepdim, correction)
+
+
+def _extreme(all_fn, dim_fn, pairwise, t, dim, keepdim):
+    if isinstance(dim, TensorBase):
+        return pairwise(t, dim)  # x.max(other): the elementwise maximum
+    if dim is None:
+        return all_fn.apply(t)
+    d = _dim(dim, t.ndim)
+    if t.ndim == 0:
+        return values_indices(*dim_fn.apply(t.reshape(1), dim=0, keepdim=False))
+    return values_indices(*dim_fn.apply(t, dim=d, keepdim=keepdim))
+
+
+@declare()
+def max(input, dim=None, keepdim=False):  # noqa: A001,A002
+    """The largest element, or (values, indices) along ``dim``; ``max(a, b)`` is maximum."""
+    return _extreme(R.MaxAll, R.MaxDim, lambda a, b: a.maximum(b), input, dim, keepdim)
+
+
+@declare()
+def min(input, dim=None, keepdim=False):  # noqa: A001,A002
+    """The smallest element, or (values, indices) along ``dim``; ``min(a, b)`` is minimum."""
+    return _extreme(R.MinAll, R.MinDim, lambda a, b: a.minimum(b), input, dim, keepdim)
+
+
+@declare()
+def amax(input, dim=(), keepdim=False):  # noqa: A002
+    t, dims, keepdim = _reduce_dims(input, None if dim == () else dim, keepdim)
+    return R.Amax.apply(t, dim=dims, keepdim=keepdim)
+
+
+@declare()
+def amin(input, dim=(), keepdim=False):  # noqa: A002
+    t, dims, keepdim = _reduce_dims(input, None if dim == () else dim, keepdim)
+    return R.Amin.apply(t, dim=dims, keepdim=keepdim)
+
+
+def _arg(t, fn, dim, keepdim):
+    if t._data.dtype == np.bool_:
+        raise RuntimeError(f"{fn.__name__.lower()}(): does not support bool input")
+    if dim is None:
+        return fn.apply(t.reshape(-1) if t.ndim else t.reshape(1), dim=0, keepdim=False)
+    d = _dim(dim, t.ndim)
+    if t.ndim == 0:
+        return fn.apply(t.reshape(1), dim=0, keepdim=False)
+    return fn.apply(t, dim=d, keepdim=keepdim)
+
+
+@declare()
+def argmax(input, dim=None, keepdim=False):  # noqa: A002
+    return _arg(input, R.ArgMax, dim, keepdim)
+
+
+@declare()
+def argmin(input, dim=None, keepdim=False):  # noqa: A002
+    return _arg(input, R.ArgMin, dim, keepdim)
+
+
+@declare()
+def all(input, dim=None, keepdim=False):  # noqa: A001,A002
+    """True where every element over ``dim`` is non-zero: a bool tensor."""
+    t, dims, keepdim = _reduce_dims(input, dim, keepdim)
+    return R.Logical.apply(t, fn=np.all, dim=dims, keepdim=keepdim)
+
+
+@declare()
+def any(input, dim=None, keepdim=False):  # noqa: A001,A002
+    """True where some element over ``dim`` is non-zero: a bool tensor."""
+    t, dims, keepdim = _reduce_dims(input, dim, keepdim)
+    return R.Logical.apply(t, fn=np.any, dim=dims, keepdim=keepdim)
+
+
+def _scan(fn, t, dim, dtype):
+    t = _int64_unless(t, dtype)
+    d = _dim(dim, t.ndim)
+    if t.ndim == 0:
+        return fn.apply(t.reshape(1), dim=0).reshape(())
+    return _as_dtype(fn.apply(t, dim=d), t)
+
+
+@declare()
+def cumsum(input, dim, *, dtype=None):  # noqa: A002
+    """Running sums along ``dim`` (int64 for bool/integer inputs)."""
+    return _scan(C.CumSum, input, dim, dtype)
+
+
+@declare()
+def cumprod(input, dim, *, dtype=None):  # noqa: A002
+    """Running products along ``dim``; exact gradients through zeros."""
+    return _scan(C.CumProd, input, dim, dtype)
+
+
+@declare()
+def logsumexp(input, dim, keepdim=False):  # noqa: A002
+    """log(sum(exp(input), dim)), computed stably (shifted by the detached maximum)."""
+    x = _as_float(input)
+    m = x.detach().amax(dim, keepdim=True)
+    m = E.Where.apply(m.isinf(), np.zeros((), m._data.dtype), m)  # all -inf/inf: no shift
+    out = (x - m).exp().sum(dim, keepdim=keepdim).log()
+    return out + m.reshape(out.shape)
+
+
+_P_NAMES = {"fro": 2.0, "inf": np.inf}
+
+
+@declare()
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
+    """The vector p-norm over ``dim`` (None: all elements): p = 2 / "fro", 1, inf, -inf, 0 or
+    any float. Matrix norms ("nuc") are not implemented."""
+    if isinstance(p, str) and p not in _P_NAMES:
+        raise NotImplementedError(f"norm: p={p!r} is not implemented (vector norms only)")
+    ord = _P_NAMES.get(p, p) if isinstance(p, str) else float(2.0 if p is None else p)
+    return _vector_norm("norm", input, ord, dim, keepdim, dtype)
+
+
+def _vector_norm(op, input, ord, dim, keepdim, dtype):
+    if dtype is not None:
+        input = input.type(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {input.dtype}")
+    t, dims, keepdim = _reduce_dims(input, dim, keepdim)
+    if ord == 0:  # the count of non-zeros: torch records no gradient
+        return (t != 0).sum(dims, keepdim=keepdim).type(t._data.dtype)
+    return VN.VectorNorm.apply(t, ord=ord, dim=dims, keepdim=keepdim)

@@ -28,6 +28,8 @@ name, or None/False for none):
 - ``scalar_input=False``: the function form accepts a Python number as ``input`` and wraps it
   as a 0-d tensor (torch does so for ``add``/``sub``/``mul``/``div``/``pow``...: ``mt.add(2, t)``);
   any other non-tensor ``input`` is a TypeError naming the op, as in torch;
+- ``sequence_input=False``: ``input`` is a sequence of tensors (``cat``, ``stack``), which the
+  op checks itself;
 - ``out=True``: the function form takes ``out=`` (the result written into the given tensor
   with torch's resize and cast rules; refused when an argument requires grad, as in torch).
 
@@ -61,9 +63,10 @@ class Op:
     """One declared op: the function and its public names."""
 
     __slots__ = ("fn", "name", "methods", "functions", "functionals", "inplaces",
-                 "scalar_input", "out")
+                 "scalar_input", "sequence_input", "out")
 
-    def __init__(self, fn, method, function, functional, inplace, scalar_input, out):
+    def __init__(self, fn, method, function, functional, inplace, scalar_input, out,
+                 sequence_input=False):
         self.fn = fn
         self.name = fn.__name__
         self.methods = _names(method, self.name)
@@ -71,6 +74,7 @@ class Op:
         self.functionals = _names(functional, self.name)
         self.inplaces = _names(inplace, self.name + "_")
         self.scalar_input = scalar_input
+        self.sequence_input = sequence_input
         self.out = out
 
 
@@ -81,9 +85,10 @@ class Registry:
         self.ops = []
 
     def declare(self, method=True, function=True, functional=None, inplace=None, *,
-                scalar_input=False, out=True):
+                scalar_input=False, out=True, sequence_input=False):
         def register(fn):
-            self.ops.append(Op(fn, method, function, functional, inplace, scalar_input, out))
+            self.ops.append(Op(fn, method, function, functional, inplace, scalar_input, out,
+                               sequence_input))
             return fn
         return register
 
@@ -153,7 +158,7 @@ def _function(op, name, to_tensor):
     fn = op.fn
 
     def function(input, *args, out=None, **kwargs):  # noqa: A002 - PyTorch's name
-        if not _is_tensor(input):
+        if not _is_tensor(input) and not op.sequence_input:
             if op.scalar_input and isinstance(input, numbers.Number):
                 input = to_tensor(input)
             else:

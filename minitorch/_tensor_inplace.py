@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ._tensor_math import _check_bool_sub
+from ._op_args import _check_bool_sub
 from .autograd import inplace as I
 from .autograd.grad_mode import no_grad
 from .autograd.variable import TensorBase
@@ -70,11 +70,6 @@ class TensorInplace:
             raise RuntimeError("derivative for floor_divide_ is not implemented")
         return self._inplace("floor_divide_", lambda: self._new(
             np.floor_divide(self._data, _array(other)).astype(self._data.dtype)), other)
-
-    def clamp_(self, min=None, max=None):
-        return self._inplace("clamp_", lambda: self.clamp(min, max), min, max)
-
-    clip_ = clamp_
 
     def relu_(self):
         I.check_writable(self, "relu_")

@@ -230,18 +230,6 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
             return self
         return _Cast.apply(self, dtype=np_dtype)
 
-    def float(self):
-        return self.type(dtypes.float32)
-
-    def double(self):
-        return self.type(dtypes.float64)
-
-    def long(self):
-        return self.type(dtypes.int64)
-
-    def bool(self):
-        return self.type(dtypes.bool)
-
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
@@ -251,6 +239,9 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         raise DeviceError(f"minitorch runs on the CPU only: .cuda() is not available; "
                           f"{PORTABLE_HINT}, then x.to(device)")
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return self._data.flags.c_contiguous
 
     def contiguous(self):
         return self if self._data.flags.c_contiguous else _Cast.apply(self, dtype=None)

@@ -143,3 +143,77 @@ def test_to_dot_names_nodes_and_marks_leaves():
     for name in ("SubBackward0", "MulBackward0", "PowBackward0"):
         assert name in dot
     assert dot.count("fillcolor=lightblue") == 2 and 'a (2)' in dot and 'b (2)' in dot
+
+
+def test_inference_mode_records_nothing_as_context_and_decorator():
+    x = mt.ones(2, requires_grad=True)
+    with mt.inference_mode():
+        assert mt.is_inference_mode_enabled() and not mt.is_grad_enabled()
+        y = x * 2
+    assert not y.requires_grad and y.grad_fn is None and mt.is_grad_enabled()
+
+    @mt.inference_mode()
+    def called(a):
+        return a * 2
+
+    @mt.inference_mode
+    def bare(a):
+        return a * 2
+
+    assert not called(x).requires_grad and not bare(x).requires_grad
+    with mt.no_grad(), mt.inference_mode(False):
+        assert not mt.is_grad_enabled() and not mt.is_inference_mode_enabled()
+
+
+def test_cast_methods_and_layout_queries():
+    x = mt.tensor([[1.5, -2.5]])
+    assert x.int().dtype == mt.int32 and x.int().tolist() == [[1, -2]]
+    assert x.long().dtype == mt.int64 and x.bool().dtype == mt.bool and x.double().dtype == \
+        mt.float64
+    assert x.float() is x  # the same dtype: the tensor itself, as torch
+    assert x.is_contiguous() and not mt.ones(2, 3).t().is_contiguous()
+    assert x.is_floating_point() and mt.is_floating_point(x) and not x.int().is_floating_point()
+    with pytest.raises(TypeError, match="float16"):
+        x.half()
+
+
+def test_inplace_unary_forms_write_storage_and_refuse_unsafe_casts():
+    x = mt.tensor([0.0, 1.0, 4.0])
+    alias = x[1:]
+    assert x.sqrt_() is x and alias.tolist() == [1.0, 2.0]
+    for op in ("neg_", "exp_", "log_", "abs_", "sigmoid_", "tanh_", "sin_", "cos_", "floor_",
+               "square_", "reciprocal_", "sign_"):
+        before = x._version
+        getattr(x, op)()
+        assert x._version == before + 1, op
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        mt.tensor([1, 2]).sqrt_()
+    leaf = mt.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        leaf.exp_()
+    a = mt.tensor([0.5, 2.0], requires_grad=True)
+    b = a * 1
+    b.log_()
+    b.sum().backward()
+    assert a.grad.tolist() == [2.0, 0.5]
+
+
+def test_floor_divide_records_but_has_no_derivative_as_torch():
+    x = mt.tensor([3.0, -3.0], requires_grad=True)
+    q = x // 2
+    assert q.tolist() == [1.0, -2.0] and q.requires_grad
+    with pytest.raises(RuntimeError, match="derivative for aten::floor_divide is not "
+                                           "implemented"):
+        q.sum().backward()
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        mt.tensor([1, 2]) // mt.tensor([0, 1])
+
+
+def test_function_forms_take_out_and_numbers_as_torch():
+    x, y = mt.tensor([1.0, 2.0]), mt.tensor([3.0, 4.0])
+    z = mt.empty(2)
+    assert mt.mul(x, y, out=z) is z and z.tolist() == [3.0, 8.0]
+    assert mt.add(2, x).tolist() == [3.0, 4.0] and mt.add(1, 2).tolist() == 3
+    assert mt.add(2, mt.tensor([1], dtype=mt.int32)).dtype == mt.int32  # a wrapped number
+    with pytest.raises(TypeError, match=r"exp\(\): argument 'input'"):
+        mt.exp(2.0)

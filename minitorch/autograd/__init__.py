@@ -4,11 +4,13 @@ from collections import namedtuple
 from .backward import backward, grad
 from .function import AccumulateGrad, Function, Node
 from .gradcheck import gradcheck
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                        no_grad, set_grad_enabled)
 from .graphviz import render_dot, to_dot
 
 __all__ = ["Function", "Node", "AccumulateGrad", "backward", "grad", "gradcheck", "no_grad",
-           "enable_grad", "set_grad_enabled", "is_grad_enabled", "to_dot", "render_dot",
+           "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled", "to_dot", "render_dot",
            "values_indices"]
 
 values_indices = namedtuple("values_indices", ["values", "indices"])

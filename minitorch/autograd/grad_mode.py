@@ -6,7 +6,8 @@ another thread records. Each mode works as a context manager and, instantiated, 
 import functools
 import threading
 
-__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled"]
+__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled"]
 
 _state = threading.local()
 
@@ -76,3 +77,46 @@ class set_grad_enabled(_GradMode):
     def __call__(self, fn):
         _set_enabled(self._prev)  # used as a decorator: the mode applies inside calls only
         return super().__call__(fn)
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside an ``inference_mode()`` block in this thread."""
+    return getattr(_state, "inference", False)
+
+
+class inference_mode(_GradMode):
+    """PyTorch's ``inference_mode``: no recording (results never require grad, no graph), as a
+    context manager, ``@inference_mode()`` or ``@inference_mode``. ``inference_mode(False)``
+    changes nothing. (PyTorch's extra speed from skipping version counters does not apply.)"""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # used bare as a decorator: @inference_mode
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        super().__init__(False)
+        self._inference = bool(mode)
+
+    def __enter__(self):
+        self._prev = is_grad_enabled()
+        self._prev_inference = is_inference_mode_enabled()
+        if self._inference:
+            _set_enabled(False)
+            _state.inference = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        _set_enabled(self._prev)
+        _state.inference = self._prev_inference
+        return False
+
+    def __call__(self, fn):
+        inference = self._inference
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(inference):
+                return fn(*args, **kwargs)
+
+        return wrapper

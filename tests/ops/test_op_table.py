@@ -81,10 +81,12 @@ def test_live_parity_with_torch(row):
 
 
 def test_every_op_has_a_row():
-    from minitorch.ops import elementwise, reduce, shape, softmax, matmul
+    from minitorch.ops import (cumulative, elementwise, matmul, reduce, rounding, shape, softmax,
+                               unary, vector_norm)
 
     exported = set()
-    for mod in (elementwise, reduce, shape, softmax, matmul):
+    for mod in (elementwise, reduce, shape, softmax, matmul, unary, rounding, cumulative,
+                vector_norm):
         exported |= set(mod.__all__)
     covered = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Pow": "pow",
                "Neg": "neg", "Exp": "exp", "Log": "log", "Sqrt": "sqrt", "Abs": "abs",
@@ -95,8 +97,15 @@ def test_every_op_has_a_row():
                "Expand": "expand", "Squeeze": "squeeze", "Unsqueeze": "unsqueeze", "Cat": "cat",
                "Stack": "stack", "Slice": "index_basic", "Index": "index_ints",
                "MatMul": "matmul", "Softmax": "softmax", "LogSoftmax": "log_softmax",
-               "Amax": "amax_dim", "Amin": "amin", "Var": "var_dim", "Std": "std"}
+               "Amax": "amax_dim", "Amin": "amin", "Var": "var_dim", "Std": "std",
+               "Sin": "sin", "Cos": "cos", "Tan": "tan", "Log1p": "log1p", "Expm1": "expm1",
+               "Log2": "log2", "Log10": "log10", "Exp2": "exp2", "Rsqrt": "rsqrt",
+               "Reciprocal": "reciprocal", "Floor": "floor", "Ceil": "ceil", "Round": "round",
+               "Trunc": "trunc", "Sign": "sign", "Frac": "frac", "RoundedDiv": "div_floor",
+               "Fmod": "fmod", "Prod": "prod", "CumSum": "cumsum", "CumProd": "cumprod",
+               "VectorNorm": "norm"}
     # Ops without a gradient (bool/int results) are checked by tests/differential instead.
-    no_grad_ops = {"Compare", "ArgMax", "ArgMin", "Logical"}
+    # FloorDivide has no derivative in torch either (tested in tests/test_tensor.py).
+    no_grad_ops = {"Compare", "ArgMax", "ArgMin", "Logical", "FloorDivide"}
     assert exported == set(covered) | no_grad_ops, "a new op needs a row in tests/ops/op_table.py"
     assert set(covered.values()) <= set(IDS)

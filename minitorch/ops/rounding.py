@@ -1,0 +1,85 @@
+"""Division with rounding and the remainders that PyTorch gives no (or a zero) gradient:
+``div(rounding_mode=...)``, ``floor_divide``, ``fmod``. Inputs arrive promoted to one dtype.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+
+__all__ = ["RoundedDiv", "FloorDivide", "Fmod"]
+
+
+def _quiet():
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
+def check_int_divisor(b):
+    """Integer division by zero is an error in PyTorch (floats give inf/nan)."""
+    b = np.asarray(b)
+    if b.dtype.kind in "iu" and np.any(b == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _trunc_div(a, b):
+    if np.result_type(a, b).kind == "f":
+        return np.trunc(np.divide(a, b))
+    q = np.floor_divide(a, b)
+    # floor and trunc differ where the division is inexact and the signs differ
+    return q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+
+
+class RoundedDiv(Function):
+    """``div(a, b, rounding_mode="trunc"|"floor")``: a piecewise constant, so PyTorch's gradient
+    is zero for both inputs (node DivBackward2)."""
+
+    node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, a, b, *, mode):
+        check_int_divisor(b)
+        with _quiet():
+            out = np.floor_divide(a, b) if mode == "floor" else _trunc_div(a, b)
+        return np.asarray(out).astype(np.result_type(a, b), copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = np.zeros_like(grad)
+        return zero, zero
+
+
+class FloorDivide(Function):
+    """``a // b``: PyTorch records it but has no derivative (backward raises)."""
+
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        check_int_divisor(b)
+        with _quiet():
+            return np.asarray(np.floor_divide(a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+class Fmod(Function):
+    """``fmod(a, b)``: the remainder with the sign of ``a``; d/da = 1, d/db = -trunc(a / b)."""
+
+    node_name = "FmodBackward1"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        check_int_divisor(b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
+                              b if ctx.needs_input_grad[1] else None)
+        with _quiet():
+            return np.asarray(np.fmod(a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        gb = None
+        if ctx.needs_input_grad[1]:
+            with _quiet():
+                gb = -grad * _trunc_div(a, b)
+        return grad, gb

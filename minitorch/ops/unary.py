@@ -1,0 +1,143 @@
+"""More unary maths Functions: trigonometric, log/exp variants, reciprocal, and the piecewise
+constant rounding ops (zero gradient, as PyTorch's). Each class is its forward ufunc and its
+derivative; the input arrives in a floating dtype (rounding ops also take integers).
+"""
+import numpy as np
+
+from ..autograd.function import Function
+
+__all__ = ["Sin", "Cos", "Tan", "Log1p", "Expm1", "Log2", "Log10", "Exp2", "Rsqrt", "Reciprocal",
+           "Floor", "Ceil", "Round", "Trunc", "Sign", "Frac"]
+
+_LN2 = np.log(2.0)
+_LN10 = np.log(10.0)
+
+
+class _Unary(Function):
+    """``out = f(a)``; ``backward`` is ``grad * df(a, out)``. ``saves`` says which of a and the
+    output the derivative needs (only those are saved, so only those are version-checked)."""
+
+    saves = "a"  # "a", "out" or ""
+
+    @staticmethod
+    def f(a):
+        raise NotImplementedError
+
+    @staticmethod
+    def df(a, out):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, a):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np.asarray(cls.f(a))
+        ctx.save_for_backward(a if "a" in cls.saves else None,
+                              out if "out" in cls.saves else None)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, out = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return grad * cls.df(a, out)
+
+
+class Sin(_Unary):
+    f = staticmethod(np.sin)
+    df = staticmethod(lambda a, out: np.cos(a))
+
+
+class Cos(_Unary):
+    f = staticmethod(np.cos)
+    df = staticmethod(lambda a, out: -np.sin(a))
+
+
+class Tan(_Unary):
+    saves = "out"
+    f = staticmethod(np.tan)
+    df = staticmethod(lambda a, out: 1 + out * out)
+
+
+class Log1p(_Unary):
+    f = staticmethod(np.log1p)
+    df = staticmethod(lambda a, out: 1 / (a + 1))
+
+
+class Expm1(_Unary):
+    saves = "out"
+    f = staticmethod(np.expm1)
+    df = staticmethod(lambda a, out: out + 1)
+
+
+class Log2(_Unary):
+    f = staticmethod(np.log2)
+    df = staticmethod(lambda a, out: 1 / (a * a.dtype.type(_LN2)))
+
+
+class Log10(_Unary):
+    f = staticmethod(np.log10)
+    df = staticmethod(lambda a, out: 1 / (a * a.dtype.type(_LN10)))
+
+
+class Exp2(_Unary):
+    saves = "out"
+    f = staticmethod(np.exp2)
+    df = staticmethod(lambda a, out: out * out.dtype.type(_LN2))
+
+
+class Rsqrt(_Unary):
+    saves = "out"
+    f = staticmethod(lambda a: 1 / np.sqrt(a))
+    df = staticmethod(lambda a, out: out * out * out * out.dtype.type(-0.5))
+
+
+class Reciprocal(_Unary):
+    saves = "out"
+    f = staticmethod(np.reciprocal)
+    df = staticmethod(lambda a, out: -out * out)
+
+
+class _Flat(_Unary):
+    """Piecewise constant: PyTorch's gradient is zero everywhere."""
+
+    saves = ""
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        return np.zeros_like(grad)
+
+
+class Floor(_Flat):
+    f = staticmethod(np.floor)
+
+
+class Ceil(_Flat):
+    f = staticmethod(np.ceil)
+
+
+class Trunc(_Flat):
+    f = staticmethod(np.trunc)
+
+
+class Sign(_Flat):
+    node_name = "SignBackward0"
+    f = staticmethod(np.sign)
+
+
+class Round(_Flat):
+    """Half to even, as PyTorch (and numpy); ``decimals`` scales first."""
+
+    @staticmethod
+    def forward(ctx, a, *, decimals=0):
+        return np.asarray(np.round(a, decimals))
+
+
+class Frac(_Unary):
+    """``a - trunc(a)``; d/da = 1."""
+
+    saves = ""
+    f = staticmethod(lambda a: a - np.trunc(a))
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        return grad
