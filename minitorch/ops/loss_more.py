@@ -17,7 +17,8 @@ __all__ = ["BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "DistanceLoss"]
 def _reduce(loss, reduction):
     if reduction == "none":
         return loss
-    total = loss.sum(dtype=loss.dtype)
+    # (an integer sum is int64, as torch's)
+    total = loss.sum(dtype=np.int64 if loss.dtype.kind in "iu" else loss.dtype)
     if reduction == "sum":
         return np.asarray(total)
     return np.asarray(total / loss.dtype.type(max(loss.size, 1)) if loss.size
