@@ -70,9 +70,9 @@ def _layer_norm(gen, a, t):
         return f"{F}.layer_norm({a}, ())"
     k = rng.randint(1, t.dim())
     shape = tuple(t.shape[t.dim() - k:])
-    rows = t.detach().double().reshape(-1, _numel(shape)) if t.dtype.is_floating_point \
-        else None
-    if _numel(shape) == 1 or (rows is not None and rows.numel()
+    rows = t.detach().double().reshape(-1, _numel(shape)) \
+        if t.dtype.is_floating_point and t.numel() else None
+    if _numel(shape) == 1 or (rows is not None
                               and float(rows.var(1, unbiased=False).min()) < 1e-4):
         # over one element, or a (nearly) constant row, x - mean is rounding, and torch's fused
         # x * rstd - mean * rstd leaves it times 1/sqrt(eps) in the values and gradients:
