@@ -1,13 +1,22 @@
 """``minitorch.nn``: Module, Parameter, layers, losses, ``functional`` and ``init``."""
 from minitorch.nn import functional, init, utils
 from minitorch.nn.module import Module
-from minitorch.nn.modules import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d,
-                                  CrossEntropyLoss, Dropout, Flatten, Identity, Linear,
-                                  LogSoftmax, MaxPool2d, ModuleDict, ModuleList, MSELoss, NLLLoss,
-                                  ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from minitorch.nn.modules import (ELU, GELU, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d,
+                                  AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogitsLoss,
+                                  Conv1d, Conv2d, CrossEntropyLoss, Dropout, Dropout2d,
+                                  Embedding, Flatten, Hardtanh, HuberLoss, Identity, L1Loss,
+                                  LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool1d, MaxPool2d,
+                                  ModuleDict, ModuleList, MSELoss, NLLLoss, ReLU, ReLU6,
+                                  Sequential, Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus,
+                                  Tanh, Unflatten, Upsample)
 from minitorch.nn.parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Dropout",
            "Identity", "Sequential", "ModuleList", "ModuleDict", "CrossEntropyLoss", "MSELoss",
-           "NLLLoss", "Softmax", "LogSoftmax", "functional", "init", "utils"]
+           "NLLLoss", "Softmax", "LogSoftmax", "functional", "init", "utils",
+           # issue 12
+           "LeakyReLU", "GELU", "SiLU", "Softplus", "ELU", "Hardtanh", "ReLU6", "LayerNorm",
+           "Embedding", "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "Dropout2d",
+           "Upsample", "Unflatten", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
+           "BCEWithLogitsLoss"]

@@ -19,10 +19,15 @@ from ..ops import softmax as _softmax
 from ..ops import norm as _norm
 from ..ops import pool as _pool
 from ..tensor import Tensor
+from .._nn_checks import legacy_reduction as _legacy_reduction
 
 __all__ = ["conv2d", "linear", "relu", "relu_", "batch_norm", "max_pool2d", "avg_pool2d",
            "adaptive_avg_pool2d", "dropout", "cross_entropy", "nll_loss", "mse_loss", "softmax",
-           "log_softmax", "flatten"]
+           "log_softmax", "flatten",
+           # issue 12: the 1-d layers (imported at the end of this file); the activations,
+           # losses, layer_norm, pad, ... are declared in minitorch/_ops_nn*.py (DECLARED below)
+           "sigmoid", "tanh", "conv1d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
+           "dropout2d"]
 
 # The F. entries declared with the ops (functional=... in minitorch/_ops_*.py; see _registry).
 # A function defined below with the same name would silently replace one: the registry test
@@ -58,18 +63,6 @@ def _batched(input, fn, what="(N, C, H, W)"):
 
 def _unbatch(out, squeeze):
     return out.reshape(tuple(out.shape[1:])) if squeeze else out
-
-
-def _legacy_reduction(size_average, reduce, reduction):
-    """PyTorch's mapping of the deprecated ``size_average``/``reduce`` onto ``reduction``."""
-    if size_average is None and reduce is None:
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"{reduction!r} is not a valid value for reduction: "
-                             "use 'none', 'mean' or 'sum'")
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    return "none" if not reduce else ("mean" if size_average else "sum")
 
 
 # ----------------------------------------------------------------------------- layers
@@ -278,15 +271,21 @@ def _softmax_dim(ndim, dim):
     return dim % max(ndim, 1)
 
 
+def _float_input(fn, x):
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f"{fn}: not implemented for dtype {x.dtype} (pass dtype=)")
+    return x
+
+
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    x = input if dtype is None else input.type(dtype)
+    x = _float_input("softmax", input if dtype is None else input.type(dtype))
     if x.ndim == 0:
         return _softmax.Softmax.apply(x.reshape(1), dim=0).reshape(())
     return _softmax.Softmax.apply(x, dim=_softmax_dim(x.ndim, dim))
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    x = input if dtype is None else input.type(dtype)
+    x = _float_input("log_softmax", input if dtype is None else input.type(dtype))
     if x.ndim == 0:
         return _softmax.LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
     return _softmax.LogSoftmax.apply(x, dim=_softmax_dim(x.ndim, dim))
@@ -362,8 +361,26 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     except ValueError:
         raise ValueError(f"mse_loss: input of shape {tuple(input.shape)} and target of shape "
                          f"{tuple(target.shape)} cannot be broadcast together") from None
+    if input._data.dtype.kind != "f" and target._data.dtype.kind != "f":
+        raise NotImplementedError(f"mse_loss: not implemented for input {input.dtype} and "
+                                  f"target {target.dtype}")
+    if target._data.dtype == np.bool_:  # (torch's kernel reads a bool target as 0/1)
+        target = target.type(input.dtype)
     diff = input - target
     sq = diff * diff
     if reduction == "none":
         return sq
     return sq.sum() if reduction == "sum" else sq.mean()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+# The 1-d layers compose the 2-d ones above, so their module is imported once those exist.
+from ._functional_1d import (adaptive_avg_pool1d, avg_pool1d, conv1d, dropout2d,  # noqa: E402
+                             max_pool1d)

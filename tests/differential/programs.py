@@ -10,7 +10,9 @@ compared.
 Families group the ops by owner: "core" (arithmetic, maths, comparisons, reductions, matmul,
 softmax, where/clamp/maximum, promotion with Python scalars and 0-d tensors) and "views"
 (shape ops and indexing read-only), "inplace" (in-place ops, augmented assignment, views written
-through, no_grad blocks), "math" (issue 12's functions and methods: programs_math.py).
+through, no_grad blocks), "math" (issue 12's functions and methods: programs_math.py), "index"
+(shape, indexing, sorting and linear algebra: programs_index.py), "nn" (the nn.functional
+entries: programs_nn.py).
 """
 import random
 import warnings
@@ -20,7 +22,7 @@ from .programs_math import MathLines
 
 __all__ = ["generate", "FAMILIES"]
 
-FAMILIES = ("core", "views", "inplace", "math", "index")
+FAMILIES = ("core", "views", "inplace", "math", "index", "nn")
 
 _SHAPES = [(), (1,), (3,), (4,), (2, 3), (3, 1), (1, 3), (2, 1, 3), (3, 4), (4, 3), (2, 3, 4)]
 _SPECIAL = [0.0, 1.0, -1.0, 2.0, 0.5, -0.5, 3.0]
@@ -328,6 +330,8 @@ def _shuffle(rng, t):
     return ", ".join(map(str, dims)) if dims else "()"
 
 
+
+
 def generate(seed, families=("core",), steps=8, leaves=3):
     """Return the lines of one random program (deterministic for a seed)."""
     g = _Gen(seed, tuple(families))
@@ -342,3 +346,7 @@ def generate(seed, families=("core",), steps=8, leaves=3):
 from .programs_index import index_line as _index_line  # noqa: E402 - the "index" family
 
 _Gen.index_line = _index_line
+
+from .programs_nn import nn_line as _nn_line  # noqa: E402 - the "nn" family
+
+_Gen.nn_line = _nn_line

@@ -1,15 +1,28 @@
 """The layer modules, one family per file."""
 from minitorch.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minitorch.nn.modules.activation_more import (ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU,
+                                                  Softplus)
 from minitorch.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from minitorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from minitorch.nn.modules.conv import Conv2d
-from minitorch.nn.modules.dropout import Dropout
-from minitorch.nn.modules.flatten import Flatten
+from minitorch.nn.modules.conv1d import Conv1d
+from minitorch.nn.modules.dropout import Dropout, Dropout2d
+from minitorch.nn.modules.flatten import Flatten, Unflatten
 from minitorch.nn.modules.linear import Identity, Linear
-from minitorch.nn.modules.loss import CrossEntropyLoss, MSELoss, NLLLoss
+from minitorch.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,
+                                       L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+from minitorch.nn.modules.normalization import LayerNorm
 from minitorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from minitorch.nn.modules.pooling1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
+from minitorch.nn.modules.sparse import Embedding
+from minitorch.nn.modules.upsampling import Upsample
 
 __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid",
            "Tanh", "Softmax", "LogSoftmax", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
            "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "CrossEntropyLoss",
-           "MSELoss", "NLLLoss"]
+           "MSELoss", "NLLLoss",
+           # issue 12
+           "LeakyReLU", "GELU", "SiLU", "Softplus", "ELU", "Hardtanh", "ReLU6", "LayerNorm",
+           "Embedding", "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "Dropout2d",
+           "Upsample", "Unflatten", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
+           "BCEWithLogitsLoss"]

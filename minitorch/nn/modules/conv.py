@@ -44,10 +44,7 @@ class Conv2d(Module):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  dtype=None):
         super().__init__()
-        self._check_channels(in_channels, out_channels, groups)
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: padding_mode {padding_mode!r} is not supported "
-                             f"(only 'zeros')")
+        self._check_channels(in_channels, out_channels, groups, padding_mode)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _pair(stride, "stride")
@@ -58,23 +55,30 @@ class Conv2d(Module):
         self.padding = _resolve_padding(padding, self.kernel_size, self.stride, self.dilation)
         self._padding_arg = padding
         self.padding_mode = padding_mode
+        self._make_parameters(bias, dtype)
+
+    def _make_parameters(self, bias, dtype):
+        """weight [out, in / groups, *kernel_size] and bias [out] (or None), PyTorch's init."""
         np_dtype = np.dtype(getattr(dtype, "np", dtype) or np.float32)
-        shape = (out_channels, in_channels // groups) + self.kernel_size
+        shape = (self.out_channels, self.in_channels // self.groups) + tuple(self.kernel_size)
         self.weight = Parameter(np.empty(shape, dtype=np_dtype))
         if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype=np_dtype))
+            self.bias = Parameter(np.empty((self.out_channels,), dtype=np_dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    @staticmethod
-    def _check_channels(in_channels, out_channels, groups):
+    @classmethod
+    def _check_channels(cls, in_channels, out_channels, groups, padding_mode="zeros"):
+        if padding_mode != "zeros":
+            raise ValueError(f"{cls.__name__}: padding_mode {padding_mode!r} is not supported "
+                             f"(only 'zeros')")
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("groups", groups)):
             if not isinstance(value, (int, np.integer)) or value < (1 if name == "groups" else 0):
-                raise ValueError(f"Conv2d: invalid {name} {value!r}")
+                raise ValueError(f"{cls.__name__}: invalid {name} {value!r}")
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels "
+            raise ValueError(f"{cls.__name__}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")
 
     def reset_parameters(self) -> None:

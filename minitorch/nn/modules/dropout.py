@@ -1,8 +1,10 @@
-"""``nn.Dropout``: zero elements with probability p in training, scaling the rest by 1/(1-p)."""
+"""``nn.Dropout``/``nn.Dropout2d``: zero elements (or whole channels) with probability p in
+training, scaling the rest by 1/(1-p)."""
+from minitorch._nn_checks import check_probability
 from minitorch.nn import functional as F
 from minitorch.nn.module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout2d"]
 
 
 class Dropout(Module):
@@ -10,8 +12,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        check_probability(p)
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
@@ -20,3 +21,10 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels of (N, C, H, W) input (each plane with probability p)."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)

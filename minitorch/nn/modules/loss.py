@@ -1,22 +1,26 @@
-"""Loss modules: ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss`` (thin wrappers over F)."""
+"""Loss modules: ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``, ``L1Loss``, ``SmoothL1Loss``,
+``HuberLoss``, ``BCELoss``, ``BCEWithLogitsLoss`` (thin wrappers over F; the argument checks are
+the ones F uses, from ``minitorch._nn_checks``)."""
 import numpy as np
 
+from minitorch._nn_checks import check_non_negative, check_positive, check_reduction
 from minitorch.nn import functional as F
 from minitorch.nn.module import Module
 from minitorch.tensor import Tensor
 
-__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss"]
+__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+           "BCELoss", "BCEWithLogitsLoss"]
 
-_REDUCTIONS = ("none", "mean", "sum")
+
+def _as_tensor(value):
+    return value if value is None or isinstance(value, Tensor) \
+        else Tensor(np.asarray(value, dtype=np.float32))
 
 
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: invalid reduction {reduction!r}: "
-                             f"expected one of {', '.join(_REDUCTIONS)}")
-        self.reduction = reduction
+        self.reduction = check_reduction(reduction, type(self).__name__)
 
 
 class _WeightedLoss(_Loss):
@@ -24,8 +28,7 @@ class _WeightedLoss(_Loss):
 
     def __init__(self, weight=None, reduction: str = "mean"):
         super().__init__(reduction)
-        if weight is not None and not isinstance(weight, Tensor):
-            weight = Tensor(np.asarray(weight, dtype=np.float32))
+        weight = _as_tensor(weight)
         if weight is not None and weight.ndim != 1:
             raise ValueError(f"{type(self).__name__}: weight must be 1-D (one per class), got "
                              f"shape {tuple(weight.shape)}")
@@ -65,3 +68,58 @@ class MSELoss(_Loss):
 
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean (or summed) absolute error."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Squared error below ``beta``, absolute error above (``beta=0``: L1)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = check_non_negative(beta, "beta", "SmoothL1Loss")
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Squared error below ``delta``, ``delta``-scaled absolute error above."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = check_positive(delta, "delta", "HuberLoss")
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities; ``weight`` (a buffer) rescales each element."""
+
+    def __init__(self, weight=None, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", _as_tensor(weight))
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight,
+                                      reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid + binary cross-entropy, stably; ``weight`` and ``pos_weight`` are buffers."""
+
+    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
+        super().__init__(reduction)
+        self.register_buffer("weight", _as_tensor(weight))
+        self.register_buffer("pos_weight", _as_tensor(pos_weight))
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight,
+                                                  reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)

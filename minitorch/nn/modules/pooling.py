@@ -17,30 +17,36 @@ def _check_positive(module: str, name: str, value, minimum: int = 1) -> None:
         raise ValueError(f"{module}: invalid {name} {value!r}: must be >= {minimum}")
 
 
-class MaxPool2d(Module):
-    """Max over each kernel window; ``stride`` defaults to ``kernel_size``."""
+class _MaxPoolNd(Module):
+    """The arguments, checks and repr of MaxPool1d/MaxPool2d; ``stride`` defaults to
+    ``kernel_size``. Subclasses give ``forward``."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
-        _check_positive("MaxPool2d", "kernel_size", kernel_size)
-        _check_positive("MaxPool2d", "stride", stride)
-        _check_positive("MaxPool2d", "padding", padding, 0)
-        _check_positive("MaxPool2d", "dilation", dilation)
+        name = type(self).__name__
+        _check_positive(name, "kernel_size", kernel_size)
+        _check_positive(name, "stride", stride)
+        _check_positive(name, "padding", padding, 0)
+        _check_positive(name, "dilation", dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max over each kernel window; ``stride`` defaults to ``kernel_size``."""
 
     def forward(self, input):
         _check_input("MaxPool2d", input)
         extra = {"return_indices": True} if self.return_indices else {}
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, **extra)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(Module):
@@ -66,17 +72,19 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output size (``(1, 1)`` is global average pooling)."""
-
+class _AdaptiveAvgPoolNd(Module):
     def __init__(self, output_size):
         super().__init__()
-        _check_positive("AdaptiveAvgPool2d", "output_size", output_size)
+        _check_positive(type(self).__name__, "output_size", output_size)
         self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """Average pooling to a fixed output size (``(1, 1)`` is global average pooling)."""
 
     def forward(self, input):
         _check_input("AdaptiveAvgPool2d", input)
         return F.adaptive_avg_pool2d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"

@@ -1,0 +1,69 @@
+"""Embedding lookup and Lp normalisation as Functions.
+
+``Embedding`` gathers weight rows by index; backward scatters with ``np.add.at`` (repeated
+indices accumulate), leaves the ``padding_idx`` row at zero and, with ``scale_grad_by_freq``,
+divides each row's gradient by how often the batch used it. ``Normalize`` is
+``x / max(||x||_p, eps)`` along a dim with PyTorch's gradient (0 through a zero norm).
+"""
+import numpy as np
+
+from ..autograd.function import Function
+
+__all__ = ["Embedding", "Normalize"]
+
+
+class Embedding(Function):
+    """``Embedding.apply(weight, indices_array, padding_idx=, scale_grad_by_freq=)``."""
+
+    node_name = "EmbeddingBackward0"
+
+    @staticmethod
+    def forward(ctx, weight, idx, *, padding_idx, scale_grad_by_freq):
+        ctx.idx, ctx.static = idx, (weight.shape, padding_idx, scale_grad_by_freq)
+        return weight[idx]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (V, D), padding_idx, by_freq = ctx.static
+        flat = ctx.idx.reshape(-1)
+        g = np.ascontiguousarray(grad).reshape(-1, D)
+        if by_freq:
+            counts = np.bincount(flat, minlength=V)
+            g = g / counts[flat][:, None].astype(g.dtype)
+        grad_w = np.zeros((V, D), grad.dtype)
+        np.add.at(grad_w, flat, g)
+        if padding_idx is not None:
+            grad_w[padding_idx] = 0
+        return grad_w, None
+
+
+class Normalize(Function):
+    """``Normalize.apply(x, p=, dim=, eps=)``."""
+
+    node_name = "DivBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, p, dim, eps):
+        # the norm in float64, rounded once (torch accumulates float32 norms in double): the
+        # norm of one element is exactly its magnitude
+        a = np.abs(x.astype(np.float64))
+        n = np.sqrt((a * a).sum(dim, keepdims=True)) if p == 2 else \
+            (a ** p).sum(dim, keepdims=True) ** (1.0 / p)
+        n = n.astype(x.dtype)
+        d = np.maximum(n, x.dtype.type(eps))
+        ctx.save_for_backward(x)
+        ctx.stats = (n, d, p, dim, eps)
+        return x / d
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        n, d, p, dim, eps = ctx.stats
+        s = (grad * x).sum(dim, keepdims=True) / (d * d)
+        s = np.where(n >= eps, s, 0)  # clamp_min passes the gradient only where n >= eps
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                dn = np.where(n > 0, x / n, 0)
+            else:
+                dn = np.where(n > 0, np.sign(x) * np.abs(x) ** (p - 1) / n ** (p - 1), 0)
+        return (grad / d - s * dn).astype(x.dtype)

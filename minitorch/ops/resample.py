@@ -1,0 +1,129 @@
+"""Padding and interpolation as Functions over per-axis index maps and interpolation matrices.
+
+``Pad`` gathers each padded axis through a source-index map (reflect, replicate, circular, or -1
+for a constant fill) and its backward scatters the gradient back with ``np.add.at``, so a source
+element read twice (reflection) gets both contributions. ``Interpolate`` is separable: each
+spatial axis gathers one (nearest) or two (linear) source taps per output, and its backward
+scatters the weighted gradient back the same way. Both gradients are exact.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+
+__all__ = ["Pad", "Interpolate", "pad_index", "interpolation_taps"]
+
+
+def pad_index(n, before, after, mode):
+    """Source index of each output position along one axis of length ``n`` (-1: constant)."""
+    i = np.arange(-before, n + after)
+    if mode == "constant":
+        return np.where((i >= 0) & (i < n), i, -1)
+    if mode == "reflect":
+        i = np.abs(i)
+        return np.where(i >= n, 2 * (n - 1) - i, i)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    return np.mod(i, n)  # circular
+
+
+class Pad(Function):
+    """``Pad.apply(x, maps=((axis, index_map), ...), value=)``."""
+
+    node_name = "PadBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, maps, value):
+        y = x
+        for axis, idx in maps:
+            y = np.take(y, np.maximum(idx, 0), axis=axis)
+            if (idx < 0).any():
+                sl = [slice(None)] * y.ndim
+                sl[axis] = idx < 0
+                y[tuple(sl)] = value
+        ctx.maps = maps
+        ctx.in_shape = x.shape
+        return np.ascontiguousarray(y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad
+        shapes = [ctx.in_shape]
+        for axis, idx in ctx.maps[:-1]:
+            s = list(shapes[-1])
+            s[axis] = len(idx)
+            shapes.append(tuple(s))
+        for (axis, idx), shape in zip(reversed(ctx.maps), reversed(shapes)):
+            keep = idx >= 0
+            out = np.zeros((shape[axis],) + tuple(np.delete(g.shape, axis)), g.dtype)
+            np.add.at(out, idx[keep], np.moveaxis(g, axis, 0)[keep])
+            g = np.moveaxis(out, 0, axis)
+        return np.ascontiguousarray(g)
+
+
+def interpolation_taps(n_in, n_out, mode, align_corners, scale, dtype):
+    """(i0, i1, lam) of one axis: output ``o`` is ``x[i0] * (1 - lam) + x[i1] * lam`` (nearest:
+    ``i1`` is None). PyTorch's source-coordinate rules, in the data's precision as its kernels
+    compute them. ``scale`` is the user's scale factor when one was given (PyTorch then uses
+    ``1/scale``), else None (``n_in / n_out``)."""
+    ft = np.float32 if np.dtype(dtype) == np.float32 else np.float64
+    dst = np.arange(n_out).astype(ft)
+    if n_in == n_out:
+        # PyTorch copies an axis whose size does not change, whatever the scale factor said
+        # (so a zero-weight neighbour's NaN does not leak in)
+        return np.arange(n_out), None, None
+    if mode == "nearest":
+        ratio = ft(1.0 / scale) if scale else ft(n_in / n_out)
+        return np.minimum(np.floor(dst * ratio).astype(np.int64), n_in - 1), None, None
+    if align_corners:
+        src = dst * ft((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:
+        ratio = ft(1.0 / scale) if scale else ft(n_in / n_out)
+        src = np.maximum((dst + ft(0.5)) * ratio - ft(0.5), ft(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    return i0, i1, (src - i0).astype(dtype)
+
+
+def _along(v, axis, ndim):
+    shape = [1] * ndim
+    shape[axis] = v.size
+    return v.reshape(shape)
+
+
+class Interpolate(Function):
+    """``Interpolate.apply(x, taps=((i0, i1, lam) per spatial axis))``.
+
+    Gathers, not dense matrices: a NaN or inf reaches exactly the outputs whose taps read it
+    (a zero-weight tap included, as in PyTorch's kernels)."""
+
+    node_name = "UpsampleBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, taps):
+        y = x
+        for axis in reversed(range(len(taps))):  # the last axis first, as PyTorch's kernels
+            i0, i1, lam = taps[axis]
+            a = 2 + axis
+            if i1 is None:
+                y = np.take(y, i0, axis=a)
+            else:
+                lam = _along(lam, a, y.ndim)
+                y = np.take(y, i0, axis=a) * (1 - lam) + np.take(y, i1, axis=a) * lam
+        ctx.taps, ctx.in_shape = taps, x.shape
+        return np.ascontiguousarray(y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad
+        for axis, (i0, i1, lam) in enumerate(ctx.taps):
+            a = 2 + axis
+            moved = np.moveaxis(g, a, 0)
+            out = np.zeros((ctx.in_shape[a],) + moved.shape[1:], g.dtype)
+            if i1 is None:
+                np.add.at(out, i0, moved)
+            else:
+                w = lam.reshape((-1,) + (1,) * (moved.ndim - 1))
+                np.add.at(out, i0, moved * (1 - w))
+                np.add.at(out, i1, moved * w)
+            g = np.moveaxis(out, 0, a)
+        return np.ascontiguousarray(g)
