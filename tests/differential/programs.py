@@ -330,8 +330,6 @@ def _shuffle(rng, t):
     return ", ".join(map(str, dims)) if dims else "()"
 
 
-
-
 def generate(seed, families=("core",), steps=8, leaves=3):
     """Return the lines of one random program (deterministic for a seed)."""
     g = _Gen(seed, tuple(families))
