@@ -151,7 +151,8 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
 
     # ----------------------------------------------------------------- autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        _backward(self, gradient, retain_graph=retain_graph, inputs=inputs)
+        _backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                  inputs=inputs)
 
     def detach(self) -> "Tensor":
         """A tensor sharing storage and version counter, outside the graph."""
@@ -189,9 +190,8 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node, nr = self._edge()
 
-        def on_array(grad):  # the engine passes arrays
-            res = hook(Tensor(grad))
-            return res._data if isinstance(res, TensorBase) else res
+        def on_array(grad):  # the engine passes arrays (Tensors under create_graph)
+            return hook(grad if isinstance(grad, TensorBase) else Tensor(grad))
         node.register_prehook(nr, on_array)
         return hook
 
@@ -268,3 +268,5 @@ class _Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+    backward_graph = backward  # (the cast back to the input's dtype is done by autograd)

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import activation as K
+from .elementwise import Where
 
 __all__ = ["ReLU"]
 
@@ -30,3 +31,10 @@ class ReLU(Function):
         grad_x = np.empty_like(grad_out)
         K.relu_backward(grad_x.reshape(-1), grad_out.reshape(-1), out.reshape(-1))
         return grad_x
+
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        # the mask (output > 0) is a constant: relu's second derivative is 0 almost everywhere
+        (out,) = ctx.saved_tensors
+        zero = ctx.constant(np.zeros((), grad_out._data.dtype))
+        return Where.apply(ctx.constant(out > 0), grad_out, zero)

@@ -5,6 +5,9 @@ Inputs arrive already promoted to one dtype (``minitorch._promotion``). Each for
 what its backward needs for the inputs whose gradient is wanted (``ctx.needs_input_grad``), as
 PyTorch does, so an in-place change of an operand nobody differentiates is not an error. The
 gradients at special points (0 ** 0, ties, NaN, the clamp bounds) are PyTorch's formulas.
+
+``backward_graph`` (create_graph=True) is each formula again in recorded Tensor ops; masks (ties,
+bounds, signs) are constants there, as in PyTorch, whose second derivative ignores them too.
 """
 import numpy as np
 
@@ -31,6 +34,8 @@ class Add(Function):
     def backward(ctx, grad):
         return grad, grad
 
+    backward_graph = backward  # (operators only: the same code runs on Tensors)
+
 
 class Sub(Function):
     @staticmethod
@@ -40,6 +45,8 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+    backward_graph = backward
 
 
 class Mul(Function):
@@ -55,6 +62,12 @@ class Mul(Function):
         return (grad * b if ctx.needs_input_grad[0] else None,
                 grad * a if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        return (grad * ctx.saved_input(1, b) if ctx.needs_input_grad[0] else None,
+                grad * ctx.saved_input(0, a) if ctx.needs_input_grad[1] else None)
+
 
 class Div(Function):
     @staticmethod
@@ -69,6 +82,14 @@ class Div(Function):
         with _quiet():
             ga = grad / b if ctx.needs_input_grad[0] else None
             gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        b = ctx.saved_input(1, b)
+        ga = grad / b if ctx.needs_input_grad[0] else None
+        gb = -grad * ctx.saved_input(0, a) / (b * b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -101,6 +122,31 @@ class Pow(Function):
                 gb = np.where((a == 0) & (b >= 0), _zero(grad), grad * out * np.log(a))
         return ga, gb
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        ta, tb = ctx.saved_input(0, a), ctx.saved_input(1, b)
+        ga = gb = None
+        with _quiet():
+            if ctx.needs_input_grad[0]:
+                ga = grad * tb * ta ** (tb - 1)
+                if np.any(b == 0):
+                    ga = _masked(ctx, b == 0, ga)
+            if ctx.needs_input_grad[1]:
+                gb = _masked(ctx, (a == 0) & (b >= 0),
+                             grad * ctx.saved_output(out) * ta.log())
+        return ga, gb
+
+
+def _masked(ctx, mask, value):
+    """``value`` with 0 where the (constant) bool array ``mask`` holds: ``np.where`` recorded."""
+    return Where.apply(ctx.constant(mask), ctx.constant(np.zeros((), value._data.dtype)), value)
+
+
+def _kept(ctx, mask, value):
+    """``value`` where ``mask`` holds, 0 elsewhere (recorded)."""
+    return Where.apply(ctx.constant(mask), value, ctx.constant(np.zeros((), value._data.dtype)))
+
 
 def _int_pow(a, b):
     """Integer ``a ** b`` with negative exponents as PyTorch computes it (numpy refuses): 1 ** b
@@ -122,6 +168,8 @@ class Neg(Function):
     def backward(ctx, grad):
         return -grad
 
+    backward_graph = backward
+
 
 class Exp(Function):
     @staticmethod
@@ -136,6 +184,11 @@ class Exp(Function):
         (out,) = ctx.saved_tensors
         return grad * out
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * ctx.saved_output(out)
+
 
 class Log(Function):
     @staticmethod
@@ -149,6 +202,12 @@ class Log(Function):
         (a,) = ctx.saved_tensors
         with _quiet():
             return grad / a
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with _quiet():
+            return grad / ctx.saved_input(0, a)
 
 
 class Sqrt(Function):
@@ -165,6 +224,12 @@ class Sqrt(Function):
         with _quiet():
             return grad / (2 * out)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (out,) = ctx.saved_tensors
+        with _quiet():
+            return grad / (2 * ctx.saved_output(out))
+
 
 class Abs(Function):
     @staticmethod
@@ -179,6 +244,12 @@ class Abs(Function):
         sign = (a > 0).astype(grad.dtype) - (a < 0).astype(grad.dtype)
         return grad * sign
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (a,) = ctx.saved_tensors
+        dt = grad._data.dtype
+        return grad * ctx.constant((a > 0).astype(dt) - (a < 0).astype(dt))
+
 
 class Tanh(Function):
     @staticmethod
@@ -190,6 +261,12 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (out,) = ctx.saved_tensors
+        out = ctx.saved_output(out)
         return grad * (1 - out * out)
 
 
@@ -207,6 +284,12 @@ class Sigmoid(Function):
         (out,) = ctx.saved_tensors
         return grad * out * (1 - out)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (out,) = ctx.saved_tensors
+        out = ctx.saved_output(out)
+        return grad * out * (1 - out)
+
 
 def _tie_split(grad, a, b, a_loses, b_loses):
     """PyTorch's maximum/minimum backward: half each on a tie, all of it to the winner, and all of
@@ -216,6 +299,16 @@ def _tie_split(grad, a, b, a_loses, b_loses):
         share = np.where(tie, grad * grad.dtype.type(0.5), grad)
         zero = _zero(grad)
         return np.where(a_loses, zero, share), np.where(b_loses, zero, share)
+
+
+def _tie_split_graph(ctx, grad, a, b, a_loses, b_loses):
+    """``_tie_split`` in recorded ops on a Tensor ``grad`` (the masks are constants)."""
+    with _quiet():
+        half = ctx.constant(np.asarray(0.5, grad._data.dtype))
+        share = Where.apply(ctx.constant(a == b), grad * half, grad)
+        ga = _masked(ctx, a_loses, share) if ctx.needs_input_grad[0] else None
+        gb = _masked(ctx, b_loses, share) if ctx.needs_input_grad[1] else None
+        return ga, gb
 
 
 class Maximum(Function):
@@ -230,6 +323,12 @@ class Maximum(Function):
         ga, gb = _tie_split(grad, a, b, a < b, a > b)
         return (ga if ctx.needs_input_grad[0] else None, gb if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        with _quiet():
+            return _tie_split_graph(ctx, grad, a, b, a < b, a > b)
+
 
 class Minimum(Function):
     @staticmethod
@@ -242,6 +341,12 @@ class Minimum(Function):
         a, b = ctx.saved_tensors
         ga, gb = _tie_split(grad, a, b, a > b, a < b)
         return (ga if ctx.needs_input_grad[0] else None, gb if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        with _quiet():
+            return _tie_split_graph(ctx, grad, a, b, a > b, a < b)
 
 
 class Where(Function):
@@ -259,6 +364,13 @@ class Where(Function):
         return (None,
                 np.where(cond, grad, zero) if ctx.needs_input_grad[1] else None,
                 np.where(cond, zero, grad) if ctx.needs_input_grad[2] else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        return (None,
+                _kept(ctx, cond, grad) if ctx.needs_input_grad[1] else None,
+                _masked(ctx, cond, grad) if ctx.needs_input_grad[2] else None)
 
 
 class Clamp(Function):
@@ -281,23 +393,35 @@ class Clamp(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, lo, hi = ctx.saved_tensors
+        keep, below, above = _clamp_masks(ctx)
         zero = _zero(grad)
-        with _quiet():
-            keep = True  # (broadcasts: a bound may have more dims than a)
+        return (np.where(keep, grad, zero) if keep is not None else None,
+                np.where(below, grad, zero) if below is not None else None,
+                np.where(above, grad, zero) if above is not None else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        masks = _clamp_masks(ctx)
+        return tuple(_kept(ctx, m, grad) if m is not None else None for m in masks)
+
+
+def _clamp_masks(ctx):
+    """Where each of a, lo, hi gets the gradient (None for one whose gradient is not needed)."""
+    a, lo, hi = ctx.saved_tensors
+    need_a, need_lo, need_hi = ctx.needs_input_grad
+    keep = below = above = None
+    with _quiet():
+        if need_a:
+            keep = np.ones(np.shape(a), bool)  # (broadcasts: a bound may have more dims than a)
             if lo is not None:
                 keep = keep & (a >= lo)
             if hi is not None:
                 keep = keep & (a <= hi)
-            ga = np.where(keep, grad, zero) if ctx.needs_input_grad[0] else None
-            glo = ghi = None
-            if ctx.needs_input_grad[1]:
-                below = a < lo if hi is None else (a < lo) & (lo < hi)
-                glo = np.where(below, grad, zero)
-            if ctx.needs_input_grad[2]:
-                above = a > hi if lo is None else (a > hi) | (hi < lo)
-                ghi = np.where(above, grad, zero)
-        return ga, glo, ghi
+        if need_lo:
+            below = a < lo if hi is None else (a < lo) & (lo < hi)
+        if need_hi:
+            above = a > hi if lo is None else (a > hi) | (hi < lo)
+    return keep, below, above
 
 
 class Compare(Function):

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import gemm
+from .matmul import MatMul
 
 __all__ = ["Linear"]
 
@@ -27,6 +28,17 @@ class Linear(Function):
         grad_x = _mm(g2, w).reshape(x.shape) if need_x else None
         grad_w = _mm(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
         grad_b = g2.sum(axis=0) if need_b else None
+        return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        tx, tw = ctx.saved_input(0, x), ctx.saved_input(1, w)
+        g2 = grad_out.reshape(-1, w.shape[0])
+        grad_x = MatMul.apply(g2, tw).reshape(x.shape) if need_x else None
+        grad_w = MatMul.apply(g2.t(), tx.reshape(-1, x.shape[-1])) if need_w else None
+        grad_b = g2.sum(dim=0) if need_b else None
         return grad_x, grad_w, grad_b
 
 
