@@ -16,7 +16,7 @@ def _root_grads(outputs, grad_outputs, what, make=None):
     ``grad_outputs`` kept as it is so that its own history is differentiated too."""
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out.requires_grad:
+        if not out.requires_grad or out._edge()[0] is None:  # (a no_grad view has no edge)
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
                                "grad_fn: nothing to differentiate (set requires_grad=True on an "
                                "input, and don't compute it under no_grad)")

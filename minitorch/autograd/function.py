@@ -163,15 +163,25 @@ class BackwardNode(Node):
     def saved_input(self, i, array):
         """A saved array that is (a value of) forward's input ``i``, as a Tensor whose history is
         that input's (its edge in ``next_functions``): differentiable in ``backward_graph``."""
-        t = self._make(array)
+        t = self._shared(array)
         node, nr = self.next_functions[i]
         if node is not None:
             t._grad_fn, t._output_nr, t._requires_grad = node, nr, True
         return t
 
+    def _shared(self, array):
+        """A Tensor of a saved array that shares the version counter of the tensor it was saved
+        from, so that the double-backward graph notices a later in-place change to it too."""
+        t = self._make(array)
+        for sv in self._versions:
+            if sv.array is array:
+                t._version_counter = sv.counter
+                break
+        return t
+
     def saved_output(self, array, nr=0):
         """A saved array that is forward's output ``nr``, as a Tensor whose history is this node."""
-        t = self._make(array)
+        t = self._shared(array)
         if array.dtype.kind in "fc":
             t._grad_fn, t._output_nr, t._requires_grad = self, nr, True
         return t

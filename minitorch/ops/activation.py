@@ -36,5 +36,26 @@ class ReLU(Function):
     def backward_graph(ctx, grad_out):
         # the mask (output > 0) is a constant: relu's second derivative is 0 almost everywhere
         (out,) = ctx.saved_tensors
-        zero = ctx.constant(np.zeros((), grad_out._data.dtype))
-        return Where.apply(ctx.constant(out > 0), grad_out, zero)
+        return ThresholdBackward.apply(grad_out, ctx.saved_output(out))
+
+
+class ThresholdBackward(Function):
+    """relu's gradient as an op of its own, ``where(out > 0, grad, 0)``, taking the output as
+    PyTorch's threshold_backward does (so the gradient requires grad when the output does); the
+    output gets a zero gradient."""
+
+    node_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, out):
+        ctx.mask = out > 0
+        return np.where(ctx.mask, grad, np.zeros((), grad.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.where(ctx.mask, grad, np.zeros((), grad.dtype)), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        zero = ctx.constant(np.zeros((), grad._data.dtype))
+        return Where.apply(ctx.constant(ctx.mask), grad, zero), None

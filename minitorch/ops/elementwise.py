@@ -127,14 +127,12 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         ta, tb = ctx.saved_input(0, a), ctx.saved_input(1, b)
         ga = gb = None
-        with _quiet():
+        with _quiet():  # (grad outside the mask, as PyTorch's formulas: the same NaNs)
             if ctx.needs_input_grad[0]:
-                ga = grad * tb * ta ** (tb - 1)
-                if np.any(b == 0):
-                    ga = _masked(ctx, b == 0, ga)
+                local = tb * ta ** (tb - 1)
+                ga = grad * (_masked(ctx, b == 0, local) if np.any(b == 0) else local)
             if ctx.needs_input_grad[1]:
-                gb = _masked(ctx, (a == 0) & (b >= 0),
-                             grad * ctx.saved_output(out) * ta.log())
+                gb = grad * _masked(ctx, (a == 0) & (b >= 0), ctx.saved_output(out) * ta.log())
         return ga, gb
 
 
@@ -247,8 +245,25 @@ class Abs(Function):
     @staticmethod
     def backward_graph(ctx, grad):
         (a,) = ctx.saved_tensors
-        dt = grad._data.dtype
-        return grad * ctx.constant((a > 0).astype(dt) - (a < 0).astype(dt))
+        return grad * Sgn.apply(ctx.saved_input(0, a))
+
+
+class Sgn(Function):
+    """``sgn(a)`` (0 at 0 and NaN) with a zero gradient: the sign in abs's second derivative,
+    recorded as PyTorch records it (so the gradient of abs requires grad there too)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.meta = (a.shape, a.dtype)
+        return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return ctx.constant(np.zeros(grad.shape, grad._data.dtype))
 
 
 class Tanh(Function):

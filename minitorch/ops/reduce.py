@@ -94,6 +94,13 @@ def _var_backward(ctx, grad, a):
 def _var_backward_graph(ctx, grad, a):
     """``_var_backward`` in recorded ops (``a`` the saved input as a Tensor)."""
     shape, dim, keepdim, correction = ctx.meta
+    if _count(shape, dim) == _count(shape, None) and _count(shape, dim) - correction <= 0:
+        # PyTorch (all of a 0-d or whole tensor): no degrees of freedom -> NaN where a equals
+        # its mean, else inf, constants (0-d inputs arrive here as 1-element ones)
+        x = a._data
+        with _quiet():
+            scale = np.where(x == np.mean(x), np.nan, np.inf).astype(x.dtype)
+        return _expand_back_graph(grad, shape, dim, keepdim) * ctx.constant(scale)
     with _quiet():
         scale = 2.0 / (_count(shape, dim) - correction) if _count(shape, dim) != correction \
             else float("inf")

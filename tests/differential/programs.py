@@ -19,7 +19,7 @@ from .harness import compiled
 
 __all__ = ["generate", "FAMILIES"]
 
-FAMILIES = ("core", "views", "inplace")
+FAMILIES = ("core", "views", "inplace", "higher")
 
 _SHAPES = [(), (1,), (3,), (4,), (2, 3), (3, 1), (1, 3), (2, 1, 3), (3, 4), (4, 3), (2, 3, 4)]
 _SPECIAL = [0.0, 1.0, -1.0, 2.0, 0.5, -0.5, 3.0]
@@ -281,6 +281,10 @@ class _Gen:
             op = rng.choice(["add_(1)", "mul_(2)", "zero_()", "fill_(7)"])
             return f"{a}[{self.index(t)}].{op}"
         return f"{a}[{self.index(t)}] = {rng.choice(_SCALARS)}"
+
+    def higher_line(self):  # create_graph=True and differentiating again: programs_higher.py
+        from .programs_higher import higher_line
+        return higher_line(self)
 
     # ------------------------------------------------------------------ program
     def step(self):
