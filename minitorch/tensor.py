@@ -261,6 +261,10 @@ class _Cast(Function):
     node_name = "ToCopyBackward0"
 
     @staticmethod
+    def name_for(is_tensor, arrays, static):  # clone()/contiguous() vs to(dtype)
+        return "CloneBackward0" if static.get("dtype") is None else "ToCopyBackward0"
+
+    @staticmethod
     def forward(ctx, a, *, dtype):
         ctx.in_dtype = a.dtype
         return np.array(a, dtype=dtype, copy=True, order="C")

@@ -75,7 +75,7 @@ class BackwardNode(Node):
 
     _reserved = Node._reserved + ("_fn", "needs_input_grad", "_saved", "_versions", "_inputs_meta",
                                   "_outputs_meta", "_non_diff", "_freed", "_had_state",
-                                  "materialize_grads", "_make")
+                                  "materialize_grads", "_make", "_name")
 
     def __init__(self, fn, needs_input_grad):
         super().__init__()
@@ -87,9 +87,10 @@ class BackwardNode(Node):
         self._freed = False
         self._had_state = False
         self._make = None  # set while apply_graph runs: array -> Tensor
+        self._name = None  # set by Function.name_for when PyTorch's name depends on the call
 
     def name(self) -> str:
-        return self._fn.node_name or f"{self._fn.__name__}Backward0"
+        return self._name or self._fn.node_name or f"{self._fn.__name__}Backward0"
 
     def save_for_backward(self, *arrays):
         self._saved = arrays
@@ -167,6 +168,8 @@ class BackwardNode(Node):
         node, nr = self.next_functions[i]
         if node is not None:
             t._grad_fn, t._output_nr, t._requires_grad = node, nr, True
+        elif self.needs_input_grad[i]:
+            t._requires_grad = True  # a no_grad view: requires grad, its gradient goes nowhere
         return t
 
     def _shared(self, array):
@@ -290,6 +293,9 @@ class Function:
     is_view = False
     node_name = None  # grad_fn.name(); default "<ClassName>Backward0"
     backward_graph = None  # staticmethod(ctx, *grad Tensors) in Tensor ops, for create_graph
+    # staticmethod(is_tensor, arrays, static) -> PyTorch's grad_fn name where it depends on the
+    # call (SumBackward0/1, RsubBackward1, SelectBackward0 ...); None: node_name
+    name_for = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -318,6 +324,8 @@ class Function:
                 if o._data.size == 0 or np.may_share_memory(o._data, arrays[0]):
                     o._mark_view_of(args[0], cls, static, grad_mode)
         if record:
+            if cls.name_for is not None:
+                ctx._name = cls.name_for(is_tensor, arrays, static)
             _adopt_scalars(ctx, raw if multi else (raw,), outs)
             _connect(ctx, args, is_tensor, outs)
         return outs if multi else outs[0]

@@ -85,6 +85,8 @@ def apply_inplace(fn, target, *others, **static):
         check_inplace(target, fn.op_name)
         edges = tuple(a._edge() if need else (None, 0) for a, need in zip(args, needs))
         ctx = BackwardNode(fn, needs)
+        if fn.name_for is not None:
+            ctx._name = fn.name_for(is_tensor, arrays, static)
     else:
         ctx = _NoGradContext(needs)
     fn.forward(ctx, *arrays, **static)

@@ -39,6 +39,9 @@ class Add(Function):
 
 class Sub(Function):
     @staticmethod
+    def name_for(is_tensor, arrays, static):  # scalar - tensor is PyTorch's rsub
+        return "SubBackward0" if is_tensor[0] else "RsubBackward1"
+    @staticmethod
     def forward(ctx, a, b):
         return np.subtract(a, b)
 
@@ -81,7 +84,8 @@ class Div(Function):
         a, b = ctx.saved_tensors
         with _quiet():
             ga = grad / b if ctx.needs_input_grad[0] else None
-            gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+            # PyTorch's rounding order: -grad * ((a / b) / b)
+            gb = -grad * ((a / b) / b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
     @staticmethod
@@ -89,12 +93,17 @@ class Div(Function):
         a, b = ctx.saved_tensors
         b = ctx.saved_input(1, b)
         ga = grad / b if ctx.needs_input_grad[0] else None
-        gb = -grad * ctx.saved_input(0, a) / (b * b) if ctx.needs_input_grad[1] else None
+        gb = -grad * ((ctx.saved_input(0, a) / b) / b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
 class Pow(Function):
     """``a ** b`` for a tensor or scalar exponent ``b`` (a scalar arrives as a 0-d array)."""
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # tensor ** scalar, tensor ** tensor, scalar ** t
+        return "PowBackward2" if not is_tensor[0] else (
+            "PowBackward1" if is_tensor[1] else "PowBackward0")
 
     @staticmethod
     def forward(ctx, a, b):
@@ -128,7 +137,9 @@ class Pow(Function):
         ta, tb = ctx.saved_input(0, a), ctx.saved_input(1, b)
         ga = gb = None
         with _quiet():  # (grad outside the mask, as PyTorch's formulas: the same NaNs)
-            if ctx.needs_input_grad[0]:
+            if ctx.needs_input_grad[0] and not ctx.needs_input_grad[1] and np.all(b == 0):
+                ga = ctx.constant(np.zeros(np.shape(a), grad._data.dtype))  # x ** 0: flat
+            elif ctx.needs_input_grad[0]:
                 local = tb * ta ** (tb - 1)
                 ga = grad * (_masked(ctx, b == 0, local) if np.any(b == 0) else local)
             if ctx.needs_input_grad[1]:
@@ -392,6 +403,10 @@ class Clamp(Function):
     """``clamp(a, lo, hi)`` = ``min(max(a, lo), hi)``; ``lo``/``hi`` are arrays (a scalar bound
     arrives 0-d) or None. PyTorch's gradients: ``a`` gets it where lo <= a <= hi (so 0 at NaN,
     and at a bound it goes to ``a``); ``lo`` where a < lo < hi; ``hi`` where a > hi or hi < lo."""
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # PyTorch: clamp(Tensor bounds) / clamp(Scalars)
+        return "ClampBackward0" if is_tensor[1] or is_tensor[2] else "ClampBackward1"
 
     @staticmethod
     def forward(ctx, a, lo, hi):

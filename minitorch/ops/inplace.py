@@ -22,6 +22,10 @@ class AddInplace(Function):
     node_name = "AddBackward0"
 
     @staticmethod
+    def name_for(is_tensor, arrays, static):  # sub_ arrives as alpha = -1
+        return "SubBackward0" if static.get("alpha", 1) == -1 else "AddBackward0"
+
+    @staticmethod
     def forward(ctx, a, b, *, alpha=1):
         ctx.alpha = alpha
         if alpha == 1:
@@ -97,6 +101,10 @@ class Fill(Function):
     gets the sum of the gradient."""
 
     node_name = "FillBackward0"
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # PyTorch: fill_(Scalar) / fill_(Tensor)
+        return "FillBackward3" if is_tensor[1] else "FillBackward2"
 
     @staticmethod
     def forward(ctx, a, value):

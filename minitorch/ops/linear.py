@@ -12,6 +12,14 @@ class Linear(Function):
     node_name = "AddmmBackward0"
 
     @staticmethod
+    def name_for(is_tensor, arrays, static):  # PyTorch's: addmm/mm, then a view for other ranks
+        nd, bias = arrays[0].ndim, arrays[2] is not None
+        if nd == 2:
+            return "AddmmBackward0" if bias else "MmBackward0"
+        return "ViewBackward0" if bias else ("SqueezeBackward4" if nd == 1
+                                             else "UnsafeViewBackward0")
+
+    @staticmethod
     def forward(ctx, x, w, b):
         x2 = x.reshape(-1, x.shape[-1])
         out = _mm(x2, w.T)

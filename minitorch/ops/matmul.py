@@ -6,8 +6,16 @@ from ..autograd.function import Function, unbroadcast_tensor
 __all__ = ["MatMul"]
 
 
+_MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
+                 (1, 2): "SqueezeBackward4"}  # PyTorch's, by operand ranks
+
+
 class MatMul(Function):
     node_name = "MmBackward0"
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # (batched: PyTorch's bmm result is a view)
+        return _MATMUL_NAMES.get((arrays[0].ndim, arrays[1].ndim), "UnsafeViewBackward0")
 
     @staticmethod
     def forward(ctx, a, b):

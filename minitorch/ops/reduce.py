@@ -43,7 +43,14 @@ def _count(shape, dim):
     return int(np.prod([shape[d] for d in dims]))
 
 
+def _dim_name(base):
+    """PyTorch's SumBackward0 (all elements) / SumBackward1 (dims given), and so for mean."""
+    return staticmethod(lambda is_tensor, arrays, static: f"{base}Backward"
+                        f"{0 if static.get('dim') is None else 1}")
+
+
 class Sum(Function):
+    name_for = _dim_name("Sum")
     @staticmethod
     def forward(ctx, a, *, dim=None, keepdim=False):
         ctx.meta = (a.shape, dim, keepdim)
@@ -61,6 +68,7 @@ class Sum(Function):
 
 
 class Mean(Function):
+    name_for = _dim_name("Mean")
     @staticmethod
     def forward(ctx, a, *, dim=None, keepdim=False):
         with _quiet():

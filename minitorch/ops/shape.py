@@ -50,10 +50,16 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """``permute``; ``transpose`` and ``t`` too, which pass ``name`` for PyTorch's grad_fn."""
+
     is_view = True
 
     @staticmethod
-    def forward(ctx, a, *, dims):
+    def name_for(is_tensor, arrays, static):
+        return static.get("name") or "PermuteBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dims, name=None):
         ctx.dims = dims
         return np.transpose(a, dims)
 
@@ -87,6 +93,11 @@ class Expand(Function):
 
 class Squeeze(Function):
     is_view = True
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # squeeze(), squeeze(dim), squeeze(dims)
+        dim = static.get("dim")
+        return f"SqueezeBackward{0 if dim is None else 1 if len(dim) == 1 else 2}"
 
     @staticmethod
     def forward(ctx, a, *, dim=None):
@@ -161,6 +172,17 @@ class Slice(Function):
 
     is_view = True
     node_name = "SliceBackward0"
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):
+        # PyTorch indexes one key element at a time: the last one that does something names it
+        key = [k for k in static["key"] if k is not Ellipsis]
+        acting = [k for k in key if not (isinstance(k, slice) and k == slice(None))]
+        if not acting:
+            return "SliceBackward0" if key else "AliasBackward0"
+        last = acting[-1]
+        return ("UnsqueezeBackward0" if last is None else
+                "SliceBackward0" if isinstance(last, slice) else "SelectBackward0")
 
     @staticmethod
     def forward(ctx, a, *, key):
