@@ -69,14 +69,15 @@ class TensorShape:
         d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
         if self.ndim:  # a 0-d tensor accepts dims 0/-1 and stays as it is
             dims[d0], dims[d1] = dims[d1], dims[d0]
-        return S.Permute.apply(self, dims=tuple(dims))
+        return S.Permute.apply(self, dims=tuple(dims), name="TransposeBackward0")
 
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.ndim}D")
         # a 0-d/1-d tensor gets a new view (not itself), as PyTorch: it has a grad_fn
-        return self.transpose(0, 1) if self.ndim == 2 else self.transpose(0, 0)
+        dims = (1, 0) if self.ndim == 2 else tuple(range(self.ndim))
+        return S.Permute.apply(self, dims=dims, name="TBackward0")
 
     def unsqueeze(self, dim):
         return S.Unsqueeze.apply(self, dim=_dim(dim, self.ndim + 1))

@@ -153,7 +153,8 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
 
     # ----------------------------------------------------------------- autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        _backward(self, gradient, retain_graph=retain_graph, inputs=inputs)
+        _backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                  inputs=inputs)
 
     def detach(self) -> "Tensor":
         """A tensor sharing storage and version counter, outside the graph."""
@@ -191,9 +192,8 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node, nr = self._edge()
 
-        def on_array(grad):  # the engine passes arrays
-            res = hook(Tensor(grad))
-            return res._data if isinstance(res, TensorBase) else res
+        def on_array(grad):  # the engine passes arrays (Tensors under create_graph)
+            return hook(grad if isinstance(grad, TensorBase) else Tensor(grad))
         return node.register_prehook(nr, on_array)
 
     def retain_grad(self) -> None:
@@ -253,6 +253,10 @@ class _Cast(Function):
     node_name = "ToCopyBackward0"
 
     @staticmethod
+    def name_for(is_tensor, arrays, static):  # clone()/contiguous() vs to(dtype)
+        return "CloneBackward0" if static.get("dtype") is None else "ToCopyBackward0"
+
+    @staticmethod
     def forward(ctx, a, *, dtype):
         ctx.in_dtype = a.dtype
         return np.array(a, dtype=dtype, copy=True, order="C")
@@ -260,6 +264,8 @@ class _Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+    backward_graph = backward  # (the cast back to the input's dtype is done by autograd)
 
 
 # Every declared op becomes a method (and its in-place form): one declaration, see _registry.

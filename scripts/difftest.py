@@ -22,11 +22,13 @@ def main(argv=None):
     p.add_argument("--families", nargs="+", choices=FAMILIES, default=list(FAMILIES),
                    help="op families to draw from (default: all)")
     p.add_argument("--steps", type=int, default=8, help="ops per program (default 8)")
+    p.add_argument("--grad-fn-names", action="store_true",
+                   help="also compare grad_fn names (torch's node class vs grad_fn.name())")
     args = p.parse_args(argv)
     bad = 0
     for seed in range(args.seed, args.seed + args.programs):
         lines = generate(seed, args.families, steps=args.steps)
-        diffs = diff_program(lines)
+        diffs = diff_program(lines, grad_fn_names=args.grad_fn_names)
         if diffs:
             bad += 1
             print(f"# ---- seed {seed}, families {' '.join(args.families)}")

@@ -7,6 +7,10 @@ first (a leaf's AccumulateGrad at once), as in PyTorch: hooks fire, and leaves g
 before a later node raises, in the same order as there. Each call keeps its own state, so
 backward passes in several threads over independent graphs do not interfere; the only shared
 write, accumulation into a leaf's ``.grad``, is locked in ``AccumulateGrad``.
+
+With ``create_graph`` the same walk carries Tensors instead of arrays, under grad mode, and each
+node runs its differentiable ``apply_graph``: the gradients are themselves recorded, so they can
+be differentiated again (higher-order gradients). The ordinary path never builds a Tensor.
 """
 import heapq
 import itertools
@@ -14,6 +18,8 @@ import itertools
 import numpy as np
 
 from .function import AccumulateGrad
+from .grad_mode import enable_grad
+from .variable import TensorBase
 
 __all__ = ["run_backward"]
 
@@ -67,24 +73,37 @@ def _n_outputs(node):
     return len(meta) if meta is not None else 1
 
 
-def _run_pre_hooks(node, grads):
-    # hooks take and return arrays: Tensor.register_hook wraps the user's function
+def _run_pre_hooks(node, grads, make):
+    # a hook gets what flows (arrays, or Tensors under create_graph) and may return either
     for nr, hooks in node._pre_hooks.items():
         if grads[nr] is None:
             continue
         for hook in hooks:
             res = hook(grads[nr])
-            if res is not None:
-                grads[nr] = np.asarray(res)
+            if res is None:
+                continue
+            if make is None:
+                grads[nr] = res._data if isinstance(res, TensorBase) else np.asarray(res)
+            else:
+                grads[nr] = res if isinstance(res, TensorBase) else make(np.asarray(res))
 
 
-def run_backward(roots, root_grads, retain_graph=False, capture=None):
+def run_backward(roots, root_grads, retain_graph=False, capture=None, create_graph=None):
     """Backpropagate ``root_grads`` from the edges ``roots`` ((node, output_nr) pairs).
 
     Without ``capture``, gradients are accumulated into leaves' ``.grad``. With ``capture`` (a
     list of (node, output_nr) edges, for ``autograd.grad``), the total gradient reaching each edge
     is returned instead, leaves are left alone, and only nodes leading to a captured edge run.
+    ``create_graph``, when given, is the function that makes a Tensor of an array: the root
+    gradients are then Tensors and the backward pass is recorded (see the module docstring).
     """
+    if create_graph is not None:
+        with enable_grad():
+            return _run(roots, root_grads, retain_graph, capture, create_graph)
+    return _run(roots, root_grads, retain_graph, capture, None)
+
+
+def _run(roots, root_grads, retain_graph, capture, make):
     root_nodes = [node for node, _ in roots]
     deps, seen = _dependencies(root_nodes)
     buffers = {}
@@ -104,14 +123,17 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         node = ready.pop()
         grads = buffers.pop(node, None) or [None] * _n_outputs(node)
         if node._pre_hooks:
-            _run_pre_hooks(node, grads)
+            _run_pre_hooks(node, grads, make)
         if captured is not None:
             for nr, g in enumerate(grads):
                 captured[(node, nr)] = g
             if node not in needed or isinstance(node, AccumulateGrad):
                 _release(node, deps, ready)
                 continue
-        in_grads = node.apply(grads, retain_graph)
+        if make is None:
+            in_grads = node.apply(grads, retain_graph)
+        else:
+            in_grads = node.apply_graph(grads, retain_graph, make)
         for (nxt, nr), g in zip(node.next_functions, in_grads):
             if nxt is not None and g is not None:
                 _add(buffers, nxt, nr, g, _n_outputs(nxt))

@@ -14,6 +14,13 @@ A Function subclass computes on numpy arrays:
             return (grad * b if ctx.needs_input_grad[0] else None,
                     grad * a if ctx.needs_input_grad[1] else None)
 
+For ``create_graph=True`` (higher-order gradients) a Function also defines
+``backward_graph(ctx, *grads)``: the same formulas in differentiable Tensor ops, on Tensor
+gradients; ``ctx.saved_input(i, array)`` and ``ctx.saved_output(array)`` turn a saved array back
+into a Tensor connected to the graph (through the node's input edge, or the node itself) so that
+nothing beyond the arrays is kept alive for ordinary training. A Function without one computes
+its gradient as usual and marks it with a node that raises if it is differentiated again.
+
 ``Mul.apply(x, y)`` takes and returns Tensors. ``apply`` is the one place that decides whether to
 record (grad mode, ``requires_grad`` of the inputs), builds the node, marks outputs, and after
 backward sums broadcast gradients back to each input's shape and dtype.
@@ -24,18 +31,24 @@ from .grad_mode import is_grad_enabled
 from .node import AccumulateGrad, Node
 from .variable import TensorBase
 
-__all__ = ["Function", "Node", "BackwardNode", "AccumulateGrad", "unbroadcast"]
+__all__ = ["Function", "Node", "BackwardNode", "AccumulateGrad", "NoDoubleBackward", "unbroadcast",
+           "unbroadcast_tensor"]
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting of an input of that shape."""
     if grad.shape == shape:
         return grad
-    extra = grad.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
+    axes = _broadcast_axes(grad.shape, shape)
     out = grad.sum(axis=axes, keepdims=True) if axes else grad
     return out.reshape(shape)
+
+
+def _broadcast_axes(grad_shape, shape):
+    """The axes of ``grad_shape`` that broadcasting an array of ``shape`` added or stretched."""
+    extra = len(grad_shape) - len(shape)
+    return tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad_shape[i + extra] != 1)
 
 
 class _SavedVersion:
@@ -62,7 +75,7 @@ class BackwardNode(Node):
 
     _reserved = Node._reserved + ("_fn", "needs_input_grad", "_saved", "_versions", "_inputs_meta",
                                   "_outputs_meta", "_non_diff", "_freed", "_had_state",
-                                  "materialize_grads")
+                                  "materialize_grads", "_make", "_name")
 
     def __init__(self, fn, needs_input_grad):
         super().__init__()
@@ -73,9 +86,11 @@ class BackwardNode(Node):
         self._non_diff = ()
         self._freed = False
         self._had_state = False
+        self._make = None  # set while apply_graph runs: array -> Tensor
+        self._name = None  # set by Function.name_for when PyTorch's name depends on the call
 
     def name(self) -> str:
-        return self._fn.node_name or f"{self._fn.__name__}Backward0"
+        return self._name or self._fn.node_name or f"{self._fn.__name__}Backward0"
 
     def save_for_backward(self, *arrays):
         self._saved = arrays
@@ -106,23 +121,77 @@ class BackwardNode(Node):
         self._check_versions()
         grads = [g if g is not None else np.zeros(shape, dtype)
                  for g, (shape, dtype) in zip(grads, self._outputs_meta)]
-        result = self._fn.backward(self, *grads)
+        out = self._per_input(self._fn.backward(self, *grads), _fit_array)
+        if not retain_graph:
+            self._free()
+        return out
+
+    def apply_graph(self, grads, retain_graph, make):
+        """``apply`` under ``create_graph``: Tensor gradients in, recorded Tensor gradients out."""
+        if self._freed and self._had_state:
+            raise RuntimeError(_FREED_MESSAGE)
+        self._check_versions()
+        grads = [g if g is not None else make(np.zeros(shape, dtype))
+                 for g, (shape, dtype) in zip(grads, self._outputs_meta)]
+        self._make = make
+        try:
+            if self._fn.backward_graph is None:
+                result = _once_differentiable(self, grads, make)
+            else:
+                result = self._fn.backward_graph(self, *grads)
+        finally:
+            self._make = None
+
+        def fit(g, shape, dtype):
+            g = unbroadcast_tensor(g if isinstance(g, TensorBase) else make(np.asarray(g)), shape)
+            return g if g._data.dtype == dtype else g.type(dtype)
+        out = self._per_input(result, fit)
+        if not retain_graph:
+            self._free()
+        return out
+
+    def _per_input(self, result, fit):
+        """One gradient per input of forward, each ``fit`` to its input's shape and dtype (None
+        for an input that needs none)."""
         if not isinstance(result, tuple):
             result = (result,)
         if len(result) != len(self.next_functions):
             raise RuntimeError(f"{self.name()} returned {len(result)} gradients, expected "
                                f"{len(self.next_functions)} (one per input of forward)")
-        out = []
-        for g, meta, (node, _) in zip(result, self._inputs_meta, self.next_functions):
-            if g is None or node is None:
-                out.append(None)
-                continue
-            shape, dtype = meta
-            g = unbroadcast(np.asarray(g), shape)
-            out.append(g if g.dtype == dtype else g.astype(dtype))
-        if not retain_graph:
-            self._free()
-        return out
+        return [None if g is None or node is None else fit(g, *meta)
+                for g, meta, (node, _) in zip(result, self._inputs_meta, self.next_functions)]
+
+    def saved_input(self, i, array):
+        """A saved array that is (a value of) forward's input ``i``, as a Tensor whose history is
+        that input's (its edge in ``next_functions``): differentiable in ``backward_graph``."""
+        t = self._shared(array)
+        node, nr = self.next_functions[i]
+        if node is not None:
+            t._grad_fn, t._output_nr, t._requires_grad = node, nr, True
+        elif self.needs_input_grad[i]:
+            t._requires_grad = True  # a no_grad view: requires grad, its gradient goes nowhere
+        return t
+
+    def _shared(self, array):
+        """A Tensor of a saved array that shares the version counter of the tensor it was saved
+        from, so that the double-backward graph notices a later in-place change to it too."""
+        t = self._make(array)
+        for sv in self._versions:
+            if sv.array is array:
+                t._version_counter = sv.counter
+                break
+        return t
+
+    def saved_output(self, array, nr=0):
+        """A saved array that is forward's output ``nr``, as a Tensor whose history is this node."""
+        t = self._shared(array)
+        if array.dtype.kind in "fc":
+            t._grad_fn, t._output_nr, t._requires_grad = self, nr, True
+        return t
+
+    def constant(self, array):
+        """An array of backward's formula that has no gradient (a mask, an index), as a Tensor."""
+        return self._make(np.asarray(array))
 
     def _free(self):
         # Drop what forward saved, including attributes it set on ctx (buffers, indices, ...).
@@ -133,6 +202,64 @@ class BackwardNode(Node):
         self._saved = ()
         self._versions = ()
         self._freed = True
+
+
+def _fit_array(g, shape, dtype):
+    g = unbroadcast(np.asarray(g), shape)
+    return g if g.dtype == dtype else g.astype(dtype)
+
+
+def unbroadcast_tensor(grad, shape: tuple):
+    """``unbroadcast`` in recorded Tensor ops (for create_graph)."""
+    if grad.shape == shape:
+        return grad
+    axes = _broadcast_axes(grad.shape, shape)
+    out = grad.sum(dim=axes, keepdim=True) if axes else grad
+    return out.reshape(shape)
+
+
+class NoDoubleBackward(Node):
+    """The grad_fn of a gradient computed by a Function that has no ``backward_graph``: the
+    gradient itself is right, but differentiating it again raises, naming the Function."""
+
+    def __init__(self, op_name, edges):
+        super().__init__()
+        self.next_functions = edges  # so grad() of it reaches this node (and raises) rather
+        self._op_name = op_name      # than skipping it as unused
+
+    def name(self) -> str:
+        return "NotImplemented"
+
+    def _raise(self):
+        raise RuntimeError(f"{self._op_name} does not support create_graph=True (double "
+                           "backward): its gradient cannot be differentiated again")
+
+    def apply(self, grads, retain_graph):
+        self._raise()
+
+    def apply_graph(self, grads, retain_graph, make):
+        self._raise()
+
+
+def _once_differentiable(node, grads, make):
+    """The first-order gradient of a Function without ``backward_graph``, by its array
+    ``backward``; results that would need a second derivative get a ``NoDoubleBackward`` node."""
+    result = node._fn.backward(node, *[g._data for g in grads])
+    if not isinstance(result, tuple):
+        result = (result,)
+    edges = tuple(g._edge() for g in grads if g.requires_grad) + tuple(
+        e for e in node.next_functions if e[0] is not None)
+    sink = NoDoubleBackward(node.name(), edges)
+    out = []
+    for r in result:
+        if r is None:
+            out.append(None)
+            continue
+        t = make(np.asarray(r))
+        if t._data.dtype.kind in "fc":
+            t._grad_fn, t._requires_grad = sink, True
+        out.append(t)
+    return tuple(out)
 
 
 _FREED_MESSAGE = (
@@ -165,6 +292,10 @@ class Function:
 
     is_view = False
     node_name = None  # grad_fn.name(); default "<ClassName>Backward0"
+    backward_graph = None  # staticmethod(ctx, *grad Tensors) in Tensor ops, for create_graph
+    # staticmethod(is_tensor, arrays, static) -> PyTorch's grad_fn name where it depends on the
+    # call (SumBackward0/1, RsubBackward1, SelectBackward0 ...); None: node_name
+    name_for = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -193,6 +324,8 @@ class Function:
                 if o._data.size == 0 or np.may_share_memory(o._data, arrays[0]):
                     o._mark_view_of(args[0], cls, static, grad_mode)
         if record:
+            if cls.name_for is not None:
+                ctx._name = cls.name_for(is_tensor, arrays, static)
             _adopt_scalars(ctx, raw if multi else (raw,), outs)
             _connect(ctx, args, is_tensor, outs)
         return outs if multi else outs[0]

@@ -1,11 +1,12 @@
-"""Finite-difference gradient checking in float64 (PyTorch's ``autograd.gradcheck``)."""
+"""Finite-difference gradient checking in float64 (PyTorch's ``autograd.gradcheck`` and
+``gradgradcheck``)."""
 import numpy as np
 
 from .backward import grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 from .variable import TensorBase
 
-__all__ = ["gradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 class GradcheckError(RuntimeError):
@@ -54,7 +55,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     outs = weighted(*inputs)
     weights = [rng.standard_normal(o.shape) for o in outs]
     total = sum((o * o._new(w)).sum() for o, w in zip(outs, weights))
-    found = grad(total, [inputs[i] for i in checked], allow_unused=True)
+    # an output with no history has a zero analytical gradient (the differences may disagree)
+    found = (grad(total, [inputs[i] for i in checked], allow_unused=True)
+             if isinstance(total, TensorBase) and total.requires_grad else [None] * len(checked))
     analytic = {i: (g._data if g is not None else np.zeros_like(inputs[i]._data))
                 for i, g in zip(checked, found)}
 
@@ -75,3 +78,48 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                 raise GradcheckError(msg)
             return False
     return True
+
+
+def _float_outputs(fn, args):
+    outs = fn(*args)
+    outs = outs if isinstance(outs, (tuple, list)) else (outs,)
+    return [o for o in outs if isinstance(o, TensorBase) and o._data.dtype.kind == "f"]
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  raise_exception=True):
+    """Check second derivatives: the gradient of ``fn`` (computed with ``create_graph=True``,
+    against fixed random ``grad_outputs``) must equal the ordinary backward's, and is itself
+    gradchecked by central differences."""
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    wrt = [t for t in inputs if isinstance(t, TensorBase) and t.requires_grad]
+    if grad_outputs is None:
+        rng = np.random.default_rng(1)
+        with no_grad():
+            grad_outputs = [p._new(rng.standard_normal(p.shape))
+                            for p in _float_outputs(fn, inputs)]
+    grad_outputs = list(grad_outputs)
+
+    def first_derivative(*args, create_graph=True):
+        with enable_grad():  # (gradcheck evaluates it under no_grad for the differences)
+            found = grad(_float_outputs(fn, args),
+                         [a for a in args if isinstance(a, TensorBase) and a.requires_grad],
+                         grad_outputs=grad_outputs, create_graph=create_graph,
+                         allow_unused=True)
+        return tuple(g for g in found if g is not None)
+
+    plain = first_derivative(*inputs, create_graph=False)
+    for i, (p, r) in enumerate(zip(plain, first_derivative(*inputs))):
+        if not np.allclose(p._data, r._data, rtol=rtol, atol=atol):
+            msg = (f"gradgradcheck: the create_graph=True gradient of input {i} differs from the "
+                   "ordinary backward's (backward_graph and backward disagree)")
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+    if not wrt:
+        return True
+    try:
+        return gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol,
+                         raise_exception=raise_exception)
+    except GradcheckError as e:
+        raise GradcheckError(f"gradgradcheck (second derivative): {e}") from None

@@ -92,6 +92,8 @@ def apply_inplace(fn, target, *others, **static):
         check_inplace(target, fn.op_name)
         edges = tuple(a._edge() if need else (None, 0) for a, need in zip(args, needs))
         ctx = BackwardNode(fn, needs)
+        if fn.name_for is not None:
+            ctx._name = fn.name_for(is_tensor, arrays, static)
     else:
         ctx = _NoGradContext(needs)
     fn.forward(ctx, *arrays, **static)
@@ -176,3 +178,16 @@ class CopySlices(Node):
         rest[region.reshape(-1)] = 0
         return (rest.reshape(self._base_shape) if self.next_functions[0][0] is not None else None,
                 flat[region])
+
+    def apply_graph(self, grads, retain_graph, make):
+        # the same split in recorded ops: the base keeps grad * (1 outside the region), the op
+        # gets the region gathered (an index of the flat gradient)
+        (grad,) = grads
+        if grad is None:
+            return (None, None)
+        region = self._region()
+        flat = grad.reshape(-1)
+        outside = np.ones(flat.shape, grad._data.dtype)
+        outside[region.reshape(-1)] = 0
+        rest = (flat * make(outside)).reshape(self._base_shape)
+        return (rest if self.next_functions[0][0] is not None else None, flat[make(region)])

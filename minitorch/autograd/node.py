@@ -63,6 +63,10 @@ class Node:
     def apply(self, grads, retain_graph: bool):
         raise NotImplementedError
 
+    def apply_graph(self, grads, retain_graph: bool, make):
+        """``apply`` for ``create_graph=True``: Tensors in, recorded Tensors out."""
+        raise RuntimeError(f"{self.name()} does not support create_graph=True (double backward)")
+
 
 class AccumulateGrad(Node):
     """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
@@ -84,6 +88,19 @@ class AccumulateGrad(Node):
                 # In place, so a grad held by the optimizer stays the same object.
                 np.add(var.grad._data, grad, out=var.grad._data, casting="unsafe")
                 var.grad._bump_version()
+        return ()
+
+    def apply_graph(self, grads, retain_graph, make):
+        # PyTorch in grad mode: the first gradient is stored as a copy that stays in the graph,
+        # later ones are added out of place (``grad + new``), so ``.grad`` has a grad_fn
+        (grad,) = grads
+        var = self.variable
+        with AccumulateGrad._lock:
+            if var.grad is None:
+                var.grad = grad.clone() if grad.requires_grad else make(
+                    _owned(grad._data, var._data.dtype))
+            else:
+                var.grad = var.grad + grad
         return ()
 
 

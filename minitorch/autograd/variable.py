@@ -140,6 +140,8 @@ class TensorBase:
                 t = fn.apply(t, **static)
         self._grad_fn, self._output_nr = t._grad_fn, t._output_nr
         self._requires_grad = t._requires_grad
+        if t._grad_fn is not None and hasattr(t._grad_fn, "_name"):
+            t._grad_fn._name = "AsStridedBackward0"  # PyTorch's name for a regenerated view
 
 
 _NO_GRAD_VIEW_MESSAGE = (

@@ -5,6 +5,9 @@ Inputs arrive already promoted to one dtype (``minitorch._promotion``). Each for
 what its backward needs for the inputs whose gradient is wanted (``ctx.needs_input_grad``), as
 PyTorch does, so an in-place change of an operand nobody differentiates is not an error. The
 gradients at special points (0 ** 0, ties, NaN, the clamp bounds) are PyTorch's formulas.
+
+``backward_graph`` (create_graph=True) is each formula again in recorded Tensor ops; masks (ties,
+bounds, signs) are constants there, as in PyTorch, whose second derivative ignores them too.
 """
 import numpy as np
 
@@ -31,8 +34,13 @@ class Add(Function):
     def backward(ctx, grad):
         return grad, grad
 
+    backward_graph = backward  # (operators only: the same code runs on Tensors)
+
 
 class Sub(Function):
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # scalar - tensor is PyTorch's rsub
+        return "SubBackward0" if is_tensor[0] else "RsubBackward1"
     @staticmethod
     def forward(ctx, a, b):
         return np.subtract(a, b)
@@ -40,6 +48,8 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+    backward_graph = backward
 
 
 class Mul(Function):
@@ -55,6 +65,12 @@ class Mul(Function):
         return (grad * b if ctx.needs_input_grad[0] else None,
                 grad * a if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        return (grad * ctx.saved_input(1, b) if ctx.needs_input_grad[0] else None,
+                grad * ctx.saved_input(0, a) if ctx.needs_input_grad[1] else None)
+
 
 class Div(Function):
     @staticmethod
@@ -68,12 +84,26 @@ class Div(Function):
         a, b = ctx.saved_tensors
         with _quiet():
             ga = grad / b if ctx.needs_input_grad[0] else None
-            gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+            # PyTorch's rounding order: -grad * ((a / b) / b)
+            gb = -grad * ((a / b) / b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        b = ctx.saved_input(1, b)
+        ga = grad / b if ctx.needs_input_grad[0] else None
+        gb = -grad * ((ctx.saved_input(0, a) / b) / b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
 class Pow(Function):
     """``a ** b`` for a tensor or scalar exponent ``b`` (a scalar arrives as a 0-d array)."""
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # tensor ** scalar, tensor ** tensor, scalar ** t
+        return "PowBackward2" if not is_tensor[0] else (
+            "PowBackward1" if is_tensor[1] else "PowBackward0")
 
     @staticmethod
     def forward(ctx, a, b):
@@ -102,6 +132,31 @@ class Pow(Function):
                 gb = grad * np.where((a == 0) & (b >= 0), _zero(grad), out * np.log(a))
         return ga, gb
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        ta, tb = ctx.saved_input(0, a), ctx.saved_input(1, b)
+        ga = gb = None
+        with _quiet():  # (grad outside the mask, as PyTorch's formulas: the same NaNs)
+            if ctx.needs_input_grad[0] and not ctx.needs_input_grad[1] and np.all(b == 0):
+                ga = ctx.constant(np.zeros(np.shape(a), grad._data.dtype))  # x ** 0: flat
+            elif ctx.needs_input_grad[0]:
+                local = tb * ta ** (tb - 1)
+                ga = grad * (_masked(ctx, b == 0, local) if np.any(b == 0) else local)
+            if ctx.needs_input_grad[1]:
+                gb = grad * _masked(ctx, (a == 0) & (b >= 0), ctx.saved_output(out) * ta.log())
+        return ga, gb
+
+
+def _masked(ctx, mask, value):
+    """``value`` with 0 where the (constant) bool array ``mask`` holds: ``np.where`` recorded."""
+    return Where.apply(ctx.constant(mask), ctx.constant(np.zeros((), value._data.dtype)), value)
+
+
+def _kept(ctx, mask, value):
+    """``value`` where ``mask`` holds, 0 elsewhere (recorded)."""
+    return Where.apply(ctx.constant(mask), value, ctx.constant(np.zeros((), value._data.dtype)))
+
 
 def _int_pow(a, b):
     """Integer ``a ** b`` with negative exponents as PyTorch computes it (numpy refuses): 1 ** b
@@ -123,6 +178,8 @@ class Neg(Function):
     def backward(ctx, grad):
         return -grad
 
+    backward_graph = backward
+
 
 class Exp(Function):
     @staticmethod
@@ -137,6 +194,11 @@ class Exp(Function):
         (out,) = ctx.saved_tensors
         return grad * out
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * ctx.saved_output(out)
+
 
 class Log(Function):
     @staticmethod
@@ -150,6 +212,12 @@ class Log(Function):
         (a,) = ctx.saved_tensors
         with _quiet():
             return grad / a
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with _quiet():
+            return grad / ctx.saved_input(0, a)
 
 
 class Sqrt(Function):
@@ -166,6 +234,12 @@ class Sqrt(Function):
         with _quiet():
             return grad / (2 * out)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (out,) = ctx.saved_tensors
+        with _quiet():
+            return grad / (2 * ctx.saved_output(out))
+
 
 class Abs(Function):
     @staticmethod
@@ -180,6 +254,29 @@ class Abs(Function):
         sign = (a > 0).astype(grad.dtype) - (a < 0).astype(grad.dtype)
         return grad * sign
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * Sgn.apply(ctx.saved_input(0, a))
+
+
+class Sgn(Function):
+    """``sgn(a)`` (0 at 0 and NaN) with a zero gradient: the sign in abs's second derivative,
+    recorded as PyTorch records it (so the gradient of abs requires grad there too)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.meta = (a.shape, a.dtype)
+        return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return ctx.constant(np.zeros(grad.shape, grad._data.dtype))
+
 
 class Tanh(Function):
     @staticmethod
@@ -191,6 +288,12 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (out,) = ctx.saved_tensors
+        out = ctx.saved_output(out)
         return grad * (1 - out * out)
 
 
@@ -208,6 +311,12 @@ class Sigmoid(Function):
         (out,) = ctx.saved_tensors
         return grad * out * (1 - out)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (out,) = ctx.saved_tensors
+        out = ctx.saved_output(out)
+        return grad * out * (1 - out)
+
 
 def _tie_split(grad, a, b, a_loses, b_loses):
     """PyTorch's maximum/minimum backward: half each on a tie, all of it to the winner, and all of
@@ -217,6 +326,16 @@ def _tie_split(grad, a, b, a_loses, b_loses):
         share = np.where(tie, grad * grad.dtype.type(0.5), grad)
         zero = _zero(grad)
         return np.where(a_loses, zero, share), np.where(b_loses, zero, share)
+
+
+def _tie_split_graph(ctx, grad, a, b, a_loses, b_loses):
+    """``_tie_split`` in recorded ops on a Tensor ``grad`` (the masks are constants)."""
+    with _quiet():
+        half = ctx.constant(np.asarray(0.5, grad._data.dtype))
+        share = Where.apply(ctx.constant(a == b), grad * half, grad)
+        ga = _masked(ctx, a_loses, share) if ctx.needs_input_grad[0] else None
+        gb = _masked(ctx, b_loses, share) if ctx.needs_input_grad[1] else None
+        return ga, gb
 
 
 class Maximum(Function):
@@ -231,6 +350,12 @@ class Maximum(Function):
         ga, gb = _tie_split(grad, a, b, a < b, a > b)
         return (ga if ctx.needs_input_grad[0] else None, gb if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        with _quiet():
+            return _tie_split_graph(ctx, grad, a, b, a < b, a > b)
+
 
 class Minimum(Function):
     @staticmethod
@@ -243,6 +368,12 @@ class Minimum(Function):
         a, b = ctx.saved_tensors
         ga, gb = _tie_split(grad, a, b, a > b, a < b)
         return (ga if ctx.needs_input_grad[0] else None, gb if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        with _quiet():
+            return _tie_split_graph(ctx, grad, a, b, a > b, a < b)
 
 
 class Where(Function):
@@ -261,11 +392,22 @@ class Where(Function):
                 np.where(cond, grad, zero) if ctx.needs_input_grad[1] else None,
                 np.where(cond, zero, grad) if ctx.needs_input_grad[2] else None)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        return (None,
+                _kept(ctx, cond, grad) if ctx.needs_input_grad[1] else None,
+                _masked(ctx, cond, grad) if ctx.needs_input_grad[2] else None)
+
 
 class Clamp(Function):
     """``clamp(a, lo, hi)`` = ``min(max(a, lo), hi)``; ``lo``/``hi`` are arrays (a scalar bound
     arrives 0-d) or None. PyTorch's gradients: ``a`` gets it where lo <= a <= hi (so 0 at NaN,
     and at a bound it goes to ``a``); ``lo`` where a < lo < hi; ``hi`` where a > hi or hi < lo."""
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # PyTorch: clamp(Tensor bounds) / clamp(Scalars)
+        return "ClampBackward0" if is_tensor[1] or is_tensor[2] else "ClampBackward1"
 
     @staticmethod
     def forward(ctx, a, lo, hi):
@@ -282,23 +424,35 @@ class Clamp(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, lo, hi = ctx.saved_tensors
+        keep, below, above = _clamp_masks(ctx)
         zero = _zero(grad)
-        with _quiet():
-            keep = True  # (broadcasts: a bound may have more dims than a)
+        return (np.where(keep, grad, zero) if keep is not None else None,
+                np.where(below, grad, zero) if below is not None else None,
+                np.where(above, grad, zero) if above is not None else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        masks = _clamp_masks(ctx)
+        return tuple(_kept(ctx, m, grad) if m is not None else None for m in masks)
+
+
+def _clamp_masks(ctx):
+    """Where each of a, lo, hi gets the gradient (None for one whose gradient is not needed)."""
+    a, lo, hi = ctx.saved_tensors
+    need_a, need_lo, need_hi = ctx.needs_input_grad
+    keep = below = above = None
+    with _quiet():
+        if need_a:
+            keep = np.ones(np.shape(a), bool)  # (broadcasts: a bound may have more dims than a)
             if lo is not None:
                 keep = keep & (a >= lo)
             if hi is not None:
                 keep = keep & (a <= hi)
-            ga = np.where(keep, grad, zero) if ctx.needs_input_grad[0] else None
-            glo = ghi = None
-            if ctx.needs_input_grad[1]:
-                below = a < lo if hi is None else (a < lo) & (lo < hi)
-                glo = np.where(below, grad, zero)
-            if ctx.needs_input_grad[2]:
-                above = a > hi if lo is None else (a > hi) | (hi < lo)
-                ghi = np.where(above, grad, zero)
-        return ga, glo, ghi
+        if need_lo:
+            below = a < lo if hi is None else (a < lo) & (lo < hi)
+        if need_hi:
+            above = a > hi if lo is None else (a > hi) | (hi < lo)
+    return keep, below, above
 
 
 class Compare(Function):

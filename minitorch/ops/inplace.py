@@ -9,6 +9,8 @@ import numpy as np
 from ..autograd.function import Function
 from ..kernels import activation as K
 from .activation import ReLU
+from .elementwise import Where
+from .shape import Index
 
 __all__ = ["AddInplace", "ReLUInplace", "IndexPut", "Fill", "Copy", "Remainder"]
 
@@ -18,6 +20,10 @@ class AddInplace(Function):
 
     op_name = "add_"
     node_name = "AddBackward0"
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # sub_ arrives as alpha = -1
+        return "SubBackward0" if static.get("alpha", 1) == -1 else "AddBackward0"
 
     @staticmethod
     def forward(ctx, a, b, *, alpha=1):
@@ -35,6 +41,8 @@ class AddInplace(Function):
         need_b = ctx.needs_input_grad[1]
         gb = (grad if ctx.alpha == 1 else grad * ctx.alpha) if need_b else None
         return grad, gb
+
+    backward_graph = backward  # (operators only: runs on Tensors as it is)
 
 
 class ReLUInplace(ReLU):
@@ -75,12 +83,28 @@ class IndexPut(Function):
         gv = grad[ctx.key] if ctx.needs_input_grad[1] else None
         return ga, gv
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        ga = gv = None
+        if ctx.needs_input_grad[0]:
+            kept = np.ones(grad.shape, bool)
+            kept[ctx.key] = False
+            ga = Where.apply(ctx.constant(kept), grad,
+                             ctx.constant(np.zeros((), grad._data.dtype)))
+        if ctx.needs_input_grad[1]:
+            gv = Index.apply(grad, key=ctx.key)
+        return ga, gv
+
 
 class Fill(Function):
     """``fill_``/``zero_``/``uniform_``: the target's old value gets no gradient; a tensor value
     gets the sum of the gradient."""
 
     node_name = "FillBackward0"
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # PyTorch: fill_(Scalar) / fill_(Tensor)
+        return "FillBackward3" if is_tensor[1] else "FillBackward2"
 
     @staticmethod
     def forward(ctx, a, value):
@@ -90,6 +114,12 @@ class Fill(Function):
     def backward(ctx, grad):
         need_a, need_v = ctx.needs_input_grad
         return (np.zeros_like(grad) if need_a else None), (grad.sum() if need_v else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        need_a, need_v = ctx.needs_input_grad
+        return ((ctx.constant(np.zeros(grad.shape, grad._data.dtype)) if need_a else None),
+                (grad.sum() if need_v else None))
 
 
 class Copy(Function):
@@ -105,6 +135,11 @@ class Copy(Function):
     def backward(ctx, grad):
         need_dst, _ = ctx.needs_input_grad
         return (np.zeros_like(grad) if need_dst else None), grad
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        need_dst, _ = ctx.needs_input_grad
+        return (ctx.constant(np.zeros(grad.shape, grad._data.dtype)) if need_dst else None), grad
 
 
 class Remainder(Function):

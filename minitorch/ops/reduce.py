@@ -2,11 +2,14 @@
 
 ``dim`` is None (every axis), an int or a tuple of ints, already normalised to non-negative axes;
 0-d inputs with a dim are turned into 1-element ones by the Tensor methods before they get here.
-The gradients at ties, constants and NaN are PyTorch's formulas.
+The gradients at ties, constants and NaN are PyTorch's formulas; ``backward_graph``
+(create_graph=True) writes each in recorded Tensor ops, with the tie masks as constants.
 """
 import numpy as np
 
 from ..autograd.function import Function
+from .elementwise import Where
+from .shape import Expand, Reshape
 
 __all__ = ["Sum", "Mean", "Var", "Std", "MaxAll", "MinAll", "MaxDim", "MinDim", "Amax", "Amin",
            "ArgMax", "ArgMin", "Logical"]
@@ -23,6 +26,16 @@ def _expand_back(grad, shape, dim, keepdim):
     return np.broadcast_to(grad, shape)
 
 
+def _expand_back_graph(grad, shape, dim, keepdim):
+    """``_expand_back`` in recorded ops on a Tensor ``grad``."""
+    if dim is not None and not keepdim:
+        kept = list(shape)
+        for d in (dim if isinstance(dim, tuple) else (dim,)):
+            kept[d] = 1
+        grad = Reshape.apply(grad, shape=tuple(kept))
+    return grad if grad.shape == shape else Expand.apply(grad, shape=tuple(shape))
+
+
 def _count(shape, dim):
     if dim is None:
         return int(np.prod(shape))
@@ -30,7 +43,14 @@ def _count(shape, dim):
     return int(np.prod([shape[d] for d in dims]))
 
 
+def _dim_name(base):
+    """PyTorch's SumBackward0 (all elements) / SumBackward1 (dims given), and so for mean."""
+    return staticmethod(lambda is_tensor, arrays, static: f"{base}Backward"
+                        f"{0 if static.get('dim') is None else 1}")
+
+
 class Sum(Function):
+    name_for = _dim_name("Sum")
     @staticmethod
     def forward(ctx, a, *, dim=None, keepdim=False):
         ctx.meta = (a.shape, dim, keepdim)
@@ -41,8 +61,14 @@ class Sum(Function):
         shape, dim, keepdim = ctx.meta
         return _expand_back(grad, shape, dim, keepdim)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        shape, dim, keepdim = ctx.meta
+        return _expand_back_graph(grad, shape, dim, keepdim)
+
 
 class Mean(Function):
+    name_for = _dim_name("Mean")
     @staticmethod
     def forward(ctx, a, *, dim=None, keepdim=False):
         with _quiet():
@@ -57,6 +83,12 @@ class Mean(Function):
         with _quiet():
             return _expand_back(grad / grad.dtype.type(ctx.count), shape, dim, keepdim)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        shape, dim, keepdim = ctx.meta
+        with _quiet():
+            return _expand_back_graph(grad / ctx.count, shape, dim, keepdim)
+
 
 def _var_backward(ctx, grad, a):
     """d var / d a = 2 (a - mean) / (n - correction), PyTorch's var_backward."""
@@ -65,6 +97,23 @@ def _var_backward(ctx, grad, a):
         scale = grad.dtype.type(2.0) / grad.dtype.type(_count(shape, dim) - correction)
         centred = a - np.mean(a, axis=dim, keepdims=True)
         return _expand_back(grad, shape, dim, keepdim) * scale * centred
+
+
+def _var_backward_graph(ctx, grad, a):
+    """``_var_backward`` in recorded ops (``a`` the saved input as a Tensor)."""
+    shape, dim, keepdim, correction = ctx.meta
+    if _count(shape, dim) == _count(shape, None) and _count(shape, dim) - correction <= 0:
+        # PyTorch (all of a 0-d or whole tensor): no degrees of freedom -> NaN where a equals
+        # its mean, else inf, constants (0-d inputs arrive here as 1-element ones)
+        x = a._data
+        with _quiet():
+            scale = np.where(x == np.mean(x), np.nan, np.inf).astype(x.dtype)
+        return _expand_back_graph(grad, shape, dim, keepdim) * ctx.constant(scale)
+    with _quiet():
+        scale = 2.0 / (_count(shape, dim) - correction) if _count(shape, dim) != correction \
+            else float("inf")
+        centred = a - a.mean(dim=dim, keepdim=True)
+        return _expand_back_graph(grad, shape, dim, keepdim) * scale * centred
 
 
 def _var(a, dim, keepdim, correction):
@@ -89,6 +138,11 @@ class Var(Function):
         (a,) = ctx.saved_tensors
         return _var_backward(ctx, grad, a)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return _var_backward_graph(ctx, grad, ctx.saved_input(0, a))
+
 
 class Std(Function):
     @staticmethod
@@ -105,6 +159,15 @@ class Std(Function):
         with _quiet():
             grad_var = np.where(out == 0, np.zeros((), grad.dtype), grad / (2 * out))
         return _var_backward(ctx, grad_var, a)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, out = ctx.saved_tensors
+        with _quiet():
+            grad_var = Where.apply(ctx.constant(out == 0),
+                                   ctx.constant(np.zeros((), grad._data.dtype)),
+                                   grad / (2 * ctx.saved_output(out)))
+        return _var_backward_graph(ctx, grad_var, ctx.saved_input(0, a))
 
 
 class _ExtremeAll(Function):
@@ -124,6 +187,13 @@ class _ExtremeAll(Function):
         a, out = ctx.saved_tensors
         mask = np.isnan(a) if np.isnan(out) else a == out
         return np.where(mask, grad / mask.sum(), np.zeros((), grad.dtype)).astype(grad.dtype)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, out = ctx.saved_tensors
+        mask = np.isnan(a) if np.isnan(out) else a == out
+        return Where.apply(ctx.constant(mask), grad / int(mask.sum()),
+                           ctx.constant(np.zeros((), grad._data.dtype)))
 
 
 class MaxAll(_ExtremeAll):
@@ -170,6 +240,16 @@ class _ExtremeDim(Function):
         np.put_along_axis(out, idx, grad, axis=dim)
         return out
 
+    @staticmethod
+    def backward_graph(ctx, grad, _grad_idx):
+        # the scatter as a select: the grad broadcast over dim, kept where the index was taken
+        shape, dim, keepdim, idx = ctx.meta
+        taken = np.zeros(shape, bool)
+        np.put_along_axis(taken, idx if keepdim else np.expand_dims(idx, dim), True, axis=dim)
+        full = _expand_back_graph(grad, shape, dim, keepdim)
+        return Where.apply(ctx.constant(taken), full,
+                           ctx.constant(np.zeros((), grad._data.dtype)))
+
 
 class MaxDim(_ExtremeDim):
     node_name = "MaxBackward0"
@@ -211,6 +291,17 @@ class _Amax(Function):
         with _quiet():
             g = _expand_back(grad, a.shape, dim, keepdim) / count.astype(grad.dtype)
             return g * mask
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, out = ctx.saved_tensors
+        dim, keepdim = ctx.meta
+        dt = grad._data.dtype
+        mask = a == _expand_back(out, a.shape, dim, keepdim)
+        with _quiet():
+            count = ctx.constant(mask.sum(axis=dim, keepdims=True).astype(dt))
+            g = _expand_back_graph(grad, a.shape, dim, keepdim) / count
+            return g * ctx.constant(mask.astype(dt))
 
 
 class Amax(_Amax):

@@ -3,13 +3,34 @@
 Reshape, permute, expand, squeeze/unsqueeze and basic indexing return NumPy views where NumPy can;
 ``Function.apply`` then makes the output a view of the input (``is_view``): one storage, one
 version counter, so an in-place change through either is seen by both and by autograd.
+
+Their ``backward_graph`` (create_graph=True) is the backward in recorded ops: the inverse shape
+op, and for indexing a scatter Function whose own backward is the indexing again.
 """
 import numpy as np
 
 from ..autograd.function import Function
 
 __all__ = ["Reshape", "Permute", "Expand", "Squeeze", "Unsqueeze", "Cat", "Stack", "Slice",
-           "Index"]
+           "Index"]  # (SliceBackward, IndexBackward: internal, the gradients of indexing)
+
+
+def _put(shape, key, grad):
+    """Zeros of ``shape`` with ``grad`` written at the basic index ``key``."""
+    out = np.zeros(shape, grad.dtype)
+    out[key] = grad
+    return out
+
+
+def _index_add(shape, key, grad):
+    """Zeros of ``shape`` with ``grad`` added at the advanced index ``key`` (repeats add up)."""
+    out = np.zeros(shape, grad.dtype)
+    np.add.at(out, key, grad)
+    return out
+
+
+def _reshape_back(ctx, grad):
+    return Reshape.apply(grad, shape=ctx.in_shape)
 
 
 class Reshape(Function):
@@ -25,18 +46,30 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape)
 
+    backward_graph = staticmethod(_reshape_back)
+
 
 class Permute(Function):
+    """``permute``; ``transpose`` and ``t`` too, which pass ``name`` for PyTorch's grad_fn."""
+
     is_view = True
 
     @staticmethod
-    def forward(ctx, a, *, dims):
+    def name_for(is_tensor, arrays, static):
+        return static.get("name") or "PermuteBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dims, name=None):
         ctx.dims = dims
         return np.transpose(a, dims)
 
     @staticmethod
     def backward(ctx, grad):
         return np.transpose(grad, np.argsort(ctx.dims))
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return Permute.apply(grad, dims=tuple(int(d) for d in np.argsort(ctx.dims)))
 
 
 class Expand(Function):
@@ -55,9 +88,16 @@ class Expand(Function):
     def backward(ctx, grad):
         return grad  # Function.apply sums it back to the input's shape
 
+    backward_graph = backward
+
 
 class Squeeze(Function):
     is_view = True
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # squeeze(), squeeze(dim), squeeze(dims)
+        dim = static.get("dim")
+        return f"SqueezeBackward{0 if dim is None else 1 if len(dim) == 1 else 2}"
 
     @staticmethod
     def forward(ctx, a, *, dim=None):
@@ -70,6 +110,8 @@ class Squeeze(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape)
+
+    backward_graph = staticmethod(_reshape_back)
 
 
 class Unsqueeze(Function):
@@ -84,6 +126,8 @@ class Unsqueeze(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape)
 
+    backward_graph = staticmethod(_reshape_back)
+
 
 class Cat(Function):
     @staticmethod
@@ -97,6 +141,13 @@ class Cat(Function):
         parts = np.split(grad, ctx.splits, axis=ctx.dim)
         return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        bounds = [0] + [int(b) for b in ctx.splits] + [grad.shape[ctx.dim]]
+        lead = (slice(None),) * ctx.dim
+        return tuple(Slice.apply(grad, key=lead + (slice(lo, hi),)) if need else None
+                     for lo, hi, need in zip(bounds, bounds[1:], ctx.needs_input_grad))
+
 
 class Stack(Function):
     @staticmethod
@@ -109,12 +160,29 @@ class Stack(Function):
         parts = np.moveaxis(grad, ctx.dim, 0)
         return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        lead = (slice(None),) * ctx.dim
+        return tuple(Slice.apply(grad, key=lead + (i,)) if need else None
+                     for i, need in enumerate(ctx.needs_input_grad))
+
 
 class Slice(Function):
     """Basic indexing (ints, slices, None, Ellipsis): a view of the input."""
 
     is_view = True
     node_name = "SliceBackward0"
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):
+        # PyTorch indexes one key element at a time: the last one that does something names it
+        key = [k for k in static["key"] if k is not Ellipsis]
+        acting = [k for k in key if not (isinstance(k, slice) and k == slice(None))]
+        if not acting:
+            return "SliceBackward0" if key else "AliasBackward0"
+        last = acting[-1]
+        return ("UnsqueezeBackward0" if last is None else
+                "SliceBackward0" if isinstance(last, slice) else "SelectBackward0")
 
     @staticmethod
     def forward(ctx, a, *, key):
@@ -124,9 +192,12 @@ class Slice(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, dtype, key = ctx.meta
-        out = np.zeros(shape, grad.dtype)
-        out[key] = grad
-        return out
+        return _put(shape, key, grad)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        shape, _, key = ctx.meta
+        return SliceBackward.apply(grad, shape=shape, key=key)
 
 
 class Index(Function):
@@ -142,6 +213,58 @@ class Index(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, key = ctx.meta
-        out = np.zeros(shape, grad.dtype)
-        np.add.at(out, key, grad)
-        return out
+        return _index_add(shape, key, grad)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        shape, key = ctx.meta
+        return IndexBackward.apply(grad, shape=shape, key=key)
+
+
+class _IndexingGrad(Function):
+    """The gradient of an indexing op as an op of its own (zeros of ``shape`` with ``grad``
+    scattered at ``key``), so that it can be differentiated again: its backward is the
+    indexing (``gather``) itself."""
+
+    scatter = gather = None
+
+    @classmethod
+    def _forward(cls, ctx, grad, shape, key):
+        ctx.key = key
+        return cls.scatter(shape, key, grad)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.key]
+
+    @classmethod
+    def _backward_graph(cls, ctx, grad):
+        return cls.gather.apply(grad, key=ctx.key)
+
+
+class SliceBackward(_IndexingGrad):
+    node_name = "SliceBackwardBackward0"
+    scatter = staticmethod(_put)
+    gather = Slice
+
+    @staticmethod
+    def forward(ctx, grad, *, shape, key):
+        return SliceBackward._forward(ctx, grad, shape, key)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return SliceBackward._backward_graph(ctx, grad)
+
+
+class IndexBackward(_IndexingGrad):
+    node_name = "IndexBackwardBackward0"
+    scatter = staticmethod(_index_add)
+    gather = Index
+
+    @staticmethod
+    def forward(ctx, grad, *, shape, key):
+        return IndexBackward._forward(ctx, grad, shape, key)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return IndexBackward._backward_graph(ctx, grad)

@@ -47,6 +47,16 @@ class _RowSoftmax(Function):
         cls.backward_kernel(grad, _to_rows(grad_out, ctx.dim)[0], out)
         return _from_rows(grad, ctx.moved_shape, ctx.dim)
 
+    @staticmethod
+    def _backward_graph(ctx, grad_out, log):
+        # the kernels' formulas in recorded ops: softmax y (g - sum(g y)); log-softmax
+        # g - exp(y) sum(g)
+        (result,) = ctx.saved_tensors
+        y = ctx.saved_output(result)
+        if log:
+            return grad_out - y.exp() * grad_out.sum(dim=ctx.dim, keepdim=True)
+        return y * (grad_out - (grad_out * y).sum(dim=ctx.dim, keepdim=True))
+
 
 class Softmax(_RowSoftmax):
     node_name = "SoftmaxBackward0"
@@ -61,6 +71,10 @@ class Softmax(_RowSoftmax):
     def backward(ctx, grad_out):
         return Softmax._backward(ctx, grad_out)
 
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        return Softmax._backward_graph(ctx, grad_out, log=False)
+
 
 class LogSoftmax(_RowSoftmax):
     node_name = "LogSoftmaxBackward0"
@@ -74,3 +88,7 @@ class LogSoftmax(_RowSoftmax):
     @staticmethod
     def backward(ctx, grad_out):
         return LogSoftmax._backward(ctx, grad_out)
+
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        return LogSoftmax._backward_graph(ctx, grad_out, log=True)

@@ -6,6 +6,8 @@ and the program goes on (a later line that uses a name the failed line did not b
 libraries alike). After the last line every tensor bound to a name is compared: shape, dtype,
 values (float32 to rounding), ``requires_grad``, ``is_leaf`` and, for leaves, ``grad``. So an
 in-place op that should have reached an alias or a view's base shows up in the alias's values.
+With ``grad_fn_names=True`` the names of the tensors' ``grad_fn`` are compared too (torch's node
+class name against minitorch's ``grad_fn.name()``).
 """
 import functools
 import warnings
@@ -35,12 +37,19 @@ def _is_tensor(lib, value):
 
 def _array(lib, t):
     if lib.__name__ == "torch":
-        return t.detach().numpy().copy()
+        return t.detach().numpy(force=True).copy()  # (force: torch's lazy ZeroTensor grads)
     return np.array(np.asarray(t.detach()), copy=True)
 
 
 def _dtype_name(t):
     return str(t.dtype).rsplit(".", 1)[-1]
+
+
+def _grad_fn_name(lib, t):
+    node = t.grad_fn
+    if node is None:
+        return None
+    return type(node).__name__ if lib.__name__ == "torch" else node.name()
 
 
 def _describe(lib, t):
@@ -49,7 +58,8 @@ def _describe(lib, t):
     if is_leaf and t.grad is not None:
         grad = _array(lib, t.grad)
     return {"shape": tuple(t.shape), "dtype": _dtype_name(t), "values": _array(lib, t),
-            "requires_grad": bool(t.requires_grad), "is_leaf": bool(is_leaf), "grad": grad}
+            "requires_grad": bool(t.requires_grad), "is_leaf": bool(is_leaf), "grad": grad,
+            "grad_fn": _grad_fn_name(lib, t)}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -90,9 +100,11 @@ def _close(mine, ref):
                             atol=ATOL_SCALE * max(scale, 1.0), equal_nan=True))
 
 
-def compare(ref, mine):
+def compare(ref, mine, grad_fn_names=False):
     """The differences between a torch Snapshot ``ref`` and a minitorch Snapshot ``mine``."""
     out = []
+    keys = ("shape", "dtype", "requires_grad", "is_leaf") + (("grad_fn",) if grad_fn_names
+                                                              else ())
     for i in sorted(set(ref.errors) | set(mine.errors)):
         if (i in ref.errors) != (i in mine.errors):
             out.append(f"line {i}: torch -> {ref.errors.get(i, 'ok')}; "
@@ -108,7 +120,7 @@ def compare(ref, mine):
                            f"{'torch' if 'error' in r else 'minitorch'} only "
                            f"({r.get('error') or m.get('error')})")
             continue
-        for key in ("shape", "dtype", "requires_grad", "is_leaf"):
+        for key in keys:
             if r[key] != m[key]:
                 out.append(f"{name}.{key}: torch {r[key]}, minitorch {m[key]}")
         if r["shape"] == m["shape"] and not _close(m["values"], r["values"]):
@@ -123,10 +135,10 @@ def compare(ref, mine):
     return out
 
 
-def diff_program(lines):
+def diff_program(lines, grad_fn_names=False):
     """Run ``lines`` in both libraries; return the list of differences (empty when they agree)."""
     import torch
 
     import minitorch
 
-    return compare(run(torch, lines), run(minitorch, lines))
+    return compare(run(torch, lines), run(minitorch, lines), grad_fn_names=grad_fn_names)

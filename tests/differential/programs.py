@@ -12,7 +12,7 @@ softmax, where/clamp/maximum, promotion with Python scalars and 0-d tensors) and
 (shape ops and indexing read-only), "inplace" (in-place ops, augmented assignment, views written
 through, no_grad blocks), "math" (issue 12's functions and methods: programs_math.py), "index"
 (shape, indexing, sorting and linear algebra: programs_index.py), "nn" (the nn.functional
-entries: programs_nn.py).
+entries: programs_nn.py), "higher" (create_graph=True and backward again: programs_higher.py).
 """
 import random
 import warnings
@@ -22,7 +22,7 @@ from .programs_math import MathLines
 
 __all__ = ["generate", "FAMILIES"]
 
-FAMILIES = ("core", "views", "inplace", "math", "index", "nn")
+FAMILIES = ("core", "views", "inplace", "math", "index", "nn", "higher")
 
 _SHAPES = [(), (1,), (3,), (4,), (2, 3), (3, 1), (1, 3), (2, 1, 3), (3, 4), (4, 3), (2, 3, 4)]
 _SPECIAL = [0.0, 1.0, -1.0, 2.0, 0.5, -0.5, 3.0]
@@ -284,6 +284,10 @@ class _Gen(MathLines):
             op = rng.choice(["add_(1)", "mul_(2)", "zero_()", "fill_(7)"])
             return f"{a}[{self.index(t)}].{op}"
         return f"{a}[{self.index(t)}] = {rng.choice(_SCALARS)}"
+
+    def higher_line(self):  # create_graph=True and differentiating again: programs_higher.py
+        from .programs_higher import higher_line
+        return higher_line(self)
 
     # ------------------------------------------------------------------ program
     def step(self):
