@@ -163,3 +163,37 @@ def test_the_cached_stage_agrees_with_the_plain_path(tmp_path, inputs, monkeypat
                         "plain")
     for key in (k for k in staged if k.startswith("model.")):
         np.testing.assert_allclose(staged[key], plain[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@pytest.mark.parametrize("augment, reason", [
+    ({"rotation": 10.0}, "RandomRotation draws a continuous angle"),
+    ({"random_resized_crop": True}, "RandomResizedCrop draws a continuous scale"),
+    ({"color_jitter": [0.4, 0.4, 0.4, 0.1]}, "ColorJitter draws continuous"),
+])
+def test_continuous_augmentation_turns_the_cache_off_saying_why(tmp_path, augment, reason):
+    from tests.train.image_helpers import image_folder_config, make_image_folder
+    root = make_image_folder(tmp_path / "images", per_class=2)
+    cfg = image_folder_config(root, tmp_path / "run", freeze=["conv1", "bn1", "layer1"])
+    cfg["data"]["augment"] = {"horizontal_flip": True, **augment}
+    cfg["train"]["feature_cache"] = "auto"
+    _, log, trainer = train(tmp_path, cfg)
+    assert trainer.feature_cache is None
+    assert f"feature cache: off ({reason}" in log and "no finite set of views to cache)" in log
+
+
+def test_photo_augmentation_on_other_datasets_is_a_config_error(tmp_path, inputs):
+    from minitorch.train.config import ConfigError, config_from_dict
+    data, weights, _ = inputs
+    with pytest.raises(ConfigError, match="data.augment.rotation: works on photos"):
+        config_from_dict(cache_config(tmp_path, data, weights, augment={"rotation": 5.0}))
+
+
+def test_a_negative_cache_budget_is_one_line_and_exit_2(tmp_path, inputs):
+    from tests.train.helpers import run_cli, write_config
+    data, weights, _ = inputs
+    path = write_config(tmp_path / "bad.yaml", cache_config(tmp_path / "run", data, weights,
+                                                            feature_cache_memory_mb=-1))
+    proc = run_cli(["-m", "minitorch.train.cli", path])
+    assert proc.returncode == 2 and not (tmp_path / "run").exists()
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {path}: train.feature_cache_memory_mb: must be >= 0.0, got -1.0"]
