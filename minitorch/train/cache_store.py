@@ -73,7 +73,8 @@ class MemoryStore:
 
 
 class FileStore(MemoryStore):
-    """Rows in a memory-mapped file of ``capacity`` rows (see the module docstring).
+    """Rows in a memory-mapped file sized for ``capacity`` rows at first, extended when full
+    (see the module docstring).
 
     ``say(text)`` reports reuse and rebuilds. Raises OSError when the folder or file cannot be
     created or written (the caller falls back, saying so)."""
@@ -120,17 +121,27 @@ class FileStore(MemoryStore):
             return False
         size = os.path.getsize(self.path) if os.path.isfile(self.path) else -1
         rows = int(old.get("capacity", -1))
-        if list(old.get("row_shape", [])) != list(self.row_shape) or rows < self.capacity \
-                or size != rows * self.row_bytes:
-            say(f"feature cache: {self.path} does not have the expected size: rebuilding")
+        if list(old.get("row_shape", [])) != list(self.row_shape) \
+                or size != rows * self.row_bytes or len(old["slots"]) > rows:
+            say(f"feature cache: {self.path} does not match its index: rebuilding")
             return False
         return True
 
     def add(self, entry, row):
         if entry not in self.slots and len(self.slots) >= self.capacity:
-            raise RuntimeError(f"feature cache: {self.path} is full ({self.capacity} rows)")
+            self._grow(max(self.capacity * 2, 1))
         slot = self.slots.setdefault(entry, len(self.slots))
         self._rows[slot] = row
+
+    def _grow(self, capacity):
+        """Room for ``capacity`` rows: the file is extended (sparsely) and mapped again."""
+        self._rows.flush()
+        del self._rows
+        with open(self.path, "r+b") as f:
+            f.truncate(capacity * self.row_bytes)
+        self.capacity = capacity
+        self._rows = np.memmap(self.path, np.float32, "r+",
+                               shape=(self.capacity,) + self.row_shape)
 
     def row(self, entry):
         return self._rows[self.slots[entry]]

@@ -203,7 +203,8 @@ class FeatureCache:
         if self.recompute_only:
             return
         if self.store is None:
-            self.store = MemoryStore(row.shape)
+            # blocks no larger than the budget allows (a 224-px layer1 row is 0.8 MB)
+            self.store = MemoryStore(row.shape, max(1, min(64, self.budget // row.nbytes)))
         if self.store.kind == "memory" and self.store.nbytes + row.nbytes > self.budget:
             self._spill(row)
             if self.store is None:
@@ -211,7 +212,8 @@ class FeatureCache:
         self.store.add(entry, row)
 
     def _capacity(self):
-        """Rows the rest of the run can draw: each sample once per remaining epoch at most."""
+        """The rows the rest of the run can add (the file's first size; it grows if need be):
+        each sample once per remaining epoch (this one included), or once for fixed data."""
         views = max(1, self.epochs - self.epoch + 1) if self.is_random else 1
         return len(self.dataset) * views
 
@@ -224,11 +226,11 @@ class FeatureCache:
             self._data_digest = data_digest(self.dataset)
         return self._data_digest
 
-    def _open_file(self, row_shape, announce=True):
+    def _open_file(self, row_shape, announce=True, held=0):
         """The file store for this prefix: an existing matching file is reused (a resumed
         run), a stale one rebuilt. None when ``announce`` is False and there is no file yet
         (``row_shape`` None: take it from the file), or when the folder cannot be written
-        (then rows are recomputed, as said)."""
+        (then rows are recomputed, as said). ``held``: rows that will be moved in."""
         if self.folder is None:
             return None
         name = self._file_name()
@@ -242,7 +244,8 @@ class FeatureCache:
         key = content_key(self.model, self.prefix, self.dataset, _transform_of(self.dataset),
                           self.chunk, data=self._digest())
         try:
-            return FileStore(self.folder, name, row_shape, self._capacity(), key, self.say)
+            return FileStore(self.folder, name, row_shape, self._capacity() + held, key,
+                             self.say)
         except OSError as exc:
             self.recompute_only = True
             self.say(f"feature cache: cannot write {self.folder} "
@@ -257,7 +260,7 @@ class FeatureCache:
                  f"{self.budget / 1e6:g} MB holds {memory.nbytes // row.nbytes} row(s) of "
                  f"{format_bytes(row.nbytes)} (up to {need} needed): memory-mapped file in "
                  f"{self.folder}")
-        self.store = self._open_file(row.shape)
+        self.store = self._open_file(row.shape, held=len(memory.slots))
         if self.store is not None:
             for entry in list(memory.slots):
                 self.store.add(entry, memory.row(entry))

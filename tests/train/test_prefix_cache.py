@@ -95,3 +95,19 @@ def test_a_deterministic_dataset_has_one_view():
     data = _digits({})
     assert data.view_keys([0, 1], SampleRngs(0, 1, [0, 1])) == [(), ()]
     assert data.augment_continuous is None
+
+
+def test_a_file_store_grows_and_reopens_with_its_rows(tmp_path):
+    from minitorch.train.cache_store import FileStore
+    key, said = {"weights": "a"}, []
+    store = FileStore(tmp_path, "rows", (2, 3), 1, key, said.append)
+    rows = np.arange(30, dtype=np.float32).reshape(5, 2, 3)
+    for i, row in enumerate(rows):
+        store.add(f"e{i}", row)   # past the first capacity of 1: the file is extended
+    store.close()
+    again = FileStore(tmp_path, "rows", (2, 3), 1, key, said.append)
+    assert np.array_equal(again.read([f"e{i}" for i in range(5)]), rows)
+    assert said == [f"feature cache: reusing 5 rows of {tmp_path / 'rows.bin'}"]
+    again.close()
+    FileStore(tmp_path, "rows", (2, 3), 1, {"weights": "b"}, said.append).close()
+    assert said[-1].endswith("was built for other weights (stale): rebuilding")
