@@ -90,7 +90,7 @@ class FeatureCache:
         self.targets = np.asarray(getattr(dataset, "targets"), dtype=np.int64)
         self.prefix, self.store, self._val, self._data_digest = [], None, None, None
         self._looked = False          # looked for an existing file of this prefix
-        self.recompute_only = False   # the file store failed: recompute, said once
+        self.recompute_only = False   # the file store failed: recompute (said once)
         self.computed = 0             # prefix evaluations (chunks), for tests and notes
 
     @property
@@ -124,8 +124,13 @@ class FeatureCache:
                          f"{'recomputing its outputs' if prefix else 'training the whole model'}")
             self._drop()
             self.prefix = list(prefix)
-        elif not self.reuse:
+        elif self._per_epoch:
             self._drop()
+
+    @property
+    def _per_epoch(self):
+        """``off``, or the file store failed: rows are kept for the epoch only."""
+        return not self.reuse or self.recompute_only
 
     def end_epoch(self):
         if self.store is not None:
@@ -196,11 +201,9 @@ class FeatureCache:
     # ----- storage ---------------------------------------------------------------------------
 
     def _keep(self, entry, row):
-        if not self.reuse:   # off: rows live for one epoch (each chunk computed once in it)
+        if self._per_epoch:   # rows live for one epoch (each chunk computed once in it)
             self.store = self.store or MemoryStore(row.shape)
             self.store.add(entry, row)
-            return
-        if self.recompute_only:
             return
         if self.store is None:
             # blocks no larger than the budget allows (a 224-px layer1 row is 0.8 MB)

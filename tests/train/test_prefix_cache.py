@@ -111,3 +111,19 @@ def test_a_file_store_grows_and_reopens_with_its_rows(tmp_path):
     again.close()
     FileStore(tmp_path, "rows", (2, 3), 1, {"weights": "b"}, said.append).close()
     assert said[-1].endswith("was built for other weights (stale): rebuilding")
+
+
+def test_the_image_folder_template_takes_the_cached_path(tmp_path):
+    from minitorch.data import build_datasets
+    from minitorch.train.config import load_config
+    from minitorch.train.feature_cache import feature_cache_status
+    from tests.train.helpers import REPO
+    from tests.train.image_helpers import make_image_folder
+    root = make_image_folder(tmp_path / "images", per_class=5)
+    config = load_config(REPO / "configs/imagefolder_finetune.yaml",
+                         overrides=[f"data.root={root}", "data.image_size=16"])
+    assert config.data.augment.horizontal_flip and config.train.feature_cache == "auto"
+    model, plan = _frozen(config.model.freeze)
+    train_set, _, _ = build_datasets(config.data)
+    assert train_set.is_random and feature_cache_status(config, model, train_set) == (True, None)
+    assert frozen_prefix(model, plan.frozen_bn)[-1] == "avgpool"
