@@ -35,7 +35,7 @@ from minitorch.autograd.grad_mode import no_grad
 from minitorch.data.fetch import SampleRngs
 from minitorch.tensor import Tensor
 
-from .cache_store import FileStore, MemoryStore, content_key, entry_name
+from .cache_store import FileStore, MemoryStore, content_key, data_digest, entry_name
 from .memory_budget import format_bytes
 from .prefix_cache import frozen_prefix, run_children, suffix_names
 
@@ -225,7 +225,6 @@ class FeatureCache:
 
     def _digest(self):
         if self._data_digest is None:
-            from .cache_store import data_digest
             self._data_digest = data_digest(self.dataset)
         return self._data_digest
 
