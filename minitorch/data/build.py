@@ -37,7 +37,9 @@ def _make(data, mean, std, in_channels):
                            IMAGENET_MEAN if mean is None else mean,
                            IMAGENET_STD if std is None else std,
                            random_crop=aug.random_crop, padding=aug.padding,
-                           horizontal_flip=aug.horizontal_flip)
+                           horizontal_flip=aug.horizontal_flip,
+                           random_resized_crop=aug.random_resized_crop,
+                           color_jitter=aug.color_jitter, rotation=aug.rotation)
     raise DataError(f"unknown dataset {kind!r}: expected digits, image_folder or npz")
 
 

@@ -102,7 +102,8 @@ class TensorDataset(Dataset):
 
 
 # Descriptive attributes a Subset reports from the dataset it wraps (targets: its own rows).
-_FORWARDED = ("classes", "class_names", "targets", "is_random", "mean", "std")
+_FORWARDED = ("classes", "class_names", "targets", "is_random", "mean", "std",
+              "augment_continuous")
 
 
 class Subset(Dataset):
@@ -131,6 +132,8 @@ class Subset(Dataset):
             return self._get_batch
         if name == "arrays" and hasattr(self.dataset, "arrays"):
             return self._arrays
+        if name == "view_keys" and hasattr(self.dataset, "view_keys"):
+            return self._view_keys
         if name in _FORWARDED:
             return self._forward(name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -143,6 +146,9 @@ class Subset(Dataset):
 
     def _arrays(self):
         return tuple(a[self.indices] for a in self.dataset.arrays())
+
+    def _view_keys(self, indices, rngs):
+        return self.dataset.view_keys(self.indices[np.asarray(indices, dtype=np.int64)], rngs)
 
     def _get_batch(self, indices, rngs=None):
         inner = self.indices[np.asarray(indices, dtype=np.int64)]

@@ -6,6 +6,12 @@ a pipeline is reproducible. ``t(x, rng)`` transforms one image; ``t.apply_batch(
 transforms an NCHW batch with ``rngs[k]`` for sample k and gives exactly what ``t(x[k], rngs[k])``
 would, but draws only scalars per sample and moves pixels with whole-batch numpy operations.
 
+Views (what the frozen-prefix cache needs): a random transform with a finite set of outcomes
+(a flip, a crop offset) names the outcome it would draw with ``draw(rng, hw)`` (the same draws,
+in the same order, without touching pixels), so ``Compose.view_key(rng, hw)`` identifies the
+augmented image before it is made. A transform whose outcomes are continuous (a resized crop's
+scale, a jitter factor, an angle) sets ``continuous`` to the reason it cannot be cached.
+
 The PIL-facing steps (``Resize`` of a PIL image, ``ToTensor``) follow torchvision's PIL path.
 """
 import numbers
@@ -16,6 +22,7 @@ from .errors import DataError
 
 __all__ = ["Transform", "Compose", "Resize", "CenterCrop", "RandomCrop", "RandomHorizontalFlip",
            "Normalize", "ToTensor", "resize_bilinear"]
+# the continuous augmentations (PIL images, torchvision's PIL path) live in transforms_photo.py
 
 
 def _pair(size, name):
@@ -40,9 +47,25 @@ class Transform:
     """Base class. Deterministic transforms handle any leading dimensions in ``__call__``."""
 
     is_random = False
+    continuous = None   # why the outcomes cannot be enumerated (continuous random parameters)
 
     def __call__(self, x, rng=None):
         raise NotImplementedError
+
+    def out_hw(self, hw):
+        """(height, width) of the output for an input of ``hw``."""
+        return tuple(hw)
+
+    def draw(self, rng, hw):
+        """The outcome a random transform would draw from ``rng`` for an input of ``hw``
+        (exactly the draws ``__call__`` makes); None for a deterministic one."""
+        return None
+
+    def view_key(self, rng, hw):
+        """The outcome drawn for an input of ``hw``, as a tuple (``()`` when not random)."""
+        if self.continuous:
+            raise DataError(f"view_key: {self.continuous}")
+        return (self.draw(rng, hw),) if self.is_random else ()
 
     def apply_batch(self, x, rngs=None):
         """Transform an NCHW batch; sample k uses ``rngs[k]`` (ignored when not random)."""
@@ -59,6 +82,25 @@ class Compose(Transform):
     def __init__(self, transforms):
         self.transforms = list(transforms)
         self.is_random = any(getattr(t, "is_random", False) for t in self.transforms)
+        reasons = [getattr(t, "continuous", None) for t in self.transforms]
+        self.continuous = next((r for r in reasons if r), None)
+
+    def out_hw(self, hw):
+        for t in self.transforms:
+            hw = t.out_hw(hw)
+        return tuple(hw)
+
+    def view_key(self, rng, hw):
+        """The outcomes every random step would draw for an input of ``hw``, as a tuple: equal
+        keys mean bitwise equal outputs. Only for finite pipelines (``continuous`` is None)."""
+        if self.continuous:
+            raise DataError(f"view_key: {self.continuous}")
+        key = []
+        for t in self.transforms:
+            if getattr(t, "is_random", False):
+                key.append(t.draw(rng, hw))
+            hw = t.out_hw(hw) if isinstance(t, Transform) else hw
+        return tuple(key)
 
     def __call__(self, x, rng=None):
         for t in self.transforms:
@@ -117,6 +159,9 @@ class Resize(Transform):
         new_short, new_long = int(self.size), int(int(self.size) * long / short)
         return (new_short, new_long) if h <= w else (new_long, new_short)
 
+    def out_hw(self, hw):
+        return tuple(self.target(*hw))
+
     def __call__(self, x, rng=None):
         if hasattr(x, "resize") and hasattr(x, "mode"):  # a PIL image
             from PIL import Image
@@ -138,6 +183,9 @@ class CenterCrop(Transform):
 
     def __init__(self, size):
         self.size = _pair(size, "CenterCrop")
+
+    def out_hw(self, hw):
+        return self.size
 
     def __call__(self, x, rng=None):
         th, tw = self.size
@@ -169,6 +217,13 @@ class RandomCrop(Transform):
             raise DataError(f"RandomCrop: crop {self.size} is larger than the padded image "
                             f"{tuple(x.shape[-2:])}")
         return x
+
+    def out_hw(self, hw):
+        return self.size
+
+    def draw(self, rng, hw):
+        p = self.padding
+        return self._offsets(rng, hw[0] + 2 * p, hw[1] + 2 * p)
 
     def _offsets(self, rng, h, w):
         rng = _need_rng(rng, "RandomCrop")
@@ -202,8 +257,11 @@ class RandomHorizontalFlip(Transform):
             raise DataError(f"RandomHorizontalFlip: invalid p {p!r}: must be in [0, 1]")
         self.p = float(p)
 
+    def draw(self, rng, hw):
+        return bool(_need_rng(rng, "RandomHorizontalFlip").random() < self.p)
+
     def __call__(self, x, rng=None):
-        flip = _need_rng(rng, "RandomHorizontalFlip").random() < self.p
+        flip = self.draw(rng, None)
         return np.ascontiguousarray(x[..., ::-1]) if flip else x
 
     def apply_batch(self, x, rngs=None):

@@ -73,6 +73,15 @@ class AugmentConfig:
     padding: int = option(0, "pixels of zero padding on each side before the random crop", ge=0,
                           le=MAX_SIZE)
     horizontal_flip: bool = option(False, "mirror training images with probability 0.5")
+    random_resized_crop: bool = option(False, "image_folder: torchvision's RandomResizedCrop to "
+                                       "image_size (scale 0.08-1, ratio 3/4-4/3) in place of "
+                                       "resize-and-crop; continuous: turns the feature cache off")
+    color_jitter: Optional[List[float]] = option(
+        None, "image_folder: ColorJitter [brightness, contrast, saturation, hue] (null: off); "
+        "continuous: turns the feature cache off", nonempty=True, ge=0.0)
+    rotation: float = option(0.0, "image_folder: RandomRotation by up to this many degrees "
+                             "(0: off); continuous: turns the feature cache off", ge=0.0,
+                             le=180.0)
 
 
 @dataclass
@@ -104,9 +113,14 @@ class TrainConfig:
     optimizer: OptimizerConfig = option(OptimizerConfig(), "the optimizer")
     scheduler: SchedulerConfig = option(SchedulerConfig(), "the learning-rate scheduler")
     label_smoothing: float = option(0.0, "cross-entropy label smoothing", ge=0.0, lt=1.0)
-    feature_cache: str = option("auto", "reuse a frozen, deterministic backbone's outputs after "
-                                "the first epoch ('auto') or never ('off')",
-                                choices=("auto", "off"))
+    feature_cache: str = option("auto", "compute the longest frozen prefix of the network once "
+                                "per (sample, augmentation view) and reuse it ('auto'), or "
+                                "recompute it every epoch ('off')", choices=("auto", "off"))
+    feature_cache_memory_mb: float = option(1024.0, "memory the cached prefix outputs may take; "
+                                            "beyond it they go to a memory-mapped file in "
+                                            "feature_cache_dir", ge=0.0)
+    feature_cache_dir: Optional[str] = option(None, "folder of the memory-mapped cache files "
+                                              "(null: <output.dir>/cache)")
 
 
 @dataclass
@@ -205,6 +219,23 @@ def _memory_rule(cfg):
             f"{format_bytes(limit)} of memory here")
 
 
+def _photo_augment_rule(cfg):
+    a = cfg.data.augment
+    used = [k for k, on in (("random_resized_crop", a.random_resized_crop),
+                            ("color_jitter", a.color_jitter), ("rotation", a.rotation)) if on]
+    if used and cfg.data.dataset != "image_folder":
+        return (f"data.augment.{used[0]}: works on photos (data.dataset: image_folder), not on "
+                f"{cfg.data.dataset!r}")
+    if a.color_jitter is not None and len(a.color_jitter) != 4:
+        return (f"data.augment.color_jitter: expected [brightness, contrast, saturation, hue], "
+                f"got {len(a.color_jitter)} values")
+    if a.color_jitter is not None and a.color_jitter[3] > 0.5:
+        return f"data.augment.color_jitter: hue must be <= 0.5, got {a.color_jitter[3]!r}"
+    if a.random_resized_crop and a.random_crop:
+        return "data.augment.random_resized_crop: give it or random_crop, not both"
+    return None
+
+
 def _output_rule(cfg):
     return None if cfg.output.dir else "output.dir: must not be empty"
 
@@ -220,6 +251,7 @@ _CROSS_RULES = (
     (_stats_pair_rule, ("data.mean", "data.std")),
     *optimizer_rules(),
     *scheduler_rules(),
+    (_photo_augment_rule, ("data.dataset", "data.augment")),
     (_output_rule, ("output.dir",)),
     (_memory_rule, ("model.width", "model.in_channels", "model.variant", "model.num_classes",
                     "data.image_size", "data.batch_size")),

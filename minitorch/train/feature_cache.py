@@ -1,107 +1,269 @@
-"""The frozen backbone as a separate stage, computed once: ``train.feature_cache``.
+"""The frozen prefix as a stage of its own, cached per (sample, view): ``train.feature_cache``.
 
-When everything but the head (``fc``) is frozen, the frozen BatchNorm layers run in eval mode and
-the data are deterministic (no random augmentation), the backbone maps each sample to the same
-feature vector in every epoch. The trainer then runs the backbone as a stage of its own, over the
-dataset in fixed chunks (positions 0..B-1, B..2B-1, ...), and trains the head on rows of that
-feature matrix in each epoch's batch order.
+At the start of every epoch the trainer asks for the longest frozen prefix of the network
+(``prefix_cache.frozen_prefix``: conv1..layer3 when those are frozen). Its output for a sample
+depends only on the sample's augmented input, so it is computed the first time a (sample, view)
+is drawn and reused whenever the same view comes again; the rest of the network trains on the
+stored rows, gathered in the epoch's batch order.
 
-- ``auto``: the features are computed in the first epoch and reused by every later one, so a later
-  epoch costs only the head's forward and backward.
-- ``off``: the backbone stage runs over the data again in every epoch (same chunks, same bits).
+Views. A finite augmentation (flip, pad-and-crop offsets) names each sample's outcome before any
+pixel moves: the dataset replays the draws of that sample's (seed, epoch, position) generator
+(``view_keys``), exactly the draws the DataLoader's batch would make, so the cached run sees the
+same augmented inputs as the uncached one. A continuous augmentation (RandomResizedCrop,
+ColorJitter, RandomRotation) has no finite set of views: the cache is off, and says why.
 
-A run that does not qualify trains the whole model batch by batch, as usual.
+Bitwise equality. A convolution's sums depend on the batch around a sample (its size and the
+sample's place in it), not on the other samples' values. So the prefix always runs in the same
+*chunks*: for deterministic data the fixed dataset chunks of ``batch_size`` positions (0..B-1,
+B..2B-1, ...), for augmented data each sample alone (a chunk of 1, about as fast at 224 px:
+each image's GEMMs are large). ``auto`` keeps the rows; ``off`` recomputes them in every epoch in
+the same chunks (keeping them for that epoch only): the two runs are bitwise the same. A run whose prefix is empty (conv1 trains)
+trains the whole model batch by batch, as usual.
 
-Fixed chunks are what makes the two bitwise identical. A convolution's GEMM sums in an order
-that depends on the batch around a sample (its size and the blocking), so features computed inside
-each epoch's shuffled batches would differ in the last bits from epoch to epoch; computed in the
-same chunks they are the same bits whether they are kept or recomputed.
-
-Validation runs in eval mode in the same order every epoch, so its features are kept per batch.
-With data parallelism every rank computes the features of the whole training set (once, with the
-cache) and takes its shard's rows, so the ranks' features are identical too.
+Memory: rows stay in memory up to ``train.feature_cache_memory_mb``; past it they move to a
+memory-mapped file in ``train.feature_cache_dir`` (default ``<output.dir>/cache``: it lives and
+goes with the run, a resume finds it, nothing accumulates in a hidden global folder), keyed by
+content hashes (``cache_store.py``). Validation data are not augmented and run in eval mode in
+the same order every epoch: their rows are kept per validation batch, in memory.
 """
-import contextlib
+import json
+import os
 
 import numpy as np
 
-from minitorch import nn
 from minitorch.autograd.grad_mode import no_grad
+from minitorch.data.fetch import SampleRngs
 from minitorch.tensor import Tensor
 
-from .freeze import HEAD_PREFIX
+from .cache_store import FileStore, MemoryStore, content_key, data_digest, entry_name
+from .memory_budget import format_bytes
+from .prefix_cache import frozen_prefix, run_children, suffix_names
 
-__all__ = ["FeatureCache", "feature_cache_status"]
-
-
-def feature_cache_status(config, model, plan, train_set):
-    """(usable, reason): can the backbone run as a stage of its own in this run?"""
-    head = getattr(model, HEAD_PREFIX, None)
-    if not isinstance(head, nn.Module):
-        return False, f"off (the model has no '{HEAD_PREFIX}' head)"
-    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
-    if any(not n.startswith(HEAD_PREFIX + ".") for n in trainable):
-        return False, "off (part of the backbone trains)"
-    if getattr(train_set, "is_random", True):
-        return False, "off (random augmentation changes the inputs every epoch)"
-    frozen_bn = set(plan.frozen_bn)
-    for name, m in model.named_modules():
-        if name == HEAD_PREFIX or name.startswith(HEAD_PREFIX + "."):
-            continue
-        if isinstance(m, nn.Dropout) or (isinstance(m, nn.BatchNorm2d) and name not in frozen_bn):
-            return False, f"off ({name} behaves differently in training)"
-    if config.train.feature_cache == "off":
-        return True, "off: the frozen backbone runs as its own stage every epoch"
-    return True, "on: the frozen backbone's features are computed once and reused"
+__all__ = ["FeatureCache", "feature_cache_status", "frozen_prefix"]
 
 
-@contextlib.contextmanager
-def _headless(model):
-    """The model with its head replaced by Identity: ``model(x)`` gives the head's input."""
-    head = getattr(model, HEAD_PREFIX)
-    setattr(model, HEAD_PREFIX, nn.Identity())
-    try:
-        yield model
-    finally:
-        setattr(model, HEAD_PREFIX, head)
+def _base(dataset):
+    """The dataset under any Subsets (the one that knows its transform)."""
+    while hasattr(dataset, "indices") and hasattr(dataset, "dataset"):
+        dataset = dataset.dataset
+    return dataset
+
+
+def feature_cache_status(config, model, train_set):
+    """(usable, reason): can this run split off a frozen prefix at all? (Whether one is frozen
+    is decided per epoch.)"""
+    base = _base(train_set)
+    if not frozen_prefix(model) and not any(not p.requires_grad for p in model.parameters()):
+        return False, "off (nothing is frozen)"
+    if not hasattr(train_set, "get_batch") or not hasattr(base, "view_keys"):
+        return False, f"off ({type(base).__name__} cannot name its augmentation views)"
+    reason = getattr(base, "augment_continuous", None)
+    if reason:
+        return False, f"off ({reason}: no finite set of views to cache)"
+    return True, None
+
+
+def _transform_of(dataset):
+    """Everything that turns a stored sample into the network's input, for the content key."""
+    base = _base(dataset)
+    if hasattr(base, "transform"):
+        return base.transform
+    return (getattr(base, "augment", None), getattr(base, "normalize", None))
+
+
+def _describe(prefix):
+    return prefix[0] if len(prefix) == 1 else f"{prefix[0]}..{prefix[-1]}"
 
 
 class FeatureCache:
-    """The backbone stage of one run; ``reuse=False`` recomputes it every epoch (``off``)."""
+    """The frozen-prefix stage of one run (see the module docstring)."""
 
-    def __init__(self, model, batch_size, reuse=True, progress=None):
-        self.model, self.batch_size, self.reuse = model, int(batch_size), reuse
-        # progress(iterable, desc, total) -> iterable: the trainer's progress bar (or none)
-        self.progress = progress or (lambda iterable, desc, total: iterable)
-        self._train = None          # (features (N, F), targets (N,)) in dataset positions
-        self._val = None            # [(features, targets) per validation batch]
+    def __init__(self, model, plan, dataset, batch_size, seed, *, reuse=True, memory_mb=1024.0,
+                 folder=None, name_suffix="", epochs=1, say=print):
+        self.model, self.plan, self.dataset = model, plan, dataset
+        self.seed, self.reuse, self.say = int(seed), bool(reuse), say
+        self.is_random = bool(getattr(dataset, "is_random", False))
+        # fixed chunks for deterministic data; one sample per chunk when views vary
+        self.chunk = 1 if self.is_random else int(batch_size)
+        self.budget = int(float(memory_mb) * 1e6)
+        self.folder, self.name_suffix, self.epochs = folder, name_suffix, int(epochs)
+        self.targets = np.asarray(getattr(dataset, "targets"), dtype=np.int64)
+        self.prefix, self.store, self._val, self._data_digest = [], None, None, None
+        self._looked = False          # looked for an existing file of this prefix
+        self.recompute_only = False   # the file store failed: recompute (said once)
+        self.computed = 0             # prefix evaluations (chunks), for tests and notes
 
-    def backbone(self, x):
-        """Features of a batch (the head's input), without building a graph."""
-        with no_grad(), _headless(self.model) as headless:
-            return np.ascontiguousarray(headless(x)._data)
+    @property
+    def active(self):
+        return bool(self.prefix)
 
-    def train_arrays(self, dataset):
-        """Features and targets of every training sample, from fixed chunks of the dataset."""
-        if self._train is None or not self.reuse:
-            n, chunks, targets = len(dataset), [], []
-            starts = range(0, n, self.batch_size)
-            for start in self.progress(starts, "features", len(starts)):
-                x, y = dataset.get_batch(np.arange(start, min(start + self.batch_size, n)))
-                chunks.append(self.backbone(Tensor(np.ascontiguousarray(x))))
-                targets.append(np.asarray(y, dtype=np.int64))
-            self._train = (np.concatenate(chunks), np.concatenate(targets))
-        return self._train
+    def note(self):
+        """One line for the run summary."""
+        prefix = frozen_prefix(self.model, self.plan.frozen_bn)
+        if not prefix:
+            return "off (conv1 trains: no frozen prefix)"
+        views = "per (sample, view)" if self.is_random else "per sample"
+        if not self.reuse:
+            return (f"off: the frozen prefix {_describe(prefix)} runs as its own stage in "
+                    f"every epoch")
+        rest = suffix_names(prefix)
+        return (f"on: the frozen prefix {_describe(prefix)} is computed once {views} and "
+                f"reused; {', '.join(rest)} train{'s' if len(rest) == 1 else ''} on it")
 
-    def batches(self, indices_per_batch, dataset):
-        """(features Tensor, targets Tensor) for each batch of dataset positions."""
-        features, targets = self.train_arrays(dataset)
+    # ----- epoch boundaries (called from the trainer's hooks) --------------------------------
+
+    def start_epoch(self, epoch, prefix):
+        """Take this epoch's frozen prefix; rows of another prefix are dropped (a shorter
+        prefix's output cannot be derived from a longer one's)."""
+        self.epoch = int(epoch)
+        if prefix != self.prefix:
+            if self.prefix:
+                self.say(f"feature cache: the frozen prefix is now "
+                         f"{_describe(prefix) if prefix else 'empty'} (was "
+                         f"{_describe(self.prefix)}): "
+                         f"{'recomputing its outputs' if prefix else 'training the whole model'}")
+            self._drop()
+            self.prefix = list(prefix)
+        elif self._per_epoch:
+            self._drop()
+
+    @property
+    def _per_epoch(self):
+        """``off``, or the file store failed: rows are kept for the epoch only."""
+        return not self.reuse or self.recompute_only
+
+    def end_epoch(self):
+        if self.store is not None:
+            self.store.sync()
+
+    def close(self):
+        self._drop()
+
+    def _drop(self):
+        if self.store is not None:
+            self.store.close()
+        self.store, self._val, self._looked = None, None, False
+
+    # ----- the stage -------------------------------------------------------------------------
+
+    def _prefix_rows(self, x):
+        with no_grad():
+            return np.ascontiguousarray(run_children(self.model, self.prefix,
+                                                     Tensor(np.ascontiguousarray(x)))._data)
+
+    def suffix(self, x):
+        """The trainable rest of the network on prefix rows (builds the graph as usual)."""
+        return run_children(self.model, suffix_names(self.prefix), x)
+
+    def _entries(self, positions):
+        keys = self.dataset.view_keys(positions, SampleRngs(self.seed, self.epoch, positions)) \
+            if self.is_random else [()] * len(positions)
+        return [entry_name(p, k) for p, k in zip(positions, keys)]
+
+    def _compute_chunk(self, k):
+        n = len(self.dataset)
+        positions = np.arange(k * self.chunk, min((k + 1) * self.chunk, n), dtype=np.int64)
+        # the batch the DataLoader would make: same generators, same augmented pixels
+        x, _ = self.dataset.get_batch(positions, SampleRngs(self.seed, self.epoch, positions))
+        rows = self._prefix_rows(x)
+        self.computed += 1
+        return self._entries(positions), rows
+
+    def rows(self, positions):
+        """The prefix rows of ``positions`` under this epoch's views (computing what is
+        missing, chunk by chunk)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        wanted = self._entries(positions)
+        if self.store is None and self.reuse and not self._looked:
+            self._looked = True   # a file left by an earlier run of this prefix (a resume)
+            self.store = self._open_file(None, announce=False)
+        fresh = {}
+        for k in sorted({int(p) // self.chunk for p, e in zip(positions, wanted)
+                         if self.store is None or e not in self.store}):
+            entries, rows = self._compute_chunk(k)
+            for entry, row in zip(entries, rows):
+                fresh[entry] = row
+                self._keep(entry, row)
+        return np.stack([fresh[e] if e in fresh else self.store.row(e) for e in wanted])
+
+    def batches(self, indices_per_batch):
+        """(prefix rows Tensor, targets Tensor) for each batch of dataset positions."""
         for idx in indices_per_batch:
-            yield Tensor(features[idx]), Tensor(targets[idx])
+            yield Tensor(self.rows(idx)), Tensor(self.targets[np.asarray(idx, dtype=np.int64)])
 
     def val_batches(self, loader):
-        """(features Tensor, targets Tensor) per validation batch, in the loader's fixed order."""
+        """(prefix rows Tensor, targets Tensor) per validation batch, in the loader's order."""
         if self._val is None or not self.reuse:
-            self._val = [(self.backbone(x), np.asarray(y._data)) for x, y in loader]
-        for features, targets in self._val:
-            yield Tensor(features), Tensor(targets)
+            self._val = [(self._prefix_rows(x._data), np.asarray(y._data)) for x, y in loader]
+        for rows, targets in self._val:
+            yield Tensor(rows), Tensor(targets)
+
+    # ----- storage ---------------------------------------------------------------------------
+
+    def _keep(self, entry, row):
+        if self._per_epoch:   # rows live for one epoch (each chunk computed once in it)
+            self.store = self.store or MemoryStore(row.shape)
+            self.store.add(entry, row)
+            return
+        if self.store is None:
+            # blocks no larger than the budget allows (a 224-px layer1 row is 0.8 MB)
+            self.store = MemoryStore(row.shape, max(1, min(64, self.budget // row.nbytes)))
+        if self.store.kind == "memory" and self.store.nbytes + row.nbytes > self.budget:
+            self._spill(row)
+            if self.store is None:
+                return
+        self.store.add(entry, row)
+
+    def _capacity(self):
+        """The rows the rest of the run can add (the file's first size; it grows if need be):
+        each sample once per remaining epoch (this one included), or once for fixed data."""
+        views = max(1, self.epochs - self.epoch + 1) if self.is_random else 1
+        return len(self.dataset) * views
+
+    def _file_name(self):
+        return f"prefix-{self.prefix[-1]}-{self._digest()[:16]}{self.name_suffix}"
+
+    def _digest(self):
+        if self._data_digest is None:
+            self._data_digest = data_digest(self.dataset)
+        return self._data_digest
+
+    def _open_file(self, row_shape, announce=True, held=0):
+        """The file store for this prefix: an existing matching file is reused (a resumed
+        run), a stale one rebuilt. None when ``announce`` is False and there is no file yet
+        (``row_shape`` None: take it from the file), or when the folder cannot be written
+        (then rows are recomputed, as said). ``held``: rows that will be moved in."""
+        if self.folder is None:
+            return None
+        name = self._file_name()
+        index = os.path.join(self.folder, name + ".json")
+        if row_shape is None:
+            try:
+                with open(index, encoding="utf-8") as f:
+                    row_shape = tuple(json.load(f)["row_shape"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return None   # no file (or no readable one): start in memory
+        key = content_key(self.model, self.prefix, self.dataset, _transform_of(self.dataset),
+                          self.chunk, data=self._digest())
+        try:
+            return FileStore(self.folder, name, row_shape, self._capacity() + held, key,
+                             self.say)
+        except OSError as exc:
+            self.recompute_only = True
+            self.say(f"feature cache: cannot write {self.folder} "
+                     f"({exc.strerror or exc}): the frozen prefix is recomputed every epoch")
+            return None
+
+    def _spill(self, row):
+        """The memory budget is full: move the rows to a memory-mapped file."""
+        memory = self.store
+        need = format_bytes(self._capacity() * row.nbytes)
+        self.say(f"feature cache: train.feature_cache_memory_mb "
+                 f"{self.budget / 1e6:g} MB holds {memory.nbytes // row.nbytes} row(s) of "
+                 f"{format_bytes(row.nbytes)} (up to {need} needed): memory-mapped file in "
+                 f"{self.folder}")
+        self.store = self._open_file(row.shape, held=len(memory.slots))
+        if self.store is not None:
+            for entry in list(memory.slots):
+                self.store.add(entry, memory.row(entry))
+        memory.close()

@@ -45,9 +45,9 @@ from minitorch.tensor import Tensor
 from . import build
 from .classifier import transform_attrs
 from .errors import NonFiniteLossError, TrainerError, writing
-from .feature_cache import FeatureCache, feature_cache_status
-from .freeze import (HEAD_PREFIX, apply_freeze, check_optimizer_coverage, parameter_counts,
-                     resolve_freeze, set_train_mode)
+from .feature_cache import FeatureCache, feature_cache_status, frozen_prefix
+from .freeze import (apply_freeze, check_optimizer_coverage, parameter_counts, resolve_freeze,
+                     set_train_mode)
 from .metrics import EpochMeter, MetricsLog
 from .plots import plot_curves
 from .resume import check_history, data_identity_differences, resolve_resume_path
@@ -100,7 +100,10 @@ class Trainer:
             raise
 
     def close(self):
-        """Release the output folder (idempotent; ``fit`` calls it when done)."""
+        """Release the output folder and the feature cache (idempotent; ``fit`` calls it when
+        done)."""
+        if getattr(self, "feature_cache", None) is not None:
+            self.feature_cache.close()
         self.lock.release()
 
     def _lock(self):
@@ -162,11 +165,21 @@ class Trainer:
                                                  reduction="sum")
         self.val_criterion = nn.CrossEntropyLoss()
         self._build_loaders(config)
-        usable, self.cache_note = feature_cache_status(config, self.model, self.plan,
-                                                       self.train_set)
-        self.feature_cache = FeatureCache(self.model, config.data.batch_size,
-                                          reuse=config.train.feature_cache == "auto",
-                                          progress=self._progress) if usable else None
+        self._build_feature_cache(config)
+
+    def _build_feature_cache(self, config):
+        """The frozen-prefix stage (feature_cache.py), or None when this run cannot have one."""
+        usable, self.cache_note = feature_cache_status(config, self.model, self.train_set)
+        self.feature_cache = None
+        if usable:
+            t = config.train
+            folder = t.feature_cache_dir or os.path.join(self.out_dir, "cache")
+            self.feature_cache = FeatureCache(
+                self.model, self.plan, self.train_set, config.data.batch_size, config.seed,
+                reuse=t.feature_cache == "auto", memory_mb=t.feature_cache_memory_mb,
+                folder=os.path.expanduser(folder), epochs=t.epochs, say=self._say,
+                name_suffix=f"-rank{dist.rank()}" if self.world > 1 else "")
+            self.cache_note = self.feature_cache.note()
 
     def _build_loaders(self, config):
         seed, batch = config.seed, config.data.batch_size
@@ -256,8 +269,21 @@ class Trainer:
             self.close()
         return self.history
 
+    def _on_epoch_start(self, epoch):
+        """Hook: the first thing of every epoch (recipes that change what trains go here,
+        before the feature cache takes the epoch's frozen prefix)."""
+        if self.feature_cache is not None:
+            self.feature_cache.start_epoch(epoch, frozen_prefix(self.model, self.plan.frozen_bn))
+
+    def _on_epoch_end(self, epoch, record):
+        """Hook: after validation and the scheduler step, before the epoch's files are
+        written (state kept here reaches the checkpoint)."""
+        if self.feature_cache is not None:
+            self.feature_cache.end_epoch()
+
     def _run_epoch(self, epoch):
         start = time.perf_counter()
+        self._on_epoch_start(epoch)
         lr = self.optimizer.param_groups[0]["lr"]
         train_loss, train_acc = self.train_epoch(epoch)
         val_loss, val_acc = self.evaluate()
@@ -270,6 +296,7 @@ class Trainer:
         record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                   "val_loss": val_loss, "val_acc": val_acc, "lr": lr,
                   "seconds": round(time.perf_counter() - start, 3)}
+        self._on_epoch_end(epoch, record)
         self._end_epoch(record)
 
     def global_steps(self):
@@ -288,10 +315,10 @@ class Trainer:
         set_train_mode(self.model, self.plan, True)
         self.train_loader.set_epoch(epoch)
         batches, forward = self.train_loader, self.forward
-        if self.feature_cache is not None:   # the frozen backbone ran apart: train the head
-            batches = self.feature_cache.batches(self.train_loader.batch_indices(),
-                                                 self.train_set)
-            forward = getattr(self.model, HEAD_PREFIX)
+        if self.feature_cache is not None and self.feature_cache.active:
+            # the frozen prefix runs apart (feature_cache.py): the rest trains on its rows
+            batches = self.feature_cache.batches(self.train_loader.batch_indices())
+            forward = self.feature_cache.suffix
         meter = EpochMeter()
         bar = self._progress(batches, f"epoch {epoch}/{self.config.train.epochs}")
         batch_iter, shape = iter(bar), None
@@ -335,7 +362,7 @@ class Trainer:
         return logits._data, loss_sum
 
     def forward(self, x):
-        """The whole model's forward (see feature_cache.py for the split backbone/head)."""
+        """The whole model's forward (see feature_cache.py for the split prefix/rest)."""
         return self.model(x)
 
     def sync_gradients(self, params):
@@ -348,9 +375,9 @@ class Trainer:
         """(val loss, val acc) over every rank's validation shard (or over ``loader``)."""
         set_train_mode(self.model, self.plan, False)
         batches, forward = loader or self.val_loader, self.model
-        if loader is None and self.feature_cache is not None:
+        if loader is None and self.feature_cache is not None and self.feature_cache.active:
             batches = self.feature_cache.val_batches(self.val_loader)
-            forward = getattr(self.model, HEAD_PREFIX)
+            forward = self.feature_cache.suffix
         meter = EpochMeter()
         with mt.no_grad():
             for x, y in batches:

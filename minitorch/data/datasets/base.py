@@ -66,6 +66,19 @@ class InMemoryImageDataset(Dataset):
         """Whether samples depend on the generator (random augmentation): no feature caching."""
         return bool(getattr(self.augment, "is_random", self.augment is not None))
 
+    @property
+    def augment_continuous(self):
+        """Why the augmentation's outcomes cannot be enumerated (None: they can)."""
+        return getattr(self.augment, "continuous", None)
+
+    def view_keys(self, indices, rngs):
+        """The augmentation outcome of each sample (``Transform.view_key``): samples with equal
+        keys are bitwise equal. ``rngs`` as for ``get_batch`` (fresh ones: this draws)."""
+        if self.augment is None:
+            return [()] * len(indices)
+        hw = tuple(self.images.shape[-2:])
+        return [self.augment.view_key(rngs[k], hw) for k in range(len(indices))]
+
     def __len__(self):
         return int(self.targets.shape[0])
 

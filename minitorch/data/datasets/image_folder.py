@@ -5,7 +5,9 @@ listed recursively in sorted order with extensions png/jpg/jpeg/bmp/gif/webp (an
 real file once however many links reach it (symlink loops are an error naming the link). Images
 are decoded with Pillow as RGB, their shorter edge resized to ``image_size`` (PIL bilinear, like
 torchvision's ``Resize``), then center-cropped, or randomly cropped (after ``padding``) and
-optionally flipped when augmenting, and normalised.
+optionally flipped when augmenting, and normalised. The continuous photo augmentations
+(``random_resized_crop`` in place of resize-and-crop, ``color_jitter``, ``rotation``) act on the
+PIL image before ``ToTensor``, as in torchvision pipelines.
 """
 import os
 
@@ -15,6 +17,7 @@ from ..dataset import Dataset
 from ..errors import DataError, DataFileNotFoundError
 from ..transforms import (CenterCrop, Compose, Normalize, RandomCrop, RandomHorizontalFlip,
                           Resize, ToTensor)
+from ..transforms_photo import ColorJitter, RandomResizedCrop, RandomRotation
 
 __all__ = ["ImageFolder", "IMG_EXTENSIONS", "IMAGENET_MEAN", "IMAGENET_STD", "find_classes"]
 
@@ -107,6 +110,16 @@ def decode_image(path):
         raise DataError(f"cannot decode image {path}: {exc}") from None
 
 
+def _header_hw(path):
+    """(height, width) of the image at ``path`` without decoding its pixels."""
+    from PIL import Image
+    try:
+        with Image.open(path) as img:
+            return img.height, img.width
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise DataError(f"cannot decode image {path}: {exc}") from None
+
+
 class ImageFolder(Dataset):
     """Labelled images from ``root``; see the module docstring for the pipeline.
 
@@ -116,7 +129,8 @@ class ImageFolder(Dataset):
 
     def __init__(self, root, classes=None, image_size=224, mean=IMAGENET_MEAN,
                  std=IMAGENET_STD, random_crop=False, padding=0, horizontal_flip=False,
-                 transform=None, verify=False):
+                 transform=None, verify=False, random_resized_crop=False, color_jitter=None,
+                 rotation=0.0):
         self.root = os.fspath(root)
         self.class_names = _select(self.root, find_classes(self.root), classes)
         self.class_to_idx = {c: i for i, c in enumerate(self.class_names)}
@@ -124,8 +138,10 @@ class ImageFolder(Dataset):
         self.targets = np.array([t for _, t in self.samples], dtype=np.int64)
         self.mean, self.std = list(mean), list(std)
         self.image_size = image_size
+        self._photo = (random_resized_crop, color_jitter, rotation)
         self.transform = transform or self._pipeline(image_size, random_crop, padding,
-                                                     horizontal_flip)
+                                                     horizontal_flip, *self._photo)
+        self._sizes = {}   # index -> (height, width) of the decoded file, read from its header
         if verify:
             for path, _ in self.samples:
                 decode_image(path)
@@ -141,9 +157,17 @@ class ImageFolder(Dataset):
             samples.extend((path, self.class_to_idx[name]) for path in files)
         return samples
 
-    def _pipeline(self, image_size, random_crop, padding, horizontal_flip):
-        steps = [Resize(image_size), ToTensor()]
-        steps.append(RandomCrop(image_size, padding) if random_crop else CenterCrop(image_size))
+    def _pipeline(self, image_size, random_crop, padding, horizontal_flip,
+                  random_resized_crop=False, color_jitter=None, rotation=0.0):
+        steps = [RandomResizedCrop(image_size) if random_resized_crop else Resize(image_size)]
+        if color_jitter:
+            steps.append(ColorJitter(*color_jitter))
+        if rotation:
+            steps.append(RandomRotation(rotation))
+        steps.append(ToTensor())
+        if not random_resized_crop:
+            steps.append(RandomCrop(image_size, padding) if random_crop
+                         else CenterCrop(image_size))
         if horizontal_flip:
             steps.append(RandomHorizontalFlip())
         steps.append(Normalize(self.mean, self.std))
@@ -163,6 +187,22 @@ class ImageFolder(Dataset):
         clone.__dict__.update(self.__dict__)
         clone.transform = clone._pipeline(self.image_size, False, 0, False)
         return clone
+
+    @property
+    def augment_continuous(self):
+        """Why the pipeline's outcomes cannot be enumerated (None: they can)."""
+        return getattr(self.transform, "continuous", None)
+
+    def view_keys(self, indices, rngs):
+        """The augmentation outcome of each sample (``Transform.view_key``), from the files'
+        headers alone: samples with equal keys are bitwise equal."""
+        keys = []
+        for k, i in enumerate(np.asarray(indices, dtype=np.int64)):
+            hw = self._sizes.get(int(i))
+            if hw is None:
+                hw = self._sizes[int(i)] = _header_hw(self.samples[int(i)][0])
+            keys.append(self.transform.view_key(rngs[k], hw))
+        return keys
 
     def __len__(self):
         return len(self.samples)
