@@ -50,6 +50,7 @@ from .freeze import (HEAD_PREFIX, apply_freeze, check_optimizer_coverage, parame
                      resolve_freeze, set_train_mode)
 from .metrics import EpochMeter, MetricsLog
 from .plots import plot_curves
+from .recipes import Recipes, describe_groups
 from .resume import check_history, data_identity_differences, resolve_resume_path
 from .run_lock import RunLock, remove_stale_temporaries
 from .signals import StopRequests
@@ -153,8 +154,11 @@ class Trainer:
             dist.convert_sync_batchnorm(self.model)   # global-batch statistics when training
         self.grad_sync = dist.GradientSync(self.model)
         self.trainable = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = build.build_optimizer(config, self.trainable)
-        check_optimizer_coverage(self.optimizer, self.model)
+        # unfreezing, per-layer lrs, early stopping (recipes/): the groups hold every parameter
+        # that trains at some point of the run, in the same order on a resume
+        self.recipes = Recipes(config, self.model, self.plan)
+        self.optimizer = build.build_optimizer(config, self.recipes.param_groups(self.model))
+        check_optimizer_coverage(self.optimizer, self.model, self.recipes.pending())
         self.scheduler = build.build_scheduler(config, self.optimizer)
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.train.label_smoothing)
         # Data parallel: each rank's loss is its sum over the global batch count (see train_step).
@@ -225,6 +229,7 @@ class Trainer:
         if "rng" in ckpt:
             restore_rng_state(ckpt["rng"])   # validated on reading
         self.history = history
+        self.recipes.resume(history)   # early stopping replays the recorded metrics
         self.epoch, self.global_step = epoch, ckpt["global_step"]
         if os.path.abspath(path) == os.path.abspath(self._path("last.h5")):
             self.guard.saved_epoch = epoch
@@ -241,16 +246,20 @@ class Trainer:
             # numpy's overflow warnings would only precede the guard's own one-line error
             with self.stops.deferred(), np.errstate(over="ignore", invalid="ignore",
                                                     divide="ignore"):
-                if self.epoch >= self.config.train.epochs:
+                if self.epoch >= self.config.train.epochs or self.recipes.stopped:
                     self.print_summary()   # nothing to train: nothing is written either
-                    self._say(f"nothing to do: {self.resume_path} already holds {self.epoch} "
-                              f"of {self.config.train.epochs} epochs")
+                    done = self.recipes.early.message() if self.recipes.stopped else \
+                        f"already holds {self.epoch} of {self.config.train.epochs} epochs"
+                    self._say(f"nothing to do: {self.resume_path} {done}")
                     return self.history
                 self._prepare_output()
                 self.print_summary()
                 for epoch in range(self.epoch + 1, self.config.train.epochs + 1):
                     self._run_epoch(epoch)
                     self.guard.check(True, epoch)   # a signal during the epoch's writes
+                    if self.recipes.stopped:
+                        self._say(self.recipes.early.message())
+                        break
                 self._finish()
         finally:
             self.close()
@@ -258,19 +267,39 @@ class Trainer:
 
     def _run_epoch(self, epoch):
         start = time.perf_counter()
+        self._on_epoch_start(epoch)
         lr = self.optimizer.param_groups[0]["lr"]
         train_loss, train_acc = self.train_epoch(epoch)
         val_loss, val_acc = self.evaluate()
         if not math.isfinite(val_loss):   # the last step's update made the model non-finite
             raise NonFiniteLossError(self.guard.nonfinite_message(
                 "validation", epoch, None, None, self.optimizer.param_groups[0]["lr"]))
-        build.step_scheduler(self.scheduler, self.config,
-                             {"val_loss": val_loss, "val_acc": val_acc})
-        self.epoch = epoch
         record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                   "val_loss": val_loss, "val_acc": val_acc, "lr": lr,
                   "seconds": round(time.perf_counter() - start, 3)}
+        self._on_epoch_end(epoch, record)
+        build.step_scheduler(self.scheduler, self.config, record)
+        self.epoch = epoch
         self._end_epoch(record)
+
+    def _on_epoch_start(self, epoch):
+        """Hook: unfreeze what the schedule says (``recipes/unfreeze.py``), before anything of
+        the epoch looks at ``requires_grad``; the feature cache is dropped once the backbone
+        trains."""
+        plan = self.recipes.epoch_start(epoch, self.model, self.optimizer)
+        if plan is None:
+            return
+        self.plan = plan
+        self.trainable = [p for p in self.model.parameters() if p.requires_grad]
+        self._say(f"epoch {epoch}: unfreezing; {len(self.trainable)} tensors train now")
+        usable, self.cache_note = feature_cache_status(self.config, self.model, self.plan,
+                                                       self.train_set)
+        if not usable:
+            self.feature_cache = None
+
+    def _on_epoch_end(self, epoch, record):
+        """Hook, after validation and before the scheduler steps: early stopping."""
+        self.recipes.epoch_end(epoch, record, self.optimizer)
 
     def global_steps(self):
         """Steps per epoch: global batches of ``batch_size x world`` samples (the last one
@@ -464,18 +493,25 @@ class Trainer:
             f"frozen {frozen:,} ({n_frozen} tensors)",
             f"frozen BatchNorm layers: {bn_text}",
             f"optimizer: {build.describe_optimizer(c)} "
-            f"over {len(self.trainable)} tensors: every trainable parameter, no frozen one; "
-            f"scheduler: {c.train.scheduler.name}",
+            f"over {len(self.trainable)} tensors: every trainable parameter, no frozen one"
+            f"{self._pending_note()}; scheduler: {c.train.scheduler.name}",
             f"feature cache: {self.cache_note}",
             f"data: {c.data.dataset} {len(self.train_set)} train / {len(self.val_set)} val, "
             f"classes {self.class_names}, batch {c.data.batch_size} x {self.world} process(es)",
         ]
+        lines += self.recipes.summary_lines()
+        if len(self.optimizer.param_groups) > 1:
+            lines += ["param groups:"] + describe_groups(self.optimizer, self.model)
         if self.resume_path:
             lines.append(f"resumed from {self.resume_path} at epoch {self.epoch}")
         elif os.path.isfile(self._path("last.h5")):
             lines.append(f"note: starting fresh in {self.out_dir}; its previous run's files are "
                          f"replaced as this run writes (--resume auto would continue it)")
         return lines
+
+    def _pending_note(self):
+        pending = len(self.recipes.pending())
+        return f" (+{pending} held for train.unfreeze)" if pending else ""
 
     def print_summary(self):
         for line in self.summary_lines():
