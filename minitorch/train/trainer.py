@@ -51,6 +51,7 @@ from .freeze import (HEAD_PREFIX, apply_freeze, check_optimizer_coverage, parame
 from .metrics import EpochMeter, MetricsLog
 from .plots import plot_curves
 from .recipes import Recipes, describe_groups
+from .recipes.linear_probe import fit_probe_head
 from .resume import check_history, data_identity_differences, resolve_resume_path
 from .run_lock import RunLock, remove_stale_temporaries
 from .signals import StopRequests
@@ -254,6 +255,7 @@ class Trainer:
                     return self.history
                 self._prepare_output()
                 self.print_summary()
+                self._on_run_start()
                 for epoch in range(self.epoch + 1, self.config.train.epochs + 1):
                     self._run_epoch(epoch)
                     self.guard.check(True, epoch)   # a signal during the epoch's writes
@@ -281,6 +283,11 @@ class Trainer:
         build.step_scheduler(self.scheduler, self.config, record)
         self.epoch = epoch
         self._end_epoch(record)
+
+    def _on_run_start(self):
+        """Hook, before the first epoch of a fresh run: the linear-probe head of LP-FT."""
+        if self.epoch == 0 and self.config.train.head_init == "linear_probe":
+            self._say(fit_probe_head(self))
 
     def _on_epoch_start(self, epoch):
         """Hook: unfreeze what the schedule says (``recipes/unfreeze.py``), before anything of

@@ -132,6 +132,7 @@ def find_lr(trainer):
     settings = trainer.config.train.find_lr
     snapshot = _Snapshot(trainer)
     try:
+        trainer._on_run_start()   # e.g. the linear-probe head the run would start from
         lrs, losses, smoothed = _sweep(trainer, settings)
     finally:
         snapshot.restore(trainer)
