@@ -321,13 +321,7 @@ class Trainer:
 
     def train_epoch(self, epoch):
         """One pass over this rank's shard: (mean loss, accuracy) over the global epoch."""
-        set_train_mode(self.model, self.plan, True)
-        self.train_loader.set_epoch(epoch)
-        batches, forward = self.train_loader, self.forward
-        if self.feature_cache is not None:   # the frozen backbone ran apart: train the head
-            batches = self.feature_cache.batches(self.train_loader.batch_indices(),
-                                                 self.train_set)
-            forward = getattr(self.model, HEAD_PREFIX)
+        batches, forward = self._train_batches(epoch)
         meter = EpochMeter()
         bar = self._progress(batches, f"epoch {epoch}/{self.config.train.epochs}")
         batch_iter, shape = iter(bar), None
@@ -342,6 +336,17 @@ class Trainer:
             bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.acc:.3f}", refresh=False)
         bar.close()
         return EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
+
+    def _train_batches(self, epoch):
+        """(batches, forward) of epoch ``epoch``'s training, the model in training mode (also
+        the LR finder's, recipes/lr_finder.py)."""
+        set_train_mode(self.model, self.plan, True)
+        self.train_loader.set_epoch(epoch)
+        if self.feature_cache is not None:   # the frozen backbone ran apart: train the head
+            return (self.feature_cache.batches(self.train_loader.batch_indices(),
+                                               self.train_set),
+                    getattr(self.model, HEAD_PREFIX))
+        return self.train_loader, self.forward
 
     def train_step(self, x, y, forward=None, global_count=None):
         """Forward, backward, gradient sync, optimizer step: (logits, sum of the batch's losses).

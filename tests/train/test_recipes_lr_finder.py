@@ -80,3 +80,17 @@ def test_cli_find_lr_with_resume_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--find-lr" in err and "--resume" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_sweep_with_an_epoch_1_unfreeze_puts_the_freezing_back(tmp_path):
+    cfg = config_from_dict(_cfg(tmp_path, "backbone", feature_cache="auto",
+                                unfreeze=[{"epoch": 1, "modules": ["layer4"]}]))
+    trainer = Trainer(cfg)
+    flags = [p.requires_grad for p in trainer.model.parameters()]
+    before, cache = _state(trainer), trainer.feature_cache
+    find_lr(trainer)
+    trainer.close()
+    assert [p.requires_grad for p in trainer.model.parameters()] == flags
+    assert trainer.feature_cache is cache and not trainer.recipes.unfreeze.applied
+    after = _state(trainer)
+    assert all(before[k].tobytes() == after[k].tobytes() for k in before)

@@ -1,10 +1,10 @@
 """The learning-rate range test (``minitorch-finetune CONFIG --find-lr``), as Leslie Smith's and
 fastai's ``lr_find``.
 
-From the run's starting point (the model, param groups and data the run would train with, on
-the cached backbone features when the run would use them), ``train.find_lr.steps`` training
-steps raise the lr exponentially from ``start_lr`` to ``end_lr`` (every param group keeps its
-ratio to ``train.optimizer.lr``: per-layer lrs sweep together). The loss is smoothed
+From the run's starting point (the model, param groups and data of the run's first epoch, over
+and over, on the cached backbone features when the run would use them), ``train.find_lr.steps``
+training steps raise the lr exponentially from ``start_lr`` to ``end_lr`` (every param group
+keeps its ratio to ``train.optimizer.lr``: per-layer lrs sweep together). The loss is smoothed
 exponentially (debiased, as fastai does) and the sweep stops early once the smoothed loss
 exceeds ``diverge`` times its minimum, or is not finite.
 
@@ -23,7 +23,6 @@ from minitorch.autograd.grad_mode import no_grad
 from minitorch.io import capture_rng_state, restore_rng_state
 
 from ..errors import TrainerError, writing
-from ..freeze import HEAD_PREFIX, set_train_mode
 from ..plots import _figure, _save
 
 __all__ = ["find_lr", "lr_schedule", "suggest_lr", "PLOT_NAME"]
@@ -47,36 +46,42 @@ def suggest_lr(lrs, smoothed):
 
 
 def _batches(trainer):
-    """(forward, batches) of the run's epoch 1, 2, ... for as many steps as the sweep takes."""
-    epoch = 0
+    """(forward, x, y) of the run's first epoch, over and over for as long as the sweep runs:
+    the batches (cached features or images) and the trainable parts of epoch 1."""
+    trainer._on_epoch_start(1)   # what epoch 1 unfreezes, the cache's view of epoch 1
     while True:
-        epoch += 1
-        trainer.train_loader.set_epoch(epoch)
-        if trainer.feature_cache is not None:
-            head = getattr(trainer.model, HEAD_PREFIX)
-            for x, y in trainer.feature_cache.batches(trainer.train_loader.batch_indices(),
-                                                      trainer.train_set):
-                yield head, x, y
-        else:
-            for x, y in trainer.train_loader:
-                yield trainer.forward, x, y
+        batches, forward = trainer._train_batches(1)
+        for x, y in batches:
+            yield forward, x, y
 
 
 class _Snapshot:
     """The model's state, the optimizer's and the RNGs', to put back after the sweep."""
 
+    # what an epoch start may change (an unfreeze step at epoch 1 trains more, drops the cache)
+    _ATTRIBUTES = ("plan", "trainable", "feature_cache", "cache_note")
+
     def __init__(self, trainer):
         self.model = {k: v._data.copy() for k, v in trainer.model.state_dict().items()}
+        self.flags = [p.requires_grad for p in trainer.model.parameters()]
         self.optimizer = copy.deepcopy(trainer.optimizer.state_dict())
         self.rng = capture_rng_state()
+        self.attributes = {a: getattr(trainer, a) for a in self._ATTRIBUTES}
+        self.applied = set(trainer.recipes.unfreeze.applied)
 
     def restore(self, trainer):
         with no_grad():
             for k, v in trainer.model.state_dict().items():
                 v._data[...] = self.model[k]
+        for p, flag in zip(trainer.model.parameters(), self.flags):
+            p.requires_grad_(flag)
         trainer.optimizer.zero_grad()
         trainer.optimizer.load_state_dict(copy.deepcopy(self.optimizer))
         restore_rng_state(self.rng)
+        for name, value in self.attributes.items():
+            setattr(trainer, name, value)
+        trainer.recipes.unfreeze.applied = self.applied
+        trainer.recipes.drop_warmup()   # the optimizer's lrs came back with its state
 
 
 def _sweep(trainer, settings):
@@ -85,7 +90,6 @@ def _sweep(trainer, settings):
     ratios = [g.get("initial_lr", g["lr"]) / base for g in groups]
     lrs, losses, smoothed = [], [], []
     average, best = 0.0, math.inf
-    set_train_mode(trainer.model, trainer.plan, True)
     batches = _batches(trainer)
     for i, lr in enumerate(lr_schedule(settings.start_lr, settings.end_lr, settings.steps)):
         forward, x, y = next(batches)

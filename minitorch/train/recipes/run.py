@@ -60,6 +60,10 @@ class Recipes:
             self._scheduled = None
         return self.early.update(record)
 
+    def drop_warmup(self):
+        """Forget this epoch's saved lrs (the LR finder puts the optimizer's back itself)."""
+        self._scheduled = None
+
     def summary_lines(self):
         lines = []
         if self.unfreeze.steps:
