@@ -46,16 +46,17 @@ from . import build
 from .classifier import transform_attrs
 from .errors import NonFiniteLossError, TrainerError, writing
 from .feature_cache import FeatureCache, feature_cache_status
-from .freeze import (HEAD_PREFIX, apply_freeze, check_optimizer_coverage, parameter_counts,
-                     resolve_freeze, set_train_mode)
+from .freeze import (HEAD_PREFIX, apply_freeze, check_optimizer_coverage, resolve_freeze,
+                     set_train_mode)
 from .metrics import EpochMeter, MetricsLog
 from .plots import plot_curves
-from .recipes import Recipes, describe_groups
+from .recipes import Recipes
 from .recipes.linear_probe import fit_probe_head
 from .resume import check_history, data_identity_differences, resolve_resume_path
 from .run_lock import RunLock, remove_stale_temporaries
 from .signals import StopRequests
 from .step_guard import StepGuard
+from .summary import summary_lines
 
 __all__ = ["Trainer", "resolve_resume_path", "OUTPUT_FILES"]
 
@@ -492,38 +493,8 @@ class Trainer:
                     file=sys.stderr, disable=None if self.is_main else True, dynamic_ncols=True)
 
     def summary_lines(self):
-        """What will be trained, in a few lines (printed before the first epoch)."""
-        c, m = self.config, self.config.model
-        trainable, n_train, frozen, n_frozen = parameter_counts(self.model)
-        bns = self.plan.frozen_bn
-        bn_text = "none" if not bns else (f"{len(bns)} in eval mode ("
-                                          f"{', '.join(bns[:3])}{', ...' if len(bns) > 3 else ''})")
-        lines = [
-            f"model: resnet18 variant={m.variant} width={m.width}, {self.num_classes} classes; "
-            f"{self.head_note or 'random init (no model.weights)'}",
-            f"freeze: {m.freeze!r} -> trainable {trainable:,} parameters ({n_train} tensors), "
-            f"frozen {frozen:,} ({n_frozen} tensors)",
-            f"frozen BatchNorm layers: {bn_text}",
-            f"optimizer: {build.describe_optimizer(c)} "
-            f"over {len(self.trainable)} tensors: every trainable parameter, no frozen one"
-            f"{self._pending_note()}; scheduler: {c.train.scheduler.name}",
-            f"feature cache: {self.cache_note}",
-            f"data: {c.data.dataset} {len(self.train_set)} train / {len(self.val_set)} val, "
-            f"classes {self.class_names}, batch {c.data.batch_size} x {self.world} process(es)",
-        ]
-        lines += self.recipes.summary_lines()
-        if len(self.optimizer.param_groups) > 1:
-            lines += ["param groups:"] + describe_groups(self.optimizer, self.model)
-        if self.resume_path:
-            lines.append(f"resumed from {self.resume_path} at epoch {self.epoch}")
-        elif os.path.isfile(self._path("last.h5")):
-            lines.append(f"note: starting fresh in {self.out_dir}; its previous run's files are "
-                         f"replaced as this run writes (--resume auto would continue it)")
-        return lines
-
-    def _pending_note(self):
-        pending = len(self.recipes.pending())
-        return f" (+{pending} held for train.unfreeze)" if pending else ""
+        """What will be trained, in a few lines (``summary.py``; printed before epoch 1)."""
+        return summary_lines(self)
 
     def print_summary(self):
         for line in self.summary_lines():
