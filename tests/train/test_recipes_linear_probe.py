@@ -49,13 +49,14 @@ def test_cross_validation_picks_the_lowest_held_out_loss():
     X, y = _data()
     best, scores = cross_validate_C(X, y, 4, [1e-4, 0.1, 1e4], 4, seed=0)
     assert best == min(scores, key=scores.get)
-    # by hand, for one C: the folds' held-out losses weighted by their sizes
+    # by hand, for one C: the folds' held-out losses weighted by their sizes (solved to the
+    # end here, from zero; the cross-validation's warm-started solves agree to their tolerance)
     folds = stratified_folds(y, 4, 0)
     total = 0.0
     for f in range(4):
-        W, b = fit_logistic(X[folds != f], y[folds != f], 4, 0.1, max_iter=500, tol=1e-6)
+        W, b = fit_logistic(X[folds != f], y[folds != f], 4, 0.1)
         total += log_loss(X[folds == f], y[folds == f], W, b) * (folds == f).sum()
-    assert scores[0.1] == pytest.approx(total / len(y), rel=1e-12)
+    assert scores[0.1] == pytest.approx(total / len(y), rel=1e-6)
 
 
 @pytest.mark.parametrize("feature_cache", ["auto", "off"])

@@ -43,7 +43,7 @@ def test_sweep_leaves_model_and_optimizer_untouched(tmp_path, capsys, freeze, fe
     assert np.allclose(lrs, lr_schedule(1e-4, 100.0, 30)[:len(lrs)])
     assert 1e-4 <= result["suggested"] <= lrs[-1]
     out = capsys.readouterr().out
-    assert f"suggested lr: {result['suggested']:.2e} (steepest descent" in out
+    assert f"suggested lr: {result['suggested']:.2e} ({result['how']};" in out
 
 
 def test_sweep_stops_once_the_loss_diverges(tmp_path):
@@ -60,10 +60,20 @@ def test_sweep_stops_once_the_loss_diverges(tmp_path):
 def test_suggestion_is_the_steepest_descent_before_the_minimum():
     lrs = lr_schedule(1e-5, 1.0, 11)
     loss = np.array([2.0, 2.0, 1.99, 1.9, 1.5, 1.0, 0.9, 0.85, 0.84, 1.5, 3.0])
-    steepest, min_div_10 = suggest_lr(lrs, loss)
-    slopes = np.gradient(loss[:9], np.log(lrs[:9]))
-    assert steepest == lrs[int(np.argmin(slopes))] and steepest in (lrs[4], lrs[5])
+    steepest, how, min_div_10 = suggest_lr(lrs, loss)
+    slopes = np.gradient(loss[1:9], np.log(lrs[1:9]))   # 10% skipped: the first point
+    assert steepest == lrs[1 + int(np.argmin(slopes))] and steepest in (lrs[4], lrs[5])
+    assert how.startswith("steepest descent")
     assert min_div_10 == pytest.approx(lrs[8] / 10)
+
+
+def test_a_flat_loss_suggests_a_tenth_of_the_edge_of_stability():
+    lrs = lr_schedule(1e-6, 1.0, 13)
+    loss = np.array([0.02, 0.0203, 0.0199, 0.02, 0.0201, 0.0198, 0.02, 0.0202, 0.0205, 0.03,
+                     0.06, 0.2, 1.0])
+    suggested, how, _ = suggest_lr(lrs, loss)
+    assert how.startswith("the loss is flat")
+    assert suggested == pytest.approx(lrs[8] / 10)   # 0.0205 <= 1.05 x 0.0198; 0.03 is not
 
 
 def test_cli_find_lr_writes_only_the_plot(tmp_path, capsys):

@@ -110,14 +110,16 @@ def stratified_folds(y, k, seed):
 def cross_validate_C(X, y, num_classes, Cs, k, seed):
     """(best C, {C: mean held-out log-loss}); the smallest C wins a tie."""
     folds = stratified_folds(y, min(k, len(y)), seed)
-    scores = {}
-    for C in sorted(Cs):
+    scores, starts = {}, {}
+    for C in sorted(Cs):   # each fold's solve starts from its solution for the previous C
         losses = []
         for fold in range(folds.max() + 1):
             held = folds == fold
             if not held.any() or held.all():
                 continue
-            W, b = fit_logistic(X[~held], y[~held], num_classes, C, max_iter=500, tol=1e-6)
+            W, b = fit_logistic(X[~held], y[~held], num_classes, C, init=starts.get(fold),
+                                max_iter=500, tol=1e-6)
+            starts[fold] = (W, b)
             losses.append(log_loss(X[held], y[held], W, b) * held.sum())
         scores[C] = float(np.sum(losses) / len(y))
     best = min(sorted(scores), key=lambda c: scores[c])

@@ -9,7 +9,8 @@ exponentially (debiased, as fastai does) and the sweep stops early once the smoo
 exceeds ``diverge`` times its minimum, or is not finite.
 
 The suggestion is the lr of the steepest descent of the smoothed loss against log(lr), before
-its minimum; the minimum's lr / 10 is printed too. Afterwards the model (weights and BatchNorm
+its minimum (or, when the loss is flat, the largest lr that keeps it within 5% of its minimum,
+/ 10: see ``suggest_lr``); the minimum's lr / 10 is printed too. Afterwards the model (weights and BatchNorm
 statistics), the optimizer and every RNG are put back bitwise as they were, and the run folder
 holds only ``find_lr.png``.
 """
@@ -35,14 +36,29 @@ def lr_schedule(start, end, steps):
     return start * (end / start) ** (np.arange(steps) / max(steps - 1, 1))
 
 
-def suggest_lr(lrs, smoothed):
-    """(steepest-descent lr, the minimum's lr / 10) of a sweep."""
+def suggest_lr(lrs, smoothed, skip_start=None, flat=0.05):
+    """(suggested lr, how it was chosen, the minimum's lr / 10) of a sweep.
+
+    The suggestion is the steepest descent of the smoothed loss against log(lr), between the
+    first ``skip_start`` points (10% of them by default: the smoothing's start-up) and the
+    minimum. When the loss falls by less than ``flat`` (relative) over that stretch there is no
+    descent to speak of (a model at a minimum already, e.g. after a linear probe): then the
+    largest lr whose loss stays within ``flat`` of the minimum, / 10.
+    """
     lrs, smoothed = np.asarray(lrs, dtype=np.float64), np.asarray(smoothed, dtype=np.float64)
     lowest = int(np.argmin(smoothed))
-    if lowest < 2:   # no descent to measure: the loss rose from the start
-        return float(lrs[0]), float(lrs[lowest] / 10)
-    slopes = np.gradient(smoothed[:lowest + 1], np.log(lrs[:lowest + 1]))
-    return float(lrs[int(np.argmin(slopes))]), float(lrs[lowest] / 10)
+    min_div_10 = float(lrs[lowest] / 10)
+    first = min(len(lrs) // 10 if skip_start is None else skip_start, lowest)
+    drop = smoothed[first] - smoothed[lowest]
+    if lowest - first >= 2 and drop > flat * abs(smoothed[first]):
+        window = slice(first, lowest + 1)
+        slopes = np.gradient(smoothed[window], np.log(lrs[window]))
+        return (float(lrs[first + int(np.argmin(slopes))]), "steepest descent of the smoothed "
+                "loss", min_div_10)
+    stable = np.flatnonzero(smoothed <= (1 + flat) * smoothed[lowest])
+    edge = int(stable[-1])
+    return (float(lrs[edge] / 10), f"the loss is flat: the largest lr within "
+            f"{flat:.0%} of its minimum, / 10", min_div_10)
 
 
 def _batches(trainer):
@@ -121,6 +137,9 @@ def _plot(lrs, losses, smoothed, steepest, path):
     ax.plot(lrs, smoothed, label="smoothed loss")
     ax.axvline(steepest, color="tab:red", linestyle="--", label=f"suggested {steepest:.2g}")
     ax.set_xscale("log")
+    # the smoothed curve sets the scale: the raw loss's last, diverging steps would flatten it
+    low, high = min(smoothed), max(smoothed)
+    ax.set_ylim(low - 0.1 * (high - low) - 1e-3, high + 0.2 * (high - low) + 1e-3)
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss")
     ax.set_title("learning-rate range test")
@@ -143,7 +162,7 @@ def find_lr(trainer):
     if len(lrs) < 2:
         raise TrainerError(f"--find-lr: the loss was not finite from the first steps "
                            f"(train.find_lr.start_lr {settings.start_lr}): nothing to suggest")
-    steepest, min_div_10 = suggest_lr(lrs, smoothed)
+    steepest, how, min_div_10 = suggest_lr(lrs, smoothed)
     path = os.path.join(trainer.out_dir, PLOT_NAME)
     if trainer.is_main:
         with writing(trainer.out_dir):
@@ -154,7 +173,7 @@ def find_lr(trainer):
     where = "stopped at divergence" if len(lrs) < settings.steps else "ran every step"
     trainer._say(f"lr finder: {len(lrs)} steps from {lrs[0]:.1e} to {lrs[-1]:.1e} ({where}); "
                  f"plot: {path}")
-    trainer._say(f"suggested lr: {steepest:.2e} (steepest descent of the smoothed loss; "
-                 f"the minimum's lr / 10 is {min_div_10:.2e})")
+    trainer._say(f"suggested lr: {steepest:.2e} ({how}; the minimum's lr / 10 is "
+                 f"{min_div_10:.2e})")
     return {"lrs": lrs, "losses": losses, "smoothed": smoothed, "suggested": steepest,
-            "min_div_10": min_div_10}
+            "how": how, "min_div_10": min_div_10}
