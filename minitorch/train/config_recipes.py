@@ -34,8 +34,8 @@ class LinearProbeConfig:
     folds: int = option(5, "head_init linear_probe: folds of the cross-validation that picks C",
                         ge=2, le=100)
     C: List[float] = option([0.001, 0.01, 0.1, 1.0, 10.0, 100.0], "inverse L2 strengths tried "
-                            "(scikit-learn's C: C x summed log-loss + |W|^2 / 2)", gt=0.0,
-                            nonempty=True)
+                            "(scikit-learn's C: C x summed log-loss + half the squared norm "
+                            "of W)", gt=0.0, nonempty=True)
 
 
 @dataclass
