@@ -24,6 +24,12 @@ Reliability (issue 16): one run per folder (``run_lock.py``); nothing is written
 everything checkable is checked, and a failed write is one line (``RunWriteError``); a
 non-finite loss stops the run before the step that would spoil the model
 (``NonFiniteLossError``); SIGINT/SIGTERM stop it between steps (``signals.py``).
+
+Recipes (issue 14, ``recipes/``): the optimizer's param groups come from them (per-layer lrs,
+the parameters of later unfreeze steps); they run at three hooks: ``_on_run_start`` (the
+linear-probe head), ``_on_epoch_start`` (unfreezing, warm-up lrs) and ``_on_epoch_end`` (after
+validation, before the scheduler steps: warm-up lrs off, early stopping). Their state is a
+function of the epoch and the metrics history, so a resume needs nothing more in the checkpoint.
 """
 import math
 import os
