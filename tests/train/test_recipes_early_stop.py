@@ -40,7 +40,7 @@ def reference(tmp_path_factory):
     return out
 
 
-def test_the_run_stops_after_patience_epochs_without_improvement(reference, capsys):
+def test_the_run_stops_after_patience_epochs_without_improvement(reference):
     records = _records(reference)
     assert [r["epoch"] for r in records] == [1, 2, 3]
     # the plateau schedule halved the lr after each epoch whose val_loss did not improve by half
@@ -49,7 +49,7 @@ def test_the_run_stops_after_patience_epochs_without_improvement(reference, caps
     assert any(b == a / 2 for a, b in zip(lrs, lrs[1:]))
 
 
-def test_a_finished_stopped_run_resumes_to_nothing(reference, capsys, tmp_path):
+def test_a_finished_stopped_run_resumes_to_nothing(reference, capsys):
     before = (reference / "last.h5").read_bytes()
     config = reference.parent / "config.yaml"
     assert finetune_main([str(config), "--resume", "auto"]) == 0

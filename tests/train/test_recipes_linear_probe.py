@@ -3,6 +3,7 @@ scikit-learn's LogisticRegression, and the head a run starts from equals an inde
 on the same features with the cross-validated C."""
 import numpy as np
 import pytest
+from sklearn import linear_model as sklearn_linear   # a core dependency: the independent solve
 
 from minitorch.train.config import config_from_dict
 from minitorch.train.recipes.linear_probe import probe_features, standardise
@@ -10,8 +11,6 @@ from minitorch.train.recipes.logistic import (cross_validate_C, fit_logistic, lo
                                               stratified_folds)
 from minitorch.train.trainer import Trainer
 from tests.train.helpers import config_dict, make_weights
-
-sklearn_linear = pytest.importorskip("sklearn.linear_model")
 
 
 def _data(n=300, F=20, K=4, seed=0):
