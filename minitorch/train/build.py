@@ -194,8 +194,9 @@ _DEFAULTS = {"SGD": {"dampening": 0.0, "weight_decay": 0.0, "nesterov": False},
 
 
 def build_optimizer(config, params):
-    """The configured optimizer over exactly ``params`` (the trainable parameters), one group;
-    a value the optimizer rejects is a one-line TrainerError naming the section."""
+    """The configured optimizer over exactly ``params`` (the trainable parameters, or param
+    group dicts: ``recipes/param_groups.py``); a value the optimizer rejects is a one-line
+    TrainerError naming the section."""
     name, kwargs = optimizer_arguments(config)
     try:
         return getattr(optim, name)(params, **kwargs)

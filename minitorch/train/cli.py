@@ -1,7 +1,7 @@
 """Command-line entry points: minitorch-finetune, -evaluate, -predict, -export, -warmup.
 
     minitorch-finetune CONFIG.yaml [--set key.path=value ...] [--resume auto|PATH]
-                       [--resume-anyway]
+                       [--resume-anyway] [--find-lr]
     minitorch-evaluate CHECKPOINT [--config CONFIG.yaml] [--set key.path=value ...]
     minitorch-evaluate FILE --data FOLDER_OR_NPZ [--out DIR] [--batch-size N]
     minitorch-predict FILE PATH... [--topk K] [--csv F | --json F] [--tta flip]
@@ -111,11 +111,17 @@ def _finetune_parser():
     p.add_argument("--resume-anyway", action="store_true",
                    help="resume even if the checkpoint was trained on other data (seed, "
                         "dataset, root, classes, image size or split differ from the config)")
+    p.add_argument("--find-lr", action="store_true",
+                   help="instead of training: sweep the lr (train.find_lr), write "
+                        "OUTPUT_DIR/find_lr.png and print a suggestion; the model is untouched")
     return p
 
 
 def _finetune(argv):
     args = _finetune_parser().parse_args(argv)
+    if args.find_lr and (args.resume or args.resume_anyway):
+        raise _UsageError("minitorch-finetune: --find-lr sweeps from the config's starting "
+                          "point; it cannot be combined with --resume (drop one of them)")
     from minitorch import distributed as dist
     dist.init()   # first: under mpiexec it also sets each rank's share of the cores
     from .config import load_config
@@ -130,6 +136,13 @@ def _finetune(argv):
         from minitorch import runtime
         runtime.compile_if_cold(processes=2 if dist.world_size() == 1 else 1,
                                 announce=dist.is_main_process())
+        if args.find_lr:
+            from .recipes.lr_finder import find_lr
+            try:
+                find_lr(trainer)
+            finally:
+                trainer.close()
+            return 0
         trainer.fit()
     return 0
 

@@ -14,11 +14,13 @@ import dataclasses
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import List, Optional, Union
+from typing import Dict, List, Optional, Union
 
 import yaml
 
 from .config_optim import OptimizerConfig, SchedulerConfig, optimizer_rules, scheduler_rules
+from .config_recipes import (EarlyStoppingConfig, FindLRConfig, LinearProbeConfig, UnfreezeStep,
+                             recipe_rules)
 from .config_schema import build_section, describe_type, option
 from minitorch.io.yaml_text import YamlInputError, parse_yaml
 from .memory_budget import format_bytes, memory_limit_bytes, training_bytes
@@ -121,6 +123,23 @@ class TrainConfig:
                                             "feature_cache_dir", ge=0.0)
     feature_cache_dir: Optional[str] = option(None, "folder of the memory-mapped cache files "
                                               "(null: <output.dir>/cache)")
+    # The finetuning recipes (config_recipes.py, recipes/).
+    unfreeze: List[UnfreezeStep] = option([], "gradual unfreezing: a list of {epoch, modules, "
+                                          "lr_mult, warmup_epochs} steps")
+    layer_lr: Dict[str, Union[float, str]] = option({}, "lr per parameter-name prefix: a number "
+                                                    "or 'x0.1' (times train.optimizer.lr); the "
+                                                    "longest matching prefix wins")
+    layer_decay: Optional[float] = option(None, "layer-wise lr decay: lr x decay^depth, depth "
+                                          "0 for fc, 1 for layer4 ... 5 for the stem (null: "
+                                          "off)", gt=0.0, le=1.0)
+    no_decay_norm_bias: bool = option(False, "no weight decay on norm weights and biases "
+                                      "(every parameter of one dimension)")
+    head_init: str = option("default", "'default' (the weights file's head or a new Linear) or "
+                            "'linear_probe' (fit fc on the frozen features first)",
+                            choices=("default", "linear_probe"))
+    linear_probe: LinearProbeConfig = option(LinearProbeConfig(), "head_init: linear_probe")
+    early_stopping: EarlyStoppingConfig = option(EarlyStoppingConfig(), "early stopping")
+    find_lr: FindLRConfig = option(FindLRConfig(), "the --find-lr sweep")
 
 
 @dataclass
@@ -252,6 +271,7 @@ _CROSS_RULES = (
     *optimizer_rules(),
     *scheduler_rules(),
     (_photo_augment_rule, ("data.dataset", "data.augment")),
+    *recipe_rules(),
     (_output_rule, ("output.dir",)),
     (_memory_rule, ("model.width", "model.in_channels", "model.variant", "model.num_classes",
                     "data.image_size", "data.batch_size")),

@@ -41,6 +41,8 @@ def describe_type(tp):
         return " or ".join("null" if a is type(None) else describe_type(a) for a in args)
     if origin in (list, typing.List):
         return f"list of {describe_type(args[0])}"
+    if origin in (dict, typing.Dict):
+        return f"mapping of {describe_type(args[0])} to {describe_type(args[1])}"
     if dataclasses.is_dataclass(tp):
         return "mapping"
     return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(tp, str(tp))
@@ -48,6 +50,20 @@ def describe_type(tp):
 
 class _Bad(Exception):
     """A value that does not fit its annotation (internal: turned into a problem line)."""
+
+    def lines(self):
+        return [str(self)]
+
+
+class _BadSection(_Bad):
+    """Problems inside a mapping that is an element of a list (``train.unfreeze[0].epoch``)."""
+
+    def __init__(self, problems):
+        super().__init__(problems[0])
+        self.problems = problems
+
+    def lines(self):
+        return list(self.problems)
 
 
 def _coerce(value, tp, key):
@@ -73,6 +89,17 @@ def _coerce(value, tp, key):
         if not isinstance(value, list):
             raise _Bad(f"{key}: expected {describe_type(tp)}, got {_show(value)}")
         return [_coerce(v, args[0], f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin in (dict, typing.Dict):
+        if not isinstance(value, dict):
+            raise _Bad(f"{key}: expected {describe_type(tp)}, got {_show(value)}")
+        return {_coerce(k, args[0], f"{key} (a key)"): _coerce(v, args[1], f"{key}.{k}")
+                for k, v in value.items()}
+    if dataclasses.is_dataclass(tp):   # an element of a list of sections
+        problems = []
+        section = build_section(tp, value, key, problems)
+        if problems:
+            raise _BadSection(problems)
+        return section
     if tp is bool and isinstance(value, bool):
         return value
     if tp is int and isinstance(value, numbers.Integral) and not isinstance(value, bool):
@@ -173,7 +200,7 @@ def build_section(cls, raw, prefix, problems):
         try:
             value = _coerce(raw[name], hints[name], key)
         except _Bad as bad:
-            problems.append(str(bad))
+            problems.extend(bad.lines())
             continue
         found = _check_range(value, f.metadata, key)
         problems.extend(found)

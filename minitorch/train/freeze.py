@@ -90,15 +90,19 @@ def set_train_mode(model, plan, training=True):
     return model
 
 
-def check_optimizer_coverage(optimizer, model):
+def check_optimizer_coverage(optimizer, model, pending=()):
     """Refuse an optimizer that holds a frozen parameter or misses a trainable one.
 
-    Returns the number of parameter tensors it holds (all trainable ones).
+    ``pending``: names of frozen parameters it may hold because an unfreeze step will unfreeze
+    them (until then they get no gradient, and optimizers skip them). Returns the number of
+    parameter tensors it holds.
     """
     names = {id(p): n for n, p in model.named_parameters()}
     held = [p for group in optimizer.param_groups for p in group["params"]]
     held_ids = {id(p) for p in held}
-    frozen = [names.get(id(p), "<not in the model>") for p in held if not p.requires_grad]
+    pending = set(pending)
+    frozen = [names.get(id(p), "<not in the model>") for p in held
+              if not p.requires_grad and names.get(id(p)) not in pending]
     if frozen:
         raise TrainerError(f"the optimizer holds {len(frozen)} frozen parameter(s) "
                            f"({', '.join(frozen[:3])}{', ...' if len(frozen) > 3 else ''})")

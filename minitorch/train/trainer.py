@@ -24,6 +24,12 @@ Reliability (issue 16): one run per folder (``run_lock.py``); nothing is written
 everything checkable is checked, and a failed write is one line (``RunWriteError``); a
 non-finite loss stops the run before the step that would spoil the model
 (``NonFiniteLossError``); SIGINT/SIGTERM stop it between steps (``signals.py``).
+
+Recipes (issue 14, ``recipes/``): the optimizer's param groups come from them (per-layer lrs,
+the parameters of later unfreeze steps); they run at three hooks: ``_on_run_start`` (the
+linear-probe head), ``_on_epoch_start`` (unfreezing, warm-up lrs) and ``_on_epoch_end`` (after
+validation, before the scheduler steps: warm-up lrs off, early stopping). Their state is a
+function of the epoch and the metrics history, so a resume needs nothing more in the checkpoint.
 """
 import math
 import os
@@ -50,10 +56,13 @@ from .freeze import (apply_freeze, check_optimizer_coverage, parameter_counts, r
                      set_train_mode)
 from .metrics import EpochMeter, MetricsLog
 from .plots import plot_curves
+from .recipes import Recipes
+from .recipes.linear_probe import fit_probe_head
 from .resume import check_history, data_identity_differences, resolve_resume_path
 from .run_lock import RunLock, remove_stale_temporaries
 from .signals import StopRequests
 from .step_guard import StepGuard
+from .summary import summary_lines
 
 __all__ = ["Trainer", "resolve_resume_path", "OUTPUT_FILES"]
 
@@ -156,8 +165,11 @@ class Trainer:
             dist.convert_sync_batchnorm(self.model)   # global-batch statistics when training
         self.grad_sync = dist.GradientSync(self.model)
         self.trainable = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = build.build_optimizer(config, self.trainable)
-        check_optimizer_coverage(self.optimizer, self.model)
+        # unfreezing, per-layer lrs, early stopping (recipes/): the groups hold every parameter
+        # that trains at some point of the run, in the same order on a resume
+        self.recipes = Recipes(config, self.model, self.plan)
+        self.optimizer = build.build_optimizer(config, self.recipes.param_groups(self.model))
+        check_optimizer_coverage(self.optimizer, self.model, self.recipes.pending())
         self.scheduler = build.build_scheduler(config, self.optimizer)
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.train.label_smoothing)
         # Data parallel: each rank's loss is its sum over the global batch count (see train_step).
@@ -238,6 +250,7 @@ class Trainer:
         if "rng" in ckpt:
             restore_rng_state(ckpt["rng"])   # validated on reading
         self.history = history
+        self.recipes.resume(history)   # early stopping replays the recorded metrics
         self.epoch, self.global_step = epoch, ckpt["global_step"]
         if os.path.abspath(path) == os.path.abspath(self._path("last.h5")):
             self.guard.saved_epoch = epoch
@@ -254,32 +267,25 @@ class Trainer:
             # numpy's overflow warnings would only precede the guard's own one-line error
             with self.stops.deferred(), np.errstate(over="ignore", invalid="ignore",
                                                     divide="ignore"):
-                if self.epoch >= self.config.train.epochs:
+                if self.epoch >= self.config.train.epochs or self.recipes.stopped:
                     self.print_summary()   # nothing to train: nothing is written either
-                    self._say(f"nothing to do: {self.resume_path} already holds {self.epoch} "
-                              f"of {self.config.train.epochs} epochs")
+                    done = self.recipes.early.message() if self.recipes.stopped else \
+                        f"already holds {self.epoch} of {self.config.train.epochs} epochs"
+                    self._say(f"nothing to do: {self.resume_path} {done}")
                     return self.history
                 self._prepare_output()
                 self.print_summary()
+                self._on_run_start()
                 for epoch in range(self.epoch + 1, self.config.train.epochs + 1):
                     self._run_epoch(epoch)
                     self.guard.check(True, epoch)   # a signal during the epoch's writes
+                    if self.recipes.stopped:
+                        self._say(self.recipes.early.message())
+                        break
                 self._finish()
         finally:
             self.close()
         return self.history
-
-    def _on_epoch_start(self, epoch):
-        """Hook: the first thing of every epoch (recipes that change what trains go here,
-        before the feature cache takes the epoch's frozen prefix)."""
-        if self.feature_cache is not None:
-            self.feature_cache.start_epoch(epoch, frozen_prefix(self.model, self.plan.frozen_bn))
-
-    def _on_epoch_end(self, epoch, record):
-        """Hook: after validation and the scheduler step, before the epoch's files are
-        written (state kept here reaches the checkpoint)."""
-        if self.feature_cache is not None:
-            self.feature_cache.end_epoch()
 
     def _run_epoch(self, epoch):
         start = time.perf_counter()
@@ -290,14 +296,37 @@ class Trainer:
         if not math.isfinite(val_loss):   # the last step's update made the model non-finite
             raise NonFiniteLossError(self.guard.nonfinite_message(
                 "validation", epoch, None, None, self.optimizer.param_groups[0]["lr"]))
-        build.step_scheduler(self.scheduler, self.config,
-                             {"val_loss": val_loss, "val_acc": val_acc})
-        self.epoch = epoch
         record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                   "val_loss": val_loss, "val_acc": val_acc, "lr": lr,
                   "seconds": round(time.perf_counter() - start, 3)}
         self._on_epoch_end(epoch, record)
+        build.step_scheduler(self.scheduler, self.config, record)
+        self.epoch = epoch
         self._end_epoch(record)
+
+    def _on_run_start(self):
+        """Hook, before the first epoch of a fresh run: the linear-probe head of LP-FT."""
+        if self.epoch == 0 and self.config.train.head_init == "linear_probe":
+            self._say(fit_probe_head(self))
+
+    def _on_epoch_start(self, epoch):
+        """Hook, first thing of every epoch: unfreeze what the schedule says
+        (``recipes/unfreeze.py``), then the feature cache takes the epoch's frozen prefix from
+        ``requires_grad`` (it shrinks when the prefix does)."""
+        plan = self.recipes.epoch_start(epoch, self.model, self.optimizer)
+        if plan is not None:
+            self.plan = plan
+            self.trainable = [p for p in self.model.parameters() if p.requires_grad]
+            self._say(f"epoch {epoch}: unfreezing; {len(self.trainable)} tensors train now")
+        if self.feature_cache is not None:
+            self.feature_cache.start_epoch(epoch, frozen_prefix(self.model, self.plan.frozen_bn))
+
+    def _on_epoch_end(self, epoch, record):
+        """Hook, after validation and before the scheduler steps (the warm-up factors come off
+        here): early stopping, and the cache's file synced."""
+        self.recipes.epoch_end(epoch, record, self.optimizer)
+        if self.feature_cache is not None:
+            self.feature_cache.end_epoch()
 
     def global_steps(self):
         """Steps per epoch: global batches of ``batch_size x world`` samples (the last one
@@ -312,13 +341,7 @@ class Trainer:
 
     def train_epoch(self, epoch):
         """One pass over this rank's shard: (mean loss, accuracy) over the global epoch."""
-        set_train_mode(self.model, self.plan, True)
-        self.train_loader.set_epoch(epoch)
-        batches, forward = self.train_loader, self.forward
-        if self.feature_cache is not None and self.feature_cache.active:
-            # the frozen prefix runs apart (feature_cache.py): the rest trains on its rows
-            batches = self.feature_cache.batches(self.train_loader.batch_indices())
-            forward = self.feature_cache.suffix
+        batches, forward = self._train_batches(epoch)
         meter = EpochMeter()
         bar = self._progress(batches, f"epoch {epoch}/{self.config.train.epochs}")
         batch_iter, shape = iter(bar), None
@@ -333,6 +356,17 @@ class Trainer:
             bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.acc:.3f}", refresh=False)
         bar.close()
         return EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
+
+    def _train_batches(self, epoch):
+        """(batches, forward) of epoch ``epoch``'s training, the model in training mode (also
+        the LR finder's, recipes/lr_finder.py)."""
+        set_train_mode(self.model, self.plan, True)
+        self.train_loader.set_epoch(epoch)
+        if self.feature_cache is not None and self.feature_cache.active:
+            # the frozen prefix runs apart (feature_cache.py): the rest trains on its rows
+            return (self.feature_cache.batches(self.train_loader.batch_indices()),
+                    self.feature_cache.suffix)
+        return self.train_loader, self.forward
 
     def train_step(self, x, y, forward=None, global_count=None):
         """Forward, backward, gradient sync, optimizer step: (logits, sum of the batch's losses).
@@ -478,31 +512,8 @@ class Trainer:
                     file=sys.stderr, disable=None if self.is_main else True, dynamic_ncols=True)
 
     def summary_lines(self):
-        """What will be trained, in a few lines (printed before the first epoch)."""
-        c, m = self.config, self.config.model
-        trainable, n_train, frozen, n_frozen = parameter_counts(self.model)
-        bns = self.plan.frozen_bn
-        bn_text = "none" if not bns else (f"{len(bns)} in eval mode ("
-                                          f"{', '.join(bns[:3])}{', ...' if len(bns) > 3 else ''})")
-        lines = [
-            f"model: resnet18 variant={m.variant} width={m.width}, {self.num_classes} classes; "
-            f"{self.head_note or 'random init (no model.weights)'}",
-            f"freeze: {m.freeze!r} -> trainable {trainable:,} parameters ({n_train} tensors), "
-            f"frozen {frozen:,} ({n_frozen} tensors)",
-            f"frozen BatchNorm layers: {bn_text}",
-            f"optimizer: {build.describe_optimizer(c)} "
-            f"over {len(self.trainable)} tensors: every trainable parameter, no frozen one; "
-            f"scheduler: {c.train.scheduler.name}",
-            f"feature cache: {self.cache_note}",
-            f"data: {c.data.dataset} {len(self.train_set)} train / {len(self.val_set)} val, "
-            f"classes {self.class_names}, batch {c.data.batch_size} x {self.world} process(es)",
-        ]
-        if self.resume_path:
-            lines.append(f"resumed from {self.resume_path} at epoch {self.epoch}")
-        elif os.path.isfile(self._path("last.h5")):
-            lines.append(f"note: starting fresh in {self.out_dir}; its previous run's files are "
-                         f"replaced as this run writes (--resume auto would continue it)")
-        return lines
+        """What will be trained, in a few lines (``summary.py``; printed before epoch 1)."""
+        return summary_lines(self)
 
     def print_summary(self):
         for line in self.summary_lines():
