@@ -37,7 +37,7 @@ def test_sweep_leaves_model_and_optimizer_untouched(tmp_path, capsys, freeze, fe
     assert trainer.optimizer.state_dict() == opt_before   # no state, the same lrs
     assert all(p.grad is None for p in trainer.model.parameters())
     if feature_cache == "auto":   # the sweep ran on the cached backbone features
-        assert trainer.feature_cache is not None and trainer.feature_cache._train is not None
+        assert trainer.feature_cache is not None and trainer.feature_cache.computed > 0
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["find_lr.png"]
     lrs = np.array(result["lrs"])
     assert np.allclose(lrs, lr_schedule(1e-4, 100.0, 30)[:len(lrs)])

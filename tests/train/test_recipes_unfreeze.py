@@ -80,12 +80,14 @@ def test_unfrozen_prefix_trains_from_its_epoch_only(tmp_path):
     assert sched[1][l4[0]] == warm_lrs[1][l4[0]] * 2   # the factor is off again afterwards
 
 
-def test_unfreeze_drops_the_feature_cache_when_the_backbone_trains(tmp_path):
+def test_unfreeze_shrinks_the_cached_prefix_when_layer4_trains(tmp_path):
     cfg = config_from_dict(_cfg(tmp_path, tmp_path / "run", feature_cache="auto"))
     trainer = Trainer(cfg)
     assert trainer.feature_cache is not None   # epoch 1: only fc trains, nothing random
     trainer.fit()
-    assert trainer.feature_cache is None
+    # from epoch 2 layer4 trains: the cache holds layer3's output, no longer avgpool's
+    assert trainer.feature_cache.prefix == ["conv1", "bn1", "relu", "maxpool", "layer1",
+                                            "layer2", "layer3"]
 
 
 def _epochs(out):
