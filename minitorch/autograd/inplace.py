@@ -19,7 +19,7 @@ from .grad_mode import is_grad_enabled
 from .variable import TensorBase
 
 __all__ = ["CopySlices", "apply_inplace", "assign_result", "check_inplace", "check_writable",
-           "check_result", "recording"]
+           "check_overlap", "check_result", "recording"]
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -27,8 +27,8 @@ _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "
 
 def recording(target, *others) -> bool:
     """Whether an in-place op on ``target`` with ``others`` is recorded for backward."""
-    if not is_grad_enabled():
-        return False
+    if not is_grad_enabled() or target._data.dtype.kind not in "fc":
+        return False  # an integer or bool target is not differentiable: nothing to record
     return target.requires_grad or any(isinstance(o, TensorBase) and o.requires_grad
                                        for o in others)
 
@@ -60,6 +60,43 @@ def check_writable(target, op, overlap_ok=False) -> None:
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the tensor "
                            "before performing the operation.")
+
+
+def check_overlap(target, op, *others) -> None:
+    """PyTorch refuses an operand that overlaps the written-to tensor partly (``x.add_(x[0])``,
+    ``x.mul_(x.t())``); the tensor itself, or a view of exactly its elements, is fine."""
+    for o in others:
+        if isinstance(o, TensorBase) and o is not target \
+                and _overlap(target._data, o._data) == "partial":
+            raise RuntimeError(f"{op}: unsupported operation: some elements of the input tensor "
+                               "and the written-to tensor refer to a single memory location. "
+                               "Please clone() the tensor before performing the operation.")
+
+
+def _overlap(a, b) -> str:
+    """PyTorch's memory-overlap status of two arrays: "full" (the same elements in the same
+    layout), "partial", "no", or "too_hard" (either not dense: PyTorch does not check those)."""
+    if a is b:
+        return "full"
+    if a.size == 0 or b.size == 0:
+        return "no"
+    if not _dense(a) or not _dense(b):
+        return "too_hard"
+    a0, b0 = a.__array_interface__["data"][0], b.__array_interface__["data"][0]
+    a1, b1 = a0 + a.nbytes, b0 + b.nbytes
+    if a0 == b0 and a1 == b1:
+        return "full" if a.strides == b.strides else "partial"
+    return "partial" if a0 < b1 and b0 < a1 else "no"
+
+
+def _dense(a) -> bool:
+    """Non-overlapping and dense: some order of the dims is C-contiguous (size-1 dims aside)."""
+    expected = a.itemsize
+    for stride, size in sorted((s, n) for s, n in zip(a.strides, a.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 def check_result(target, op, dtype, shape) -> None:
@@ -95,16 +132,19 @@ def apply_inplace(fn, target, *others, **static):
     return target
 
 
-def assign_result(target, op, out):
-    """Make ``out`` (the op computed out of place, recorded) ``target``'s value and history."""
+def assign_result(target, op, out, others=()):
+    """Make ``out`` (the op computed out of place, recorded) ``target``'s value and history;
+    ``others`` are the op's other operands."""
     node = out._grad_fn
     op_node = node  # the op itself, before any cast back to the target's dtype
     if out._data.dtype != target._data.dtype and node is not None:
         out = out.type(target._data.dtype)  # recorded, so the gradient comes back cast
         node = out._grad_fn
+    aliased = any(isinstance(o, TensorBase) and o._version_counter is target._version_counter
+                  for o in others)
     for n in (op_node, node) if op_node is not node else (node,):
         if isinstance(n, BackwardNode) and n._saved:
-            _protect_saved(n, target)
+            _protect_saved(n, target, aliased and n is op_node)
     np.copyto(target._data, out._data, casting="unsafe")
     target._bump_version()
     if node is not None:
@@ -114,16 +154,28 @@ def assign_result(target, op, out):
     return target
 
 
-def _protect_saved(node, target):
+def _protect_saved(node, target, aliased):
     """The op saved (a view of) the target's old value, which is about to be overwritten: it
     keeps a private copy instead, as PyTorch saves the original self of an in-place op. (A
-    promoted copy of the target shares its version counter: it is private already.)"""
+    promoted copy of the target shares its version counter: it is private already.)
+
+    ``aliased``: another operand is the target or shares its storage and version counter
+    (``a.mul_(a)``, ``v /= v``, ``y.mul_(y.detach())``). PyTorch saves such an operand as it is,
+    so its version check fails in backward: what the op saved past its first slot (the slots of
+    the other operands: the ops run here save per input, in order) keeps its check."""
     array = target._data
-    saved = tuple(s.copy() if isinstance(s, np.ndarray) and np.may_share_memory(s, array) else s
-                  for s in node._saved)
-    node._saved = saved
-    node._versions = tuple(v for v in node._versions if not np.may_share_memory(v.array, array)
-                           and v.counter is not target._version_counter)
+    kept = set()
+    saved = []
+    for i, s in enumerate(node._saved):
+        if isinstance(s, np.ndarray) and np.may_share_memory(s, array):
+            if aliased and i > 0:
+                kept.add(id(s))
+            else:
+                s = s.copy()
+        saved.append(s)
+    node._saved = tuple(saved)
+    node._versions = tuple(v for v in node._versions if id(v.array) in kept or (
+        not np.may_share_memory(v.array, array) and v.counter is not target._version_counter))
 
 
 def rebase(target, node, output_nr) -> None:

@@ -114,7 +114,8 @@ class Remainder(Function):
     def forward(ctx, a, b):
         if np.asarray(b).dtype.kind in "iub" and np.any(np.asarray(b) == 0):
             raise RuntimeError("ZeroDivisionError")
-        ctx.save_for_backward(a, b)
+        # only the divisor's gradient needs them (PyTorch saves them only then, too)
+        ctx.save_for_backward(*((a, b) if ctx.needs_input_grad[1] else (None, None)))
         return np.remainder(a, b)
 
     @staticmethod

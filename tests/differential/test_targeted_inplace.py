@@ -136,6 +136,33 @@ CASES = {
         "a = lib.ones(0, requires_grad=True)", "b = a.softmax(-1)",
         "c = lib.ones(2, 0, 3, requires_grad=True)", "d = c.log_softmax(1)", "e = c.softmax(2)",
         "(b.sum() + d.sum() + e.sum()).backward()"],
+    # issue 11 (c): an operand that is the target, or overlaps it (found by longer random runs)
+    "a.mul_(a) / v /= v: the operand is saved as it is, so backward raises": [
+        A2, "b = a * 1", "b.mul_(b)", "b.sum().backward()", "c = a * 1", "c /= c",
+        "c.sum().backward()", "d = a * 1", "d.mul_(d[:])", "d.sum().backward()",
+        "e = a * 1", "e.mul_(e.detach())", "e.sum().backward()"],
+    "an aliased operand that is not saved: add_, copy_, and the target's own old value": [
+        A2, "b = a * 1", "b += b", "c = a * 1", "c.copy_(c)", "d = (a * 1).detach()",
+        "e = a * 1", "d.mul_(e)", "(b.sum() + c.sum() + (d * e).sum()).backward()"],
+    "remainder_ by an alias: saved (and refused in backward) only for the divisor's grad": [
+        "a = lib.tensor([1.5, 2.5], requires_grad=True)", "b = a * 1", "b.remainder_(b.detach())",
+        "b.sum().backward()", "c = a * 3", "c.remainder_(c)", "c.sum().backward()"],
+    "an operand overlapping the target partly is refused at the op": [
+        "x = lib.ones(2, 2)", "x.add_(x[0])", "y = lib.ones(2, 2)", "y.mul_(y.t())",
+        "z = lib.ones(4)", "z[:2].add_(z[2:])", "w = lib.ones(4)", "w[::2].add_(w[1::2])",
+        "u = lib.ones(4)", "u.view(2, 2)[0].add_(u.view(2, 2)[0])", "k = lib.tensor([2, 1, 4])",
+        "k *= k[-3]", "f = lib.ones(3)", "f.copy_(f[0])", "g = lib.ones(2, 2)", "g /= g[:, :1]",
+        "h = lib.ones(2, 2)", "h.copy_(h.t())", "e = lib.ones(3)", "e.add_(e.expand(3))"],
+    "a no_grad view: requires grad once its base does; stale, it is refused in grad mode": [
+        "x = lib.tensor([2.18, -0.37, -2.97])", "w = lib.tensor(0.19, dtype=lib.float64, "
+        "requires_grad=True)", "with lib.no_grad(): v = x[:].add_(1)",
+        "with lib.no_grad(): v /= w", "x += w", "r = v.requires_grad", "s = v.sum()",
+        "with lib.no_grad(): t = v * 2", "y = lib.ones(3)", "with lib.no_grad(): u = y[1:]",
+        "q = y[1:]", "y.requires_grad_()", "u2 = u * 2", "q2 = q * 2"],
+    "an integer target never records: copy_ from a stale no_grad view is fine": [
+        "a = lib.tensor([-1.12, 0.66, -0.32, 0.95], requires_grad=True)",
+        "with lib.no_grad(): v = a[1].add_(1)", "x = lib.tensor([[-2, -1, 0], [0, 2, 3]])",
+        "y = x.copy_(v)", "b = lib.tensor([True, False])", "b.copy_(a[:2] * 2)"],
 }
 
 
