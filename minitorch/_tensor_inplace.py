@@ -24,9 +24,9 @@ __all__ = ["TensorInplace"]
 class TensorInplace:
     __slots__ = ()
 
-    def _inplace(self, op, compute, *others):
+    def _inplace(self, op, compute, *others, overlap_ok=False):
         """Make ``compute()`` (the op out of place, on this tensor) this tensor's value."""
-        I.check_writable(self, op)
+        I.check_writable(self, op, overlap_ok)
         I.check_overlap(self, op, *others)
         if I.recording(self, *others):
             I.check_inplace(self, op)
@@ -99,7 +99,8 @@ class TensorInplace:
                                f"with {value.ndim} dimensions.")
         I.check_writable(self, "fill_", overlap_ok=True)
         if I.recording(self, value):
-            return self._inplace("fill_", lambda: OI.Fill.apply(self, value), value)
+            return self._inplace("fill_", lambda: OI.Fill.apply(self, value), value,
+                                 overlap_ok=True)
         self._data[...] = _array(value)
         self._bump_version()
         return self
@@ -107,8 +108,10 @@ class TensorInplace:
     def copy_(self, src):
         src_data = _array(src)
         I.check_result(self, "copy_", self._data.dtype, _broadcast_shape("copy_", self, src_data))
-        I.check_writable(self, "copy_")
-        I.check_overlap(self, "copy_", src)
+        if not (isinstance(src, TensorBase) and I.same_layout(self._data, src._data)):
+            # (a copy from exactly its own elements is a no-op PyTorch allows, expanded or not)
+            I.check_writable(self, "copy_")
+            I.check_overlap(self, "copy_", src)
         if I.recording(self, src):
             I.check_inplace(self, "copy_")
             src_t = src if isinstance(src, TensorBase) else self._new(np.asarray(src_data))

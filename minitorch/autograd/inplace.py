@@ -19,7 +19,7 @@ from .grad_mode import is_grad_enabled
 from .variable import TensorBase
 
 __all__ = ["CopySlices", "apply_inplace", "assign_result", "check_inplace", "check_writable",
-           "check_overlap", "check_result", "recording"]
+           "check_overlap", "check_result", "recording", "same_layout"]
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -85,8 +85,21 @@ def _overlap(a, b) -> str:
     a0, b0 = a.__array_interface__["data"][0], b.__array_interface__["data"][0]
     a1, b1 = a0 + a.nbytes, b0 + b.nbytes
     if a0 == b0 and a1 == b1:
-        return "full" if a.strides == b.strides else "partial"
+        return "full" if a.shape == b.shape and _strides(a) == _strides(b) else "partial"
     return "partial" if a0 < b1 and b0 < a1 else "no"
+
+
+def same_layout(a, b) -> bool:
+    """The same elements in the same layout (a copy from one to the other changes nothing)."""
+    return a is b or (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+                      and a.shape == b.shape and _strides(a) == _strides(b)
+                      and a.dtype == b.dtype)
+
+
+def _strides(a) -> tuple:
+    """The strides that matter: numpy and PyTorch pick a size-1 dim's stride differently
+    (``x[-1, None]`` of a (1, 3) tensor is the same layout in PyTorch, not in numpy's strides)."""
+    return tuple(s for s, n in zip(a.strides, a.shape) if n != 1)
 
 
 def _dense(a) -> bool:
@@ -186,20 +199,28 @@ def rebase(target, node, output_nr) -> None:
         target._requires_grad = True
         return
     old = base._edge() if base.requires_grad else (None, 0)
-    base._grad_fn = CopySlices(old, (node, output_nr), base.shape, target._view_fn)
+    base._grad_fn = CopySlices(old, (node, output_nr), base.shape, target._view_fn,
+                               _repeats(target._data))
     base._output_nr = 0
     base._requires_grad = True
+
+
+def _repeats(a) -> bool:
+    return bool(a.size) and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape))
 
 
 class CopySlices(Node):
     """The history of a base after an in-place op on one of its views: the view's region of the
     gradient goes to the op's node, the rest to the base's previous history."""
 
-    def __init__(self, base_edge, op_edge, base_shape, view_fn):
+    def __init__(self, base_edge, op_edge, base_shape, view_fn, overlapping=False):
         super().__init__()
         self.next_functions = (base_edge, op_edge)
         self._base_shape = base_shape
         self._view_fn = view_fn
+        # the view repeats elements (an expansion, written by fill_/zero_): PyTorch's backward
+        # writes the gradient into such a view of a buffer and refuses, as here
+        self._overlapping = overlapping
 
     def name(self) -> str:
         return "CopySlices"
@@ -215,6 +236,10 @@ class CopySlices(Node):
         (grad,) = grads
         if grad is None:
             return (None, None)
+        if self._overlapping:
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
         region = self._region()
         flat = np.ascontiguousarray(grad).reshape(-1)
         rest = flat.copy()

@@ -152,7 +152,9 @@ CASES = {
         "z = lib.ones(4)", "z[:2].add_(z[2:])", "w = lib.ones(4)", "w[::2].add_(w[1::2])",
         "u = lib.ones(4)", "u.view(2, 2)[0].add_(u.view(2, 2)[0])", "k = lib.tensor([2, 1, 4])",
         "k *= k[-3]", "f = lib.ones(3)", "f.copy_(f[0])", "g = lib.ones(2, 2)", "g /= g[:, :1]",
-        "h = lib.ones(2, 2)", "h.copy_(h.t())", "e = lib.ones(3)", "e.add_(e.expand(3))"],
+        "h = lib.ones(2, 2)", "h.copy_(h.t())", "e = lib.ones(3)", "e.add_(e.expand(3))",
+        "r = lib.ones(1, 3)", "s = r[-1, None]", "r += s", "s.mul_(r)", "q = lib.ones(3)",
+        "q.add_(q.view(1, 3))"],
     "a no_grad view: requires grad once its base does; stale, it is refused in grad mode": [
         "x = lib.tensor([2.18, -0.37, -2.97])", "w = lib.tensor(0.19, dtype=lib.float64, "
         "requires_grad=True)", "with lib.no_grad(): v = x[:].add_(1)",
@@ -163,6 +165,11 @@ CASES = {
         "a = lib.tensor([-1.12, 0.66, -0.32, 0.95], requires_grad=True)",
         "with lib.no_grad(): v = a[1].add_(1)", "x = lib.tensor([[-2, -1, 0], [0, 2, 3]])",
         "y = x.copy_(v)", "b = lib.tensor([True, False])", "b.copy_(a[:2] * 2)"],
+    "copy_ from its own elements is a no-op, expanded too; a recorded zero_ of an expansion": [
+        "x = lib.tensor([[True, False, True]])", "v = x.expand(2, 4, 3)", "w = v.copy_(v)",
+        "a = lib.tensor([[1., 2., 3.]], requires_grad=True)", "b = a * 2", "e = b.expand(2, 3)",
+        "e.zero_()", "f = a * 3", "g = f.expand(2, 2, 3)", "g.fill_(1.5)",
+        "(b.sum() + (g * 2).sum()).backward()"],
 }
 
 
