@@ -252,7 +252,10 @@ class Optimizer:
         if problems:
             raise ValueError("error loading optimizer state dict: " + "; ".join(problems))
         for group in new_groups:
-            self._validate_group(group)
+            # a schedule may have driven lr below 0 (OneCycleLR's three phases with a short
+            # first phase does): PyTorch loads that as it is, so only its other values are checked
+            lr = group.get("lr")
+            self._validate_group({**group, "lr": abs(lr)} if isinstance(lr, float) else group)
         self.state = new_state
         self.param_groups = new_groups
 
