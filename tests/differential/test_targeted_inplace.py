@@ -170,6 +170,17 @@ CASES = {
         "a = lib.tensor([[1., 2., 3.]], requires_grad=True)", "b = a * 2", "e = b.expand(2, 3)",
         "e.zero_()", "f = a * 3", "g = f.expand(2, 2, 3)", "g.fill_(1.5)",
         "(b.sum() + (g * 2).sum()).backward()"],
+    "an advanced-index result is contiguous: reshape of it is a view that add_ writes through": [
+        "x = lib.ones(2, 3, 4, requires_grad=True)", "v = x[..., 1:, [2, 0]] * 1",
+        "w = x[..., 1:, [2, 0]]", "r = w.reshape(-1)", "r.add_(r)", "(v * 2).sum().backward()"],
+    "a non-differentiable result links no input: all() of a stale no_grad view": [
+        "x = lib.tensor([-0.48, -3.14, -1.6, 1.74], requires_grad=True)",
+        "with lib.no_grad(): v = x[::2].fill_(7)", "with lib.no_grad(): x.unsqueeze(0).copy_(0)",
+        "a = v.all()", "m = v.argmax()", "c = v > 0"],
+    "a recorded index_put into an expansion writes; backward through it refuses": [
+        "a = lib.tensor([1., 2.], requires_grad=True)", "b = a * 1", "e = b.expand(2, 2)",
+        "e[[1, 1]] = -1.", "c = a * 2", "f = c.expand(2, 2)", "f[[0]] = 3.",
+        "f.sum().backward()"],
 }
 
 
