@@ -93,3 +93,24 @@ def test_resume_after_a_schedule_drove_lr_below_zero():
     _, trace = run_optim(torch, lines)
     assert min(min(s["lrs"]) for s in trace if "lrs" in s) < 0
     assert diff_optim(lines) == []
+
+
+@pytest.mark.parametrize("lib", [torch, minitorch], ids=["torch", "minitorch"])
+def test_load_state_dict_takes_out_of_range_values_a_schedule_made(lib):
+    """Seed 22224: OneCycleLR's cycled beta1 above 1; PyTorch loads it (and a negative lr)."""
+    p = lib.tensor([1.0, 2.0], requires_grad=True)
+    opt = lib.optim.Adam([p], lr=0.01)
+    sd = opt.state_dict()
+    sd["param_groups"][0].update(lr=-0.002, betas=(1.0147, 0.99))
+    opt.load_state_dict(sd)
+    assert opt.param_groups[0]["lr"] == -0.002
+    assert tuple(opt.param_groups[0]["betas"]) == (1.0147, 0.99)
+
+
+def test_load_state_dict_refuses_a_hyperparameter_that_is_no_number():
+    p = minitorch.tensor([1.0, 2.0], requires_grad=True)
+    opt = minitorch.optim.SGD([p], lr=0.01, momentum=0.9)
+    sd = opt.state_dict()
+    sd["param_groups"][0]["lr"] = "fast"
+    with pytest.raises(ValueError, match="lr must be a number, got 'fast'"):
+        opt.load_state_dict(sd)
