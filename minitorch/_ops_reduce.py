@@ -128,6 +128,7 @@ def amin(input, dim=(), keepdim=False):  # noqa: A002
 def _arg(t, fn, dim, keepdim):
     if t._data.dtype == np.bool_:
         raise RuntimeError(f"{fn.__name__.lower()}(): does not support bool input")
+    t = t.detach()  # an index has no gradient: the reshape below must not touch t's history
     if dim is None:
         return fn.apply(t.reshape(-1) if t.ndim else t.reshape(1), dim=0, keepdim=False)
     d = _dim(dim, t.ndim)

@@ -24,14 +24,15 @@ __all__ = ["TensorInplace"]
 class TensorInplace:
     __slots__ = ()
 
-    def _inplace(self, op, compute, *others):
+    def _inplace(self, op, compute, *others, overlap_ok=False):
         """Make ``compute()`` (the op out of place, on this tensor) this tensor's value."""
-        I.check_writable(self, op)
+        I.check_writable(self, op, overlap_ok)
+        I.check_overlap(self, op, *others)
         if I.recording(self, *others):
             I.check_inplace(self, op)
             out = compute()
             I.check_result(self, op, out._data.dtype, out.shape)
-            return I.assign_result(self, op, out)
+            return I.assign_result(self, op, out, others)
         with no_grad():
             out = compute()
         I.check_result(self, op, out._data.dtype, out.shape)
@@ -42,6 +43,7 @@ class TensorInplace:
     def _add_inplace(self, op, other, alpha):
         if _same_kind_operand(self, other):
             I.check_writable(self, op)
+            I.check_overlap(self, op, other)
             I.check_result(self, op, self._data.dtype, _broadcast_shape(op, self, _array(other)))
             return I.apply_inplace(OI.AddInplace, self, other, alpha=alpha)
         return self._inplace(op, lambda: self + (other * alpha if alpha != 1 else other), other)
@@ -63,7 +65,7 @@ class TensorInplace:
         return self._inplace("pow_", lambda: self ** exponent, exponent)
 
     def remainder_(self, other):
-        return self._inplace("remainder_", lambda: OI.Remainder.apply(self, _array(other)), other)
+        return self._inplace("remainder_", lambda: OI.Remainder.apply(self, other), other)
 
     def floor_divide_(self, other):
         if I.recording(self, other):
@@ -92,7 +94,8 @@ class TensorInplace:
                                f"with {value.ndim} dimensions.")
         I.check_writable(self, "fill_", overlap_ok=True)
         if I.recording(self, value):
-            return self._inplace("fill_", lambda: OI.Fill.apply(self, value), value)
+            return self._inplace("fill_", lambda: OI.Fill.apply(self, value), value,
+                                 overlap_ok=True)
         self._data[...] = _array(value)
         self._bump_version()
         return self
@@ -100,11 +103,14 @@ class TensorInplace:
     def copy_(self, src):
         src_data = _array(src)
         I.check_result(self, "copy_", self._data.dtype, _broadcast_shape("copy_", self, src_data))
-        I.check_writable(self, "copy_")
+        if not (isinstance(src, TensorBase) and I.same_layout(self._data, src._data)):
+            # (a copy from exactly its own elements is a no-op PyTorch allows, expanded or not)
+            I.check_writable(self, "copy_")
+            I.check_overlap(self, "copy_", src)
         if I.recording(self, src):
             I.check_inplace(self, "copy_")
             src_t = src if isinstance(src, TensorBase) else self._new(np.asarray(src_data))
-            return I.assign_result(self, "copy_", OI.Copy.apply(self, src_t))
+            return I.assign_result(self, "copy_", OI.Copy.apply(self, src_t), (src,))
         np.copyto(self._data, src_data, casting="unsafe")
         self._bump_version()
         return self

@@ -145,8 +145,12 @@ class TensorShape:
         if advanced is None:
             t.copy_(value)
             return
-        # recorded into an expanded tensor PyTorch writes, then fails in backward; refuse up front
-        I.check_writable(t, "index_put_")
+        # recorded into an expanded tensor PyTorch writes (deprecated); a backward through it
+        # fails (CopySlices refuses an overlapping view). A Python-bool key is refused.
+        fancy = any(isinstance(k, np.ndarray) and k.ndim for k in advanced)
+        I.check_writable(t, "index_put_", overlap_ok=fancy)
+        if fancy:
+            _warn_expanded(t._data)
         if isinstance(value, TensorBase) and value._data.dtype != t._data.dtype:
             value = value.type(t._data.dtype)
         I.apply_inplace(OI.IndexPut, t, value, key=advanced)

@@ -389,6 +389,8 @@ def connect(ctx, args, is_tensor, outs, edges=None):
 
 
 def _connect(ctx, args, is_tensor, outs):
+    if all(o._data.dtype.kind not in "fc" for o in outs):
+        return  # nothing differentiable came out (all, argmax, ==): PyTorch links no inputs
     connect(ctx, args, is_tensor, outs)
     for i, o in enumerate(outs):
         if id(o._data) in ctx._non_diff or o._data.dtype.kind not in "fc":

@@ -19,7 +19,7 @@ from .grad_mode import is_grad_enabled
 from .variable import TensorBase
 
 __all__ = ["CopySlices", "apply_inplace", "assign_result", "check_inplace", "check_writable",
-           "check_result", "recording"]
+           "check_overlap", "check_result", "recording", "same_layout"]
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -27,8 +27,8 @@ _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "
 
 def recording(target, *others) -> bool:
     """Whether an in-place op on ``target`` with ``others`` is recorded for backward."""
-    if not is_grad_enabled():
-        return False
+    if not is_grad_enabled() or target._data.dtype.kind not in "fc":
+        return False  # an integer or bool target is not differentiable: nothing to record
     return target.requires_grad or any(isinstance(o, TensorBase) and o.requires_grad
                                        for o in others)
 
@@ -69,6 +69,56 @@ def check_writable(target, op, overlap_ok=False) -> None:
                            "before performing the operation.")
 
 
+def check_overlap(target, op, *others) -> None:
+    """PyTorch refuses an operand that overlaps the written-to tensor partly (``x.add_(x[0])``,
+    ``x.mul_(x.t())``); the tensor itself, or a view of exactly its elements, is fine."""
+    for o in others:
+        if isinstance(o, TensorBase) and o is not target \
+                and _overlap(target._data, o._data) == "partial":
+            raise RuntimeError(f"{op}: unsupported operation: some elements of the input tensor "
+                               "and the written-to tensor refer to a single memory location. "
+                               "Please clone() the tensor before performing the operation.")
+
+
+def _overlap(a, b) -> str:
+    """PyTorch's memory-overlap status of two arrays: "full" (the same elements in the same
+    layout), "partial", "no", or "too_hard" (either not dense: PyTorch does not check those)."""
+    if a is b:
+        return "full"
+    if a.size == 0 or b.size == 0:
+        return "no"
+    if not _dense(a) or not _dense(b):
+        return "too_hard"
+    a0, b0 = a.__array_interface__["data"][0], b.__array_interface__["data"][0]
+    a1, b1 = a0 + a.nbytes, b0 + b.nbytes
+    if a0 == b0 and a1 == b1:
+        return "full" if a.shape == b.shape and _strides(a) == _strides(b) else "partial"
+    return "partial" if a0 < b1 and b0 < a1 else "no"
+
+
+def same_layout(a, b) -> bool:
+    """The same elements in the same layout (a copy from one to the other changes nothing)."""
+    return a is b or (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+                      and a.shape == b.shape and _strides(a) == _strides(b)
+                      and a.dtype == b.dtype)
+
+
+def _strides(a) -> tuple:
+    """The strides that matter: numpy and PyTorch pick a size-1 dim's stride differently
+    (``x[-1, None]`` of a (1, 3) tensor is the same layout in PyTorch, not in numpy's strides)."""
+    return tuple(s for s, n in zip(a.strides, a.shape) if n != 1)
+
+
+def _dense(a) -> bool:
+    """Non-overlapping and dense: some order of the dims is C-contiguous (size-1 dims aside)."""
+    expected = a.itemsize
+    for stride, size in sorted((s, n) for s, n in zip(a.strides, a.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
 def check_result(target, op, dtype, shape) -> None:
     """The result of ``op`` must fit ``target``: same shape, and a cast PyTorch allows."""
     if tuple(shape) != target.shape:
@@ -104,16 +154,19 @@ def apply_inplace(fn, target, *others, **static):
     return target
 
 
-def assign_result(target, op, out):
-    """Make ``out`` (the op computed out of place, recorded) ``target``'s value and history."""
+def assign_result(target, op, out, others=()):
+    """Make ``out`` (the op computed out of place, recorded) ``target``'s value and history;
+    ``others`` are the op's other operands."""
     node = out._grad_fn
     op_node = node  # the op itself, before any cast back to the target's dtype
     if out._data.dtype != target._data.dtype and node is not None:
         out = out.type(target._data.dtype)  # recorded, so the gradient comes back cast
         node = out._grad_fn
+    aliased = any(isinstance(o, TensorBase) and o._version_counter is target._version_counter
+                  for o in others)
     for n in (op_node, node) if op_node is not node else (node,):
         if isinstance(n, BackwardNode) and n._saved:
-            _protect_saved(n, target)
+            _protect_saved(n, target, aliased and n is op_node)
     np.copyto(target._data, out._data, casting="unsafe")
     target._bump_version()
     if node is not None:
@@ -123,16 +176,28 @@ def assign_result(target, op, out):
     return target
 
 
-def _protect_saved(node, target):
+def _protect_saved(node, target, aliased):
     """The op saved (a view of) the target's old value, which is about to be overwritten: it
     keeps a private copy instead, as PyTorch saves the original self of an in-place op. (A
-    promoted copy of the target shares its version counter: it is private already.)"""
+    promoted copy of the target shares its version counter: it is private already.)
+
+    ``aliased``: another operand is the target or shares its storage and version counter
+    (``a.mul_(a)``, ``v /= v``, ``y.mul_(y.detach())``). PyTorch saves such an operand as it is,
+    so its version check fails in backward: what the op saved past its first slot (the slots of
+    the other operands: the ops run here save per input, in order) keeps its check."""
     array = target._data
-    saved = tuple(s.copy() if isinstance(s, np.ndarray) and np.may_share_memory(s, array) else s
-                  for s in node._saved)
-    node._saved = saved
-    node._versions = tuple(v for v in node._versions if not np.may_share_memory(v.array, array)
-                           and v.counter is not target._version_counter)
+    kept = set()
+    saved = []
+    for i, s in enumerate(node._saved):
+        if isinstance(s, np.ndarray) and np.may_share_memory(s, array):
+            if aliased and i > 0:
+                kept.add(id(s))
+            else:
+                s = s.copy()
+        saved.append(s)
+    node._saved = tuple(saved)
+    node._versions = tuple(v for v in node._versions if id(v.array) in kept or (
+        not np.may_share_memory(v.array, array) and v.counter is not target._version_counter))
 
 
 def rebase(target, node, output_nr) -> None:
@@ -143,20 +208,28 @@ def rebase(target, node, output_nr) -> None:
         target._requires_grad = True
         return
     old = base._edge() if base.requires_grad else (None, 0)
-    base._grad_fn = CopySlices(old, (node, output_nr), base.shape, target._view_fn)
+    base._grad_fn = CopySlices(old, (node, output_nr), base.shape, target._view_fn,
+                               _repeats(target._data))
     base._output_nr = 0
     base._requires_grad = True
+
+
+def _repeats(a) -> bool:
+    return bool(a.size) and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape))
 
 
 class CopySlices(Node):
     """The history of a base after an in-place op on one of its views: the view's region of the
     gradient goes to the op's node, the rest to the base's previous history."""
 
-    def __init__(self, base_edge, op_edge, base_shape, view_fn):
+    def __init__(self, base_edge, op_edge, base_shape, view_fn, overlapping=False):
         super().__init__()
         self.next_functions = (base_edge, op_edge)
         self._base_shape = base_shape
         self._view_fn = view_fn
+        # the view repeats elements (an expansion, written by fill_/zero_): PyTorch's backward
+        # writes the gradient into such a view of a buffer and refuses, as here
+        self._overlapping = overlapping
 
     def name(self) -> str:
         return "CopySlices"
@@ -172,6 +245,10 @@ class CopySlices(Node):
         (grad,) = grads
         if grad is None:
             return (None, None)
+        if self._overlapping:
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
         region = self._region()
         flat = np.ascontiguousarray(grad).reshape(-1)
         rest = flat.copy()

@@ -56,8 +56,12 @@ class TensorBase:
 
     @property
     def requires_grad(self) -> bool:
-        if self._base is not None:
+        base = self._base
+        if base is not None:
             self._refresh_view(strict=False)
+            # PyTorch: a (floating) view requires grad whenever its base does, also when the base
+            # came to require grad after the view was taken (no_grad views, requires_grad_())
+            return self._requires_grad or (base._requires_grad and self._data.dtype.kind in "fc")
         return self._requires_grad
 
     @requires_grad.setter
@@ -90,8 +94,10 @@ class TensorBase:
         node = self.grad_fn
         if node is not None:
             return (node, self._output_nr)
-        if self._base is not None and self._view_no_grad:
-            return (None, 0)  # PyTorch: a view taken in no_grad mode collects no gradient
+        if self._base is not None and (self._view_no_grad or not self._requires_grad):
+            # PyTorch: a view taken in no_grad mode, or before its base required grad, collects
+            # no gradient
+            return (None, 0)
         if self._accumulate is None:
             self._accumulate = AccumulateGrad(self)
         return (self._accumulate, 0)

@@ -149,7 +149,8 @@ class Remainder(Function):
     def forward(ctx, a, b):
         if np.asarray(b).dtype.kind in "iub" and np.any(np.asarray(b) == 0):
             raise RuntimeError("ZeroDivisionError")
-        ctx.save_for_backward(a, b)
+        # only the divisor's gradient needs them (PyTorch saves them only then, too)
+        ctx.save_for_backward(*((a, b) if ctx.needs_input_grad[1] else (None, None)))
         if np.result_type(a, b).kind != "f":
             return np.remainder(a, b)
         # torch's formula: fmod, moved to the divisor's sign (a zero stays +0.0; numpy gives -0.0

@@ -208,7 +208,8 @@ class Index(Function):
     @staticmethod
     def forward(ctx, a, *, key):
         ctx.meta = (a.shape, key)
-        return a[key]
+        # PyTorch's result is contiguous (so reshape/view of it is a view); numpy's may not be
+        return np.ascontiguousarray(a[key])
 
     @staticmethod
     def backward(ctx, grad):

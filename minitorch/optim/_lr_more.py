@@ -89,8 +89,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 for base_lr in self.base_lrs]
 
     def step(self, epoch=None) -> None:
-        """Advance one epoch, or go to ``epoch`` (may be fractional) within the restarts."""
-        self._step_count += 1
+        """Advance one epoch, or go to ``epoch`` (may be fractional) within the restarts.
+        (PyTorch's override of ``step`` leaves ``_step_count`` at 0: so does this one.)"""
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:

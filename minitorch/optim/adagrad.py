@@ -20,7 +20,8 @@ class Adagrad(FusedOptimizer):
     Args: ``params``, ``lr`` (1e-2), ``lr_decay`` (0), ``weight_decay`` (0),
     ``initial_accumulator_value`` (0), ``eps`` (1e-10), ``foreach`` (ignored), keyword-only
     ``maximize`` (False), ``differentiable``/``fused`` (defaults only).
-    State per parameter (created at construction): ``step``, ``sum``.
+    State per parameter (created at construction, for a group added later at its first
+    step): ``step``, ``sum``.
     """
 
     _KERNELS = (adagrad_update_, adagrad_update_serial_)
@@ -33,12 +34,10 @@ class Adagrad(FusedOptimizer):
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
         self._validate_group(defaults)
         super().__init__(params, defaults)
-
-    def add_param_group(self, param_group: dict) -> None:
-        super().add_param_group(param_group)
-        group = self.param_groups[-1]
-        for p in group["params"]:  # eager, as PyTorch's constructor does
-            if not self.state.get(p):
+        # eager, as PyTorch's constructor does; a group added later gets its state lazily, at
+        # its parameters' first step with a gradient (PyTorch's add_param_group adds none)
+        for group in self.param_groups:
+            for p in group["params"]:
                 self.state[p] = self._init_state(p, group)
 
     def _validate_group(self, group: dict) -> None:

@@ -7,6 +7,7 @@ order, exactly like ``torch.optim.Optimizer.state_dict``, so a checkpoint stores
 and can be re-keyed by parameter name by the checkpoint code.
 """
 import copy
+import numbers
 from collections.abc import MutableMapping
 
 import numpy as np
@@ -252,9 +253,20 @@ class Optimizer:
         if problems:
             raise ValueError("error loading optimizer state dict: " + "; ".join(problems))
         for group in new_groups:
-            self._validate_group(group)
+            self._check_loaded_group(group)
         self.state = new_state
         self.param_groups = new_groups
+
+    def _check_loaded_group(self, group: dict) -> None:
+        """PyTorch loads a group's hyperparameters as they are, out of range too: a schedule may
+        have taken them there (OneCycleLR drives lr below 0 or beta1 above 1 in some settings).
+        Only a value of the wrong kind is refused, so that it cannot fail inside a kernel."""
+        for name, default in self.defaults.items():
+            value = group.get(name)
+            if isinstance(default, numbers.Real) and not isinstance(default, bool) and (
+                    isinstance(value, bool) or not isinstance(value, numbers.Real)):
+                raise ValueError(f"loaded optimizer param group: {name} must be a number, got "
+                                 f"{value!r}")
 
     def _check_group_sizes(self, saved_groups: list) -> None:
         for i, saved in enumerate(saved_groups):

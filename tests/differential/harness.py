@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["run", "compare", "diff_program", "Snapshot", "compiled"]
+__all__ = ["run", "compare", "diff_program", "Snapshot", "compiled", "exec_lines"]
 
 # float32 to rounding after a chain of ~10 ops: relative 1e-4, plus an absolute 1e-5 scaled by the
 # largest finite magnitude in the array (at least 1), so that a cancellation (a - b with a ~ b,
@@ -68,17 +68,24 @@ def compiled(line):
     return compile(line, "<line>", "exec")
 
 
+def exec_lines(ns, lines):
+    """Run each line in namespace ``ns`` on its own; return {line number: the exception}."""
+    errors = {}
+    for i, line in enumerate(lines):
+        try:
+            exec(compiled(line), ns)  # noqa: S102 - generated tests
+        except Exception as e:  # noqa: BLE001 - any error is data here
+            errors[i] = e
+    return errors
+
+
 def run(lib, lines):
     """Execute ``lines`` with ``lib`` bound; return a Snapshot."""
     ns = {"lib": lib}
-    errors = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i, line in enumerate(lines):
-            try:
-                exec(compiled(line), ns)  # noqa: S102 - generated tests
-            except Exception as e:  # noqa: BLE001 - any error is data here
-                errors[i] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        errors = {i: f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                  for i, e in exec_lines(ns, lines).items()}
         tensors = {}
         for name, value in ns.items():
             if name != "lib" and _is_tensor(lib, value):

@@ -136,6 +136,51 @@ CASES = {
         "a = lib.ones(0, requires_grad=True)", "b = a.softmax(-1)",
         "c = lib.ones(2, 0, 3, requires_grad=True)", "d = c.log_softmax(1)", "e = c.softmax(2)",
         "(b.sum() + d.sum() + e.sum()).backward()"],
+    # issue 11 (c): an operand that is the target, or overlaps it (found by longer random runs)
+    "a.mul_(a) / v /= v: the operand is saved as it is, so backward raises": [
+        A2, "b = a * 1", "b.mul_(b)", "b.sum().backward()", "c = a * 1", "c /= c",
+        "c.sum().backward()", "d = a * 1", "d.mul_(d[:])", "d.sum().backward()",
+        "e = a * 1", "e.mul_(e.detach())", "e.sum().backward()"],
+    "an aliased operand that is not saved: add_, copy_, and the target's own old value": [
+        A2, "b = a * 1", "b += b", "c = a * 1", "c.copy_(c)", "d = (a * 1).detach()",
+        "e = a * 1", "d.mul_(e)", "(b.sum() + c.sum() + (d * e).sum()).backward()"],
+    "remainder_ by an alias: saved (and refused in backward) only for the divisor's grad": [
+        "a = lib.tensor([1.5, 2.5], requires_grad=True)", "b = a * 1", "b.remainder_(b.detach())",
+        "b.sum().backward()", "c = a * 3", "c.remainder_(c)", "c.sum().backward()"],
+    "an operand overlapping the target partly is refused at the op": [
+        "x = lib.ones(2, 2)", "x.add_(x[0])", "y = lib.ones(2, 2)", "y.mul_(y.t())",
+        "z = lib.ones(4)", "z[:2].add_(z[2:])", "w = lib.ones(4)", "w[::2].add_(w[1::2])",
+        "u = lib.ones(4)", "u.view(2, 2)[0].add_(u.view(2, 2)[0])", "k = lib.tensor([2, 1, 4])",
+        "k *= k[-3]", "f = lib.ones(3)", "f.copy_(f[0])", "g = lib.ones(2, 2)", "g /= g[:, :1]",
+        "h = lib.ones(2, 2)", "h.copy_(h.t())", "e = lib.ones(3)", "e.add_(e.expand(3))",
+        "r = lib.ones(1, 3)", "s = r[-1, None]", "r += s", "s.mul_(r)", "q = lib.ones(3)",
+        "q.add_(q.view(1, 3))"],
+    "a no_grad view: requires grad once its base does; stale, it is refused in grad mode": [
+        "x = lib.tensor([2.18, -0.37, -2.97])", "w = lib.tensor(0.19, dtype=lib.float64, "
+        "requires_grad=True)", "with lib.no_grad(): v = x[:].add_(1)",
+        "with lib.no_grad(): v /= w", "x += w", "r = v.requires_grad", "s = v.sum()",
+        "with lib.no_grad(): t = v * 2", "y = lib.ones(3)", "with lib.no_grad(): u = y[1:]",
+        "q = y[1:]", "y.requires_grad_()", "u2 = u * 2", "q2 = q * 2"],
+    "an integer target never records: copy_ from a stale no_grad view is fine": [
+        "a = lib.tensor([-1.12, 0.66, -0.32, 0.95], requires_grad=True)",
+        "with lib.no_grad(): v = a[1].add_(1)", "x = lib.tensor([[-2, -1, 0], [0, 2, 3]])",
+        "y = x.copy_(v)", "b = lib.tensor([True, False])", "b.copy_(a[:2] * 2)"],
+    "copy_ from its own elements is a no-op, expanded too; a recorded zero_ of an expansion": [
+        "x = lib.tensor([[True, False, True]])", "v = x.expand(2, 4, 3)", "w = v.copy_(v)",
+        "a = lib.tensor([[1., 2., 3.]], requires_grad=True)", "b = a * 2", "e = b.expand(2, 3)",
+        "e.zero_()", "f = a * 3", "g = f.expand(2, 2, 3)", "g.fill_(1.5)",
+        "(b.sum() + (g * 2).sum()).backward()"],
+    "an advanced-index result is contiguous: reshape of it is a view that add_ writes through": [
+        "x = lib.ones(2, 3, 4, requires_grad=True)", "v = x[..., 1:, [2, 0]] * 1",
+        "w = x[..., 1:, [2, 0]]", "r = w.reshape(-1)", "r.add_(r)", "(v * 2).sum().backward()"],
+    "a non-differentiable result links no input: all() of a stale no_grad view": [
+        "x = lib.tensor([-0.48, -3.14, -1.6, 1.74], requires_grad=True)",
+        "with lib.no_grad(): v = x[::2].fill_(7)", "with lib.no_grad(): x.unsqueeze(0).copy_(0)",
+        "a = v.all()", "m = v.argmax()", "c = v > 0"],
+    "a recorded index_put into an expansion writes; backward through it refuses": [
+        "a = lib.tensor([1., 2.], requires_grad=True)", "b = a * 1", "e = b.expand(2, 2)",
+        "e[[1, 1]] = -1.", "c = a * 2", "f = c.expand(2, 2)", "f[[0]] = 3.",
+        "f.sum().backward()"],
 }
 
 
