@@ -87,7 +87,7 @@ class Convolution(Function):
         ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups)
         out = np.empty((N, O, OH, OW), x.dtype)
         if ctx.winograd:
-            U = WG.transformed_weight(w)
+            U = WG.transformed_weight(w, WG.forward_planes(x.shape[1], O, OH, OW))
             per_image = WG.input_bytes_per_image(x.shape[1], O, OH, OW, x.dtype.itemsize)
         else:
             U = None
