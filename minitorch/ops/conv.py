@@ -22,7 +22,7 @@ _scratch = threading.local()
 
 # the forward's im2col columns (or Winograd-transformed input) are built for this many bytes of
 # the batch at a time
-_COLS_BYTES = 32 * 1024 * 1024
+_COLS_BYTES = 16 * 1024 * 1024
 
 
 def _workspace(name: str, shape: tuple, dtype) -> np.ndarray:
@@ -84,7 +84,7 @@ class Convolution(Function):
             w, padding = _trimmed_weight(w, ctx.taps), _trimmed_padding(padding, dilation,
                                                                         ctx.taps)
         ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
-        ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups)
+        ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups, (OH, OW))
         out = np.empty((N, O, OH, OW), x.dtype)
         if ctx.winograd:
             U = WG.transformed_weight(w, WG.forward_planes(x.shape[1], O, OH, OW))

@@ -25,13 +25,23 @@ __all__ = ["use_winograd", "forward_planes", "transformed_weight", "input_bytes_
 # Below this many input or output channels the 16 GEMMs are too thin to beat im2col (measured:
 # the small variant's 3-channel stem is faster as one im2col product).
 _MIN_CHANNELS = 16
+# With fewer F(2x2, 3x3) tiles than this and a weight of at least 256x256 channels, the weight
+# transform (16 * O * C values written per call) costs more than the GEMM saves: at batch 1 and
+# 224x224, ResNet-18's layer3 (49 tiles) and layer4 (16 tiles; a 16.8 MB U for a 9.4 MB weight)
+# run faster as im2col, and keep no U.
+_MIN_TILES, _BIG_WEIGHT = 64, 256 * 256
 
 
-def use_winograd(x_shape, w_shape, stride, dilation, groups) -> bool:
-    """Whether this convolution takes the Winograd path."""
+def use_winograd(x_shape, w_shape, stride, dilation, groups, out_hw=None) -> bool:
+    """Whether this convolution takes the Winograd path (``out_hw``: its (OH, OW), if known)."""
     O, C, KH, KW = w_shape
-    return (KH, KW) == (3, 3) and stride == (1, 1) and dilation == (1, 1) and groups == 1 \
-        and min(C, O) >= _MIN_CHANNELS
+    if not ((KH, KW) == (3, 3) and stride == (1, 1) and dilation == (1, 1) and groups == 1
+            and min(C, O) >= _MIN_CHANNELS):
+        return False
+    if out_hw is None or O * C < _BIG_WEIGHT:
+        return True
+    TH, TW = WG.tiles(*out_hw)
+    return x_shape[0] * TH * TW >= _MIN_TILES
 
 
 def forward_planes(C, O, OH, OW) -> int:
