@@ -10,7 +10,9 @@ are made by an explicit call, ``minitorch.runtime.configure()`` (the CLI and the
 plain ``np.matmul``, until ``configure`` sets it).
 """
 from . import activation, conv, gemm, loss, norm, pool, sgd, winograd, winograd43
-from .precompile import KERNEL_NAMES, cold_kernels, compile_kernels, warmup
+from .precompile import (HEAD_ONLY_NAMES, KERNEL_NAMES, MAX_POOL_NAMES, cold_kernels,
+                         compile_kernels, warmup)
 
 __all__ = ["activation", "conv", "gemm", "loss", "norm", "pool", "sgd", "winograd", "winograd43",
-           "compile_kernels", "cold_kernels", "warmup", "KERNEL_NAMES"]
+           "compile_kernels", "cold_kernels", "warmup", "KERNEL_NAMES", "HEAD_ONLY_NAMES",
+           "MAX_POOL_NAMES"]
