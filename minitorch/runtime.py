@@ -97,7 +97,10 @@ def warmup(processes: int = 2, names=None) -> None:
     """Compile minitorch's training kernels (or those of ``names``) into numba's cache now, in
     ``processes`` processes."""
     from .kernels import warmup as _warmup
-    _warmup(processes, names)
+    if names is None:
+        _warmup(processes)
+    else:
+        _warmup(processes, names)
 
 
 def kernels_for(model):
