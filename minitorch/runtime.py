@@ -18,14 +18,16 @@ Trainer do):
   ResNet-18 step; the step ~10% faster with it, peak RSS unchanged).
 
 ``warmup()`` compiles the kernels ahead of time (what ``minitorch-warmup`` runs);
-``compile_if_cold()`` does so only on an empty cache, saying so (what ``minitorch-finetune`` runs).
+``compile_if_cold(model=...)`` does so only on an empty cache, saying so, and only for the kernels
+that model's training reaches (what ``minitorch-finetune`` runs).
 """
 import ctypes
 import os
 import sys
 from dataclasses import dataclass
 
-__all__ = ["configure", "RuntimeSettings", "warmup", "compile_if_cold", "tune_allocator"]
+__all__ = ["configure", "RuntimeSettings", "warmup", "compile_if_cold", "kernels_for",
+           "tune_allocator"]
 
 
 @dataclass(frozen=True)
@@ -91,20 +93,48 @@ def tune_allocator() -> bool:
     return bool(ok and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
 
 
-def warmup(processes: int = 2) -> None:
-    """Compile minitorch's training kernels into numba's cache now, in ``processes`` processes."""
+def warmup(processes: int = 2, names=None) -> None:
+    """Compile minitorch's training kernels (or those of ``names``) into numba's cache now, in
+    ``processes`` processes."""
     from .kernels import warmup as _warmup
-    _warmup(processes)
+    if names is None:
+        _warmup(processes)
+    else:
+        _warmup(processes, names)
 
 
-def compile_if_cold(processes: int = 2, announce: bool = True, file=None) -> bool:
+def kernels_for(model):
+    """The kernel names training ``model`` reaches: the forward, loss and update kernels, plus
+    the backward ones only when a parameter outside its Linear layers trains (a frozen backbone's
+    backward stops at the head), and max-pooling only when the model has a MaxPool2d.
+
+    A frozen backbone's F(4x4, 3x3) kernels are left to their first call: only layers of 64
+    channels and more at 16x16 and more reach them, which the digits job's model never does.
+    """
+    from . import kernels, nn
+    modules = list(model.modules())
+    names = list(kernels.HEAD_ONLY_NAMES)
+    if any(isinstance(m, nn.MaxPool2d) for m in modules):
+        names += kernels.MAX_POOL_NAMES
+    if any(p.requires_grad for m in modules if not isinstance(m, nn.Linear)
+           for p in m.parameters(recurse=False)):
+        return names + [n for n in kernels.KERNEL_NAMES if n not in names]
+    from .optim.sgd import SERIAL_BELOW
+    if any(p.requires_grad and p.numel() >= SERIAL_BELOW for p in model.parameters()):
+        names.append("sgd_update_")  # a large head (ImageNet's 1000 classes) updates in parallel
+    return names
+
+
+def compile_if_cold(processes: int = 2, announce: bool = True, file=None, model=None) -> bool:
     """On a cold numba cache, say so in one line and compile the training kernels now, in
     ``processes`` processes (faster than the first step compiling them one by one); True if it
-    compiled. A warm cache costs a few file checks."""
+    compiled. With ``model``, only the kernels training it reaches (``kernels_for``). A warm
+    cache costs a few file checks."""
     from .kernels import cold_kernels
-    if not cold_kernels():
+    names = kernels_for(model) if model is not None else None
+    if not cold_kernels(names):
         return False
     if announce:
         print("compiling kernels (first run only)...", file=file or sys.stderr, flush=True)
-    warmup(processes)
+    warmup(processes, names)
     return True

@@ -199,13 +199,20 @@ def main_job_seconds(cache_dir, out_dir, extra=()):
     """Wall seconds of the main job from start to end (numba cache at ``cache_dir``)."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), PYTHONPATH=str(REPO))
     cmd = [sys.executable, *MAIN_JOB, "--set", f"output.dir={out_dir}", *extra]
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"the main job failed: {proc.stderr.strip().splitlines()[-1:]}")
+    seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     said_compiling = "compiling kernels (first run only)" in proc.stderr
-    return dict(seconds=time.perf_counter() - t0, said_compiling=said_compiling)
+    # CPU seconds (the job and its compile processes): on a shared machine the wall time grows
+    # with the load, the CPU time much less, so it tells whether a change helped
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return dict(seconds=seconds, cpu_seconds=cpu, said_compiling=said_compiling)
 
 
 def start_rows(extra=()):
@@ -251,11 +258,12 @@ def format_table(results, starts=None, busy=0):
                  f"{min(loads):.1f}-{max(loads):.1f}" + (f" +{busy} busy" if busy else "")]
         lines.append("| " + " | ".join(cells) + " |")
     if starts:
-        lines += ["", "| main job (digits_finetune.yaml), start to end | seconds | said "
-                  "'compiling' |", "|---|---|---|"]
+        lines += ["", "| main job (digits_finetune.yaml), start to end | seconds | CPU seconds | "
+                  "said 'compiling' | load |", "|---|---|---|---|---|"]
         for k in ("cold", "warm"):
             v = starts[k]
-            lines.append(f"| {k} numba cache | {v['seconds']:.1f} | {v['said_compiling']} |")
+            lines.append(f"| {k} numba cache | {v['seconds']:.1f} | {v['cpu_seconds']:.1f} | "
+                         f"{v['said_compiling']} | {starts['load']:.1f} |")
     return "\n".join(lines)
 
 

@@ -59,11 +59,35 @@ def test_configure_rejects_a_thread_count_below_one():
 def test_compile_if_cold_says_so_and_compiles_only_on_a_cold_cache(monkeypatch, capsys):
     import minitorch.kernels as kernels
     warmed = []
-    monkeypatch.setattr(runtime, "warmup", lambda processes: warmed.append(processes))
-    monkeypatch.setattr(kernels, "cold_kernels", lambda: [])
+    monkeypatch.setattr(runtime, "warmup", lambda processes, names: warmed.append(processes))
+    monkeypatch.setattr(kernels, "cold_kernels", lambda names: [])
     assert runtime.compile_if_cold() is False
     assert capsys.readouterr().err == "" and warmed == []
-    monkeypatch.setattr(kernels, "cold_kernels", lambda: ["im2col"])
+    monkeypatch.setattr(kernels, "cold_kernels", lambda names: ["im2col"])
     assert runtime.compile_if_cold(processes=3) is True
     assert capsys.readouterr().err == "compiling kernels (first run only)...\n"
     assert warmed == [3]
+
+
+def _frozen_backbone(**kwargs):
+    sys.path.insert(0, ROOT)
+    from models import resnet18
+    model = resnet18(num_classes=5, **kwargs)
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith("fc."))
+    return model
+
+
+def test_a_frozen_backbone_compiles_no_backward_kernel(monkeypatch):
+    import minitorch.kernels as kernels
+    asked = []
+    monkeypatch.setattr(runtime, "warmup", lambda processes, names: asked.append(names))
+    monkeypatch.setattr(kernels, "cold_kernels", lambda names: list(names or ["all"]))
+    runtime.compile_if_cold(model=_frozen_backbone(variant="small", width=16), announce=False)
+    # the digits job's model: forward, loss and the head's update, nothing else
+    assert sorted(asked[0]) == sorted(kernels.HEAD_ONLY_NAMES)
+    names = runtime.kernels_for(_frozen_backbone())  # the imagenet stem's max-pool
+    assert set(kernels.MAX_POOL_NAMES) <= set(names) and "col2im" not in names
+    model = _frozen_backbone(variant="small", width=16)
+    model.layer4[1].bn2.weight.requires_grad_(True)  # one trainable BatchNorm: the whole set
+    assert sorted(runtime.kernels_for(model)) == sorted(kernels.KERNEL_NAMES)

@@ -9,8 +9,10 @@ are made by an explicit call, ``minitorch.runtime.configure()`` (the CLI and the
 ``gemm`` is the one piece of state here: the size of the thread pool its products run on (1, i.e.
 plain ``np.matmul``, until ``configure`` sets it).
 """
-from . import activation, conv, gemm, loss, norm, pool, sgd, winograd
-from .precompile import KERNEL_NAMES, cold_kernels, compile_kernels, warmup
+from . import activation, conv, gemm, loss, norm, pool, sgd, winograd, winograd43
+from .precompile import (HEAD_ONLY_NAMES, KERNEL_NAMES, MAX_POOL_NAMES, cold_kernels,
+                         compile_kernels, warmup)
 
-__all__ = ["activation", "conv", "gemm", "loss", "norm", "pool", "sgd", "winograd",
-           "compile_kernels", "cold_kernels", "warmup", "KERNEL_NAMES"]
+__all__ = ["activation", "conv", "gemm", "loss", "norm", "pool", "sgd", "winograd", "winograd43",
+           "compile_kernels", "cold_kernels", "warmup", "KERNEL_NAMES", "HEAD_ONLY_NAMES",
+           "MAX_POOL_NAMES"]

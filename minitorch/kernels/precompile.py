@@ -16,9 +16,10 @@ import sys
 
 import numpy as np
 
-from . import activation, conv, loss, norm, pool, sgd, winograd
+from . import activation, conv, loss, norm, pool, sgd, winograd, winograd43
 
-__all__ = ["KERNEL_NAMES", "compile_kernels", "warmup", "split_by_cost", "cold_kernels"]
+__all__ = ["KERNEL_NAMES", "HEAD_ONLY_NAMES", "MAX_POOL_NAMES", "compile_kernels", "warmup",
+           "split_by_cost", "cold_kernels"]
 
 
 def _warm_calls(dt):
@@ -43,10 +44,18 @@ def _warm_calls(dt):
         "max_pool2d_forward": lambda: pool.max_pool2d_forward(np.empty((2, 3, 2, 2), dt),
                                                               np.empty_like(i2), x, 2, 2, 2, 2,
                                                               0, 0, 1, 1),
+        "max_pool2d_forward_values": lambda: pool.max_pool2d_forward_values(
+            np.empty((2, 3, 2, 2), dt), x, 2, 2, 2, 2, 0, 0, 1, 1),
         "weight_transform": lambda: winograd.weight_transform(np.empty((16, 2, 2), dt), w4),
         "tiles": lambda: winograd.tiles(4, 4),
         "input_transform": lambda: winograd.input_transform(np.empty_like(p4), x4, 1, 1),
         "output_transform": lambda: winograd.output_transform(np.empty_like(x4), p4, w[:2]),
+        "weight_transform43": lambda: winograd43.weight_transform43(np.empty((36, 2, 2), dt), w4),
+        "tiles43": lambda: winograd43.tiles43(4, 4),
+        "input_transform43": lambda: winograd43.input_transform43(np.empty((36, 2, 2), dt), x4, 1,
+                                                                  1),
+        "output_transform43": lambda: winograd43.output_transform43(
+            np.empty_like(x4), np.ones((36, 2, 2), dt), w[:2]),
         "relu_forward": lambda: activation.relu_forward(np.empty(4, dt), np.ones(4, dt)),
         "transpose12": lambda: conv.transpose12(np.empty((2, 25, 3), dt), v3),
         "adaptive_avg_pool2d_forward": lambda: pool.adaptive_avg_pool2d_forward(
@@ -78,7 +87,14 @@ def _warm_calls(dt):
 
 
 KERNEL_NAMES = tuple(_warm_calls(np.float32))
-_MODULES = (conv, winograd, norm, activation, pool, loss, sgd)
+# What a run whose backward stops at the classifier head reaches (a frozen backbone, BatchNorm
+# folded, features cached or not): the layers' forward, the loss, the head's update. The digits
+# job compiles these 12 instead of all 29 (about 19 s of one core instead of 59).
+HEAD_ONLY_NAMES = ("im2col", "swap01", "transpose12", "relu_forward", "tiles", "weight_transform",
+                   "input_transform", "output_transform", "adaptive_avg_pool2d_forward",
+                   "cross_entropy_forward", "cross_entropy_backward", "sgd_update_serial_")
+MAX_POOL_NAMES = ("max_pool2d_forward", "max_pool2d_forward_values", "max_pool2d_backward")
+_MODULES = (conv, winograd, winograd43, norm, activation, pool, loss, sgd)
 
 # Cold-cache compile seconds per kernel, measured one after another in one process (shared
 # machine, 2026-12-01); only their proportions matter, for splitting the work evenly.
@@ -90,7 +106,8 @@ _COMPILE_SECONDS = {
     "cross_entropy_backward": 0.6, "adaptive_avg_pool2d_backward": 0.6, "relu_backward": 0.6,
     "batch_norm_backward": 4.0, "output_transform_adjoint": 3.2, "weight_grad_transform": 1.5,
     "input_transform_adjoint": 3.4, "col2im": 2.5, "max_pool2d_backward": 1.2,
-    "sgd_update_serial_": 0.5, "sgd_update_": 1.3,
+    "sgd_update_serial_": 0.5, "sgd_update_": 1.3, "max_pool2d_forward_values": 2.5,
+    "weight_transform43": 2.0, "tiles43": 0.1, "input_transform43": 4.0, "output_transform43": 4.5,
 }
 
 
@@ -120,9 +137,10 @@ def _is_cached(name) -> bool:
         return False
 
 
-def cold_kernels():
-    """The training kernels numba's cache does not hold yet (their first call compiles)."""
-    return [n for n in KERNEL_NAMES if not _is_cached(n)]
+def cold_kernels(names=None):
+    """Those of ``names`` (default: every training kernel) that numba's cache does not hold yet
+    (their first call compiles)."""
+    return [n for n in (names or KERNEL_NAMES) if not _is_cached(n)]
 
 
 def split_by_cost(names, parts: int):
@@ -137,14 +155,16 @@ def split_by_cost(names, parts: int):
     return [s for s in shares if s]
 
 
-def warmup(processes: int = 2) -> None:
-    """Fill numba's on-disk cache for the training kernels, in ``processes`` processes at once.
+def warmup(processes: int = 2, names=None) -> None:
+    """Fill numba's on-disk cache for ``names`` (default: every training kernel), in
+    ``processes`` processes at once.
 
     This process compiles one share and ``processes - 1`` child processes the others; then this
-    process loads everything from the cache (well under a second). With a warm cache no child
-    is started.
+    process loads them from the cache (well under a second). With a warm cache no child is
+    started.
     """
-    shares = split_by_cost(cold_kernels(), processes)
+    names = tuple(names or KERNEL_NAMES)
+    shares = split_by_cost(cold_kernels(names), processes)
     code = "import sys, minitorch.kernels as k; k.compile_kernels(sys.argv[1:])"
     children = [subprocess.Popen([sys.executable, "-c", code, *share], env=_child_env())
                 for share in shares[1:]]
@@ -154,7 +174,7 @@ def warmup(processes: int = 2) -> None:
         failed = [c.args[3:] for c in children if c.wait() != 0]
     if failed:
         raise RuntimeError(f"kernel warm-up: a compile process failed on {failed[0]}")
-    compile_kernels(KERNEL_NAMES)
+    compile_kernels(names)
 
 
 def _child_env():

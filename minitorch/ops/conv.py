@@ -5,7 +5,8 @@ made NCHW by ``swap01``) or ``cols.T @ W.T`` (pixel-major, made NCHW by ``transp
 one is faster depends on the layer's GEMM shape (see ``_pixels_as_rows``). Backward: the output
 gradient made channel-major, ``grad_w = g @ cols.T`` (cols recomputed from the saved input
 rather than kept, which would cost ~100 MB per early ResNet layer), ``grad_cols = W.T @ g`` and
-``col2im``; each is skipped when its input needs no gradient.
+``col2im``, over slices of the batch as the forward; each is skipped when its input needs no
+gradient.
 """
 import threading
 
@@ -22,7 +23,7 @@ _scratch = threading.local()
 
 # the forward's im2col columns (or Winograd-transformed input) are built for this many bytes of
 # the batch at a time
-_COLS_BYTES = 32 * 1024 * 1024
+_COLS_BYTES = 16 * 1024 * 1024
 
 
 def _workspace(name: str, shape: tuple, dtype) -> np.ndarray:
@@ -84,10 +85,10 @@ class Convolution(Function):
             w, padding = _trimmed_weight(w, ctx.taps), _trimmed_padding(padding, dilation,
                                                                         ctx.taps)
         ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
-        ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups)
+        ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups, (OH, OW))
         out = np.empty((N, O, OH, OW), x.dtype)
         if ctx.winograd:
-            U = WG.transformed_weight(w)
+            U = WG.transformed_weight(w, WG.forward_planes(x.shape[1], O, OH, OW))
             per_image = WG.input_bytes_per_image(x.shape[1], O, OH, OW, x.dtype.itemsize)
         else:
             U = None
@@ -225,34 +226,56 @@ def _grouped_matmul(out, a, b, groups):
                     out[i * Og:(i + 1) * Og])
 
 
+def _batch_slices(N, bytes_per_image):
+    """Slices of the batch whose im2col columns fit in ``_COLS_BYTES`` (at least one image)."""
+    step = max(1, min(N, _COLS_BYTES // max(1, bytes_per_image)))
+    return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+
+
 def _grad_weight(ctx, x, w, g2):
-    """``grad_w = g @ cols.T`` per group, with cols recomputed from the saved input."""
+    """``grad_w = g @ cols.T`` per group, with cols recomputed from the saved input, over slices
+    of the batch (the stem's whole-batch columns at batch 16 and 224x224 would be 118 MB of
+    scratch; the slices' partial products are summed)."""
     O, Cg, KH, KW = w.shape
-    cols = _workspace("cols", (x.shape[1] * KH * KW, g2.shape[1]), x.dtype)
-    K.im2col(cols, x, KH, KW, *_geometry(ctx))
+    N, C = x.shape[:2]
+    P = g2.shape[1] // N
     G = ctx.groups
     Og, Kg = O // G, Cg * KH * KW
     # allocated in the weight's shape and filled through a 2-d view, so the array returned owns
     # its memory and AccumulateGrad can adopt it without a copy
     grad_w = np.empty(w.shape, x.dtype)
     gw2 = grad_w.reshape(O, Kg)
-    for i in range(G):
-        gemm.matmul(g2[i * Og:(i + 1) * Og], cols[i * Kg:(i + 1) * Kg].T,
-                    gw2[i * Og:(i + 1) * Og])
+    slices = _batch_slices(N, C * KH * KW * P * x.dtype.itemsize)
+    part = np.empty_like(gw2) if len(slices) > 1 else gw2
+    for n0, n1 in slices:
+        cols = _workspace("cols", (C * KH * KW, (n1 - n0) * P), x.dtype)
+        K.im2col(cols, x[n0:n1], KH, KW, *_geometry(ctx))
+        g = g2[:, n0 * P:n1 * P]
+        target = gw2 if n0 == 0 else part
+        for i in range(G):
+            gemm.matmul(g[i * Og:(i + 1) * Og], cols[i * Kg:(i + 1) * Kg].T,
+                        target[i * Og:(i + 1) * Og])
+        if n0:
+            gw2 += part
     return grad_w
 
 
 def _grad_input(ctx, x, w, g2):
-    """``grad_cols = W.T @ g`` per group, folded back onto the input by ``col2im``."""
+    """``grad_cols = W.T @ g`` per group, folded back onto the input by ``col2im``, over the same
+    slices of the batch as the weight gradient."""
     O, Cg, KH, KW = w.shape
+    N = x.shape[0]
+    P = g2.shape[1] // N
     G = ctx.groups
     Og, Kg = O // G, Cg * KH * KW
     w2 = w.reshape(O, Kg)
-    # the cols buffer is free again once the weight gradient is done (it always runs first)
-    grad_cols = _workspace("cols", (G * Kg, g2.shape[1]), x.dtype)
-    for i in range(G):
-        gemm.matmul(w2[i * Og:(i + 1) * Og].T, g2[i * Og:(i + 1) * Og],
-                    grad_cols[i * Kg:(i + 1) * Kg])
     grad_x = np.empty(x.shape, x.dtype)
-    K.col2im(grad_x, grad_cols, KH, KW, *_geometry(ctx))
+    for n0, n1 in _batch_slices(N, G * Kg * P * x.dtype.itemsize):
+        # the cols buffer is free again once the weight gradient is done (it always runs first)
+        grad_cols = _workspace("cols", (G * Kg, (n1 - n0) * P), x.dtype)
+        g = g2[:, n0 * P:n1 * P]
+        for i in range(G):
+            gemm.matmul(w2[i * Og:(i + 1) * Og].T, g[i * Og:(i + 1) * Og],
+                        grad_cols[i * Kg:(i + 1) * Kg])
+        K.col2im(grad_x[n0:n1], grad_cols, KH, KW, *_geometry(ctx))
     return grad_x

@@ -1,4 +1,8 @@
-"""The 3x3, stride-1 convolutions (83% of ResNet-18's flops) by Winograd F(2x2, 3x3).
+"""The 3x3, stride-1 convolutions (83% of ResNet-18's flops) by Winograd.
+
+The forward runs F(4x4, 3x3) (``kernels/winograd43.py``: 1.78x fewer GEMM flops than F(2x2, 3x3)
+and a 2.25x-input ``V`` instead of 4x, at 8x F(2x2, 3x3)'s rounding error, ~3e-6 of the output)
+where the output is at least 4x4; the backward, and the forward on smaller maps, F(2x2, 3x3).
 
 Same contract as the im2col path in ``ops/conv.py`` (which calls these): NCHW in and out, one
 batched BLAS call per product, scratch from the same two per-thread workspaces ("cols" holds the
@@ -13,42 +17,69 @@ import numpy as np
 
 from ..kernels import gemm
 from ..kernels import winograd as WG
+from ..kernels import winograd43 as WG43
 
-__all__ = ["use_winograd", "transformed_weight", "input_bytes_per_image", "winograd_forward",
-           "grad_products", "winograd_grad_weight", "winograd_grad_input"]
+__all__ = ["use_winograd", "forward_planes", "transformed_weight", "input_bytes_per_image",
+           "winograd_forward", "grad_products", "winograd_grad_weight", "winograd_grad_input"]
 
 # Below this many input or output channels the 16 GEMMs are too thin to beat im2col (measured:
 # the small variant's 3-channel stem is faster as one im2col product).
 _MIN_CHANNELS = 16
+# With fewer F(2x2, 3x3) tiles than this and a weight of at least 256x256 channels, the weight
+# transform (16 * O * C values written per call) costs more than the GEMM saves: at batch 1 and
+# 224x224, ResNet-18's layer3 (49 tiles) and layer4 (16 tiles; a 16.8 MB U for a 9.4 MB weight)
+# run faster as im2col, and keep no U.
+_MIN_TILES, _BIG_WEIGHT = 64, 256 * 256
 
 
-def use_winograd(x_shape, w_shape, stride, dilation, groups) -> bool:
-    """Whether this convolution takes the Winograd path."""
+def use_winograd(x_shape, w_shape, stride, dilation, groups, out_hw=None) -> bool:
+    """Whether this convolution takes the Winograd path (``out_hw``: its (OH, OW), if known)."""
     O, C, KH, KW = w_shape
-    return (KH, KW) == (3, 3) and stride == (1, 1) and dilation == (1, 1) and groups == 1 \
-        and min(C, O) >= _MIN_CHANNELS
+    if not ((KH, KW) == (3, 3) and stride == (1, 1) and dilation == (1, 1) and groups == 1
+            and min(C, O) >= _MIN_CHANNELS):
+        return False
+    if out_hw is None or O * C < _BIG_WEIGHT:
+        return True
+    TH, TW = WG.tiles(*out_hw)
+    return x_shape[0] * TH * TW >= _MIN_TILES
 
 
-# id(weight) -> (weakref to the weight, U) for read-only weights, see transformed_weight
+def forward_planes(C, O, OH, OW) -> int:
+    """36 (F(4x4, 3x3)) or 16 (F(2x2, 3x3)): the forward's algorithm for this convolution.
+
+    Measured at ResNet-18's shapes, batch 16 and 1: F(4x4, 3x3) is 25-35% faster at 56x56 and
+    28x28 (64 and 128 channels), no faster at 14x14 and 7x7 (its 6x6 tiles overhang the map, its
+    36 GEMMs get thin) while its ``U`` is 2.25x larger. Under 64 channels the products are too
+    small for the saving to pay for compiling a second set of kernels (the digits job's
+    width-16 model never reaches them).
+    """
+    return 36 if min(OH, OW) >= 16 and min(C, O) >= 64 else 16
+
+
+# (id(weight), planes) -> (weakref to the weight, U) for read-only weights, see transformed_weight
 _frozen_U = {}
 
 
-def transformed_weight(w):
-    """``U`` (16, O, C) for a (O, C, 3, 3) weight.
+def transformed_weight(w, planes=16):
+    """``U`` (planes, O, C) for a (O, C, 3, 3) weight: F(2x2, 3x3)'s 16 planes or F(4x4, 3x3)'s 36.
 
     A read-only array that owns its memory cannot change, so its ``U`` is kept while the array
     lives: minitorch.nn.fuse hands out such arrays for the folded weights of a frozen backbone,
     which would otherwise be transformed again on every forward (4% of a frozen step).
     """
     frozen = not w.flags.writeable and w.base is None
+    key = (id(w), planes)
     if frozen:
-        entry = _frozen_U.get(id(w))
+        entry = _frozen_U.get(key)
         if entry is not None and entry[0]() is w:
             return entry[1]
-    U = np.empty((16, w.shape[0], w.shape[1]), w.dtype)
-    WG.weight_transform(U, np.ascontiguousarray(w))
+    U = np.empty((planes, w.shape[0], w.shape[1]), w.dtype)
+    weight = np.ascontiguousarray(w)
+    if planes == 36:
+        WG43.weight_transform43(U, weight)
+    else:
+        WG.weight_transform(U, weight)
     if frozen:
-        key = id(w)
         _frozen_U[key] = (weakref.ref(w, lambda _, key=key: _frozen_U.pop(key, None)), U)
     return U
 
@@ -61,32 +92,39 @@ def _row_length(T: int, itemsize: int) -> int:
     return LD + per_line if (LD * itemsize) % 1024 == 0 else LD
 
 
-def _planes(workspace, name, rows, T, dtype):
-    """Scratch (16, rows, LD) for the kernels, and its (16, rows, T) view for the GEMMs."""
-    full = workspace(name, (16, rows, _row_length(T, np.dtype(dtype).itemsize)), dtype)
+def _planes(workspace, name, rows, T, dtype, planes=16):
+    """Scratch (planes, rows, LD) for the kernels, and its (planes, rows, T) view for the GEMMs."""
+    full = workspace(name, (planes, rows, _row_length(T, np.dtype(dtype).itemsize)), dtype)
     return full, full[:, :, :T]
 
 
-def _transformed_input(workspace, x, padding):
+def _transformed_input(workspace, x, padding, planes=16):
     N, C, H, W = x.shape
-    TH, TW = WG.tiles(H + 2 * padding[0] - 2, W + 2 * padding[1] - 2)
-    V_full, V = _planes(workspace, "cols", C, N * TH * TW, x.dtype)
-    WG.input_transform(V_full, x, *padding)
+    tiles = WG43.tiles43 if planes == 36 else WG.tiles
+    TH, TW = tiles(H + 2 * padding[0] - 2, W + 2 * padding[1] - 2)
+    V_full, V = _planes(workspace, "cols", C, N * TH * TW, x.dtype, planes)
+    (WG43.input_transform43 if planes == 36 else WG.input_transform)(V_full, x, *padding)
     return V
 
 
 def input_bytes_per_image(C, O, OH, OW, itemsize) -> int:
     """Scratch bytes one image takes in the forward (the larger of its ``V`` and ``M`` planes)."""
-    TH, TW = WG.tiles(OH, OW)
-    return 16 * max(C, O) * TH * TW * itemsize
+    planes = forward_planes(C, O, OH, OW)
+    TH, TW = (WG43.tiles43 if planes == 36 else WG.tiles)(OH, OW)
+    return planes * max(C, O) * TH * TW * itemsize
 
 
 def winograd_forward(workspace, out, x, U, padding, bias=None):
     """``out`` (N, O, OH, OW) = ``conv2d(x, w, bias, padding=padding)``, ``U`` =
-    ``transformed_weight(w)`` for a 3x3 stride-1 weight ``w``."""
-    V = _transformed_input(workspace, x, padding)
-    M_full, M = _planes(workspace, "prod", out.shape[1], V.shape[2], x.dtype)
+    ``transformed_weight(w, forward_planes(C, O, OH, OW))`` for a 3x3 stride-1 weight ``w``."""
+    planes = U.shape[0]
+    V = _transformed_input(workspace, x, padding, planes)
+    M_full, M = _planes(workspace, "prod", out.shape[1], V.shape[2], x.dtype, planes)
     gemm.matmul(U, V, M)
+    if planes == 36:  # its output transform always takes a bias (one signature)
+        bias = np.zeros(out.shape[1], x.dtype) if bias is None else bias
+        WG43.output_transform43(out, M_full, np.ascontiguousarray(bias, x.dtype))
+        return
     bias = np.zeros(0, x.dtype) if bias is None else np.ascontiguousarray(bias, x.dtype)
     WG.output_transform(out, M_full, bias)
 

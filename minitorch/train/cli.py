@@ -132,10 +132,11 @@ def _finetune(argv):
         config = load_config(args.config, args.overrides)
         trainer = Trainer(config, resume=args.resume, resume_anyway=args.resume_anyway,
                           stops=stops)
-        # after every input check: an empty numba cache is said and compiled in 2 processes
+        # after every input check: an empty numba cache is said and compiled in 2 processes,
+        # only the kernels this model's training reaches (a frozen backbone needs no backward)
         from minitorch import runtime
         runtime.compile_if_cold(processes=2 if dist.world_size() == 1 else 1,
-                                announce=dist.is_main_process())
+                                announce=dist.is_main_process(), model=trainer.model)
         if args.find_lr:
             from .recipes.lr_finder import find_lr
             try:

@@ -208,6 +208,19 @@ def test_small_resnet_eval_logits_match_torch():
     assert rel_err(ours(mt.tensor(x)).detach().numpy(), expected) < 1e-4
 
 
+def test_full_width_eval_logits_through_F4x4_and_folded_batch_norm_match_torch():
+    # width 64 at 32x32: layer1 (64 channels, 32x32) and layer2 (128, 16x16) run Winograd
+    # F(4x4, 3x3), whose float32 error is 8x F(2x2, 3x3)'s; with no_grad the BatchNorms fold
+    torch = pytest.importorskip("torch")
+    ours, theirs = paired_models(torch, seed=2, variant="small", width=64)
+    x = np.random.default_rng(2).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    ours.eval(), theirs.eval()
+    with torch.no_grad():
+        expected = theirs(torch.tensor(x)).numpy()
+    with mt.no_grad():
+        assert rel_err(ours(mt.tensor(x)).numpy(), expected) < 1e-4
+
+
 @pytest.mark.parametrize("variant, width, size", [("small", 16, 16), ("imagenet", 64, 64)])
 def test_resnet_train_step_matches_torch(variant, width, size):
     """Train-mode loss, every parameter gradient, the input gradient and the BN statistics."""

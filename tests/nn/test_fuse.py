@@ -95,3 +95,27 @@ def test_frozen_resnet_in_eval_mode_matches_the_unfolded_network():
     folded = model(x).numpy()
     np.testing.assert_allclose(folded, unfolded, rtol=1e-4, atol=1e-5 * np.abs(unfolded).max())
     assert not np.array_equal(folded, unfolded)  # the folded path really ran
+
+
+def test_batch_of_one_is_not_folded_and_keeps_no_folded_weights():
+    # at batch 1 the fold's cached weight copy costs more memory than the BatchNorm pass it saves
+    from minitorch.nn import fuse
+    conv, bn, x = make_pair(seed=3)
+    freeze(conv, bn)
+    x1 = x[:1]
+    np.testing.assert_allclose(conv_bn(conv, bn, x1).numpy(), bn(conv(x1)).numpy(), rtol=1e-6,
+                               atol=1e-6)
+    assert conv not in fuse._folded
+    conv_bn(conv, bn, x)  # batch 2: folded
+    assert conv in fuse._folded
+
+
+def test_large_weights_over_few_tiles_take_im2col_not_winograd():
+    from minitorch.ops.conv_winograd import use_winograd
+    geometry = ((1, 1), (1, 1), 1)
+    # ResNet-18 at batch 1, 224x224: layer3 (49 tiles) and layer4 (16) by im2col, layer2 Winograd
+    assert not use_winograd((1, 256, 14, 14), (256, 256, 3, 3), *geometry, (14, 14))
+    assert not use_winograd((1, 512, 7, 7), (512, 512, 3, 3), *geometry, (7, 7))
+    assert use_winograd((1, 128, 28, 28), (128, 128, 3, 3), *geometry, (28, 28))
+    assert use_winograd((16, 512, 7, 7), (512, 512, 3, 3), *geometry, (7, 7))  # 256 tiles
+    assert use_winograd((1, 16, 4, 4), (16, 16, 3, 3), *geometry, (4, 4))  # small weight

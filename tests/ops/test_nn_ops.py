@@ -245,6 +245,27 @@ def test_conv_forward_over_batch_slices_equals_the_whole_batch(monkeypatch, w_sh
     np.testing.assert_allclose(sliced, whole, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("w_shape,stride,groups", [((6, 3, 7, 7), 2, 1), ((20, 16, 3, 3), 2, 1),
+                                                    ((6, 4, 3, 3), 1, 2)])
+def test_conv_backward_over_batch_slices_equals_the_whole_batch(monkeypatch, w_shape, stride,
+                                                                groups):
+    rng = np.random.default_rng(9)
+    x_np = rng.standard_normal((5, w_shape[1] * groups, 12, 12)).astype(np.float32)
+    w_np = rng.standard_normal(w_shape).astype(np.float32)
+    g_np = rng.standard_normal((5, w_shape[0], 12 // stride, 12 // stride)).astype(np.float32)
+
+    def grads():
+        x, w = mt.tensor(x_np, requires_grad=True), mt.tensor(w_np, requires_grad=True)
+        F.conv2d(x, w, stride=stride, padding=w_shape[2] // 2, groups=groups).backward(
+            mt.tensor(g_np))
+        return x.grad.numpy(), w.grad.numpy()
+
+    whole = grads()
+    monkeypatch.setattr(conv_ops, "_COLS_BYTES", 1)  # one image at a time
+    for sliced, ref in zip(grads(), whole):  # the slices' partial sums: float32 reordering
+        np.testing.assert_allclose(sliced, ref, rtol=1e-5, atol=1e-6 * np.abs(ref).max())
+
+
 def test_winograd_forward_over_batch_slices_equals_the_whole_batch(monkeypatch):
     rng = np.random.default_rng(9)
     x = mt.tensor(rng.standard_normal((5, 16, 7, 6)).astype(np.float32))
@@ -350,14 +371,14 @@ def test_winograd_keeps_the_transform_of_a_read_only_weight_only():
     frozen.flags.writeable = False
     writable = frozen.copy()
     first = F.conv2d(x, mt.Tensor(frozen), padding=1).numpy()
-    assert id(frozen) in conv_winograd._frozen_U
+    assert (id(frozen), 16) in conv_winograd._frozen_U  # F(2x2, 3x3): 16 planes at 5x5
     np.testing.assert_array_equal(F.conv2d(x, mt.Tensor(frozen), padding=1).numpy(), first)
     F.conv2d(x, mt.Tensor(writable), padding=1)
-    assert id(writable) not in conv_winograd._frozen_U
+    assert (id(writable), 16) not in conv_winograd._frozen_U
     writable *= 2  # a writable weight changed in place is transformed afresh
     np.testing.assert_allclose(F.conv2d(x, mt.Tensor(writable), padding=1).numpy(), 2 * first,
                                rtol=1e-5, atol=1e-5)
-    key = id(frozen)
+    key = (id(frozen), 16)
     del frozen
     import gc
     gc.collect()
