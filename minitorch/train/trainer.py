@@ -68,6 +68,7 @@ __all__ = ["Trainer", "resolve_resume_path", "OUTPUT_FILES"]
 
 # Every file a run writes into output.dir.
 OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "best.h5", "last.h5", "curves.png")
+_PLOT_EVERY_SECONDS = 30.0
 
 
 def _seed_everything(seed):
@@ -98,6 +99,7 @@ class Trainer:
             self._lock()   # before reading last.h5: a running run may be replacing it
             self._build(config)
             self.epoch, self.global_step, self.history = 0, 0, []
+            self._plotted, self._plotted_at = 0, -math.inf   # curves.png: epochs drawn, when
             self.guard = StepGuard(self.stops, self.world, self._path("last.h5"))
             self.resume_path = resolve_resume_path(resume, self.out_dir)
             if self.resume_path is not None:
@@ -469,9 +471,16 @@ class Trainer:
             self._save(self._path("best.h5"))
         self._save(self._path("last.h5"))
         self.guard.saved_epoch = record["epoch"]
-        if self.config.output.plot:
+        if time.perf_counter() - self._plotted_at >= _PLOT_EVERY_SECONDS:
+            self._plot()
+
+    def _plot(self):
+        """curves.png from the history; drawing costs about a second, so epochs that end within
+        _PLOT_EVERY_SECONDS of the last drawing leave it to a later epoch or the run's end."""
+        if self.is_main and self.config.output.plot and self._plotted != len(self.history):
             with writing(self._path("curves.png")):
                 plot_curves(self.history, self._path("curves.png"), title=self.out_dir)
+            self._plotted, self._plotted_at = len(self.history), time.perf_counter()
 
     def _save(self, path):
         best_acc, best_epoch = self._best()
@@ -491,6 +500,7 @@ class Trainer:
         dist.barrier()
         if not self.is_main:
             return
+        self._plot()
         best_acc, best_epoch = self._best()
         if best_acc is None:
             self._say(f"nothing to do: {self.resume_path} already holds "

@@ -154,3 +154,19 @@ def test_export_weights_makes_a_loadable_file_with_provenance(run, tmp_path):
     model = resnet18(num_classes=5, variant="small", width=4, weights=str(target))
     best = mt.load(run["out"] / "best.h5")["model"]
     assert model.fc.weight.detach().numpy().tobytes() == best["fc.weight"].numpy().tobytes()
+
+
+def test_curves_are_drawn_after_epoch_1_and_at_the_end_not_every_epoch(tmp_path, monkeypatch):
+    """Drawing curves.png costs about a second: epochs that end soon after the last drawing
+    leave it to the run's end, which draws every epoch."""
+    from minitorch.train import trainer as trainer_module
+    drawn = []
+    monkeypatch.setattr(trainer_module, "plot_curves",
+                        lambda records, path, title=None: drawn.append(
+                            [r["epoch"] for r in records]))
+    weights = make_weights(tmp_path / "pretrained.h5")
+    out = tmp_path / "run"
+    cfg = config_dict(out, weights, output={"dir": str(out), "plot": True})
+    cfg["train"]["epochs"] = 4
+    assert finetune_main([str(write_config(tmp_path / "config.yaml", cfg))]) == 0
+    assert drawn == [[1], [1, 2, 3, 4]]
