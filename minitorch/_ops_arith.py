@@ -4,7 +4,9 @@ the methods of the same names. The Python operators (``_tensor_math``) call the 
 """
 import numpy as np
 
-from ._op_args import _check_bool_sub, _check_pow, _integral, _promote, _tensors_only
+from . import _promotion as P
+from ._op_args import (_cast, _check_bool_sub, _check_pow, _integral, _operand, _promote,
+                       _tensors_only)
 from ._registry import declare
 from .autograd.variable import TensorBase
 from .ops import elementwise as E
@@ -36,14 +38,15 @@ def _scaled(op, input, other, alpha):
     """``alpha * other`` for add/sub, with torch's check that alpha fits ``input``'s kind."""
     if alpha == 1:
         return other
-    kinds = {input._data.dtype.kind} | (
-        {other._data.dtype.kind} if isinstance(other, TensorBase) else set())
-    if isinstance(alpha, float) and kinds <= set("biu"):
+    dt = P.result_type(_operand(input), _operand(other))
+    kind = dt.kind
+    if isinstance(alpha, float) and kind in "biu":
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
-    if kinds == {"b"} and isinstance(other, (TensorBase, bool)):
-        return other if alpha else other * False  # bool arithmetic: torch casts alpha to bool
-    return other * alpha
+    if kind == "b":
+        # bool arithmetic: torch casts alpha to bool
+        return other if alpha else (other * False if isinstance(other, TensorBase) else False)
+    return (_cast(other, dt) if isinstance(other, TensorBase) else other) * alpha
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -94,6 +97,8 @@ def floor_divide(input, other):  # noqa: A002
 @declare(scalar_input=True)
 def remainder(input, other):  # noqa: A002
     """input % other with the sign of the divisor (Python's ``%``)."""
+    if getattr(input, "_wrapped_number", False):  # mt.remainder(7, t): no derivative, as torch
+        return rounded("remainder", other, input._data.item(), RD.NumberRemainder, reverse=True)
     return rounded("remainder", input, other, OI.Remainder)
 
 

@@ -9,9 +9,10 @@ import numpy as np
 
 from . import dtypes
 from ._op_args import _as_float, _reduce_dims
-from ._registry import declare
+from ._registry import _TYPE, declare
 from ._tensor_shape import _dim
 from .autograd import values_indices
+from .autograd.grad_mode import is_grad_enabled
 from .autograd.variable import TensorBase
 from .ops import cumulative as C
 from .ops import elementwise as E
@@ -30,6 +31,9 @@ def _as_dtype(out, t):
 def _int64_unless(t, dtype):
     """``dtype`` if given, else bool and integer tensors widened to int64 (torch's sum/prod)."""
     if dtype is not None:
+        np_dtype = dtypes.to_numpy_dtype(dtype)
+        if np_dtype.kind != "f" and t.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"Autograd not support dtype: {_TYPE[np_dtype.name]}")
         return t.type(dtype)
     return t.type(np.int64) if t._data.dtype.kind in "biu" else t
 
@@ -158,9 +162,11 @@ def any(input, dim=None, keepdim=False):  # noqa: A001,A002
 
 def _scan(fn, t, dim, dtype):
     t = _int64_unless(t, dtype)
+    if t._data.dtype == np.bool_ and t.ndim:  # (torch copies a 0-d one)
+        raise NotImplementedError(f'"{fn.__name__.lower()}" not implemented for \'Bool\'')
     d = _dim(dim, t.ndim)
     if t.ndim == 0:
-        return fn.apply(t.reshape(1), dim=0).reshape(())
+        return _as_dtype(fn.apply(t.reshape(1), dim=0), t).reshape(())
     return _as_dtype(fn.apply(t, dim=d), t)
 
 
@@ -206,6 +212,4 @@ def _vector_norm(op, input, ord, dim, keepdim, dtype):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {input.dtype}")
     t, dims, keepdim = _reduce_dims(input, dim, keepdim)
-    if ord == 0:  # the count of non-zeros: torch records no gradient
-        return (t != 0).sum(dims, keepdim=keepdim).type(t._data.dtype)
     return VN.VectorNorm.apply(t, ord=ord, dim=dims, keepdim=keepdim)

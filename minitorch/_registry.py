@@ -38,6 +38,7 @@ class, ``functions.py`` and ``nn/functional.py`` build their entries with ``func
 ``functional()``, handing over how to make a tensor of a scalar.
 """
 import importlib
+import inspect
 import numbers
 import pkgutil
 import warnings
@@ -63,7 +64,7 @@ class Op:
     """One declared op: the function and its public names."""
 
     __slots__ = ("fn", "name", "methods", "functions", "functionals", "inplaces",
-                 "scalar_input", "sequence_input", "out")
+                 "scalar_input", "sequence_input", "out", "takes_dtype")
 
     def __init__(self, fn, method, function, functional, inplace, scalar_input, out,
                  sequence_input=False):
@@ -76,6 +77,7 @@ class Op:
         self.scalar_input = scalar_input
         self.sequence_input = sequence_input
         self.out = out
+        self.takes_dtype = "dtype" in inspect.signature(fn).parameters
 
 
 class Registry:
@@ -169,6 +171,8 @@ def _function(op, name, to_tensor):
         if not op.out:
             raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
         _check_out(name, out, (input, *args, *kwargs.values()))
+        if op.takes_dtype and kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype  # torch: a reduction into out= computes in its dtype
         return write_out(name, fn(input, *args, **kwargs), out)
 
     function.__name__ = function.__qualname__ = name

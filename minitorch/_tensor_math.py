@@ -34,7 +34,8 @@ class TensorMath:
     def __rfloordiv__(self, o):
         return A.rounded("floor_divide", self, o, RD.FloorDivide, reverse=True)
     def __mod__(self, o): return A.rounded("remainder", self, o, OI.Remainder)
-    def __rmod__(self, o): return A.rounded("remainder", self, o, OI.Remainder, reverse=True)
+    def __rmod__(self, o):
+        return A.rounded("remainder", self, o, RD.NumberRemainder, reverse=True)
     def __pow__(self, o): return A.binary("pow", _check_pow(self, o), o, E.Pow)
     def __rpow__(self, o):
         return A.binary("pow", _check_pow(self, o, True), o, E.Pow, reverse=True)

@@ -1,6 +1,6 @@
 """Products and running reductions: ``prod``, ``cumsum``, ``cumprod``.
 
-The gradients stay exact when the input holds zeros (PyTorch's results): the product of all
+The gradients stay exact when the input holds zeros (PyTorch's results): then the product of all
 *other* elements comes from exclusive running products, never from dividing by the element.
 """
 import numpy as np
@@ -28,19 +28,26 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, a, *, dim=None, keepdim=False):
-        ctx.save_for_backward(a)
+        out = np.asarray(np.prod(a, axis=dim, keepdims=keepdim))
+        ctx.save_for_backward(a, out)
         ctx.meta = (dim, keepdim)
-        return np.asarray(np.prod(a, axis=dim, keepdims=keepdim))
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
+        (a, out) = ctx.saved_tensors
         dim, keepdim = ctx.meta
-        if dim is None:
-            others = _others_product(a.reshape(-1), 0).reshape(a.shape)
-            return grad * others
-        if not keepdim:
-            grad = np.expand_dims(grad, dim)
+        if dim is not None and not keepdim:
+            grad, out = np.expand_dims(grad, dim), np.expand_dims(out, dim)
+        if not np.any(a == 0):  # torch's formula then (a NaN spreads over its whole slice)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return grad * (out / a)
+        if dim is None:  # torch: only a single zero gets a gradient (the others' product)
+            out = np.zeros(a.shape, np.result_type(grad, a))
+            zeros = np.flatnonzero(a == 0)
+            if zeros.size == 1:
+                out.flat[zeros[0]] = grad * np.prod(np.delete(a.reshape(-1), zeros[0]))
+            return out
         return grad * _others_product(a, dim)
 
 

@@ -97,8 +97,9 @@ class Pow(Function):
                 # PyTorch: exactly 0 where the exponent is 0 (x ** 0 is flat, even at x = 0).
                 ga = np.where(b == 0, _zero(grad), grad * b * np.power(a, b - 1))
             if ctx.needs_input_grad[1]:
-                # d(a^b)/db = a^b log a, defined as 0 where a == 0 and b >= 0.
-                gb = np.where((a == 0) & (b >= 0), _zero(grad), grad * out * np.log(a))
+                # d(a^b)/db = a^b log a, defined as 0 where a == 0 and b >= 0 (the mask is on
+                # the derivative, not the product: a NaN gradient stays NaN, as in torch).
+                gb = grad * np.where((a == 0) & (b >= 0), _zero(grad), out * np.log(a))
         return ga, gb
 
 

@@ -115,7 +115,13 @@ class Remainder(Function):
         if np.asarray(b).dtype.kind in "iub" and np.any(np.asarray(b) == 0):
             raise RuntimeError("ZeroDivisionError")
         ctx.save_for_backward(a, b)
-        return np.remainder(a, b)
+        if np.result_type(a, b).kind != "f":
+            return np.remainder(a, b)
+        # torch's formula: fmod, moved to the divisor's sign (a zero stays +0.0; numpy gives -0.0
+        # for 0 % -b, which changes what a later division by it gives)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mod = np.fmod(a, b)
+            return np.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
 
     @staticmethod
     def backward(ctx, grad):

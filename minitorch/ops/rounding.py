@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd.function import Function
 
-__all__ = ["RoundedDiv", "FloorDivide", "Fmod"]
+__all__ = ["RoundedDiv", "FloorDivide", "Fmod", "NumberRemainder"]
 
 
 def _quiet():
@@ -46,20 +46,37 @@ class RoundedDiv(Function):
         return zero, zero
 
 
-class FloorDivide(Function):
-    """``a // b``: PyTorch records it but has no derivative (backward raises)."""
+class _NoDerivative(Function):
+    """Recorded (the result requires grad, as in torch) but without a derivative: backward
+    raises torch's error naming ``aten``."""
 
     node_name = "NotImplemented"
+    ufunc = None
+    aten = None
 
-    @staticmethod
-    def forward(ctx, a, b):
+    @classmethod
+    def forward(cls, ctx, a, b):
         check_int_divisor(b)
         with _quiet():
-            return np.asarray(np.floor_divide(a, b))
+            return np.asarray(cls.ufunc(a, b))
 
-    @staticmethod
-    def backward(ctx, grad):
-        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+    @classmethod
+    def backward(cls, ctx, grad):
+        raise RuntimeError(f"derivative for aten::{cls.aten} is not implemented")
+
+
+class FloorDivide(_NoDerivative):
+    """``a // b``."""
+
+    ufunc = staticmethod(np.floor_divide)
+    aten = "floor_divide"
+
+
+class NumberRemainder(_NoDerivative):
+    """``number % t`` (torch's ``remainder(Scalar, Tensor)``)."""
+
+    ufunc = staticmethod(np.remainder)
+    aten = "remainder"
 
 
 class Fmod(Function):
@@ -83,3 +100,4 @@ class Fmod(Function):
             with _quiet():
                 gb = -grad * _trunc_div(a, b)
         return grad, gb
+

@@ -119,9 +119,16 @@ class Trunc(_Flat):
     f = staticmethod(np.trunc)
 
 
+def _sign(a):
+    # (torch's sign is (a > 0) - (a < 0): 0 at NaN, where np.sign gives NaN)
+    if a.dtype.kind != "f":
+        return np.sign(a)
+    return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
+
+
 class Sign(_Flat):
     node_name = "SignBackward0"
-    f = staticmethod(np.sign)
+    f = staticmethod(_sign)
 
 
 class Round(_Flat):

@@ -17,6 +17,8 @@ def _norm(a, ord, dim, keepdim):
         return np.max(absa, axis=dim, keepdims=keepdim)
     if ord == -np.inf:
         return np.min(absa, axis=dim, keepdims=keepdim)
+    if ord == 0:
+        return np.sum(a != 0, axis=dim, keepdims=keepdim)
     if ord == 1:
         return np.sum(absa, axis=dim, keepdims=keepdim)
     if ord == 2:
@@ -26,7 +28,7 @@ def _norm(a, ord, dim, keepdim):
 
 
 class VectorNorm(Function):
-    """``ord`` is a float other than 0 (p = 0 counts non-zeros: no gradient, not recorded)."""
+    """``ord`` is any float (p = 0 counts the non-zeros: recorded, with a zero gradient)."""
 
     node_name = "LinalgVectorNormBackward0"
 
@@ -41,6 +43,8 @@ class VectorNorm(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         ord, dim, keepdim = ctx.meta
+        if ord == 0:  # (torch leaves the input's grad None here; our engine wants an array)
+            return np.zeros_like(a)
         if dim is not None and not keepdim:
             grad, out = np.expand_dims(grad, dim), np.expand_dims(out, dim)
         sign = np.sign(a)

@@ -10,16 +10,17 @@ compared.
 Families group the ops by owner: "core" (arithmetic, maths, comparisons, reductions, matmul,
 softmax, where/clamp/maximum, promotion with Python scalars and 0-d tensors) and "views"
 (shape ops and indexing read-only), "inplace" (in-place ops, augmented assignment, views written
-through, no_grad blocks).
+through, no_grad blocks), "math" (issue 12's functions and methods: programs_math.py).
 """
 import random
 import warnings
 
 from .harness import compiled
+from .programs_math import MathLines
 
 __all__ = ["generate", "FAMILIES"]
 
-FAMILIES = ("core", "views", "inplace", "index")
+FAMILIES = ("core", "views", "inplace", "math", "index")
 
 _SHAPES = [(), (1,), (3,), (4,), (2, 3), (3, 1), (1, 3), (2, 1, 3), (3, 4), (4, 3), (2, 3, 4)]
 _SPECIAL = [0.0, 1.0, -1.0, 2.0, 0.5, -0.5, 3.0]
@@ -49,7 +50,7 @@ def _literal(rng, shape, dtype):
     return repr(nest(flat, list(shape)))
 
 
-class _Gen:
+class _Gen(MathLines):
     def __init__(self, seed, families):
         import torch
 

@@ -50,3 +50,15 @@ def test_programs_with_inplace_ops_agree_with_torch(chunk):
     views and item assignment, some under no_grad."""
     report = _divergences(200_000 + chunk * PER_CHUNK, ("core", "views", "inplace"))
     assert not report, f"{len(report)} of {PER_CHUNK} programs diverged:\n\n" + "\n\n".join(report)
+
+
+MATH_CHUNKS = 3
+
+
+@pytest.mark.parametrize("chunk", range(MATH_CHUNKS))
+def test_programs_with_issue_12_maths_agree_with_torch(chunk):
+    """The core ops mixed with the function forms (alpha=, rounding_mode=, out=), // and %,
+    the comparison/logical functions, the unary maths, prod/cumsum/cumprod/logsumexp/norm,
+    reductions with dtype= and correction=, casts and the in-place unary forms."""
+    report = _divergences(300_000 + chunk * PER_CHUNK, ("core", "math"))
+    assert not report, f"{len(report)} of {PER_CHUNK} programs diverged:\n\n" + "\n\n".join(report)
