@@ -179,3 +179,10 @@ def test_key_and_cross_key_problems_are_reported_together_without_misfires():
         "train.optimizer.nesterov: needs momentum > 0 and dampening 0, got momentum 0.0 and "
         "dampening 0.0",
     ]
+
+
+def test_readme_lists_every_config_key_as_the_schema_documents_it():
+    from tests.train.helpers import REPO
+    readme = (REPO / "README.md").read_text()
+    assert config_keys_markdown().strip() in readme, \
+        "README's Config keys table is stale: paste config_keys_markdown() into it"
