@@ -4,6 +4,7 @@ whose writer is dead."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -64,20 +65,29 @@ def test_second_run_in_a_held_folder_is_one_line_and_changes_nothing(tmp_path):
                            contains=(f"pid {os.getpid()}", "in use by another run"))
 
 
+def _holder(out):
+    path = out / LOCK_NAME
+    return path.read_text().strip() if path.exists() else ""
+
+
 def test_two_real_runs_in_one_folder_one_is_refused(tmp_path):
     out = tmp_path / "out"
     config = tiny_config(tmp_path, out, epochs=2)
     first = start(["-m", "minitorch.train.cli", config])
-    # Wait until the first run holds the lock, then start the second.
-    while not (out / LOCK_NAME).exists() and running(first[0]):
+    while running(first[0]) and not _holder(out):   # until the first run holds the lock
         time.sleep(0.01)
-    holder = (out / LOCK_NAME).read_text().strip() if (out / LOCK_NAME).exists() else ""
-    second = finetune(config)
+    assert _holder(out) == str(first[0].pid), "the first run ended without taking the lock"
+    # Paused, the first run keeps its lock for as long as the second one tries (a tiny run
+    # could otherwise finish while the second is still importing).
+    os.kill(first[0].pid, signal.SIGSTOP)
+    try:
+        second = finetune(config)
+    finally:
+        os.kill(first[0].pid, signal.SIGCONT)
     result = finish(*first)
     assert result.returncode == 0, result
-    if holder:   # the first had not finished before the second started
-        assert second.returncode == 2, second
-        assert f"pid {first[0].pid}" in second.stderr
+    assert second.returncode == 2, second
+    assert f"pid {first[0].pid}" in second.stderr
     epochs = [json.loads(line)["epoch"] for line in (out / "metrics.jsonl").read_text()
               .splitlines()]
     assert epochs == [1, 2]   # every epoch once: the second run wrote nothing
