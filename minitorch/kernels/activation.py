@@ -5,7 +5,14 @@ race-free (and ``out`` may alias ``x`` for the in-place variant).
 """
 from numba import njit, prange
 
-__all__ = ["relu_forward", "relu_backward"]
+__all__ = ["relu_forward", "relu_backward", "relu_value"]
+
+
+@njit(cache=True)
+def relu_value(v, zero):
+    """``max(v, 0)`` for one value, NaN kept (PyTorch's rule), for kernels that fuse a ReLU into
+    their last pass; ``zero`` is 0 in ``v``'s dtype, so a float32 expression stays float32."""
+    return v if (v > 0 or v != v) else zero
 
 
 @njit(parallel=True, cache=True)

@@ -37,7 +37,7 @@ def _warm_calls(dt):
     x4, w4, p4 = np.ones((2, 2, 4, 4), dt), np.ones((2, 2, 3, 3), dt), np.ones((16, 2, 16), dt)
     return {
         "im2col": lambda: conv.im2col(np.empty((27, 50), dt), x, 3, 3, 1, 1, 1, 1, 1, 1),
-        "swap01": lambda: conv.swap01(np.empty((3, 2, 25), dt), v3),
+        "swap01": lambda: conv.swap01(np.empty((3, 2, 25), dt), v3, w[:0], v3[:0], False),
         "batch_norm_stats": lambda: norm.batch_norm_stats(np.empty(3, dt), np.empty(3, dt), x3,
                                                           1e-5),
         "batch_norm_apply": lambda: norm.batch_norm_apply(np.empty_like(x3), x3, w, w, w, w, 0),
@@ -49,15 +49,17 @@ def _warm_calls(dt):
         "weight_transform": lambda: winograd.weight_transform(np.empty((16, 2, 2), dt), w4),
         "tiles": lambda: winograd.tiles(4, 4),
         "input_transform": lambda: winograd.input_transform(np.empty_like(p4), x4, 1, 1),
-        "output_transform": lambda: winograd.output_transform(np.empty_like(x4), p4, w[:2]),
+        "output_transform": lambda: winograd.output_transform(np.empty_like(x4), p4, w[:2],
+                                                              x4[:0], False),
         "weight_transform43": lambda: winograd43.weight_transform43(np.empty((36, 2, 2), dt), w4),
         "tiles43": lambda: winograd43.tiles43(4, 4),
         "input_transform43": lambda: winograd43.input_transform43(np.empty((36, 2, 2), dt), x4, 1,
                                                                   1),
         "output_transform43": lambda: winograd43.output_transform43(
-            np.empty_like(x4), np.ones((36, 2, 2), dt), w[:2]),
+            np.empty_like(x4), np.ones((36, 2, 2), dt), w[:2], x4[:0], False),
         "relu_forward": lambda: activation.relu_forward(np.empty(4, dt), np.ones(4, dt)),
-        "transpose12": lambda: conv.transpose12(np.empty((2, 25, 3), dt), v3),
+        "transpose12": lambda: conv.transpose12(np.empty((2, 25, 3), dt), v3, w[:0], v3[:0],
+                                                False),
         "adaptive_avg_pool2d_forward": lambda: pool.adaptive_avg_pool2d_forward(
             np.empty((2, 3, 1, 1), dt), x),
         "cross_entropy_forward": lambda: loss.cross_entropy_forward(

@@ -34,6 +34,8 @@ output rows ``2*ty, 2*ty + 1`` (dropped past the output's edge when its size is 
 import numpy as np
 from numba import njit, prange
 
+from .activation import relu_value
+
 __all__ = ["tiles", "input_transform", "output_transform", "output_transform_adjoint",
            "input_transform_adjoint", "weight_transform", "weight_grad_transform"]
 
@@ -209,11 +211,28 @@ def _output_plane(yp, Mf, o, S, q, TH, TW):
                 _output_row(yp[2 * ty + a], q[a], TW, OW)
 
 
+@njit(cache=True)
+def _epilogue_plane(yp, bias, res, n, o, relu, zero):
+    """``yp = y[n, o]`` ``+ bias[o]`` (when ``bias`` is not empty) ``+ res[n, o]`` (when ``res``
+    is not empty), then ReLU when ``relu``, in place, while the plane is still in cache: a
+    folded BatchNorm's shift, a BasicBlock's residual and its ReLU cost no pass of their own."""
+    has_b, has_r = bias.size > 0, res.size > 0
+    OH, OW = yp.shape
+    for h in range(OH):
+        for w in range(OW):
+            v = yp[h, w]
+            if has_b:
+                v += bias[o]
+            if has_r:
+                v += res[n, o, h, w]
+            yp[h, w] = relu_value(v, zero) if relu else v
+
+
 @njit(parallel=True, cache=True)
-def output_transform(y, M, bias):
-    """``y`` (N, O, OH, OW) from the products ``M`` (16, O, T): each tile's ``A^T m A``, plus
-    ``bias[o]`` when ``bias`` (O,) is not empty (added while the plane is in cache: a folded
-    BatchNorm's shift costs no pass of its own).
+def output_transform(y, M, bias, res, relu):
+    """``y`` (N, O, OH, OW) from the products ``M`` (16, O, T): each tile's ``A^T m A``, then the
+    epilogue of ``_epilogue_plane`` (``bias`` (O,) or empty, ``res`` shaped like ``y`` or empty,
+    ``relu``) while the plane is in cache.
 
     Parallel over blocks of (n, o) output planes: plane (n, o) writes only ``y[n, o]``.
     """
@@ -222,13 +241,15 @@ def output_transform(y, M, bias):
     LD = M.shape[2]
     S = np.uint64(O * LD)
     Mf = M.reshape(-1)
+    fused = bias.size > 0 or res.size > 0 or relu
+    zero = np.zeros(1, y.dtype)[0]
     for blk in prange(_blocks(N * O)):
         q = np.empty((2, 4, TW), y.dtype)  # the two rows of A^T m, per column j, per tile
         for no in _block_range(blk, N * O):
             n, o = no // O, no % O
             _output_plane(y[n, o], Mf, np.uint64(o * LD + n * TH * TW), S, q, TH, TW)
-            if bias.size:
-                y[n, o] += bias[o]
+            if fused:
+                _epilogue_plane(y[n, o], bias, res, n, o, relu, zero)
 
 
 @njit(cache=True)

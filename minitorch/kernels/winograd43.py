@@ -31,6 +31,7 @@ element (i, j) of each tile. Tile ``t = (n, ty, tx)`` reads input rows
 import numpy as np
 from numba import njit, prange
 
+from .activation import relu_value
 from .winograd import _block_range, _blocks, _padded_plane
 
 __all__ = ["tiles43", "weight_transform43", "input_transform43", "output_transform43"]
@@ -153,10 +154,12 @@ def input_transform43(V, x, PH, PW):
 
 
 @njit(parallel=True, cache=True)
-def output_transform43(y, M, bias):
+def output_transform43(y, M, bias, res, relu):
     """``y`` (N, O, OH, OW) from the products ``M`` (36, O, T): each tile's ``A^T m A`` plus
-    ``bias[o]`` (``bias`` (O,), zeros for none: a folded BatchNorm's shift is added here rather
-    than in a pass of its own, and one signature serves both).
+    ``bias[o]`` (``bias`` (O,), zeros for none: one signature serves both), plus ``res[n, o]``
+    when ``res`` (shaped like ``y``) is not empty, then ReLU when ``relu``. A folded
+    BatchNorm's shift, a BasicBlock's residual and its ReLU are applied to each output row
+    while it is in cache rather than in passes of their own.
 
     Parallel over blocks of (n, o) output planes: plane (n, o) writes only ``y[n, o]``.
     """
@@ -166,6 +169,8 @@ def output_transform43(y, M, bias):
     S = np.uint64(O * LD)
     S6 = np.uint64(6) * S  # from row i of a tile's 6x6 to row i + 1
     Mf = M.reshape(-1)
+    has_r = res.size > 0
+    zero = np.zeros(1, y.dtype)[0]
     for blk in prange(_blocks(N * O)):
         q = np.empty((4, 6, TW), y.dtype)  # the four rows of A^T m, per column j, per tile
         k = _factors(y.dtype, 0.5, 0.25, 0.125, 2.0, 4.0, 8.0)
@@ -200,5 +205,12 @@ def output_transform43(y, M, bias):
                         row[4 * tx + 1] = (d12 + k[0] * c3 - k[3] * c4) + b
                         row[4 * tx + 2] = (s12 + k[1] * c3 + k[4] * c4) + b
                         row[4 * tx + 3] = (d12 + k[2] * c3 - k[5] * c4 + c5) + b
+                    if not (has_r or relu):
+                        for w in range(OW):
+                            yp[h, w] = row[w]
+                        continue
                     for w in range(OW):
-                        yp[h, w] = row[w]
+                        v = row[w]
+                        if has_r:
+                            v += res[n, o, h, w]
+                        yp[h, w] = relu_value(v, zero) if relu else v

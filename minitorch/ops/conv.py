@@ -13,11 +13,14 @@ import threading
 import numpy as np
 
 from ..autograd.function import Function
+from ..kernels import activation as A
 from ..kernels import conv as K
 from ..kernels import gemm
+from ..kernels import pool as pool_kernels
 from . import conv_winograd as WG
 
-__all__ = ["Convolution", "conv2d_output_shape"]
+__all__ = ["Convolution", "conv2d_output_shape", "prepare_inference", "conv2d_inference",
+           "pool_geometry"]
 
 _scratch = threading.local()
 
@@ -70,6 +73,35 @@ def _geometry(ctx):
     return SH, SW, PH, PW, DH, DW
 
 
+class _Plan:
+    """How one convolution runs: the kernel taps kept (``_live_taps``), the weight and padding
+    after trimming, and Winograd (with its planes) or im2col. Duck-types the Function's ctx for
+    ``_geometry`` and ``_forward_im2col``."""
+
+    __slots__ = ("taps", "weight", "stride", "padding", "dilation", "groups", "winograd",
+                 "planes", "out_shape", "U")
+
+    def __init__(self, x_shape, w, stride, padding, dilation, groups):
+        self.out_shape = N, O, OH, OW = conv2d_output_shape(x_shape, w.shape, stride, padding,
+                                                            dilation)
+        self.taps = _live_taps(x_shape, w.shape, stride, padding, dilation, (OH, OW))
+        if self.taps is not None:  # a smaller kernel computes the same (see _live_taps)
+            w, padding = _trimmed_weight(w, self.taps), _trimmed_padding(padding, dilation,
+                                                                         self.taps)
+        self.weight, self.stride, self.padding = w, stride, padding
+        self.dilation, self.groups = dilation, groups
+        self.winograd = WG.use_winograd(x_shape, w.shape, stride, dilation, groups, (OH, OW))
+        self.planes = WG.forward_planes(x_shape[1], O, OH, OW) if self.winograd else 0
+        self.U = None
+
+    def transform(self):
+        """Winograd's transformed weight ``U`` (None for im2col), cached for read-only weights
+        (``conv_winograd.transformed_weight``)."""
+        if self.winograd and self.U is None:
+            return WG.transformed_weight(self.weight, self.planes)
+        return self.U
+
+
 class Convolution(Function):
     """``conv2d(x, w, b)`` with pairs ``stride``, ``padding``, ``dilation`` and ``groups``."""
 
@@ -79,32 +111,11 @@ class Convolution(Function):
     def forward(ctx, x, w, b, *, stride, padding, dilation, groups):
         x = np.ascontiguousarray(x)
         ctx.save_for_backward(x, w)
-        N, O, OH, OW = conv2d_output_shape(x.shape, w.shape, stride, padding, dilation)
-        ctx.taps = _live_taps(x.shape, w.shape, stride, padding, dilation, (OH, OW))
-        if ctx.taps is not None:  # a smaller kernel computes the same (see _live_taps)
-            w, padding = _trimmed_weight(w, ctx.taps), _trimmed_padding(padding, dilation,
-                                                                        ctx.taps)
-        ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
-        ctx.winograd = WG.use_winograd(x.shape, w.shape, stride, dilation, groups, (OH, OW))
-        out = np.empty((N, O, OH, OW), x.dtype)
-        if ctx.winograd:
-            U = WG.transformed_weight(w, WG.forward_planes(x.shape[1], O, OH, OW))
-            per_image = WG.input_bytes_per_image(x.shape[1], O, OH, OW, x.dtype.itemsize)
-        else:
-            U = None
-            per_image = x.shape[1] * w.shape[2] * w.shape[3] * OH * OW * x.dtype.itemsize
-        # over slices of the batch whose scratch fits in _COLS_BYTES: same speed (the GEMMs stay
-        # large), a fraction of the scratch (the stem's im2col columns are 118 MB at batch 16)
-        step = max(1, min(N, _COLS_BYTES // per_image))
-        for n0 in range(0, N, step):
-            out_n, x_n = out[n0:n0 + step], x[n0:n0 + step]
-            if U is not None:
-                WG.winograd_forward(_workspace, out_n, x_n, U, padding, b)
-            else:
-                _forward_im2col(ctx, out_n, x_n, w)
-        if b is not None and U is None:  # (the Winograd output transform adds it)
-            out += b.reshape(1, O, 1, 1)
-        return out
+        plan = _Plan(x.shape, w, stride, padding, dilation, groups)
+        ctx.taps, ctx.winograd = plan.taps, plan.winograd
+        ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, plan.padding, dilation, \
+            groups
+        return _run(plan, x, plan.transform(), b)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -130,12 +141,81 @@ class Convolution(Function):
         # channel-major (O, N*P) whatever the forward's orientation: all backward GEMM
         # orientations measured within noise of each other, and swap01 is the cheaper copy
         g2 = _workspace("prod", (O, N, P), g.dtype)
-        K.swap01(g2, g)
+        K.swap01(g2, g, WG.empty(g.dtype, 1), WG.empty(g.dtype, 3), False)
         g2 = g2.reshape(O, N * P)
         grad_b = g.sum(axis=(0, 2)) if need_b else None
         grad_w = _grad_weight(ctx, x, w, g2) if need_w else None
         grad_x = _grad_input(ctx, x, w, g2) if need_x else None
         return grad_x, grad_w, grad_b
+
+
+def _run(plan, x, U, b, res=None, relu=False, pool=None):
+    """The forward of ``plan`` on ``x`` (C-contiguous), with ``U = plan.transform()``: the
+    convolution plus ``b``, then (the inference path's epilogue) ``+ res`` and ReLU inside the
+    last pass over each output, and a max-pool ``pool`` (``_pool_geometry``) per batch slice,
+    so the unpooled activation never exists whole (the stem's is 51 MB at batch 16, 205 MB at
+    batch 64)."""
+    N, O, OH, OW = plan.out_shape
+    C, itemsize = x.shape[1], x.dtype.itemsize
+    if U is not None:
+        per_image = WG.input_bytes_per_image(C, O, OH, OW, itemsize)
+    else:
+        KH, KW = plan.weight.shape[2:]
+        per_image = C * KH * KW * OH * OW * itemsize
+    if pool is None:
+        out = np.empty((N, O, OH, OW), x.dtype)
+    else:
+        out = np.empty((N, O) + pool[-2:], x.dtype)
+    # over slices of the batch whose scratch fits in _COLS_BYTES: same speed (the GEMMs stay
+    # large), a fraction of the scratch (the stem's im2col columns are 118 MB at batch 16)
+    step = max(1, min(N, _COLS_BYTES // per_image))
+    for n0 in range(0, N, step):
+        n1 = min(N, n0 + step)
+        x_n, res_n = x[n0:n1], None if res is None else res[n0:n1]
+        y_n = out[n0:n1] if pool is None else _workspace("stage", (n1 - n0, O, OH, OW), x.dtype)
+        if U is not None:
+            WG.winograd_forward(_workspace, y_n, x_n, U, plan.padding, b, res_n, relu)
+        else:
+            _forward_im2col(plan, y_n, x_n, plan.weight, b, res_n, relu)
+        if pool is not None:
+            pool_kernels.max_pool2d_forward_values(out[n0:n1], y_n, *pool[:-2])
+    return out
+
+
+def prepare_inference(x_shape, w, stride, padding, dilation, groups, transforms=None):
+    """A ``_Plan`` for ``conv2d_inference`` of a fixed weight ``w`` on inputs of ``x_shape``.
+    A Winograd plan keeps the transformed weight ``U`` and not ``w`` (a frozen backbone then
+    holds the transform only, not the folded weight too: ~40 MB for ResNet-18); ``transforms``
+    (a dict) shares ``U`` between plans of one weight that agree on it."""
+    plan = _Plan(x_shape, w, stride, padding, dilation, groups)
+    if plan.winograd:
+        transforms = {} if transforms is None else transforms
+        key = (plan.planes, plan.taps)
+        if key not in transforms:  # from a writeable copy: not kept by transformed_weight
+            transforms[key] = WG.transformed_weight(np.array(plan.weight), plan.planes)
+        plan.U, plan.weight = transforms[key], None
+    return plan
+
+
+def conv2d_inference(plan, x, b=None, res=None, relu=False, pool=None):
+    """``max_pool(relu(conv2d(x, w, b) + res))`` as ndarrays, nothing recorded, each optional
+    step fused into the convolution's last pass (``plan`` from ``prepare_inference``).
+
+    For the no-graph paths only (inference, a frozen backbone): the fused ReLU keeps no mask
+    for a backward. ``res``: an array of the convolution's output shape; ``pool``:
+    ``pool_geometry(...)`` of a max-pool. Each element is computed as the separate ops would
+    (the same float operations in the same order): bitwise the unfused result.
+    """
+    x = np.ascontiguousarray(x)
+    if res is not None:
+        res = np.ascontiguousarray(res, x.dtype)
+    return _run(plan, x, plan.transform(), b, res, relu, pool)
+
+
+def pool_geometry(kernel, stride, padding, dilation, out_hw):
+    """The max-pool argument of ``conv2d_inference`` from (h, w) pairs: (KH, KW, SH, SW, PH,
+    PW, DH, DW, OH, OW)."""
+    return (*kernel, *stride, *padding, *dilation, *out_hw)
 
 
 def _live_taps(x_shape, w_shape, stride, padding, dilation, out_hw):
@@ -181,8 +261,9 @@ def _trimmed_padding(padding, dilation, taps):
     return padding[0] - ah * dilation[0], padding[1] - aw * dilation[1]
 
 
-def _forward_im2col(ctx, out, x, w):
-    """``out`` (N, O, OH, OW) = the convolution of ``x`` by im2col and one GEMM."""
+def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
+    """``out`` (N, O, OH, OW) = the convolution of ``x`` by im2col and one GEMM, plus ``b``
+    (O,), ``res`` (shaped like ``out``) and ReLU when given, in the copy to NCHW."""
     N, O = out.shape[:2]
     P = out.shape[2] * out.shape[3]
     out = out.reshape(N, O, P)  # a view: ``out`` is a slice of a C-contiguous array
@@ -191,16 +272,24 @@ def _forward_im2col(ctx, out, x, w):
     cols = _workspace("cols", (Kdim, N * P), x.dtype)
     K.im2col(cols, x, KH, KW, *_geometry(ctx))
     w2 = w.reshape(O, -1)
+    bias = WG.empty(x.dtype, 1) if b is None else np.ascontiguousarray(b, x.dtype)
+    res3 = WG.empty(x.dtype, 3) if res is None else res.reshape(N, O, P)
     if ctx.groups == 1 and _pixels_as_rows(Kdim, N * P):
         prod = _workspace("prod", (N * P, O), x.dtype)
         gemm.matmul(cols.T, w2.T, prod)
-        K.transpose12(out, prod.reshape(N, P, O))
+        K.transpose12(out, prod.reshape(N, P, O), bias, res3, relu)
     elif N == 1:  # (O, 1, P) is already NCHW: the GEMM writes the output directly
         _grouped_matmul(out.reshape(O, P), w2, cols, ctx.groups)
+        if b is not None:
+            out += bias.reshape(1, O, 1)
+        if res is not None:
+            out += res3
+        if relu:
+            A.relu_forward(out.reshape(-1), out.reshape(-1))
     else:
         prod = _workspace("prod", (O, N * P), x.dtype)
         _grouped_matmul(prod, w2, cols, ctx.groups)
-        K.swap01(out, prod.reshape(O, N, P))
+        K.swap01(out, prod.reshape(O, N, P), bias, res3, relu)
 
 
 def _winograd_backward(ctx, x, w, grad_out):

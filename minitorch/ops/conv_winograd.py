@@ -11,6 +11,7 @@ product is 2.25x fewer flops than im2col's and ``V`` is 4x the input where im2co
 9x, so the step gets faster and its scratch smaller. See ``minitorch/kernels/winograd.py`` for
 the algorithm and its error (float32 rounding, like im2col's).
 """
+import functools
 import weakref
 
 import numpy as np
@@ -20,7 +21,7 @@ from ..kernels import winograd as WG
 from ..kernels import winograd43 as WG43
 
 __all__ = ["use_winograd", "forward_planes", "transformed_weight", "input_bytes_per_image",
-           "winograd_forward", "grad_products", "winograd_grad_weight", "winograd_grad_input"]
+           "winograd_forward", "empty", "grad_products", "winograd_grad_weight", "winograd_grad_input"]
 
 # Below this many input or output channels the 16 GEMMs are too thin to beat im2col (measured:
 # the small variant's 3-channel stem is faster as one im2col product).
@@ -114,19 +115,30 @@ def input_bytes_per_image(C, O, OH, OW, itemsize) -> int:
     return planes * max(C, O) * TH * TW * itemsize
 
 
-def winograd_forward(workspace, out, x, U, padding, bias=None):
+def winograd_forward(workspace, out, x, U, padding, bias=None, res=None, relu=False):
     """``out`` (N, O, OH, OW) = ``conv2d(x, w, bias, padding=padding)``, ``U`` =
-    ``transformed_weight(w, forward_planes(C, O, OH, OW))`` for a 3x3 stride-1 weight ``w``."""
+    ``transformed_weight(w, forward_planes(C, O, OH, OW))`` for a 3x3 stride-1 weight ``w``;
+    then ``+ res`` (an array shaped like ``out``) and ReLU when given, inside the output
+    transform (the inference path's fused epilogue, see ``ops/conv.py``)."""
     planes = U.shape[0]
     V = _transformed_input(workspace, x, padding, planes)
     M_full, M = _planes(workspace, "prod", out.shape[1], V.shape[2], x.dtype, planes)
     gemm.matmul(U, V, M)
+    res = empty(x.dtype, 4) if res is None else res
     if planes == 36:  # its output transform always takes a bias (one signature)
         bias = np.zeros(out.shape[1], x.dtype) if bias is None else bias
-        WG43.output_transform43(out, M_full, np.ascontiguousarray(bias, x.dtype))
+        WG43.output_transform43(out, M_full, np.ascontiguousarray(bias, x.dtype), res, relu)
         return
-    bias = np.zeros(0, x.dtype) if bias is None else np.ascontiguousarray(bias, x.dtype)
-    WG.output_transform(out, M_full, bias)
+    bias = empty(x.dtype, 1) if bias is None else np.ascontiguousarray(bias, x.dtype)
+    WG.output_transform(out, M_full, bias, res, relu)
+
+
+@functools.lru_cache(maxsize=None)
+def empty(dtype, ndim):
+    """An empty ``ndim``-d array: what the kernels take for "no bias" or "no residual" (one
+    signature serves both cases; not read-only, which numba would type as another signature).
+    Shared, but with no element nothing can write to it."""
+    return np.zeros((0,) * ndim, dtype)
 
 
 def grad_products(workspace, grad_out):

@@ -86,7 +86,7 @@ def test_col2im_is_the_adjoint_of_im2col():
 def test_swap01_swaps_the_leading_axes(dtype):
     src = np.random.default_rng(3).standard_normal((5, 3, 7)).astype(dtype)
     out = np.empty((3, 5, 7), dtype)
-    conv.swap01(out, src)
+    conv.swap01(out, src, np.zeros(0, dtype), np.zeros((0, 0, 0), dtype), False)
     np.testing.assert_array_equal(out, src.transpose(1, 0, 2))
 
 
@@ -95,8 +95,37 @@ def test_swap01_swaps_the_leading_axes(dtype):
 def test_transpose12_transposes_each_batch_item(shape, dtype):
     src = np.random.default_rng(4).standard_normal(shape).astype(dtype)
     out = np.empty((shape[0], shape[2], shape[1]), dtype)
-    conv.transpose12(out, src)
+    conv.transpose12(out, src, np.zeros(0, dtype), np.zeros((0, 0, 0), dtype), False)
     np.testing.assert_array_equal(out, src.transpose(0, 2, 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernel", ["swap01", "transpose12"])
+@pytest.mark.parametrize("bias,residual,relu", [(True, False, False), (True, False, True),
+                                                (False, True, True), (True, True, True)])
+def test_layout_copies_fuse_bias_residual_and_relu_as_the_separate_ops(kernel, bias, residual,
+                                                                       relu, dtype):
+    # the convolution's epilogue: bitwise copy, + bias[channel], + residual, relu (NaN kept)
+    rng = np.random.default_rng(5)
+    N, O, P = 3, 37, 45
+    if kernel == "swap01":
+        src = rng.standard_normal((O, N, P)).astype(dtype)
+        plain = src.transpose(1, 0, 2)
+    else:
+        src = rng.standard_normal((N, P, O)).astype(dtype)
+        plain = src.transpose(0, 2, 1)
+    src.reshape(-1)[7] = np.nan
+    b = rng.standard_normal(O).astype(dtype)
+    res = rng.standard_normal((N, O, P)).astype(dtype)
+    expected = plain + b.reshape(1, O, 1) if bias else plain.copy()
+    if residual:
+        expected = expected + res
+    if relu:
+        expected = np.where(np.isnan(expected) | (expected > 0), expected, 0).astype(dtype)
+    out = np.empty((N, O, P), dtype)
+    getattr(conv, kernel)(out, src, b if bias else np.zeros(0, dtype),
+                          res if residual else np.zeros((0, 0, 0), dtype), relu)
+    np.testing.assert_array_equal(out, expected)
 
 
 def test_conv_output_size_matches_pytorch_formula():

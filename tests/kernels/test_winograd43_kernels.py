@@ -16,7 +16,7 @@ def direct_conv(x, w, PH, PW):
                for i in range(3) for j in range(3))
 
 
-def forward43(x, w, PH, PW, bias=None, pad_rows=0):
+def forward43(x, w, PH, PW, bias=None, pad_rows=0, res=None, relu=False):
     N, C, H, W = x.shape
     O = w.shape[0]
     OH, OW = H + 2 * PH - 2, W + 2 * PW - 2
@@ -30,7 +30,8 @@ def forward43(x, w, PH, PW, bias=None, pad_rows=0):
     M = np.full((36, O, T + pad_rows), np.nan, x.dtype)
     M[:, :, :T] = np.matmul(U, V[:, :, :T])
     y = np.full((N, O, OH, OW), np.nan, x.dtype)
-    W4.output_transform43(y, M, np.zeros(O, x.dtype) if bias is None else bias)
+    res = np.zeros((0, 0, 0, 0), x.dtype) if res is None else res
+    W4.output_transform43(y, M, np.zeros(O, x.dtype) if bias is None else bias, res, relu)
     return y
 
 
@@ -63,6 +64,24 @@ def test_output_transform_adds_the_bias_per_output_channel():
     bias = rng.standard_normal(5)
     np.testing.assert_allclose(forward43(x, w, 1, 1, bias), forward43(x, w, 1, 1)
                                + bias.reshape(1, 5, 1, 1), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("residual", [False, True])
+def test_output_transform_fuses_residual_and_relu_as_the_separate_ops(dtype, residual):
+    # bitwise the unfused sequence: conv + bias, + residual, relu (NaN kept), each rounded
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 9, 10)).astype(dtype)
+    w = rng.standard_normal((5, 3, 3, 3)).astype(dtype)
+    bias = rng.standard_normal(5).astype(dtype)
+    bias[2] = np.nan  # a NaN reaches channel 2's outputs: relu keeps it
+    res = rng.standard_normal((2, 5, 9, 10)).astype(dtype) if residual else None
+    expected = forward43(x, w, 1, 1, bias)
+    if residual:
+        expected = expected + res
+    expected = np.where(np.isnan(expected) | (expected > 0), expected, 0).astype(dtype)
+    assert np.isnan(expected).any() and (expected == 0).any()
+    np.testing.assert_array_equal(forward43(x, w, 1, 1, bias, res=res, relu=True), expected)
 
 
 def test_weight_transform_is_G_g_G_transposed():

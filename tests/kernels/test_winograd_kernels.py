@@ -3,6 +3,11 @@ backward kernel as the exact adjoint of its forward kernel (<A x, y> == <x, A^T 
 import numpy as np
 import pytest
 
+
+def NO_RES(dtype):
+    """The kernels' empty residual (none to add)."""
+    return np.zeros((0, 0, 0, 0), dtype)
+
 from minitorch.kernels import winograd as WG
 
 # (N, C, O, H, W, PH, PW): even and odd outputs, non-square, padding 0..2
@@ -34,7 +39,8 @@ def forward(x, w, PH, PW):
     V = np.full((16, C, N * TH * TW), np.nan, x.dtype)  # every element must be written
     WG.input_transform(V, x, PH, PW)
     y = np.full((N, w.shape[0], OH, OW), np.nan, x.dtype)
-    WG.output_transform(y, np.matmul(transformed(w), V), np.zeros(0, x.dtype))
+    WG.output_transform(y, np.matmul(transformed(w), V), np.zeros(0, x.dtype), NO_RES(x.dtype),
+                        False)
     return y
 
 
@@ -61,7 +67,7 @@ def test_output_transform_adjoint_is_the_adjoint(shape):
     rng = np.random.default_rng(1)
     M, dy = rng.standard_normal((16, O, N * TH * TW)), rng.standard_normal((N, O, OH, OW))
     y, dM = np.empty_like(dy), np.full_like(M, np.nan)
-    WG.output_transform(y, M, np.zeros(0))
+    WG.output_transform(y, M, np.zeros(0), NO_RES(M.dtype), False)
     WG.output_transform_adjoint(dM, dy)
     assert _dot(y, dy) == pytest.approx(_dot(M, dM), rel=1e-12)
 
@@ -111,7 +117,7 @@ def test_kernels_use_only_the_first_T_entries_of_padded_rows():
     M = np.full((16, O, LD), np.nan)
     M[:, :, :T] = np.matmul(transformed(w), V[:, :, :T])
     y = np.empty((N, O, H, W))
-    WG.output_transform(y, M, np.zeros(0))
+    WG.output_transform(y, M, np.zeros(0), NO_RES(M.dtype), False)
     np.testing.assert_allclose(y, direct_conv(x, w, PH, PW), rtol=1e-12, atol=1e-12)
     dM = np.full_like(M, np.nan)
     WG.output_transform_adjoint(dM, y)
@@ -137,6 +143,32 @@ def test_output_transform_adds_the_bias_per_output_channel(dtype):
     M = rng.standard_normal((16, O, N * TH * TW)).astype(dtype)
     bias = rng.standard_normal(O).astype(dtype)
     plain, biased = np.empty((N, O, OH, OW), dtype), np.empty((N, O, OH, OW), dtype)
-    WG.output_transform(plain, M, np.zeros(0, dtype))
-    WG.output_transform(biased, M, bias)
+    WG.output_transform(plain, M, np.zeros(0, dtype), NO_RES(dtype), False)
+    WG.output_transform(biased, M, bias, NO_RES(dtype), False)
     np.testing.assert_array_equal(biased, plain + bias.reshape(1, O, 1, 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias,residual", [(False, False), (True, False), (False, True),
+                                           (True, True)])
+def test_output_transform_fuses_bias_residual_and_relu_as_the_separate_ops(dtype, bias,
+                                                                          residual):
+    # bitwise the unfused sequence: conv, + bias, + residual, relu (NaN kept), each rounded
+    N, O, OH, OW = 2, 5, 5, 6
+    TH, TW = WG.tiles(OH, OW)
+    rng = np.random.default_rng(6)
+    M = rng.standard_normal((16, O, N * TH * TW)).astype(dtype)
+    M[3, 1, 2] = np.nan  # a NaN reaches some outputs: relu keeps it
+    b = rng.standard_normal(O).astype(dtype) if bias else np.zeros(0, dtype)
+    res = rng.standard_normal((N, O, OH, OW)).astype(dtype) if residual else NO_RES(dtype)
+    plain, fused = np.empty((N, O, OH, OW), dtype), np.empty((N, O, OH, OW), dtype)
+    WG.output_transform(plain, M, np.zeros(0, dtype), NO_RES(dtype), False)
+    WG.output_transform(fused, M, b, res, True)
+    expected = plain
+    if bias:
+        expected = expected + b.reshape(1, O, 1, 1)
+    if residual:
+        expected = expected + res
+    expected = np.where(np.isnan(expected) | (expected > 0), expected, 0).astype(dtype)
+    assert np.isnan(expected).any() and (expected == 0).any()
+    np.testing.assert_array_equal(fused, expected)
