@@ -18,11 +18,27 @@ import numpy as np
 
 from minitorch.autograd.grad_mode import is_grad_enabled
 from minitorch.nn import functional as F
+from minitorch.nn.modules.activation import ReLU
+from minitorch.nn.modules.linear import Identity
+from minitorch.nn.modules.pooling import MaxPool2d
+from minitorch.ops import conv as conv_ops
+from minitorch.ops.pool import pool_output_size
 from minitorch.tensor import Tensor
 
 __all__ = ["conv_bn", "can_fold"]
 
-_folded = weakref.WeakKeyDictionary()  # conv module -> (key, weight Tensor, bias Tensor)
+_folded = weakref.WeakKeyDictionary()  # conv module -> _Fold
+_MAX_PLANS = 8  # input shapes planned per convolution
+
+
+class _Fold:
+    """A convolution's folded BatchNorm: the shift, the folded weight (dropped once every input
+    size it met runs Winograd, whose plans keep only the transform) and a plan per input shape
+    (``ops.conv.prepare_inference``)."""
+
+    def __init__(self, key, weight, bias):
+        self.key, self.weight, self.bias = key, weight, bias
+        self.plans, self.transforms = {}, {}
 
 
 def can_fold(conv, bn) -> bool:
@@ -36,20 +52,100 @@ def can_fold(conv, bn) -> bool:
     return not (is_grad_enabled() and any(p.requires_grad for p in params))
 
 
-def conv_bn(conv, bn, x):
-    """``bn(conv(x))``, as one convolution with folded weights when ``can_fold`` and the batch
-    holds more than one sample.
+def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
+    """``maxpool(relu(bn(conv(x)) + residual))``, each of ``residual`` (a Tensor), ``relu`` (a
+    module) and ``maxpool`` (a module) optional; ``bn(conv(x))`` runs as one convolution with
+    folded weights when ``can_fold`` and the batch holds more than one sample.
+
+    When nothing is recorded either (no input needs a gradient, or ``no_grad``) and ``relu`` and
+    ``maxpool`` are plain ``nn.ReLU`` / ``nn.MaxPool2d`` without hooks, the residual add, the
+    ReLU and the max-pool run inside the convolution's last pass (``ops.conv.conv2d_inference``):
+    no pass of their own, and the stem's activation before pooling never exists whole. Same
+    float operations in the same order: the results equal the unfused path's bitwise.
 
     At batch 1 the fold does not pay: its cached copy of the weights (45 MB for ResNet-18, and
     the Winograd transforms kept for it another 70 MB) costs more memory than the BatchNorm
     pass it saves costs time (a 1x64x112x112 activation at most).
     """
+    if _plain(maxpool, Identity):
+        maxpool = None  # (the small variant's "maxpool")
     if not can_fold(conv, bn) or (x.ndim == 4 and x.shape[0] == 1):
-        return bn(conv(x))
-    if x.ndim != 4 or x.shape[1] != conv.in_channels:
-        return conv(x)  # let the module raise its usual error
-    weight, bias = _folded_weights(conv, bn)
-    return F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+        y = bn(conv(x))
+    elif x.ndim != 4 or x.shape[1] != conv.in_channels:
+        y = conv(x)  # let the module raise its usual error
+    else:
+        fold = _fold_for(conv, bn)
+        fused = _fused(conv, bn, fold, x, residual, relu, maxpool)
+        if fused is not None:
+            return fused
+        if fold.weight is None:
+            fold.weight = _fold(conv, bn)[0]
+        y = F.conv2d(x, Tensor(fold.weight), Tensor(fold.bias), conv.stride, conv.padding,
+                     conv.dilation, conv.groups)
+    if residual is not None:
+        y += residual  # in place, as torchvision's BasicBlock (no new activation)
+    if relu is not None:
+        y = relu(y)
+    return y if maxpool is None else maxpool(y)
+
+
+def _plain(module, kind) -> bool:
+    return module is None or (type(module) is kind and not module._forward_hooks
+                              and not module._forward_pre_hooks)
+
+
+def _fused(conv, bn, fold, x, residual, relu, maxpool):
+    """The fused result as a new Tensor, or None when the fused path does not apply."""
+    if not (_plain(relu, ReLU) and _plain(maxpool, MaxPool2d)):
+        return None
+    if is_grad_enabled() and (x.requires_grad or (residual is not None
+                                                  and residual.requires_grad)):
+        return None  # recorded: the unfused ops keep what backward needs
+    data = x._data
+    if data.dtype.kind != "f" or data.dtype != fold.bias.dtype:
+        return None
+    plan = _plan_for(conv, bn, fold, data.shape)
+    res = None
+    if residual is not None:
+        res = residual._data
+        if res.shape != plan.out_shape or res.dtype != data.dtype:
+            return None
+    pool = None
+    if maxpool is not None:
+        pool = _pool_geometry(maxpool, plan.out_shape[2:])
+        if pool is None:
+            return None
+    out = conv_ops.conv2d_inference(plan, data, fold.bias, res, relu is not None, pool)
+    return Tensor(out)
+
+
+def _pair(value):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 \
+            and all(isinstance(v, (int, np.integer)) for v in value):
+        return int(value[0]), int(value[1])
+    return None
+
+
+def _pool_geometry(pool, in_hw):
+    """``conv_ops.pool_geometry`` for a MaxPool2d module on an (H, W) input, or None when it
+    is one the fused path leaves to the module (indices wanted, unusual or invalid arguments:
+    the module then raises its usual error)."""
+    if pool.return_indices:
+        return None
+    kernel, padding, dilation = _pair(pool.kernel_size), _pair(pool.padding), _pair(pool.dilation)
+    stride = kernel if pool.stride is None else _pair(pool.stride)
+    if None in (kernel, stride, padding, dilation):
+        return None
+    if any(p > (d * (k - 1) + 1) // 2 for p, k, d in zip(padding, kernel, dilation)) \
+            or min(kernel + stride + dilation) < 1 or min(padding) < 0:
+        return None
+    out_hw = tuple(pool_output_size(size, k, s, p, d, bool(pool.ceil_mode))
+                   for size, k, s, p, d in zip(in_hw, kernel, stride, padding, dilation))
+    if min(out_hw) < 1:
+        return None
+    return conv_ops.pool_geometry(kernel, stride, padding, dilation, out_hw)
 
 
 def _state_key(conv, bn):
@@ -58,17 +154,35 @@ def _state_key(conv, bn):
                                     for t in tensors)
 
 
-def _folded_weights(conv, bn):
+def _fold_for(conv, bn):
     key = _state_key(conv, bn)
     cached = _folded.get(conv)
-    if cached is None or cached[0] != key:
-        cached = (key, *_fold(conv, bn))
+    if cached is None or cached.key != key:
+        cached = _Fold(key, *_fold(conv, bn))
         _folded[conv] = cached
-    return cached[1], cached[2]
+    return cached
+
+
+def _plan_for(conv, bn, fold, x_shape):
+    """The inference plan for this input shape. Plans for other batch sizes (a last, smaller
+    batch) share their Winograd transforms rather than compute and keep them twice; the folded
+    weight is dropped once planned (an im2col plan holds it, a Winograd plan needs only ``U``)
+    and refolded if another shape comes."""
+    plan = fold.plans.get(x_shape)
+    if plan is None:
+        weight = fold.weight if fold.weight is not None else _fold(conv, bn)[0]
+        if len(fold.plans) >= _MAX_PLANS:  # many input sizes: keep memory bounded
+            fold.plans.clear()
+            fold.transforms.clear()
+        plan = conv_ops.prepare_inference(x_shape, weight, conv.stride, conv.padding,
+                                          conv.dilation, conv.groups, fold.transforms)
+        fold.plans[x_shape] = plan
+        fold.weight = None
+    return plan
 
 
 def _fold(conv, bn):
-    """The folded (weight, bias) as new Tensors in the convolution's dtype."""
+    """The folded (weight, bias) as new arrays in the convolution's dtype."""
     dtype = conv.weight._data.dtype
     invstd = 1.0 / np.sqrt(bn.running_var._data.astype(np.float64) + bn.eps)
     gamma = bn.weight._data.astype(np.float64) if bn.weight is not None else 1.0
@@ -81,4 +195,4 @@ def _fold(conv, bn):
     # read-only: nothing may change a cached fold in place, and the convolution may then keep
     # derived forms of it (the Winograd-transformed weights)
     weight.flags.writeable = False
-    return Tensor(weight), Tensor(np.asarray(shift, dtype))
+    return weight, np.asarray(shift, dtype)

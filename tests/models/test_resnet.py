@@ -221,6 +221,24 @@ def test_full_width_eval_logits_through_F4x4_and_folded_batch_norm_match_torch()
         assert rel_err(ours(mt.tensor(x)).numpy(), expected) < 1e-4
 
 
+def test_imagenet_stem_eval_logits_with_fused_stem_pool_and_residuals_match_torch():
+    # with no_grad the stem's folded convolution, ReLU and max-pool run fused per batch slice,
+    # and each block's residual add and ReLU inside its second convolution's output pass
+    torch = pytest.importorskip("torch")
+    ours, theirs = paired_models(torch, seed=3, variant="imagenet", width=16)
+    x = np.random.default_rng(3).standard_normal((3, 3, 61, 57)).astype(np.float32)
+    ours.eval(), theirs.eval()
+    with torch.no_grad():
+        expected = theirs(torch.tensor(x)).numpy()
+    with mt.no_grad():
+        got = ours(mt.tensor(x)).numpy()
+    assert rel_err(got, expected) < 1e-4
+    # and the frozen-backbone way (parameters frozen, grad mode on): the same fused path
+    for p in ours.parameters():
+        p.requires_grad_(False)
+    np.testing.assert_array_equal(ours(mt.tensor(x)).numpy(), got)
+
+
 @pytest.mark.parametrize("variant, width, size", [("small", 16, 16), ("imagenet", 64, 64)])
 def test_resnet_train_step_matches_torch(variant, width, size):
     """Train-mode loss, every parameter gradient, the input gradient and the BN statistics."""

@@ -119,3 +119,103 @@ def test_large_weights_over_few_tiles_take_im2col_not_winograd():
     assert use_winograd((1, 128, 28, 28), (128, 128, 3, 3), *geometry, (28, 28))
     assert use_winograd((16, 512, 7, 7), (512, 512, 3, 3), *geometry, (7, 7))  # 256 tiles
     assert use_winograd((1, 16, 4, 4), (16, 16, 3, 3), *geometry, (4, 4))  # small weight
+
+
+def _frozen_pair(C=16, O=16, seed=4, kernel=3, stride=1):
+    mt.manual_seed(seed)
+    conv = nn.Conv2d(C, O, kernel, stride=stride, padding=kernel // 2, bias=False)
+    bn = nn.BatchNorm2d(O)
+    rng = np.random.default_rng(seed)
+    with mt.no_grad():
+        bn.running_mean.copy_(mt.tensor(rng.standard_normal(O).astype(np.float32)))
+        bn.running_var.copy_(mt.tensor(rng.uniform(0.5, 2.0, O).astype(np.float32)))
+    freeze(conv, bn)
+    return conv, bn
+
+
+def _hooked(module):
+    """The same module with a forward hook: conv_bn then leaves it to the module (unfused)."""
+    module.register_forward_hook(lambda *_: None)
+    return module
+
+
+# (C, O, H, kernel, stride): F(2x2, 3x3) (16 channels), F(4x4, 3x3) (64 channels at 16x16),
+# and im2col (a 7x7 stride-2 stem, a 1x1)
+FUSED_CASES = [(16, 16, 9, 3, 1), (64, 64, 16, 3, 1), (3, 16, 20, 7, 2), (16, 32, 8, 1, 1)]
+
+
+@pytest.mark.parametrize("C,O,H,kernel,stride", FUSED_CASES)
+def test_fused_residual_and_relu_equal_the_separate_ops_bitwise(C, O, H, kernel, stride):
+    conv, bn = _frozen_pair(C, O, kernel=kernel, stride=stride)
+    x = mt.randn(3, C, H, H)
+    OH = (H + 2 * (kernel // 2) - kernel) // stride + 1
+    res = mt.randn(3, O, OH, OH)
+    fused = conv_bn(conv, bn, x, residual=res, relu=nn.ReLU(inplace=True))
+    # a hooked ReLU is run as a module: the folded convolution, then += and relu, unfused
+    unfused = conv_bn(conv, bn, x, residual=res, relu=_hooked(nn.ReLU(inplace=True)))
+    np.testing.assert_array_equal(fused.numpy(), unfused.numpy())
+    assert (fused.numpy() == 0).any() and (fused.numpy() > 0).any()
+    reference = nn.functional.relu(bn(conv(x)) + res).numpy()  # BatchNorm not folded
+    np.testing.assert_allclose(fused.numpy(), reference, rtol=1e-5, atol=1e-5)
+    assert not fused.requires_grad and fused.grad_fn is None
+
+
+@pytest.mark.parametrize("batch", [2, 5])
+def test_fused_max_pool_equals_the_separate_ops_bitwise(batch):
+    # the stem: conv 7x7/2, folded BN, relu, max-pool 3x3/2 per slice of the batch
+    conv, bn = _frozen_pair(3, 16, kernel=7, stride=2)
+    x = mt.randn(batch, 3, 37, 30)
+    pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+    fused = conv_bn(conv, bn, x, relu=nn.ReLU(inplace=True), maxpool=pool)
+    unfused = conv_bn(conv, bn, x, relu=nn.ReLU(inplace=True), maxpool=_hooked(
+        nn.MaxPool2d(kernel_size=3, stride=2, padding=1)))
+    assert fused.shape == unfused.shape == (batch, 16, 10, 8)
+    np.testing.assert_array_equal(fused.numpy(), unfused.numpy())
+    ceil = nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)
+    np.testing.assert_array_equal(conv_bn(conv, bn, x, relu=nn.ReLU(), maxpool=ceil).numpy(),
+                                  ceil(nn.functional.relu(conv_bn(conv, bn, x))).numpy())
+
+
+def test_the_fused_path_leaves_a_max_pool_with_indices_to_the_module():
+    conv, bn = _frozen_pair(3, 16, kernel=7, stride=2)
+    x = mt.randn(2, 3, 24, 24)
+    out, indices = conv_bn(conv, bn, x, maxpool=nn.MaxPool2d(3, 2, 1, return_indices=True))
+    assert indices.dtype == mt.int64 and out.shape == indices.shape == (2, 16, 6, 6)
+
+
+def test_an_input_that_needs_a_gradient_is_not_fused_and_gets_the_right_gradient():
+    conv, bn = _frozen_pair()
+    x = mt.randn(2, 16, 6, 6, requires_grad=True)
+    res = mt.randn(2, 16, 6, 6, requires_grad=True)
+    out = conv_bn(conv, bn, x, residual=res, relu=nn.ReLU(inplace=True))
+    assert out.grad_fn is not None
+    out.sum().backward()
+    # relu's mask reaches the residual's gradient: 1 where the output is positive, else 0
+    np.testing.assert_array_equal(res.grad.numpy(), (out.detach().numpy() > 0).astype(np.float32))
+    assert x.grad is not None and np.abs(x.grad.numpy()).sum() > 0
+
+
+def test_a_residual_of_another_shape_is_added_by_broadcasting_as_before():
+    conv, bn = _frozen_pair()
+    x, res = mt.randn(2, 16, 6, 6), mt.randn(16, 1, 1)
+    out = conv_bn(conv, bn, x, residual=res, relu=nn.ReLU())
+    np.testing.assert_allclose(out.numpy(), nn.functional.relu(bn(conv(x)) + res).numpy(),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_a_frozen_winograd_convolution_keeps_its_transform_and_not_the_folded_weight():
+    from minitorch.nn import fuse
+    conv, bn = _frozen_pair(64, 64)
+    x = mt.randn(3, 64, 16, 16)
+    first = conv_bn(conv, bn, x).numpy()
+    fold = fuse._folded[conv]
+    assert fold.weight is None and len(fold.transforms) == 1
+    # a smaller last batch gets its own plan but shares the transform (the products' rounding
+    # may depend on their width, so not bitwise)
+    np.testing.assert_allclose(conv_bn(conv, bn, x[:2]).numpy(), first[:2], rtol=1e-5,
+                               atol=1e-5)
+    assert len(fold.plans) == 2 and len(fold.transforms) == 1
+    # the unfused folded path (a hooked ReLU) folds the weight again when it needs it
+    hooked = conv_bn(conv, bn, x, relu=_hooked(nn.ReLU()))
+    np.testing.assert_array_equal(hooked.numpy(), np.maximum(first, 0))
+
