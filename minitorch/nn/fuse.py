@@ -29,6 +29,7 @@ __all__ = ["conv_bn", "can_fold"]
 
 _folded = weakref.WeakKeyDictionary()  # conv module -> _Fold
 _MAX_PLANS = 8  # input shapes planned per convolution
+_FOLD_BLOCK = 32  # output channels folded at a time
 
 
 class _Fold:
@@ -191,7 +192,14 @@ def _fold(conv, bn):
     shift = beta - scale * bn.running_mean._data.astype(np.float64)
     if conv.bias is not None:
         shift = shift + scale * conv.bias._data.astype(np.float64)
-    weight = (conv.weight._data.astype(np.float64) * scale.reshape(-1, 1, 1, 1)).astype(dtype)
+    # in float64, rounded once, a block of output channels at a time: whole-weight float64
+    # temporaries (38 MB for a layer4 weight) would raise the process's peak memory
+    w = conv.weight._data
+    weight = np.empty(w.shape, dtype)
+    for o in range(0, w.shape[0], _FOLD_BLOCK):
+        block = w[o:o + _FOLD_BLOCK].astype(np.float64)
+        block *= scale[o:o + _FOLD_BLOCK].reshape(-1, 1, 1, 1)
+        weight[o:o + _FOLD_BLOCK] = block
     # read-only: nothing may change a cached fold in place, and the convolution may then keep
     # derived forms of it (the Winograd-transformed weights)
     weight.flags.writeable = False

@@ -191,8 +191,8 @@ def prepare_inference(x_shape, w, stride, padding, dilation, groups, transforms=
     if plan.winograd:
         transforms = {} if transforms is None else transforms
         key = (plan.planes, plan.taps)
-        if key not in transforms:  # from a writeable copy: not kept by transformed_weight
-            transforms[key] = WG.transformed_weight(np.array(plan.weight), plan.planes)
+        if key not in transforms:
+            transforms[key] = WG.weight_transform(plan.weight, plan.planes)
         plan.U, plan.weight = transforms[key], None
     return plan
 

@@ -20,7 +20,7 @@ from ..kernels import gemm
 from ..kernels import winograd as WG
 from ..kernels import winograd43 as WG43
 
-__all__ = ["use_winograd", "forward_planes", "transformed_weight", "input_bytes_per_image",
+__all__ = ["use_winograd", "forward_planes", "transformed_weight", "weight_transform", "input_bytes_per_image",
            "winograd_forward", "empty", "grad_products", "winograd_grad_weight", "winograd_grad_input"]
 
 # Below this many input or output channels the 16 GEMMs are too thin to beat im2col (measured:
@@ -74,14 +74,20 @@ def transformed_weight(w, planes=16):
         entry = _frozen_U.get(key)
         if entry is not None and entry[0]() is w:
             return entry[1]
+    U = weight_transform(w, planes)
+    if frozen:
+        _frozen_U[key] = (weakref.ref(w, lambda _, key=key: _frozen_U.pop(key, None)), U)
+    return U
+
+
+def weight_transform(w, planes=16):
+    """``U`` for ``w``, computed now and kept nowhere (``transformed_weight`` keeps it)."""
     U = np.empty((planes, w.shape[0], w.shape[1]), w.dtype)
     weight = np.ascontiguousarray(w)
     if planes == 36:
         WG43.weight_transform43(U, weight)
     else:
         WG.weight_transform(U, weight)
-    if frozen:
-        _frozen_U[key] = (weakref.ref(w, lambda _, key=key: _frozen_U.pop(key, None)), U)
     return U
 
 
