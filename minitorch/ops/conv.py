@@ -172,6 +172,9 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None):
     for n0 in range(0, N, step):
         n1 = min(N, n0 + step)
         x_n, res_n = x[n0:n1], None if res is None else res[n0:n1]
+        if pool is not None and _pool_first(plan, x_n, U, res):
+            _forward_im2col_pooled(plan, out[n0:n1], x_n, b, relu, pool)
+            continue
         y_n = out[n0:n1] if pool is None else _workspace("stage", (n1 - n0, O, OH, OW), x.dtype)
         if U is not None:
             WG.winograd_forward(_workspace, y_n, x_n, U, plan.padding, b, res_n, relu)
@@ -180,6 +183,18 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None):
         if pool is not None:
             pool_kernels.max_pool2d_forward_values(out[n0:n1], y_n, *pool[:-2])
     return out
+
+
+def _pool_first(plan, x, U, res) -> bool:
+    """Whether the max-pool may run on the raw channel-major product, before the bias and the
+    ReLU: both are monotone per channel (rounding included), so ``max(relu(v + b))`` is
+    ``relu(max(v) + b)`` bitwise, and the epilogue and the copy to NCHW then touch a quarter
+    of the elements (the stem's pool is 3x3 stride 2)."""
+    if U is not None or res is not None:
+        return False
+    KH, KW = plan.weight.shape[2:]
+    OH, OW = plan.out_shape[2:]
+    return not (plan.groups == 1 and _pixels_as_rows(x.shape[1] * KH * KW, x.shape[0] * OH * OW))
 
 
 def prepare_inference(x_shape, w, stride, padding, dilation, groups, transforms=None):
@@ -290,6 +305,25 @@ def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
         prod = _workspace("prod", (O, N * P), x.dtype)
         _grouped_matmul(prod, w2, cols, ctx.groups)
         K.swap01(out, prod.reshape(O, N, P), bias, res3, relu)
+
+
+def _forward_im2col_pooled(plan, out, x, b, relu, pool):
+    """``out`` = max-pool ``pool`` of ``relu(conv(x) + b)``, the pool run on the channel-major
+    GEMM product (see ``_pool_first``), the bias and ReLU in the pooled copy to NCHW."""
+    N, O, PH, PW = out.shape
+    OH, OW = plan.out_shape[2:]
+    w = plan.weight
+    KH, KW = w.shape[2], w.shape[3]
+    cols = _workspace("cols", (x.shape[1] * KH * KW, N * OH * OW), x.dtype)
+    K.im2col(cols, x, KH, KW, *_geometry(plan))
+    prod = _workspace("prod", (O, N * OH * OW), x.dtype)
+    _grouped_matmul(prod, w.reshape(O, -1), cols, plan.groups)
+    pooled = _workspace("stage", (O, N, PH * PW), x.dtype)
+    # the (o, n) planes of the product are independent pooling planes
+    pool_kernels.max_pool2d_forward_values(pooled.reshape(1, O * N, PH, PW),
+                                           prod.reshape(1, O * N, OH, OW), *pool[:-2])
+    bias = WG.empty(x.dtype, 1) if b is None else np.ascontiguousarray(b, x.dtype)
+    K.swap01(out.reshape(N, O, PH * PW), pooled, bias, WG.empty(x.dtype, 3), relu)
 
 
 def _winograd_backward(ctx, x, w, grad_out):

@@ -160,9 +160,12 @@ def test_fused_residual_and_relu_equal_the_separate_ops_bitwise(C, O, H, kernel,
     assert not fused.requires_grad and fused.grad_fn is None
 
 
-@pytest.mark.parametrize("batch", [2, 5])
-def test_fused_max_pool_equals_the_separate_ops_bitwise(batch):
-    # the stem: conv 7x7/2, folded BN, relu, max-pool 3x3/2 per slice of the batch
+@pytest.mark.parametrize("batch,sliced", [(2, False), (5, False), (5, True)])
+def test_fused_max_pool_equals_the_separate_ops_bitwise(batch, sliced, monkeypatch):
+    # the stem: conv 7x7/2, folded BN, relu, max-pool 3x3/2 per slice of the batch (the pool
+    # on the raw product, before bias and relu); sliced: one image per slice
+    if sliced:
+        monkeypatch.setattr("minitorch.ops.conv._COLS_BYTES", 1)
     conv, bn = _frozen_pair(3, 16, kernel=7, stride=2)
     x = mt.randn(batch, 3, 37, 30)
     pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
