@@ -2,14 +2,15 @@
 
 One place turns ``data.dataset/root/classes/image_size/val_fraction/mean/std/augment`` into two
 datasets, so the trainer and the evaluator split and normalise identically: the split is a
-stratified function of (labels, val_fraction, seed), and the validation side never augments.
+stratified function of (labels, val_fraction, seed), and the validation side never augments
+(photos: it resizes to ``data.eval_resize`` before the centre crop, torchvision's policy).
 """
 from .dataset import Subset
 from .datasets import Digits, ImageFolder, NpzDataset
 from .datasets.image_folder import IMAGENET_MEAN, IMAGENET_STD
 from .errors import DataError
 from .split import stratified_split
-from .transforms import Compose, RandomCrop, RandomHorizontalFlip
+from .transforms import Compose, RandomCrop, RandomHorizontalFlip, eval_resize_for
 
 __all__ = ["build_datasets", "augment_transform"]
 
@@ -22,6 +23,12 @@ def augment_transform(image_size, augment):
     if augment.horizontal_flip:
         steps.append(RandomHorizontalFlip())
     return Compose(steps) if steps else None
+
+
+def _eval_resize(data):
+    """``data.eval_resize``, null meaning torchvision's policy (256 before a 224 crop)."""
+    size = getattr(data, "eval_resize", None)
+    return eval_resize_for(data.image_size) if size is None else int(size)
 
 
 def _make(data, mean, std, in_channels):
@@ -39,7 +46,8 @@ def _make(data, mean, std, in_channels):
                            random_crop=aug.random_crop, padding=aug.padding,
                            horizontal_flip=aug.horizontal_flip,
                            random_resized_crop=aug.random_resized_crop,
-                           color_jitter=aug.color_jitter, rotation=aug.rotation)
+                           color_jitter=aug.color_jitter, rotation=aug.rotation,
+                           eval_resize=_eval_resize(data))
     raise DataError(f"unknown dataset {kind!r}: expected digits, image_folder or npz")
 
 
@@ -59,4 +67,5 @@ def build_datasets(data, seed=0, mean=None, std=None, in_channels=3):
     if len(val_idx) == 0:
         raise DataError(f"data.val_fraction {data.val_fraction} leaves no validation samples "
                         f"out of {len(full)}")
-    return Subset(full, train_idx), Subset(full.without_augment(), val_idx), full.class_names
+    evaluation = getattr(full, "for_eval", full.without_augment)()   # photos: eval_resize
+    return Subset(full, train_idx), Subset(evaluation, val_idx), full.class_names

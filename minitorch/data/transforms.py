@@ -14,6 +14,7 @@ scale, a jitter factor, an angle) sets ``continuous`` to the reason it cannot be
 
 The PIL-facing steps (``Resize`` of a PIL image, ``ToTensor``) follow torchvision's PIL path.
 """
+import math
 import numbers
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from .errors import DataError
 
 __all__ = ["Transform", "Compose", "Resize", "CenterCrop", "RandomCrop", "RandomHorizontalFlip",
-           "Normalize", "ToTensor", "resize_bilinear"]
+           "Normalize", "ToTensor", "resize_bilinear", "EVAL_CROP_FRACTION", "eval_resize_for"]
 # the continuous augmentations (PIL images, torchvision's PIL path) live in transforms_photo.py
 
 
@@ -168,6 +169,16 @@ class Resize(Transform):
             h, w = self.target(x.height, x.width)
             return x.resize((w, h), Image.BILINEAR)
         return resize_bilinear(x, self.target(*np.shape(x)[-2:]))
+
+
+# torchvision's photo evaluation: Resize(256) then CenterCrop(224), the central 87.5% kept
+EVAL_CROP_FRACTION = 0.875
+
+
+def eval_resize_for(image_size):
+    """The shorter side torchvision's policy resizes to before a centre crop of ``image_size``:
+    ``floor(image_size / 0.875)`` (256 for 224, as timm's ``crop_pct``)."""
+    return int(math.floor(int(image_size) / EVAL_CROP_FRACTION))
 
 
 def _pad_hw(x, top, bottom, left, right, fill=0):

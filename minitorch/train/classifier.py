@@ -10,6 +10,8 @@ The eval transform is recorded in the file as root attributes (``transform_attrs
 the trainer puts them in every checkpoint): ``image_size``, ``resize`` (``shorter_side``: PIL's
 bilinear resize of the shorter edge then a center crop, the image-folder pipeline; ``square``:
 the [0, 1] array resized bilinearly to image_size x image_size, the digits and npz pipeline),
+``eval_resize`` (the shorter side before the center crop: ``data.eval_resize``, torchvision's
+256 for a 224 crop by default; absent in files made before it, which resize to image_size),
 ``crop``, ``image_mode`` (the PIL mode images are converted to: RGB, or L for grayscale),
 ``in_channels`` (grayscale is repeated to it), ``mean``, ``std`` and ``class_names``. The steps
 are the validation dataset's own, in its order, so one image gives bitwise the same input tensor
@@ -23,7 +25,8 @@ import numpy as np
 
 import minitorch as mt
 from minitorch.data.errors import DataError
-from minitorch.data.transforms import CenterCrop, Normalize, Resize, ToTensor, resize_bilinear
+from minitorch.data.transforms import (CenterCrop, Normalize, Resize, ToTensor, eval_resize_for,
+                                       resize_bilinear)
 from minitorch.io import read_weights_file
 from minitorch.io.yaml_text import YamlInputError, parse_yaml
 from minitorch.nn.module import StateDictError
@@ -32,7 +35,7 @@ from .config import Config
 from .errors import TrainerError
 
 __all__ = ["Classifier", "EvalTransform", "ClassifierFileError", "load_classifier",
-           "transform_attrs", "softmax"]
+           "transform_attrs", "softmax", "stored_eval_resize"]
 
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
@@ -41,10 +44,15 @@ class ClassifierFileError(TrainerError):
     """A file that cannot be used as a classifier (no class names, no transform, bad shapes)."""
 
 
-def _transform_fields(dataset, image_size, in_channels):
+def _transform_fields(dataset, image_size, in_channels, eval_resize=None):
+    """The transform attributes of a run; ``eval_resize`` None (a file that predates the key)
+    resizes the shorter side to image_size itself, as such runs validated."""
     if dataset == "image_folder":
-        return {"image_size": int(image_size), "resize": "shorter_side", "crop": "center",
-                "image_mode": "RGB", "in_channels": int(in_channels)}
+        fields = {"image_size": int(image_size), "resize": "shorter_side", "crop": "center",
+                  "image_mode": "RGB", "in_channels": int(in_channels)}
+        if eval_resize is not None:
+            fields["eval_resize"] = int(eval_resize)
+        return fields
     # digits are grayscale repeated to the model's channels; npz images have them already
     mode = "L" if dataset == "digits" else _MODES.get(int(in_channels), "RGB")
     return {"image_size": int(image_size), "resize": "square", "crop": "none",
@@ -53,8 +61,9 @@ def _transform_fields(dataset, image_size, in_channels):
 
 def transform_attrs(config, class_names, mean, std) -> dict:
     """The root attributes that record a run's eval transform (see the module docstring)."""
-    fields = _transform_fields(config.data.dataset, config.data.image_size,
-                               config.model.in_channels)
+    d = config.data
+    resize = d.eval_resize if d.eval_resize is not None else eval_resize_for(d.image_size)
+    fields = _transform_fields(d.dataset, d.image_size, config.model.in_channels, resize)
     return {"class_names": [str(c) for c in class_names],
             "mean": [float(v) for v in mean], "std": [float(v) for v in std], **fields}
 
@@ -63,21 +72,37 @@ class EvalTransform:
     """An image (path, PIL image, uint8 HWC array, or float CHW array in [0, 1]) to the model's
     CHW float32 input, exactly as the validation pipeline of the recorded run."""
 
-    def __init__(self, image_size, resize, crop, image_mode, in_channels, mean, std):
+    def __init__(self, image_size, resize, crop, image_mode, in_channels, mean, std,
+                 eval_resize=None):
         if resize not in ("shorter_side", "square") or crop not in ("center", "none"):
             raise ClassifierFileError(f"unknown eval transform resize={resize!r} crop={crop!r}")
         self.image_size, self.resize, self.crop = int(image_size), resize, crop
+        if eval_resize is not None and (int(eval_resize) < self.image_size
+                                        or resize != "shorter_side"):
+            raise ClassifierFileError(f"invalid eval transform eval_resize={eval_resize!r} for "
+                                      f"resize={resize!r}, image_size={self.image_size}")
+        # the shorter side before the centre crop (None: image_size, files before the key)
+        self.eval_resize = None if eval_resize is None else int(eval_resize)
         self.image_mode, self.in_channels = str(image_mode), int(in_channels)
         self.normalize = Normalize(mean, std)
         self.mean, self.std = self.normalize.mean, self.normalize.std
 
+    @property
+    def shorter_side(self):
+        """The shorter side a photo is resized to before the centre crop."""
+        return self.image_size if self.eval_resize is None else self.eval_resize
+
     def to_attrs(self) -> dict:
-        return {"image_size": self.image_size, "resize": self.resize, "crop": self.crop,
-                "image_mode": self.image_mode, "in_channels": self.in_channels,
-                "mean": list(self.mean), "std": list(self.std)}
+        attrs = {"image_size": self.image_size, "resize": self.resize, "crop": self.crop,
+                 "image_mode": self.image_mode, "in_channels": self.in_channels,
+                 "mean": list(self.mean), "std": list(self.std)}
+        if self.eval_resize is not None:
+            attrs["eval_resize"] = self.eval_resize
+        return attrs
 
     def __repr__(self):
-        return (f"EvalTransform(image_size={self.image_size}, resize={self.resize!r}, "
+        resize = "" if self.eval_resize is None else f", eval_resize={self.eval_resize}"
+        return (f"EvalTransform(image_size={self.image_size}, resize={self.resize!r}{resize}, "
                 f"crop={self.crop!r}, image_mode={self.image_mode!r}, "
                 f"in_channels={self.in_channels}, mean={self.mean}, std={self.std})")
 
@@ -104,7 +129,7 @@ class EvalTransform:
             image = image.convert(self.image_mode)
         if self.resize == "shorter_side":
             # ImageFolder's pipeline, step by step: PIL resize, ToTensor, crop, normalise
-            x = ToTensor()(Resize(self.image_size)(image))
+            x = ToTensor()(Resize(self.shorter_side)(image))
             x = CenterCrop(self.image_size)(x) if self.crop == "center" else x
             return self.normalize(self._channels(x[None]))[0]
         return self.arrays(ToTensor()(image)[None])[0]
@@ -118,7 +143,7 @@ class EvalTransform:
             if x.shape[-2:] != (s, s):
                 x = resize_bilinear(x, (s, s))
         else:
-            x = resize_bilinear(x, Resize(s).target(*x.shape[-2:]))
+            x = resize_bilinear(x, Resize(self.shorter_side).target(*x.shape[-2:]))
             x = CenterCrop(s)(x) if self.crop == "center" else x
         return self.normalize(self._channels(x))
 
@@ -200,6 +225,16 @@ def check_topk(topk, num_classes):
     return min(int(topk), num_classes)
 
 
+def stored_eval_resize(raw):
+    """A checkpoint's stored config dict with ``data.eval_resize`` set to the image size when
+    it predates the key (an image folder), so an old run is evaluated as it validated."""
+    data = raw.get("data") if isinstance(raw, dict) else None
+    if isinstance(data, dict) and data.get("dataset") == "image_folder" \
+            and "eval_resize" not in data and "image_size" in data:
+        return {**raw, "data": {**data, "eval_resize": data["image_size"]}}
+    return raw
+
+
 def _stored_config(attrs):
     text = attrs.get("config")
     if not isinstance(text, str):
@@ -213,8 +248,8 @@ def _stored_config(attrs):
 
 def _transform_from(attrs, path, model_channels):
     keys = ("image_size", "resize", "crop", "image_mode", "in_channels")
-    fields = {k: attrs[k] for k in keys if k in attrs}
-    if len(fields) < len(keys):
+    fields = {k: attrs[k] for k in keys + ("eval_resize",) if k in attrs}
+    if any(k not in fields for k in keys):
         raw = _stored_config(attrs)
         if raw is not None:   # a file made before the transform was recorded: its config
             d, m, default = raw.get("data") or {}, raw.get("model") or {}, Config()

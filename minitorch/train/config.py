@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Union
 
 import yaml
 
+from minitorch.data.transforms import eval_resize_for
 from .config_optim import OptimizerConfig, SchedulerConfig, optimizer_rules, scheduler_rules
 from .config_recipes import (EarlyStoppingConfig, FindLRConfig, LinearProbeConfig, UnfreezeStep,
                              recipe_rules)
@@ -97,6 +98,11 @@ class DataConfig:
         nonempty=True)
     image_size: int = option(32, "side of the square images fed to the network", ge=1,
                             le=MAX_SIZE)
+    eval_resize: Optional[int] = option(None, "image_folder: the shorter side validation "
+                                        "(and predict/evaluate) resizes to before the centre "
+                                        "crop of image_size (null: torchvision's Resize(256) + "
+                                        "CenterCrop(224), image_size / 0.875)", ge=1,
+                                        le=MAX_SIZE)
     val_fraction: float = option(0.2, "fraction of each class held out for validation "
                                  "(stratified, seeded)", gt=0.0, lt=1.0)
     batch_size: int = option(64, "samples per batch (per process under MPI)", ge=1,
@@ -255,6 +261,20 @@ def _photo_augment_rule(cfg):
     return None
 
 
+def _eval_resize_rule(cfg):
+    d = cfg.data
+    if d.eval_resize is None:
+        return None
+    if d.dataset != "image_folder":
+        return (f"data.eval_resize: works on photos (data.dataset: image_folder); {d.dataset!r} "
+                f"images are resized square to data.image_size")
+    if d.eval_resize < d.image_size:
+        return (f"data.eval_resize: {d.eval_resize} is smaller than data.image_size "
+                f"{d.image_size}, the centre crop it is resized for; use at least "
+                f"{d.image_size} (or null for torchvision's {eval_resize_for(d.image_size)})")
+    return None
+
+
 def _output_rule(cfg):
     return None if cfg.output.dir else "output.dir: must not be empty"
 
@@ -271,6 +291,7 @@ _CROSS_RULES = (
     *optimizer_rules(),
     *scheduler_rules(),
     (_photo_augment_rule, ("data.dataset", "data.augment")),
+    (_eval_resize_rule, ("data.dataset", "data.eval_resize", "data.image_size")),
     *recipe_rules(),
     (_output_rule, ("output.dir",)),
     (_memory_rule, ("model.width", "model.in_channels", "model.variant", "model.num_classes",

@@ -17,6 +17,7 @@ from minitorch.io import load_checkpoint
 from minitorch.nn.module import StateDictError
 
 from . import build
+from .classifier import stored_eval_resize
 from .config import apply_overrides, config_from_dict, load_config
 from .errors import TrainerError
 from .metrics import EpochMeter, confusion_matrix
@@ -32,6 +33,7 @@ def _config_of(ckpt, path, config_path, overrides):
     if ckpt.get("config") is None:
         raise TrainerError(f"{path} stores no config: pass one with --config")
     raw = dict(ckpt.get("config_dict") or {})   # parsed (bounded) when the checkpoint was read
+    raw = stored_eval_resize(raw)   # a run from before data.eval_resize: as it validated
     problems = []
     apply_overrides(raw, overrides, problems)
     if problems:

@@ -5,7 +5,9 @@ listed recursively in sorted order with extensions png/jpg/jpeg/bmp/gif/webp (an
 real file once however many links reach it (symlink loops are an error naming the link). Images
 are decoded with Pillow as RGB, their shorter edge resized to ``image_size`` (PIL bilinear, like
 torchvision's ``Resize``), then center-cropped, or randomly cropped (after ``padding``) and
-optionally flipped when augmenting, and normalised. The continuous photo augmentations
+optionally flipped when augmenting, and normalised. ``for_eval()`` gives the validation pipeline:
+the shorter edge resized to ``eval_resize`` (torchvision's 256 for a 224 crop) then
+center-cropped to ``image_size``. The continuous photo augmentations
 (``random_resized_crop`` in place of resize-and-crop, ``color_jitter``, ``rotation``) act on the
 PIL image before ``ToTensor``, as in torchvision pipelines.
 """
@@ -130,7 +132,7 @@ class ImageFolder(Dataset):
     def __init__(self, root, classes=None, image_size=224, mean=IMAGENET_MEAN,
                  std=IMAGENET_STD, random_crop=False, padding=0, horizontal_flip=False,
                  transform=None, verify=False, random_resized_crop=False, color_jitter=None,
-                 rotation=0.0):
+                 rotation=0.0, eval_resize=None):
         self.root = os.fspath(root)
         self.class_names = _select(self.root, find_classes(self.root), classes)
         self.class_to_idx = {c: i for i, c in enumerate(self.class_names)}
@@ -138,6 +140,8 @@ class ImageFolder(Dataset):
         self.targets = np.array([t for _, t in self.samples], dtype=np.int64)
         self.mean, self.std = list(mean), list(std)
         self.image_size = image_size
+        # the shorter side for_eval() resizes to (None: image_size itself, the training resize)
+        self.eval_resize = eval_resize
         self._photo = (random_resized_crop, color_jitter, rotation)
         self.transform = transform or self._pipeline(image_size, random_crop, padding,
                                                      horizontal_flip, *self._photo)
@@ -158,8 +162,9 @@ class ImageFolder(Dataset):
         return samples
 
     def _pipeline(self, image_size, random_crop, padding, horizontal_flip,
-                  random_resized_crop=False, color_jitter=None, rotation=0.0):
-        steps = [RandomResizedCrop(image_size) if random_resized_crop else Resize(image_size)]
+                  random_resized_crop=False, color_jitter=None, rotation=0.0, resize=None):
+        steps = [RandomResizedCrop(image_size) if random_resized_crop
+                 else Resize(image_size if resize is None else resize)]
         if color_jitter:
             steps.append(ColorJitter(*color_jitter))
         if rotation:
@@ -186,6 +191,16 @@ class ImageFolder(Dataset):
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone.transform = clone._pipeline(self.image_size, False, 0, False)
+        return clone
+
+    def for_eval(self):
+        """The same files with the evaluation pipeline: the shorter side resized to
+        ``eval_resize`` (torchvision's Resize(256) before CenterCrop(224)), center crop,
+        normalise; the training split's own deterministic pipeline when ``eval_resize`` is
+        None."""
+        clone = self.without_augment()
+        clone.transform = clone._pipeline(self.image_size, False, 0, False,
+                                          resize=self.eval_resize)
         return clone
 
     @property
