@@ -4,18 +4,15 @@ import math
 
 from numba import njit, prange
 
+from ._optim_grad import decayed_grad
+
 __all__ = ["adagrad_update_", "adagrad_update_serial_", "adadelta_update_",
            "adadelta_update_serial_"]
 
 
 @njit(cache=True)
 def _adagrad_element_(param, state_sum, grad, i, weight_decay, eps, neg_clr, maximize):
-    g = grad[i]
-    if maximize:
-        g = -g
-    p = param[i]
-    if weight_decay != 0:
-        g = g + weight_decay * p
+    g, p = decayed_grad(param, grad, i, weight_decay, maximize)
     s = state_sum[i] + g * g                  # state_sum.addcmul_(grad, grad, value=1)
     state_sum[i] = s
     std = math.sqrt(s) + eps
@@ -43,12 +40,7 @@ def adagrad_update_serial_(param, state_sum, grad, weight_decay, eps, neg_clr, m
 @njit(cache=True)
 def _adadelta_element_(param, square_avg, acc_delta, grad, i, weight_decay, rho, one_minus_rho,
                        eps, neg_lr, maximize):
-    g = grad[i]
-    if maximize:
-        g = -g
-    p = param[i]
-    if weight_decay != 0:
-        g = g + weight_decay * p
+    g, p = decayed_grad(param, grad, i, weight_decay, maximize)
     s = square_avg[i] * rho + one_minus_rho * g * g    # mul_(rho).addcmul_(g, g, 1 - rho)
     square_avg[i] = s
     std = math.sqrt(s + eps)                           # square_avg.add(eps).sqrt_()

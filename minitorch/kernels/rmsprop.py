@@ -4,6 +4,8 @@ import math
 
 from numba import njit, prange
 
+from ._optim_grad import decayed_grad
+
 __all__ = ["rmsprop_update_", "rmsprop_update_serial_"]
 
 
@@ -12,12 +14,7 @@ def _update_element_(param, square_avg, grad_avg, momentum_buffer, grad, i, weig
                      one_minus_alpha, one_minus_alpha_weight, eps, momentum, neg_lr, centered,
                      use_momentum, maximize):
     """Element ``i``; the one statement of the arithmetic, shared by both kernels."""
-    g = grad[i]
-    if maximize:
-        g = -g
-    p = param[i]
-    if weight_decay != 0:
-        g = g + weight_decay * p
+    g, p = decayed_grad(param, grad, i, weight_decay, maximize)
     s = square_avg[i] * alpha                     # square_avg.mul_(alpha)
     s = s + one_minus_alpha * g * g               # .addcmul_(grad, grad, value=1 - alpha)
     square_avg[i] = s

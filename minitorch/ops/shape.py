@@ -225,12 +225,13 @@ class Index(Function):
 class _IndexingGrad(Function):
     """The gradient of an indexing op as an op of its own (zeros of ``shape`` with ``grad``
     scattered at ``key``), so that it can be differentiated again: its backward is the
-    indexing (``gather``) itself."""
+    indexing (``gather``) itself. A subclass names the pair; classmethods read it from ``cls``
+    (``Function.apply`` calls ``cls.forward(ctx, ...)``, so a bound classmethod fits)."""
 
     scatter = gather = None
 
     @classmethod
-    def _forward(cls, ctx, grad, shape, key):
+    def forward(cls, ctx, grad, *, shape, key):
         ctx.key = key
         return cls.scatter(shape, key, grad)
 
@@ -239,7 +240,7 @@ class _IndexingGrad(Function):
         return grad[ctx.key]
 
     @classmethod
-    def _backward_graph(cls, ctx, grad):
+    def backward_graph(cls, ctx, grad):
         return cls.gather.apply(grad, key=ctx.key)
 
 
@@ -248,24 +249,8 @@ class SliceBackward(_IndexingGrad):
     scatter = staticmethod(_put)
     gather = Slice
 
-    @staticmethod
-    def forward(ctx, grad, *, shape, key):
-        return SliceBackward._forward(ctx, grad, shape, key)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return SliceBackward._backward_graph(ctx, grad)
-
 
 class IndexBackward(_IndexingGrad):
     node_name = "IndexBackwardBackward0"
     scatter = staticmethod(_index_add)
     gather = Index
-
-    @staticmethod
-    def forward(ctx, grad, *, shape, key):
-        return IndexBackward._forward(ctx, grad, shape, key)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return IndexBackward._backward_graph(ctx, grad)

@@ -104,8 +104,7 @@ def _finetune_parser():
     p = _ArgumentParser(prog="minitorch-finetune",
                         description="Finetune a ResNet-18 from a YAML config.")
     p.add_argument("config", help="YAML config file")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="KEY=VALUE", help="override a config key (value parsed as YAML)")
+    _add_overrides(p, help="override a config key (value parsed as YAML)")
     p.add_argument("--resume", metavar="auto|PATH", default=None,
                    help="continue from OUTPUT_DIR/last.h5 (auto: if it exists) or PATH")
     p.add_argument("--resume-anyway", action="store_true",
@@ -163,6 +162,20 @@ def _positive_int(text):
     return value
 
 
+# Arguments that mean the same in several tools, declared once.
+def _add_overrides(p, help="override a config key"):
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY=VALUE", help=help)
+
+
+def _add_batch_size(p):
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="images per forward")
+
+
+def _add_classifier_file(p):
+    p.add_argument("file", help="a checkpoint (best.h5), weights file or .safetensors file")
+
+
 def _evaluate_parser():
     p = _ArgumentParser(prog="minitorch-evaluate",
                         description="Evaluate a checkpoint on its config's validation split, or "
@@ -171,15 +184,14 @@ def _evaluate_parser():
                                       "with --data any classifier file")
     p.add_argument("--config", default=None,
                    help="YAML config (default: the one stored in the checkpoint)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="KEY=VALUE", help="override a config key")
+    _add_overrides(p)
     p.add_argument("--data", default=None, metavar="PATH",
                    help="score this whole labelled folder (root/<class>/<image>) or .npz, "
                         "no split")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="with --data: where the confusion PNG and the misclassified CSV go "
                         "(default: beside FILE)")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="images per forward")
+    _add_batch_size(p)
     return p
 
 
@@ -208,7 +220,7 @@ def _predict_parser():
     p = _ArgumentParser(prog="minitorch-predict",
                         description="Classify images with a finetuned model (its own eval "
                                     "transform and class names).")
-    p.add_argument("file", help="a checkpoint (best.h5), weights file or .safetensors file")
+    _add_classifier_file(p)
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="image files, folders (searched recursively) or .txt list files")
     p.add_argument("--topk", type=_positive_int, default=5,
@@ -218,7 +230,7 @@ def _predict_parser():
     where.add_argument("--json", metavar="F", default=None, help="write the results as JSON")
     p.add_argument("--tta", choices=("flip",), default=None,
                    help="flip: average each image's and its mirror image's probabilities")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="images per forward")
+    _add_batch_size(p)
     p.add_argument("--skip-bad", action="store_true",
                    help="images that do not decode are skipped with a warning (exit code 0)")
     return p
@@ -241,7 +253,7 @@ def _export_parser():
     p = _ArgumentParser(prog="minitorch-export",
                         description="Write a classifier file as ONNX (BatchNorm folded, dynamic "
                                     "batch), safetensors or a minitorch weights file.")
-    p.add_argument("file", help="a checkpoint (best.h5), weights file or .safetensors file")
+    _add_classifier_file(p)
     p.add_argument("output", help="OUT.onnx, OUT.safetensors or OUT.h5 (chosen by the suffix)")
     return p
 

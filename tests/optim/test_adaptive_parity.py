@@ -2,31 +2,16 @@
 fixture (no torch needed), live in float64 over 60 steps, and in float32 to float32 rounding."""
 import os
 
-import h5py
 import numpy as np
 import pytest
 
 import minitorch as mt
 
 from optim_cases import OPTIM_CASES, STATE_KEYS, STEPS, final_state, make_inputs, run_optimizer
+from parity_helpers import assert_float32_matches_torch, read_fixture_case, train_two_params
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "optim_adaptive.h5")
 TOL = 1e-9  # float64 parity; in practice a few ulps (PyTorch's vector lerp uses an FMA)
-
-
-def read_case(name):
-    with h5py.File(FIXTURE, "r") as f:
-        g = f[f"optim/{name}"]
-        n = len([k for k in g if k.startswith("init_")])
-        init = [g[f"init_{i}"][()] for i in range(n)]
-        grads = [g[f"grads_{i}"][()] for i in range(n)]
-        traj = [g[f"traj_{i}"][()] for i in range(n)]
-        state = {}
-        for key in g:
-            base, _, index = key.rpartition("_")
-            if base in STATE_KEYS[OPTIM_CASES[name]["type"]] + ("step",):
-                state[(int(index), base)] = g[key][()]
-    return init, grads, traj, state
 
 
 def test_every_optimizer_and_mode_is_covered():
@@ -39,7 +24,8 @@ def test_every_optimizer_and_mode_is_covered():
 
 @pytest.mark.parametrize("name", list(OPTIM_CASES))
 def test_trajectory_and_state_match_torch_fixture(name):
-    init, grads, expected, expected_state = read_case(name)
+    init, grads, expected, expected_state = read_fixture_case(
+        FIXTURE, f"optim/{name}", STATE_KEYS[OPTIM_CASES[name]["type"]] + ("step",))
     params, optimizer, traj = run_optimizer(mt, OPTIM_CASES[name], init, grads)
     assert STEPS >= 50
     for i in range(len(params)):
@@ -73,14 +59,7 @@ def test_trajectory_matches_live_torch(name):
                                   "adadelta_rho_l2"])
 def test_float32_matches_live_torch_to_float32_rounding(name):
     torch = pytest.importorskip("torch")
-    init, grads = make_inputs(seed=9)
-    init = [a.astype(np.float32) for a in init]
-    grads = [a.astype(np.float32) for a in grads]
-    t_params, _, _ = run_optimizer(torch, OPTIM_CASES[name], init, grads)
-    m_params, m_opt, _ = run_optimizer(mt, OPTIM_CASES[name], init, grads)
-    for t, m in zip(t_params, m_params):
-        assert m.dtype == mt.float32
-        np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-5)
+    m_params, m_opt = assert_float32_matches_torch(torch, mt, OPTIM_CASES[name], seed=9)
     for p in m_params:  # the buffers stay in the parameter's dtype, step is float32 as torch's
         for key, value in m_opt.state[p].items():
             assert value.dtype == mt.float32, key
@@ -106,19 +85,12 @@ def test_large_parameter_parallel_kernel_matches_live_torch(kind):
 
 def train_classifier(lib, kind, x, y, w0, b0, steps=25):
     """A softmax regression trained with autograd gradients (real .grad tensors)."""
-    w = lib.tensor(w0, requires_grad=True)
-    b = lib.tensor(b0, requires_grad=True)
-    opt = getattr(lib.optim, kind)([{"params": [w]}, {"params": [b], "lr": 0.005}], lr=0.02)
-    xt, yt = lib.tensor(x), lib.tensor(y)
-    loss_fn = lib.nn.CrossEntropyLoss()
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = loss_fn(xt @ w + b, yt)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return np.array(losses), w.detach().numpy().copy()
+    def make_optimizer(w, b):
+        return getattr(lib.optim, kind)([{"params": [w]}, {"params": [b], "lr": 0.005}],
+                                        lr=0.02)
+    return train_two_params(lib, make_optimizer,
+                            lambda lib, out, y: lib.nn.CrossEntropyLoss()(out, y),
+                            x, y, w0, b0, steps)
 
 
 @pytest.mark.parametrize("kind", ["Adam", "AdamW", "RMSprop", "Adagrad"])

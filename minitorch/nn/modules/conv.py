@@ -19,7 +19,7 @@ def _pair(value, name: str) -> tuple:
     return tuple(int(v) for v in pair)
 
 
-def _resolve_padding(padding, kernel_size, stride, dilation) -> tuple:
+def _padding_2d(padding, kernel_size, stride, dilation) -> tuple:
     """Numeric padding; 'valid' is 0, 'same' keeps H and W (stride 1, symmetric padding only)."""
     if padding == "valid":
         return (0, 0)
@@ -37,8 +37,12 @@ def _resolve_padding(padding, kernel_size, stride, dilation) -> tuple:
     return pad
 
 
-class Conv2d(Module):
-    """Applies a 2-D convolution; weight is [out_channels, in_channels // groups, kH, kW]."""
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: the argument checks, the parameters, PyTorch's default
+    initialisation and repr. A subclass gives ``_tuple`` (an int or sequence to its n-tuple)
+    and ``_resolve_padding`` (the padding argument to what its forward passes on)."""
+
+    _tuple = None
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -46,14 +50,14 @@ class Conv2d(Module):
         super().__init__()
         self._check_channels(in_channels, out_channels, groups, padding_mode)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.dilation = _pair(dilation, "dilation")
-        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
-            raise ValueError(f"Conv2d: kernel_size {self.kernel_size}, stride {self.stride} and "
-                             f"dilation {self.dilation} must all be >= 1")
-        self.padding = _resolve_padding(padding, self.kernel_size, self.stride, self.dilation)
+        self.kernel_size = self._tuple(kernel_size, "kernel_size")
+        self.stride = self._tuple(stride, "stride")
+        self.dilation = self._tuple(dilation, "dilation")
+        if min(self.kernel_size + self.stride + self.dilation) < 1:
+            raise ValueError(f"{type(self).__name__}: kernel_size {self.kernel_size}, stride "
+                             f"{self.stride} and dilation {self.dilation} must all be >= 1")
         self._padding_arg = padding
+        self.padding = self._resolve_padding(padding)
         self.padding_mode = padding_mode
         self._make_parameters(bias, dtype)
 
@@ -90,24 +94,33 @@ class Conv2d(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
-        if input.ndim != 4 or input.shape[1] != self.in_channels:
-            raise ValueError(f"Conv2d: expected 4-D input (N, C, H, W) with "
-                             f"{self.in_channels} channels, got shape {tuple(input.shape)}")
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
-
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}")
         if isinstance(self._padding_arg, str):
-            text += f", padding={self._padding_arg}"
-        elif self.padding != (0, 0):
+            text += f", padding={self._padding_arg}"  # unquoted, as torch prints it
+        elif any(self.padding):
             text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if any(d != 1 for d in self.dilation):
             text += f", dilation={self.dilation}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
         return text
+
+
+class Conv2d(_ConvNd):
+    """Applies a 2-D convolution; weight is [out_channels, in_channels // groups, kH, kW]."""
+
+    _tuple = staticmethod(_pair)
+
+    def _resolve_padding(self, padding):
+        return _padding_2d(padding, self.kernel_size, self.stride, self.dilation)
+
+    def forward(self, input):
+        if input.ndim != 4 or input.shape[1] != self.in_channels:
+            raise ValueError(f"Conv2d: expected 4-D input (N, C, H, W) with "
+                             f"{self.in_channels} channels, got shape {tuple(input.shape)}")
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
