@@ -143,12 +143,22 @@ isinf = _test("isinf", _isinf)
 isfinite = _test("isfinite", _isfinite)
 
 
+_KERNEL_TYPES = {"b": "Bool", "i1": "Char", "i2": "Short", "i4": "Int", "i8": "Long", "u1": "Byte"}
+
+
 def _softmax(fn, t, dim, dtype):
     if dtype is not None:
         t = t.type(dtype)
-    if t._data.dtype.kind != "f":
-        raise RuntimeError(f"{fn.__name__.lower()}: not implemented for {t.dtype} tensors")
     d = _dim(dim, t.ndim)
+    if t._data.dtype.kind != "f":
+        if t._data.size == 0:   # torch computes nothing, so checks nothing: an empty copy
+            return t.clone()
+        kind = t._data.dtype
+        name = _KERNEL_TYPES.get("b" if kind == np.bool_ else f"{kind.kind}{kind.itemsize}",
+                                 str(t.dtype))
+        kernel = ("log_" if fn is SM.LogSoftmax else "") + (
+            "softmax_lastdim_kernel_impl" if d == max(t.ndim, 1) - 1 else "softmax_kernel_impl")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
     if t.ndim == 0:
         return fn.apply(t.reshape(1), dim=0).reshape(())
     return fn.apply(t, dim=d)

@@ -74,7 +74,8 @@ def _moment(fn, t, dim, unbiased, keepdim, correction):
         raise RuntimeError(f"std and var only support floating point dtypes, got {t.dtype}")
     ddof = correction if correction is not None else int(bool(unbiased))
     x, dims, keepdim = _reduce_dims(t, dim, keepdim)
-    return fn.apply(x, dim=dims, keepdim=keepdim, correction=ddof)
+    return fn.apply(x, dim=dims, keepdim=keepdim, correction=ddof,
+                    whole=dim is None or t.ndim == 0)
 
 
 @declare()

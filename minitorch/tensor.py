@@ -115,7 +115,12 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
 
     def __repr__(self):
         suffixes = []
-        if self._data.dtype not in (np.float32, np.int64, np.bool_):
+        empty = self._data.size == 0
+        if empty and self._data.shape != (0,):
+            suffixes.append(f"size={tuple(self._data.shape)}")
+        # int64 and bool show in their values, except in an empty tensor: there torch says so
+        if self._data.dtype != np.float32 and (empty or self._data.dtype not in (np.int64,
+                                                                                  np.bool_)):
             suffixes.append(f"dtype={self.dtype!r}")
         if self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")

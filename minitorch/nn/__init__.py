@@ -9,6 +9,7 @@ from minitorch.nn.modules import (ELU, GELU, AdaptiveAvgPool1d, AdaptiveAvgPool2
                                   ModuleDict, ModuleList, MSELoss, NLLLoss, ReLU, ReLU6,
                                   Sequential, Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus,
                                   Tanh, Unflatten, Upsample)
+from minitorch.nn.modules import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from minitorch.nn.parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
@@ -19,4 +20,6 @@ __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2
            "LeakyReLU", "GELU", "SiLU", "Softplus", "ELU", "Hardtanh", "ReLU6", "LayerNorm",
            "Embedding", "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "Dropout2d",
            "Upsample", "Unflatten", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
-           "BCEWithLogitsLoss"]
+           "BCEWithLogitsLoss",
+           # recurrent layers
+           "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

@@ -6,7 +6,7 @@ ones run on the numba kernels.
 """
 import numpy as np
 
-from .. import _registry
+from .. import _ops_math, _registry
 from .. import random as _random
 from ..functions import _wrapped_number
 from ..autograd.grad_mode import is_grad_enabled
@@ -271,24 +271,12 @@ def _softmax_dim(ndim, dim):
     return dim % max(ndim, 1)
 
 
-def _float_input(fn, x):
-    if x._data.dtype.kind != "f":
-        raise NotImplementedError(f"{fn}: not implemented for dtype {x.dtype} (pass dtype=)")
-    return x
-
-
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    x = _float_input("softmax", input if dtype is None else input.type(dtype))
-    if x.ndim == 0:
-        return _softmax.Softmax.apply(x.reshape(1), dim=0).reshape(())
-    return _softmax.Softmax.apply(x, dim=_softmax_dim(x.ndim, dim))
+    return _ops_math.softmax(input, _softmax_dim(input.ndim, dim), dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    x = _float_input("log_softmax", input if dtype is None else input.type(dtype))
-    if x.ndim == 0:
-        return _softmax.LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
-    return _softmax.LogSoftmax.apply(x, dim=_softmax_dim(x.ndim, dim))
+    return _ops_math.log_softmax(input, _softmax_dim(input.ndim, dim), dtype=dtype)
 
 
 def _check_class_target(fn, input, target, weight, ignore_index):

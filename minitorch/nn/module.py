@@ -11,6 +11,7 @@ import numpy as np
 from minitorch._device import PORTABLE_HINT, DeviceError, parse_to_args
 from minitorch.autograd.grad_mode import no_grad
 from minitorch.dtypes import to_numpy_dtype
+from minitorch.nn import _backward_hooks
 from minitorch.nn.parameter import Parameter
 from minitorch.tensor import Tensor
 
@@ -74,6 +75,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
@@ -95,12 +98,33 @@ class Module:
         """``hook(module, args, output)`` runs after forward; a non-None result replaces output."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
+        _backward_hooks.keep_last(self)
         return handle
 
     def register_forward_pre_hook(self, hook) -> RemovableHandle:
         """``hook(module, args)`` runs before forward; a non-None result replaces the args."""
         handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
+        _backward_hooks.keep_last(self)
+        return handle
+
+    def register_full_backward_hook(self, hook) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the
+        module's tensor inputs are computed (grad_input all None when no input needs one); a
+        non-None result replaces grad_input."""
+        return self._add_backward_hook(self._backward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients with respect to the module's
+        outputs are computed, before grad_input; a non-None result replaces grad_output."""
+        return self._add_backward_hook(self._backward_pre_hooks, hook)
+
+    def _add_backward_hook(self, hooks, hook) -> RemovableHandle:
+        if "_backward_hooks" not in self.__dict__:
+            raise AttributeError("cannot register a backward hook before Module.__init__() call")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        _backward_hooks.install(self)
         return handle
 
     # ----- registration -----------------------------------------------------------------------

@@ -93,6 +93,10 @@ class Mean(Function):
 def _var_backward(ctx, grad, a):
     """d var / d a = 2 (a - mean) / (n - correction), PyTorch's var_backward."""
     shape, dim, keepdim, correction = ctx.meta
+    if ctx.whole and _count(shape, dim) - correction <= 0:   # see _var_backward_graph
+        with _quiet():
+            scale = np.where(a == np.mean(a), np.nan, np.inf).astype(a.dtype)
+        return _expand_back(grad, shape, dim, keepdim) * scale
     with _quiet():
         scale = grad.dtype.type(2.0) / grad.dtype.type(_count(shape, dim) - correction)
         centred = a - np.mean(a, axis=dim, keepdims=True)
@@ -102,9 +106,10 @@ def _var_backward(ctx, grad, a):
 def _var_backward_graph(ctx, grad, a):
     """``_var_backward`` in recorded ops (``a`` the saved input as a Tensor)."""
     shape, dim, keepdim, correction = ctx.meta
-    if _count(shape, dim) == _count(shape, None) and _count(shape, dim) - correction <= 0:
-        # PyTorch (all of a 0-d or whole tensor): no degrees of freedom -> NaN where a equals
-        # its mean, else inf, constants (0-d inputs arrive here as 1-element ones)
+    if ctx.whole and _count(shape, dim) - correction <= 0:
+        # PyTorch's var() without a dim (or of a 0-d tensor): no degrees of freedom -> NaN
+        # where a equals its mean, else inf, constants (0-d inputs arrive as 1-element ones).
+        # With a dim, even one that covers the tensor, torch records the formula below.
         x = a._data
         with _quiet():
             scale = np.where(x == np.mean(x), np.nan, np.inf).astype(x.dtype)
@@ -128,9 +133,10 @@ def _var(a, dim, keepdim, correction):
 
 class Var(Function):
     @staticmethod
-    def forward(ctx, a, *, dim=None, keepdim=False, correction=1):
+    def forward(ctx, a, *, dim=None, keepdim=False, correction=1, whole=False):
         ctx.save_for_backward(a)
         ctx.meta = (a.shape, dim, keepdim, correction)
+        ctx.whole = whole   # var() of everything (no dim given, or a 0-d input)
         return _var(a, dim, keepdim, correction)
 
     @staticmethod
@@ -146,10 +152,11 @@ class Var(Function):
 
 class Std(Function):
     @staticmethod
-    def forward(ctx, a, *, dim=None, keepdim=False, correction=1):
+    def forward(ctx, a, *, dim=None, keepdim=False, correction=1, whole=False):
         out = np.sqrt(_var(a, dim, keepdim, correction))
         ctx.save_for_backward(a, out)
         ctx.meta = (a.shape, dim, keepdim, correction)
+        ctx.whole = whole
         return out
 
     @staticmethod

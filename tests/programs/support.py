@@ -45,7 +45,7 @@ def init_(model):
         for name, p in model.named_parameters():
             shape = tuple(p.shape)
             rng = np.random.default_rng(zlib.crc32(name.encode()))
-            fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
+            fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else (shape[0] if shape else 1)
             bound = 1.0 / np.sqrt(fan_in)
             values = rng.uniform(-bound, bound, shape).astype(np.float32)
             p.copy_(torch.from_numpy(values))

@@ -14,6 +14,7 @@ from minitorch.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyL
 from minitorch.nn.modules.normalization import LayerNorm
 from minitorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from minitorch.nn.modules.pooling1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
+from minitorch.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from minitorch.nn.modules.sparse import Embedding
 from minitorch.nn.modules.upsampling import Upsample
 
@@ -25,4 +26,6 @@ __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            "LeakyReLU", "GELU", "SiLU", "Softplus", "ELU", "Hardtanh", "ReLU6", "LayerNorm",
            "Embedding", "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "Dropout2d",
            "Upsample", "Unflatten", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
-           "BCEWithLogitsLoss"]
+           "BCEWithLogitsLoss",
+           # recurrent layers
+           "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

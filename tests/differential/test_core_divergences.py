@@ -1,0 +1,65 @@
+"""The rare divergences the random programs found, pinned: var/std without degrees of freedom
+(torch's constant NaN/inf gradient only for var() of everything or of a 0-d tensor; with a dim
+the recorded formula, so create_graph gives a gradient that requires grad), softmax and
+log_softmax of empty integer tensors (an empty result, not an error), and log of x ** x at 0."""
+import pytest
+
+from .harness import diff_program
+
+torch = pytest.importorskip("torch")
+
+INPUTS = {
+    "0-d": "x = lib.tensor(2.0, requires_grad=True)",
+    "one element": "x = lib.tensor([2.0], requires_grad=True)",
+    "two elements": "x = lib.tensor([1.0, 3.0], requires_grad=True)",
+    "1x1": "x = lib.tensor([[2.0]], requires_grad=True)",
+    "2x1": "x = lib.tensor([[1.0], [3.0]], requires_grad=True)",
+}
+MOMENTS = ["x.var()", "x.var(0)", "x.var(-1, keepdim=True)", "x.var(correction=2)",
+           "x.var(0, correction=0)", "x.var(0, correction=3)", "x.std(0)", "x.std()",
+           "x.std(correction=2)"]
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+@pytest.mark.parametrize("inputs", INPUTS.values(), ids=INPUTS.keys())
+def test_moment_gradients_without_degrees_of_freedom(inputs, moment):
+    first = [inputs, f"y = {moment}", "y.sum().backward()", "g = x.grad"]
+    second = [inputs, f"y = {moment}", "g = lib.autograd.grad(y.sum(), x, create_graph=True)[0]",
+              "h = lib.autograd.grad(g.sum(), x, allow_unused=True)[0] if g.requires_grad "
+              "else None"]
+    for lines in (first, second):
+        diffs = diff_program(lines)
+        assert not diffs, "\n".join(diffs)
+
+
+SOFTMAX = [
+    ["x = lib.tensor([], dtype=lib.int64)", "r = x.softmax(0)", "s = x.log_softmax(0)"],
+    ["x = lib.zeros(0, 3, dtype=lib.int32)", "r = lib.log_softmax(x, 1)",
+     "s = lib.nn.functional.softmax(x, 0)"],
+    ["x = lib.tensor([], dtype=lib.bool)", "r = lib.softmax(x, -1)"],
+    ["x = lib.tensor([1, 2])", "r = x.softmax(0)"],
+    ["x = lib.tensor([[1, 2]])", "r = lib.nn.functional.log_softmax(x, 0)"],
+    ["x = lib.tensor([], dtype=lib.int64)", "r = x.softmax(0, dtype=lib.float32)"],
+]
+
+
+@pytest.mark.parametrize("lines", SOFTMAX, ids=[l[1] for l in SOFTMAX])
+def test_softmax_of_integer_tensors(lines):
+    diffs = diff_program(lines)
+    assert not diffs, "\n".join(diffs)
+
+
+POWERS = [
+    ["x = lib.tensor([-2.0, -1.0, 0.0, -0.0, 1.0, 2.0], requires_grad=True)",
+     "r = (x ** x).log()", "r.sum().backward()"],
+    ["x = lib.tensor([0.0, 1.0, -0.0], dtype=lib.float64, requires_grad=True)",
+     "r = lib.pow(x, x).log() * 2", "r.sum().backward()"],
+    ["x = lib.tensor([0.0, 0.5, 2.0], requires_grad=True)", "y = x ** x",
+     "r = y.log().exp() + y.log()", "g = lib.autograd.grad(r.sum(), x, create_graph=True)[0]"],
+]
+
+
+@pytest.mark.parametrize("lines", POWERS, ids=[l[1] for l in POWERS])
+def test_log_of_self_power_at_zero(lines):
+    diffs = diff_program(lines)
+    assert not diffs, "\n".join(diffs)
