@@ -5,6 +5,7 @@ Runs use the digits job with tiny settings (a width-4 small ResNet-18 on 8x8 ima
 epochs), so each subprocess takes a few seconds, most of it importing.
 """
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -133,3 +134,21 @@ def assert_refused(result, folder, before, contains=(), code=2, prefix="error: "
     line = assert_one_line(result, code=code, prefix=prefix, contains=contains)
     assert folder_digest(folder) == before, line
     return line
+
+
+def finetune_cases_in_one_process(tmp, cases):
+    """Run ``finetune_main(case["argv"])`` for every case in one worker process (one import for
+    all; see worker_cases.py): ``{"results": {name: ...}, "peak_mb": ...}``. ``cases`` is a list
+    of ``{"name", "folder", "argv"}``."""
+    spec = Path(tmp) / "cases.json"
+    spec.write_text(json.dumps(cases))
+    result = run([Path(__file__).resolve().parent / "worker_cases.py", spec])
+    assert result.returncode == 0, result
+    return json.loads(result.stdout)
+
+
+def case_result(batch, name):
+    """One case of ``finetune_cases_in_one_process`` as a ``Result`` (the process's peak memory
+    bounds the case's)."""
+    got = batch["results"][name]
+    return Result(got["returncode"], got["stdout"], got["stderr"], batch["peak_mb"])
