@@ -7,6 +7,7 @@ epochs), so each subprocess takes a few seconds, most of it importing.
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,18 @@ def assert_refused(result, folder, before, contains=(), code=2, prefix="error: "
     line = assert_one_line(result, code=code, prefix=prefix, contains=contains)
     assert folder_digest(folder) == before, line
     return line
+
+
+def resume_case(tmp, finished, name, folder, damage=None, **sections):
+    """A case for ``finetune_cases_in_one_process``: a copy of the ``finished`` run in
+    ``tmp/folder`` (``damage(out)`` applied), resumed with a 2-epoch tiny config (``sections``
+    change it)."""
+    out = Path(tmp) / folder
+    shutil.copytree(finished, out)
+    if damage is not None:
+        damage(out)
+    config = tiny_config(tmp, out, f"{folder}.yaml", epochs=2, **sections)
+    return {"name": name, "folder": str(out), "argv": [str(config), "--resume", "auto"]}
 
 
 def finetune_cases_in_one_process(tmp, cases):

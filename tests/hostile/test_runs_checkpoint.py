@@ -9,7 +9,8 @@ import pytest
 import minitorch as mt
 from minitorch.io.serialization import CHECKPOINT_FORMAT, load_attrs, save
 from tests.hostile.run_helpers import (assert_one_line, assert_refused, case_result, finetune,
-                                       finetune_cases_in_one_process, folder_digest, tiny_config)
+                                       finetune_cases_in_one_process, folder_digest, resume_case,
+                                       tiny_config)
 
 
 
@@ -63,14 +64,9 @@ def refused(tmp_path_factory, finished):
     """Every case's folder, damaged, then all the resumes in one worker process (one import
     for all of them; its peak memory bounds each case's)."""
     tmp = tmp_path_factory.mktemp("cases")
-    cases = []
-    for i, (name, (change, _)) in enumerate(CASES.items()):
-        out = tmp / f"case{i}"
-        shutil.copytree(finished, out)
-        _rewrite(out / "last.h5", change)
-        config = tiny_config(tmp, out, f"config{i}.yaml", epochs=2)
-        cases.append({"name": name, "folder": str(out),
-                      "argv": [str(config), "--resume", "auto"]})
+    cases = [resume_case(tmp, finished, name, f"case{i}",
+                         damage=lambda out, change=change: _rewrite(out / "last.h5", change))
+             for i, (name, (change, _)) in enumerate(CASES.items())]
     return finetune_cases_in_one_process(tmp, cases)
 
 

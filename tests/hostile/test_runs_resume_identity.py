@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from tests.hostile.run_helpers import (assert_one_line, case_result, finetune,
-                                       finetune_cases_in_one_process, tiny_config)
+                                       finetune_cases_in_one_process, resume_case, tiny_config)
 
 
 
@@ -21,12 +21,8 @@ CHANGES = {
 def refused(tmp_path_factory, finished):
     """Each change's resume of a copy of the finished run, all in one worker process."""
     tmp = tmp_path_factory.mktemp("identity")
-    cases = []
-    for name, (change, _) in CHANGES.items():
-        out = tmp / name
-        shutil.copytree(finished, out)
-        config = tiny_config(tmp, out, f"{name}.yaml", epochs=2, **change)
-        cases.append({"name": name, "folder": str(out), "argv": [str(config), "--resume", "auto"]})
+    cases = [resume_case(tmp, finished, name, name, **change)
+             for name, (change, _) in CHANGES.items()]
     return finetune_cases_in_one_process(tmp, cases)
 
 
