@@ -5,7 +5,9 @@ Runs use the digits job with tiny settings (a width-4 small ResNet-18 on 8x8 ima
 epochs), so each subprocess takes a few seconds, most of it importing.
 """
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -133,3 +135,33 @@ def assert_refused(result, folder, before, contains=(), code=2, prefix="error: "
     line = assert_one_line(result, code=code, prefix=prefix, contains=contains)
     assert folder_digest(folder) == before, line
     return line
+
+
+def resume_case(tmp, finished, name, folder, damage=None, **sections):
+    """A case for ``finetune_cases_in_one_process``: a copy of the ``finished`` run in
+    ``tmp/folder`` (``damage(out)`` applied), resumed with a 2-epoch tiny config (``sections``
+    change it)."""
+    out = Path(tmp) / folder
+    shutil.copytree(finished, out)
+    if damage is not None:
+        damage(out)
+    config = tiny_config(tmp, out, f"{folder}.yaml", epochs=2, **sections)
+    return {"name": name, "folder": str(out), "argv": [str(config), "--resume", "auto"]}
+
+
+def finetune_cases_in_one_process(tmp, cases):
+    """Run ``finetune_main(case["argv"])`` for every case in one worker process (one import for
+    all; see worker_cases.py): ``{"results": {name: ...}, "peak_mb": ...}``. ``cases`` is a list
+    of ``{"name", "folder", "argv"}``."""
+    spec = Path(tmp) / "cases.json"
+    spec.write_text(json.dumps(cases))
+    result = run([Path(__file__).resolve().parent / "worker_cases.py", spec])
+    assert result.returncode == 0, result
+    return json.loads(result.stdout)
+
+
+def case_result(batch, name):
+    """One case of ``finetune_cases_in_one_process`` as a ``Result`` (the process's peak memory
+    bounds the case's)."""
+    got = batch["results"][name]
+    return Result(got["returncode"], got["stdout"], got["stderr"], batch["peak_mb"])

@@ -1,19 +1,16 @@
 """Resuming from a checkpoint whose fields are of the wrong type or out of range, or that is not
 a file at all: one line naming the field, exit code 2, and nothing in the output folder touched
 (config.yaml, metrics.jsonl, best.h5 and last.h5 byte for byte as before)."""
-import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import minitorch as mt
 from minitorch.io.serialization import CHECKPOINT_FORMAT, load_attrs, save
-from tests.hostile.run_helpers import (Result, assert_one_line, assert_refused, finetune,
-                                       folder_digest, run, tiny_config)
-
-HERE = Path(__file__).resolve().parent
+from tests.hostile.run_helpers import (assert_one_line, assert_refused, case_result, finetune,
+                                       finetune_cases_in_one_process, folder_digest, resume_case,
+                                       tiny_config)
 
 
 
@@ -67,27 +64,17 @@ def refused(tmp_path_factory, finished):
     """Every case's folder, damaged, then all the resumes in one worker process (one import
     for all of them; its peak memory bounds each case's)."""
     tmp = tmp_path_factory.mktemp("cases")
-    cases = []
-    for i, (name, (change, _)) in enumerate(CASES.items()):
-        out = tmp / f"case{i}"
-        shutil.copytree(finished, out)
-        _rewrite(out / "last.h5", change)
-        config = tiny_config(tmp, out, f"config{i}.yaml", epochs=2)
-        cases.append({"name": name, "folder": str(out),
-                      "argv": [str(config), "--resume", "auto"]})
-    spec = tmp / "cases.json"
-    spec.write_text(json.dumps(cases))
-    result = run([HERE / "worker_cases.py", spec])
-    assert result.returncode == 0, result
-    return json.loads(result.stdout)
+    cases = [resume_case(tmp, finished, name, f"case{i}",
+                         damage=lambda out, change=change: _rewrite(out / "last.h5", change))
+             for i, (name, (change, _)) in enumerate(CASES.items())]
+    return finetune_cases_in_one_process(tmp, cases)
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_wrong_checkpoint_field_is_one_line_and_nothing_is_written(refused, case):
     _, named = CASES[case]
+    assert_one_line(case_result(refused, case), contains=(named, "last.h5"))
     got = refused["results"][case]
-    result = Result(got["returncode"], got["stdout"], got["stderr"], refused["peak_mb"])
-    assert_one_line(result, contains=(named, "last.h5"))
     assert got["after"] == got["before"]
 
 

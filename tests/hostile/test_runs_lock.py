@@ -51,10 +51,10 @@ def test_clean_up_touches_only_dead_writers_temporaries(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n for n, k in names.items() if k)
 
 
-def test_second_run_in_a_held_folder_is_one_line_and_changes_nothing(tmp_path):
+def test_second_run_in_a_held_folder_is_one_line_and_changes_nothing(tmp_path, finished):
     out = tmp_path / "out"
+    shutil.copytree(finished, out)   # a finished 1-epoch run of the tiny job
     config = tiny_config(tmp_path, out, epochs=1)
-    assert finetune(config).returncode == 0
     assert not (out / LOCK_NAME).exists()   # released at the end of the run
     # A live in-flight temporary of the holder must survive the second run's start-up.
     (out / f".last.h5.tmp-{os.getpid()}-0a1b2c3d").write_bytes(b"half")

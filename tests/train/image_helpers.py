@@ -1,5 +1,6 @@
 """A tiny labelled image folder of PNG and JPEG files in mixed sizes and modes, and a one-epoch
 finetuning run on it, shared by the predict, evaluate and export tests."""
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -65,3 +66,11 @@ def finetune_image_folder(tmp, per_class=5):
     trainer = Trainer(config, out=open(tmp / "train.log", "w"))
     trainer.fit()
     return trainer, tmp / "run" / "best.h5", root
+
+
+def copy_image_folder_run(image_folder_run, dest):
+    """(trainer, best.h5 path, image root) of a copy in ``dest`` of the session's
+    ``image_folder_run`` (the trainer is the session's, its paths the original folder's)."""
+    trainer, folder = image_folder_run
+    shutil.copytree(folder, dest, dirs_exist_ok=True)
+    return trainer, Path(dest) / "run" / "best.h5", Path(dest) / "images"

@@ -9,12 +9,12 @@ from minitorch.train.cli import evaluate_main, predict_main
 from minitorch.train.evaluate import per_class_metrics, row_normalised
 
 from .helpers import make_weights
-from .image_helpers import CLASSES, finetune_image_folder
+from .image_helpers import CLASSES, copy_image_folder_run
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    _, best, root = finetune_image_folder(tmp_path_factory.mktemp("evaluate"))
+def run(tmp_path_factory, image_folder_run):
+    _, best, root = copy_image_folder_run(image_folder_run, tmp_path_factory.mktemp("evaluate"))
     return best, root
 
 

@@ -9,15 +9,15 @@ from minitorch.train.classifier import load_classifier
 from minitorch.train.cli import export_main, predict_main
 from models import resnet18
 
-from .image_helpers import finetune_image_folder
+from .image_helpers import copy_image_folder_run
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    _, best, root = finetune_image_folder(tmp_path_factory.mktemp("export"))
+def run(tmp_path_factory, image_folder_run):
+    _, best, root = copy_image_folder_run(image_folder_run, tmp_path_factory.mktemp("export"))
     return best, root
 
 

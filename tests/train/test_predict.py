@@ -11,15 +11,14 @@ from minitorch.train.classifier import ClassifierFileError, load_classifier
 from minitorch.train.cli import predict_main
 
 from .helpers import REPO, make_weights, run_cli
-from .image_helpers import CLASSES, finetune_image_folder
+from .image_helpers import CLASSES, copy_image_folder_run
 
 SHIPPED = REPO / "models" / "weights" / "resnet18_small_w16_digits04.h5"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    trainer, best, root = finetune_image_folder(tmp_path_factory.mktemp("predict"))
-    return trainer, best, root
+def run(tmp_path_factory, image_folder_run):
+    return copy_image_folder_run(image_folder_run, tmp_path_factory.mktemp("predict"))
 
 
 def test_checkpoint_records_the_eval_transform(run):
