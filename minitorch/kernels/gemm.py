@@ -8,7 +8,9 @@ images) gain little from two BLAS threads anyway. Here a product is cut into ind
 (planes of a batched product, or blocks of rows or columns of the output; each output element is
 still one BLAS dot product over the full reduction, so the numbers do not depend on the split),
 and the pool's threads take the next piece when they are free: a thread on a busy core simply
-does fewer pieces. numpy releases the GIL inside ``matmul``, so the threads run in parallel.
+does fewer pieces, and the calling thread, which takes pieces too, waits only for pieces already
+taken, never for a pool thread to wake up (see ``_Job``). numpy releases the GIL inside
+``matmul``, so the threads run in parallel.
 
 This only pays when BLAS itself runs one thread, so the pool stays at one thread (a plain
 ``np.matmul``) until ``minitorch.runtime.configure`` sets BLAS to one thread and this pool to
