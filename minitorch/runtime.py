@@ -9,6 +9,10 @@ Trainer do):
   free, so a core busy with other work slows a product down by its share only, where OpenBLAS's
   own threads wait for each other at every block. Note this also makes the program's own
   ``numpy`` products single-threaded.
+* BLAS is warmed up with one mid-sized product: measured with numpy's OpenBLAS 0.3.31 limited
+  to one thread, small products (e.g. 128x576 @ 576x196) run 3x slower, in the same kernel, until
+  the process has made one product of more than ~25M multiply-adds; a model whose products are
+  all small (a small CNN, an MLP) would never get there.
 * numba's kernels run on ``threads`` threads, and its OpenMP threads sleep when idle
   (``OMP_WAIT_POLICY=PASSIVE``, unless set): spinning, they steal the cores the products run on
   next (measured: im2col 2x slower right after a GEMM). This only takes effect if numba's thread
@@ -59,6 +63,9 @@ def configure(threads=None, *, allocator=True) -> RuntimeSettings:
     numba.set_num_threads(n)
     blas = _single_threaded_blas()
     gemm.set_num_threads(n if blas == 1 else 1)
+    if not _applied.get("blas_warm"):
+        _warm_blas()
+        _applied["blas_warm"] = True
     tuned = _applied.get("allocator") or (allocator and tune_allocator())
     _applied["allocator"] = tuned
     return RuntimeSettings(threads=n, blas_threads=blas,
@@ -77,6 +84,18 @@ def _single_threaded_blas() -> int:
     threadpool_limits(limits=1, user_api="blas")
     counts = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
     return counts.pop() if len(counts) == 1 else 0
+
+
+def _warm_blas() -> None:
+    """One product above the size where OpenBLAS's single-thread slow start ends (~1-2 ms).
+
+    Measured (OpenBLAS 0.3.31, 1 thread): before the process's first product of more than ~25M
+    multiply-adds, 128x576 @ 576x196 takes 2.4 ms; after it, 0.77 ms, in every thread. 128x576 @
+    576x300 (22M) does not end it, 128x576 @ 576x392 (29M) does.
+    """
+    import numpy as np
+    a = np.ones((128, 576), np.float32)
+    a @ np.ones((576, 512), np.float32)
 
 
 def tune_allocator() -> bool:

@@ -56,6 +56,31 @@ def test_configure_rejects_a_thread_count_below_one():
         runtime.configure(threads=0)
 
 
+def test_configure_warms_blas_once_per_process(monkeypatch):
+    # OpenBLAS (one thread) runs small products 3x slower until one of > ~25M multiply-adds
+    seen = []
+    monkeypatch.setattr(runtime, "_warm_blas", lambda: seen.append("warm"))
+    monkeypatch.setitem(runtime._applied, "blas_warm", False)
+    runtime.configure()
+    runtime.configure()
+    assert seen == ["warm"]
+
+
+def test_the_blas_warm_up_product_is_past_the_slow_start_size(monkeypatch):
+    import numpy as np
+    sizes = []
+    real = np.ndarray.__matmul__
+
+    class Spy(np.ndarray):
+        pass
+
+    monkeypatch.setattr(np, "ones", lambda shape, dtype: np.full(shape, 1, dtype).view(Spy))
+    monkeypatch.setattr(Spy, "__matmul__", lambda a, b: sizes.append(
+        a.shape[0] * a.shape[1] * b.shape[1]) or real(a, b), raising=False)
+    runtime._warm_blas()
+    assert len(sizes) == 1 and sizes[0] > 29_000_000  # 128x576 @ 576x392 (29M) measured enough
+
+
 def test_compile_if_cold_says_so_and_compiles_only_on_a_cold_cache(monkeypatch, capsys):
     import minitorch.kernels as kernels
     warmed = []

@@ -11,12 +11,17 @@ running statistics, no gradient wanted for the convolution's or BatchNorm's para
 hooks on either module. Otherwise ``bn(conv(x))`` runs as written. The folded weights are cached
 per convolution and recomputed when any parameter or statistic changes (tracked by the tensors'
 version counters and identities). Results differ from the unfolded path by float32 rounding.
+
+At batch 1 the weights are not folded (see ``conv_bn``); when no graph is recorded the BatchNorm
+is applied in place on the convolution's fresh output instead: bitwise the unfused result,
+without BatchNorm's output array and Function call.
 """
 import weakref
 
 import numpy as np
 
 from minitorch.autograd.grad_mode import is_grad_enabled
+from minitorch.kernels import norm as _norm_kernels
 from minitorch.nn import functional as F
 from minitorch.nn.modules.activation import ReLU
 from minitorch.nn.modules.linear import Identity
@@ -28,6 +33,7 @@ from minitorch.tensor import Tensor
 __all__ = ["conv_bn", "can_fold"]
 
 _folded = weakref.WeakKeyDictionary()  # conv module -> _Fold
+_affine = weakref.WeakKeyDictionary()  # bn module -> (key, mean, invstd, weight, bias) arrays
 _MAX_PLANS = 8  # input shapes planned per convolution
 _FOLD_BLOCK = 32  # output channels folded at a time
 
@@ -66,12 +72,15 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
 
     At batch 1 the fold does not pay: its cached copy of the weights (45 MB for ResNet-18, and
     the Winograd transforms kept for it another 70 MB) costs more memory than the BatchNorm
-    pass it saves costs time (a 1x64x112x112 activation at most).
+    pass it saves costs time (a 1x64x112x112 activation at most). There the BatchNorm runs in
+    place on the convolution's output instead, when that output needs no graph.
     """
     if _plain(maxpool, Identity):
         maxpool = None  # (the small variant's "maxpool")
-    if not can_fold(conv, bn) or (x.ndim == 4 and x.shape[0] == 1):
+    if not can_fold(conv, bn):
         y = bn(conv(x))
+    elif x.ndim == 4 and x.shape[0] == 1:
+        y = _bn_in_place(bn, conv(x))
     elif x.ndim != 4 or x.shape[1] != conv.in_channels:
         y = conv(x)  # let the module raise its usual error
     else:
@@ -88,6 +97,35 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
     if relu is not None:
         y = relu(y)
     return y if maxpool is None else maxpool(y)
+
+
+def _bn_in_place(bn, y):
+    """``bn(y)`` written into ``y`` (a convolution's fresh output) when no graph needs ``y``."""
+    if y.requires_grad or not y._data.flags.c_contiguous:
+        return bn(y)
+    bn._check_input_dim(y)  # BatchNorm's own error for a wrong shape
+    y3 = y._data.reshape(y.shape[0], y.shape[1], -1)
+    _norm_kernels.batch_norm_apply(y3, y3, *_eval_affine(bn, y._data.dtype), 0)
+    return y
+
+
+def _eval_affine(bn, dtype):
+    """(mean, invstd, weight, bias) as ``ops.norm.BatchNorm``'s eval branch forms them, cached
+    per module until a statistic or parameter changes (4 x C numbers)."""
+    tensors = (bn.running_mean, bn.running_var, bn.weight, bn.bias)
+    key = (bn.eps, np.dtype(dtype).str) + tuple(
+        (id(t._data), t._version) if t is not None else None for t in tensors)
+    cached = _affine.get(bn)
+    if cached is None or cached[0] != key:
+        C = bn.running_mean.shape[0]
+        mean, invstd = np.empty(C, dtype), np.empty(C, dtype)
+        mean[...] = bn.running_mean._data
+        invstd[...] = 1.0 / np.sqrt(bn.running_var._data.astype(np.float64) + bn.eps)
+        w = np.ones(C, dtype) if bn.weight is None else bn.weight._data.astype(dtype)
+        b = np.zeros(C, dtype) if bn.bias is None else bn.bias._data.astype(dtype)
+        cached = (key, mean, invstd, w, b)
+        _affine[bn] = cached
+    return cached[1:]
 
 
 def _plain(module, kind) -> bool:

@@ -83,6 +83,44 @@ def test_pool_size_follows_set_num_threads():
     assert gemm.get_num_threads() == 1 and gemm._state["pool"] is None
 
 
+def test_the_caller_never_waits_for_a_pool_thread_that_has_not_started(two_threads, monkeypatch):
+    # a pool thread whose core is busy may not run for a long time: the caller does every piece
+    # itself and returns (a pool that waited for each of its threads would hang here)
+    class NeverDelivered:
+        def put(self, job):
+            pass
+
+    pool = gemm._state["pool"]
+    monkeypatch.setattr(pool, "queues", [NeverDelivered()])
+    a, b = _operands((16, 64, 64), (16, 64, 3000))
+    out = np.full((16, 64, 3000), np.nan, np.float32)
+    gemm.matmul(a, b, out)
+    np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-5, atol=1e-4)
+
+
+def test_a_failing_piece_raises_in_the_caller_after_the_others_finish(two_threads):
+    a, b = _operands((16, 64, 64), (16, 64, 3000))
+    out = np.empty((16, 64, 3000), np.int32)  # numpy refuses to cast float32 products into int32
+    with pytest.raises(TypeError):
+        gemm.matmul(a, b, out)
+    good = np.empty((16, 64, 3000), np.float32)  # and the pool still works afterwards
+    gemm.matmul(a, b, good)
+    np.testing.assert_allclose(good, np.matmul(a, b), rtol=1e-5, atol=1e-4)
+
+
+def test_products_from_two_threads_at_once_are_both_right(two_threads):
+    import threading
+    ops = [_operands((16, 64, 64), (16, 64, 2000), seed=s) for s in (1, 2)]
+    outs = [np.empty((16, 64, 2000), np.float32) for _ in ops]
+    threads = [threading.Thread(target=gemm.matmul, args=(a, b, o)) for (a, b), o in zip(ops, outs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for (a, b), o in zip(ops, outs):
+        np.testing.assert_allclose(o, np.matmul(a, b), rtol=1e-5, atol=1e-4)
+
+
 def test_a_forked_child_gets_its_own_pool_and_finishes_its_products(two_threads):
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")

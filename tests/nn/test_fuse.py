@@ -110,6 +110,54 @@ def test_batch_of_one_is_not_folded_and_keeps_no_folded_weights():
     assert conv in fuse._folded
 
 
+def test_batch_of_one_without_a_graph_applies_batch_norm_in_place_bitwise(monkeypatch):
+    conv, bn, x = make_pair(seed=4, bias=True)
+    freeze(conv, bn)
+    x1 = x[:1]
+    expected = bn(conv(x1)).numpy()
+    monkeypatch.setattr(nn.BatchNorm2d, "forward", lambda self, x: pytest.fail("BN module ran"))
+    with mt.no_grad():
+        out = conv_bn(conv, bn, x1)
+        again = conv_bn(conv, bn, x1)  # the cached per-channel numbers
+    np.testing.assert_array_equal(out.numpy(), expected)  # the same kernel and numbers as BN's
+    np.testing.assert_array_equal(again.numpy(), expected)
+    assert not out.requires_grad and out.grad_fn is None
+
+
+def test_batch_of_one_in_place_follows_changed_statistics_and_affine_false():
+    conv, bn, x = make_pair(seed=5)
+    freeze(conv, bn)
+    x1 = x[:1]
+    with mt.no_grad():
+        conv_bn(conv, bn, x1)
+        bn.running_mean.add_(1.5)
+        bn.weight.mul_(-2.0)
+        np.testing.assert_array_equal(conv_bn(conv, bn, x1).numpy(), bn(conv(x1)).numpy())
+    bare = nn.BatchNorm2d(6, affine=False)
+    freeze(bare)
+    with mt.no_grad():
+        bare.running_var.fill_(3.0)
+        np.testing.assert_array_equal(conv_bn(conv, bare, x1).numpy(), bare(conv(x1)).numpy())
+
+
+def test_batch_of_one_input_wanting_grad_keeps_the_graph():
+    conv, bn, x = make_pair(seed=6)
+    freeze(conv, bn)
+    x1 = x[:1].clone().requires_grad_(True)
+    out = conv_bn(conv, bn, x1)
+    assert out.grad_fn is not None and out.grad_fn.name() == "NativeBatchNormBackward0"
+    out.sum().backward()
+    assert x1.grad is not None and x1.grad.shape == x1.shape
+
+
+def test_batch_of_one_channel_mismatch_raises_batch_norms_error():
+    conv, _, x = make_pair(seed=7)
+    wrong = nn.BatchNorm2d(5)
+    freeze(conv, wrong)
+    with mt.no_grad(), pytest.raises(ValueError, match="BatchNorm2d.*5 channels"):
+        conv_bn(conv, wrong, x[:1])
+
+
 def test_large_weights_over_few_tiles_take_im2col_not_winograd():
     from minitorch.ops.conv_winograd import use_winograd
     geometry = ((1, 1), (1, 1), 1)

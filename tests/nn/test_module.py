@@ -162,6 +162,21 @@ def test_forward_hooks_run_and_can_be_removed():
     assert calls == [(1, 2)]
 
 
+def test_hooks_registered_after_hookless_calls_run_pre_hook_first_and_kwargs_pass():
+    # __call__ skips the hook machinery while none is registered: adding one later must count
+    class Scale(nn.Module):
+        def forward(self, x, factor=1.0):
+            return x * factor
+
+    m = Scale()
+    assert m(mt.ones(2), factor=3.0).numpy().tolist() == [3.0, 3.0]  # no hooks yet
+    order = []
+    m.register_forward_pre_hook(lambda mod, args: order.append("pre") or (args[0] + 1,))
+    m.register_forward_hook(lambda mod, args, out: order.append("post"))
+    assert m(mt.ones(2), factor=2.0).numpy().tolist() == [4.0, 4.0]
+    assert order == ["pre", "post"]
+
+
 def test_repr_matches_pytorch_layout():
     m = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.ReLU(inplace=True),
                       nn.Sequential(nn.Linear(2, 3)))
