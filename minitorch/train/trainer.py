@@ -99,7 +99,9 @@ class Trainer:
             self._lock()   # before reading last.h5: a running run may be replacing it
             self._build(config)
             self.epoch, self.global_step, self.history = 0, 0, []
-            self._plotted, self._plotted_at = 0, -math.inf   # curves.png: epochs drawn, when
+            # curves.png: epochs drawn, and when (the run's start counts as a drawing: a run
+            # that ends within _PLOT_EVERY_SECONDS draws once, at its end)
+            self._plotted, self._plotted_at = 0, time.perf_counter()
             self.guard = StepGuard(self.stops, self.world, self._path("last.h5"))
             self.resume_path = resolve_resume_path(resume, self.out_dir)
             if self.resume_path is not None:
@@ -476,7 +478,8 @@ class Trainer:
 
     def _plot(self):
         """curves.png from the history; drawing costs about a second, so epochs that end within
-        _PLOT_EVERY_SECONDS of the last drawing leave it to a later epoch or the run's end."""
+        _PLOT_EVERY_SECONDS of the run's start or of the last drawing leave it to a later epoch
+        or the run's end."""
         if self.is_main and self.config.output.plot and self._plotted != len(self.history):
             with writing(self._path("curves.png")):
                 plot_curves(self.history, self._path("curves.png"), title=self.out_dir)
