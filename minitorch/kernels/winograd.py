@@ -226,9 +226,15 @@ def output_transform(y, M, bias):
         q = np.empty((2, 4, TW), y.dtype)  # the two rows of A^T m, per column j, per tile
         for no in _block_range(blk, N * O):
             n, o = no // O, no % O
-            _output_plane(y[n, o], Mf, np.uint64(o * LD + n * TH * TW), S, q, TH, TW)
+            yp = y[n, o]
+            _output_plane(yp, Mf, np.uint64(o * LD + n * TH * TW), S, q, TH, TW)
             if bias.size:
-                y[n, o] += bias[o]
+                # a loop, not ``yp += bias[o]``: numba's array-expression machinery for that
+                # one line made this kernel's compile ~4x longer (29 s against 7 s at load 7)
+                b = bias[o]
+                for h in range(OH):
+                    for w in range(OW):
+                        yp[h, w] += b
 
 
 @njit(cache=True)
