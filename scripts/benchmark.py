@@ -200,6 +200,7 @@ def main_job_seconds(cache_dir, out_dir, extra=()):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), PYTHONPATH=str(REPO))
     cmd = [sys.executable, *MAIN_JOB, "--set", f"output.dir={out_dir}", *extra]
     import resource
+    load = os.getloadavg()[0]   # the machine's load as this run starts
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
@@ -212,10 +213,13 @@ def main_job_seconds(cache_dir, out_dir, extra=()):
     # CPU seconds (the job and its compile processes): on a shared machine the wall time grows
     # with the load, the CPU time much less, so it tells whether a change helped
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return dict(seconds=seconds, cpu_seconds=cpu, said_compiling=said_compiling)
+    return dict(seconds=seconds, cpu_seconds=cpu, said_compiling=said_compiling, load=load)
 
 
 def start_rows(extra=()):
+    """The main job cold (a numba cache of its own, empty) and then warm (that cache, filled),
+    each into a fresh output folder, so nothing else carries over (the feature cache lives in
+    the output folder)."""
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
         cold = main_job_seconds(cache, os.path.join(out, "cold"), extra)
         warm = main_job_seconds(cache, os.path.join(out, "warm"), extra)
@@ -263,7 +267,7 @@ def format_table(results, starts=None, busy=0):
         for k in ("cold", "warm"):
             v = starts[k]
             lines.append(f"| {k} numba cache | {v['seconds']:.1f} | {v['cpu_seconds']:.1f} | "
-                         f"{v['said_compiling']} | {starts['load']:.1f} |")
+                         f"{v['said_compiling']} | {v.get('load', starts['load']):.1f} |")
     return "\n".join(lines)
 
 

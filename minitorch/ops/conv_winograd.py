@@ -84,6 +84,10 @@ def weight_transform(w, planes=16):
     """``U`` for ``w``, computed now and kept nowhere (``transformed_weight`` keeps it)."""
     U = np.empty((planes, w.shape[0], w.shape[1]), w.dtype)
     weight = np.ascontiguousarray(w)
+    if not weight.flags.writeable:
+        # numba compiles a kernel once per argument type, and read-only is part of the type:
+        # a copy keeps the one signature the warm-up compiles (frozen weights come here once)
+        weight = weight.copy()
     if planes == 36:
         WG43.weight_transform43(U, weight)
     else:

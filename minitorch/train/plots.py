@@ -52,7 +52,10 @@ def plot_curves(records, path, title=None):
     axes[1].set_ylim(0.0, 1.0)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    # fixed margins rather than tight_layout, which measures every label (a third of the
+    # drawing's time); three panels of the same kind fit these
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.84 if title else 0.9,
+                        wspace=0.22)
     _save(fig, path)
 
 

@@ -43,8 +43,8 @@ import minitorch as mt
 from minitorch import distributed as dist
 from minitorch import nn
 from minitorch.data import DataLoader, DistributedSampler
-from minitorch.io import (atomic_write_text, load_checkpoint, load_optimizer_state_by_name,
-                          restore_rng_state, save_checkpoint)
+from minitorch.io import (atomic_write_bytes, atomic_write_text, load_checkpoint,
+                          load_optimizer_state_by_name, restore_rng_state, save_checkpoint)
 from minitorch.nn.module import StateDictError
 from minitorch.tensor import Tensor
 
@@ -99,7 +99,9 @@ class Trainer:
             self._lock()   # before reading last.h5: a running run may be replacing it
             self._build(config)
             self.epoch, self.global_step, self.history = 0, 0, []
-            self._plotted, self._plotted_at = 0, -math.inf   # curves.png: epochs drawn, when
+            # curves.png: epochs drawn, and when (the run's start counts as a drawing: a run
+            # that ends within _PLOT_EVERY_SECONDS draws once, at its end)
+            self._plotted, self._plotted_at = 0, time.perf_counter()
             self.guard = StepGuard(self.stops, self.world, self._path("last.h5"))
             self.resume_path = resolve_resume_path(resume, self.out_dir)
             if self.resume_path is not None:
@@ -469,14 +471,19 @@ class Trainer:
         improved = previous_best is None or record["val_acc"] > previous_best
         if improved and self.config.output.save_best:
             self._save(self._path("best.h5"))
-        self._save(self._path("last.h5"))
+            # the same checkpoint: its bytes again rather than a second serialisation (writing
+            # a checkpoint's ~200 HDF5 datasets is most of an epoch's writes)
+            self._copy(self._path("best.h5"), self._path("last.h5"))
+        else:
+            self._save(self._path("last.h5"))
         self.guard.saved_epoch = record["epoch"]
         if time.perf_counter() - self._plotted_at >= _PLOT_EVERY_SECONDS:
             self._plot()
 
     def _plot(self):
         """curves.png from the history; drawing costs about a second, so epochs that end within
-        _PLOT_EVERY_SECONDS of the last drawing leave it to a later epoch or the run's end."""
+        _PLOT_EVERY_SECONDS of the run's start or of the last drawing leave it to a later epoch
+        or the run's end."""
         if self.is_main and self.config.output.plot and self._plotted != len(self.history):
             with writing(self._path("curves.png")):
                 plot_curves(self.history, self._path("curves.png"), title=self.out_dir)
@@ -495,6 +502,13 @@ class Trainer:
                             scheduler=self.scheduler, epoch=self.epoch,
                             global_step=self.global_step, config=self.config, extra=extra,
                             attrs=attrs)
+
+    def _copy(self, source, path):
+        """``path`` atomically becomes a copy of the checkpoint ``source`` just written."""
+        with writing(path):
+            with open(source, "rb") as f:
+                image = f.read()
+            atomic_write_bytes(path, image)
 
     def _finish(self):
         dist.barrier()

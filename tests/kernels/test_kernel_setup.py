@@ -139,3 +139,26 @@ def test_warm_calls_cover_every_signature_a_training_step_compiles():
 
 def _dispatchers():
     return [W._kernel(n) for n in kernels.KERNEL_NAMES]
+
+
+def test_warm_calls_cover_every_signature_a_frozen_backbone_run_compiles():
+    # the digits job's path: frozen, folded (read-only) conv weights, a head that trains; a
+    # signature the warm-up misses would be compiled, unannounced, in the first epoch
+    sys.path.insert(0, ROOT)
+    from models import resnet18
+    from minitorch import runtime
+    mt.manual_seed(0)
+    model = resnet18(num_classes=5, variant="small", width=8)
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith("fc."))
+    model.eval()
+    names = runtime.kernels_for(model)
+    kernels.compile_kernels(names)
+    before = {f: set(f.signatures) for f in _dispatchers()}
+    opt = optim.SGD(model.fc.parameters(), lr=0.1, momentum=0.9)
+    x = mt.tensor(np.random.default_rng(0).standard_normal((2, 3, 32, 32), dtype=np.float32))
+    loss = nn.functional.cross_entropy(model(x), mt.tensor([1, 3]))
+    loss.backward()
+    opt.step()
+    new = {f.__name__: sorted(map(str, set(f.signatures) - before[f])) for f in _dispatchers()}
+    assert {k: v for k, v in new.items() if v} == {}

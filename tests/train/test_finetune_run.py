@@ -156,17 +156,29 @@ def test_export_weights_makes_a_loadable_file_with_provenance(run, tmp_path):
     assert model.fc.weight.detach().numpy().tobytes() == best["fc.weight"].numpy().tobytes()
 
 
-def test_curves_are_drawn_after_epoch_1_and_at_the_end_not_every_epoch(tmp_path, monkeypatch):
-    """Drawing curves.png costs about a second: epochs that end soon after the last drawing
-    leave it to the run's end, which draws every epoch."""
+def _drawn_epochs(tmp_path, monkeypatch, every_seconds):
+    """The epochs of each curves.png drawing of a 4-epoch run, with drawings at most
+    ``every_seconds`` apart."""
     from minitorch.train import trainer as trainer_module
     drawn = []
     monkeypatch.setattr(trainer_module, "plot_curves",
                         lambda records, path, title=None: drawn.append(
                             [r["epoch"] for r in records]))
+    monkeypatch.setattr(trainer_module, "_PLOT_EVERY_SECONDS", every_seconds)
     weights = make_weights(tmp_path / "pretrained.h5")
     out = tmp_path / "run"
     cfg = config_dict(out, weights, output={"dir": str(out), "plot": True})
     cfg["train"]["epochs"] = 4
     assert finetune_main([str(write_config(tmp_path / "config.yaml", cfg))]) == 0
-    assert drawn == [[1], [1, 2, 3, 4]]
+    return drawn
+
+
+def test_a_short_run_draws_its_curves_once_at_the_end(tmp_path, monkeypatch):
+    """Drawing curves.png costs about a second: a run that ends within the drawing interval of
+    its start draws once, at the end, with every epoch."""
+    assert _drawn_epochs(tmp_path, monkeypatch, 3600.0) == [[1, 2, 3, 4]]
+
+
+def test_a_long_run_redraws_its_curves_as_epochs_end(tmp_path, monkeypatch):
+    """Epochs ending after the interval redraw; the end adds no drawing of the same epochs."""
+    assert _drawn_epochs(tmp_path, monkeypatch, 0.0) == [[1], [1, 2], [1, 2, 3], [1, 2, 3, 4]]
