@@ -134,15 +134,36 @@ class FeatureCache:
 
     def end_epoch(self):
         if self.store is not None:
-            self.store.sync()
+            try:
+                self.store.sync()
+            except OSError as exc:
+                self._write_failed(exc)
 
     def close(self):
         self._drop()
 
     def _drop(self):
         if self.store is not None:
-            self.store.close()
+            try:
+                self.store.close()
+            except OSError as exc:   # the rows are lost; the run's results are not
+                self._write_failed(exc, drop=False)
         self.store, self._val, self._looked = None, None, False
+
+    def _write_failed(self, exc, drop=True):
+        """The file store failed mid-run (disk full, folder gone): say so once, then recompute
+        the prefix every epoch, as for a folder that cannot be written at all. Recomputed rows
+        are the same chunks', so the run stays bitwise the same."""
+        if not self.recompute_only:
+            self.say(f"feature cache: cannot write {self.folder} ({exc.strerror or exc}): "
+                     f"the frozen prefix is recomputed every epoch")
+        self.recompute_only = True
+        if drop and self.store is not None:
+            store, self.store = self.store, None
+            try:
+                store.close()
+            except OSError:
+                pass   # already said: the file is abandoned
 
     # ----- the stage -------------------------------------------------------------------------
 
@@ -174,17 +195,20 @@ class FeatureCache:
         missing, chunk by chunk)."""
         positions = np.asarray(positions, dtype=np.int64)
         wanted = self._entries(positions)
-        if self.store is None and self.reuse and not self._looked:
+        if self.store is None and not self._per_epoch and not self._looked:
             self._looked = True   # a file left by an earlier run of this prefix (a resume)
             self.store = self._open_file(None, announce=False)
-        fresh = {}
+        # the stored rows are taken first (views): computing the rest may move the store to a
+        # file, or drop it when the file cannot be written
+        have = {} if self.store is None else \
+            {e: self.store.row(e) for e in wanted if e in self.store}
         for k in sorted({int(p) // self.chunk for p, e in zip(positions, wanted)
-                         if self.store is None or e not in self.store}):
+                         if e not in have}):
             entries, rows = self._compute_chunk(k)
             for entry, row in zip(entries, rows):
-                fresh[entry] = row
+                have.setdefault(entry, row)
                 self._keep(entry, row)
-        return np.stack([fresh[e] if e in fresh else self.store.row(e) for e in wanted])
+        return np.stack([have[e] for e in wanted])
 
     def batches(self, indices_per_batch):
         """(prefix rows Tensor, targets Tensor) for each batch of dataset positions."""
@@ -212,7 +236,11 @@ class FeatureCache:
             self._spill(row)
             if self.store is None:
                 return
-        self.store.add(entry, row)
+        try:
+            self.store.add(entry, row)
+        except OSError as exc:
+            self._write_failed(exc)
+            self._keep(entry, row)   # now for this epoch only, in memory
 
     def _capacity(self):
         """The rows the rest of the run can add (the file's first size; it grows if need be):
@@ -264,6 +292,9 @@ class FeatureCache:
                  f"{self.folder}")
         self.store = self._open_file(row.shape, held=len(memory.slots))
         if self.store is not None:
-            for entry in list(memory.slots):
-                self.store.add(entry, memory.row(entry))
+            try:
+                for entry in list(memory.slots):
+                    self.store.add(entry, memory.row(entry))
+            except OSError as exc:
+                self._write_failed(exc)
         memory.close()

@@ -1,4 +1,4 @@
-"""What a resumed run checks in its checkpoint before it writes anything.
+"""What a resumed run checks in its checkpoint before it writes anything, and the restore.
 
 ``load_checkpoint`` already validated the file's own schema (types and ranges of every field);
 here the checkpoint is checked against the run: its history must be whole and agree with its
@@ -10,10 +10,14 @@ import math
 import os
 from numbers import Real
 
+from minitorch.io import load_checkpoint, load_optimizer_state_by_name, restore_rng_state
+from minitorch.nn.module import StateDictError
+
+from . import build
 from .errors import TrainerError
 
 __all__ = ["resolve_resume_path", "check_history", "data_identity_differences",
-           "HISTORY_KEYS"]
+           "restore_checkpoint", "HISTORY_KEYS"]
 
 # Every metrics record holds these (numbers, or null for a non-finite value).
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr")
@@ -105,3 +109,51 @@ def data_identity_differences(config, stored, class_names, stored_class_names):
             list(map(str, class_names)):
         diffs.append(f"class names: {list(stored_class_names)!r} -> {list(class_names)!r}")
     return diffs
+
+
+def restore_checkpoint(trainer, path, resume_anyway=False):
+    """Check everything in the checkpoint against this run, then restore it (in memory:
+    nothing is written here)."""
+    try:
+        ckpt = load_checkpoint(path)
+    except (OSError, ValueError) as exc:
+        raise TrainerError(f"--resume: {exc}") from None
+    extra = ckpt.get("extra") or {}
+    epoch = ckpt["epoch"]   # an int in [0, MAX_EPOCH]: the schema checked it
+    history = check_history(extra, epoch, path)
+    differences = data_identity_differences(trainer.config, ckpt["config_dict"],
+                                            trainer.class_names, extra.get("class_names"))
+    if differences and not resume_anyway:
+        raise TrainerError(f"--resume: {path} was trained on other data than this config "
+                           f"describes ({'; '.join(differences)}): fix the config, or pass "
+                           f"--resume-anyway to continue on this config's data")
+    try:
+        trainer.model.load_state_dict(ckpt["model"])
+    except StateDictError as error:
+        first = str(error).splitlines()[1].strip() if len(str(error).splitlines()) > 1 \
+            else str(error)
+        raise TrainerError(f"--resume: {path} does not fit the model of this config: "
+                           f"{first}") from None
+    # Replay the schedule first (from the config's base lr; plateau on the recorded
+    # metrics), then take the optimizer's state (momentum buffers, moments) and put the
+    # replayed lrs back over the saved ones. A checkpoint at or past train.epochs has
+    # nothing left to train: no replay at all.
+    if epoch < trainer.config.train.epochs:
+        build.fast_forward_scheduler(trainer.scheduler, epoch, trainer.config, history)
+    keys = build.scheduled_keys(trainer.scheduler)   # lr, and momentum/beta1 for onecycle
+    replayed = [{k: g[k] for k in keys if k in g} for g in trainer.optimizer.param_groups]
+    if ckpt.get("optimizer") is not None:
+        try:
+            load_optimizer_state_by_name(trainer.optimizer, trainer.model, ckpt["optimizer"])
+        except (ValueError, TypeError, KeyError) as exc:
+            raise TrainerError(f"--resume: {path}: checkpoint field 'optimizer' does not fit "
+                               f"this run's optimizer: {exc}") from None
+    for group, values in zip(trainer.optimizer.param_groups, replayed):
+        group.update(values)
+    if "rng" in ckpt:
+        restore_rng_state(ckpt["rng"])   # validated on reading
+    trainer.history = history
+    trainer.recipes.resume(history)   # early stopping replays the recorded metrics
+    trainer.epoch, trainer.global_step = epoch, ckpt["global_step"]
+    if os.path.abspath(path) == os.path.abspath(os.path.join(trainer.out_dir, "last.h5")):
+        trainer.guard.saved_epoch = epoch

@@ -15,10 +15,9 @@ replayed step by step, and model, optimizer (by parameter name) and RNG states c
 The resumed run then computes the same bits as an uninterrupted one when it uses the same numba
 and BLAS thread counts (a sum split over another number of threads rounds differently).
 
-Data parallelism (``mpiexec -n N``): ``sync_gradients`` is the one seam between backward and
-the optimizer step; each rank reads its own shard of every global batch (the shards differ by at
-most one sample, never padded), and each rank's gradient is that of the sum of its losses over
-the global batch's sample count, so the summed gradient is the one-process mean's.
+Data parallelism (``mpiexec -n N``): each rank reads its own shard of every global batch and
+``sync_gradients`` sums the gradients (``epoch_loop.py``, with the training and validation
+passes).
 
 Reliability (issue 16): one run per folder (``run_lock.py``); nothing is written before
 everything checkable is checked, and a failed write is one line (``RunWriteError``); a
@@ -26,10 +25,8 @@ non-finite loss stops the run before the step that would spoil the model
 (``NonFiniteLossError``); SIGINT/SIGTERM stop it between steps (``signals.py``).
 
 Recipes (issue 14, ``recipes/``): the optimizer's param groups come from them (per-layer lrs,
-the parameters of later unfreeze steps); they run at three hooks: ``_on_run_start`` (the
-linear-probe head), ``_on_epoch_start`` (unfreezing, warm-up lrs) and ``_on_epoch_end`` (after
-validation, before the scheduler steps: warm-up lrs off, early stopping). Their state is a
-function of the epoch and the metrics history, so a resume needs nothing more in the checkpoint.
+the parameters of later unfreeze steps); they run at the trainer's hooks (``hooks.py``).
+Resuming checks and restores a checkpoint in ``resume.py``.
 """
 import math
 import os
@@ -43,22 +40,19 @@ import minitorch as mt
 from minitorch import distributed as dist
 from minitorch import nn
 from minitorch.data import DataLoader, DistributedSampler
-from minitorch.io import (atomic_write_bytes, atomic_write_text, load_checkpoint,
-                          load_optimizer_state_by_name, restore_rng_state, save_checkpoint)
-from minitorch.nn.module import StateDictError
-from minitorch.tensor import Tensor
+from minitorch.io import atomic_write_bytes, atomic_write_text, save_checkpoint
 
 from . import build
 from .classifier import transform_attrs
+from .epoch_loop import EpochLoop
 from .errors import NonFiniteLossError, TrainerError, writing
-from .feature_cache import FeatureCache, feature_cache_status, frozen_prefix
-from .freeze import (apply_freeze, check_optimizer_coverage, parameter_counts, resolve_freeze,
-                     set_train_mode)
-from .metrics import EpochMeter, MetricsLog
+from .feature_cache import FeatureCache, feature_cache_status
+from .freeze import apply_freeze, check_optimizer_coverage, resolve_freeze
+from .hooks import RecipeHooks
+from .metrics import MetricsLog
 from .plots import plot_curves
 from .recipes import Recipes
-from .recipes.linear_probe import fit_probe_head
-from .resume import check_history, data_identity_differences, resolve_resume_path
+from .resume import resolve_resume_path, restore_checkpoint
 from .run_lock import RunLock, remove_stale_temporaries
 from .signals import StopRequests
 from .step_guard import StepGuard
@@ -80,7 +74,7 @@ def _seed_everything(seed):
     random.seed(seed)
 
 
-class Trainer:
+class Trainer(RecipeHooks, EpochLoop):
     """Finetune the model a ``Config`` describes; see the module docstring."""
 
     def __init__(self, config, resume=None, out=None, resume_anyway=False, stops=None):
@@ -214,50 +208,8 @@ class Trainer:
 
     def _load_resume(self, path, resume_anyway=False):
         """Check everything in the checkpoint against this run, then restore it (in memory:
-        nothing is written here)."""
-        try:
-            ckpt = load_checkpoint(path)
-        except (OSError, ValueError) as exc:
-            raise TrainerError(f"--resume: {exc}") from None
-        extra = ckpt.get("extra") or {}
-        epoch = ckpt["epoch"]   # an int in [0, MAX_EPOCH]: the schema checked it
-        history = check_history(extra, epoch, path)
-        differences = data_identity_differences(self.config, ckpt["config_dict"],
-                                                self.class_names, extra.get("class_names"))
-        if differences and not resume_anyway:
-            raise TrainerError(f"--resume: {path} was trained on other data than this config "
-                               f"describes ({'; '.join(differences)}): fix the config, or pass "
-                               f"--resume-anyway to continue on this config's data")
-        try:
-            self.model.load_state_dict(ckpt["model"])
-        except StateDictError as error:
-            first = str(error).splitlines()[1].strip() if len(str(error).splitlines()) > 1 \
-                else str(error)
-            raise TrainerError(f"--resume: {path} does not fit the model of this config: "
-                               f"{first}") from None
-        # Replay the schedule first (from the config's base lr; plateau on the recorded
-        # metrics), then take the optimizer's state (momentum buffers, moments) and put the
-        # replayed lrs back over the saved ones. A checkpoint at or past train.epochs has
-        # nothing left to train: no replay at all.
-        if epoch < self.config.train.epochs:
-            build.fast_forward_scheduler(self.scheduler, epoch, self.config, history)
-        keys = build.scheduled_keys(self.scheduler)   # lr, and momentum/beta1 for onecycle
-        replayed = [{k: g[k] for k in keys if k in g} for g in self.optimizer.param_groups]
-        if ckpt.get("optimizer") is not None:
-            try:
-                load_optimizer_state_by_name(self.optimizer, self.model, ckpt["optimizer"])
-            except (ValueError, TypeError, KeyError) as exc:
-                raise TrainerError(f"--resume: {path}: checkpoint field 'optimizer' does not fit "
-                                   f"this run's optimizer: {exc}") from None
-        for group, values in zip(self.optimizer.param_groups, replayed):
-            group.update(values)
-        if "rng" in ckpt:
-            restore_rng_state(ckpt["rng"])   # validated on reading
-        self.history = history
-        self.recipes.resume(history)   # early stopping replays the recorded metrics
-        self.epoch, self.global_step = epoch, ckpt["global_step"]
-        if os.path.abspath(path) == os.path.abspath(self._path("last.h5")):
-            self.guard.saved_epoch = epoch
+        nothing is written here; resume.py)."""
+        restore_checkpoint(self, path, resume_anyway)
 
     # ----- the loop --------------------------------------------------------------------------
 
@@ -308,121 +260,7 @@ class Trainer:
         self.epoch = epoch
         self._end_epoch(record)
 
-    def _on_run_start(self):
-        """Hook, before the first epoch of a fresh run: the linear-probe head of LP-FT."""
-        if self.epoch == 0 and self.config.train.head_init == "linear_probe":
-            self._say(fit_probe_head(self))
 
-    def _on_epoch_start(self, epoch):
-        """Hook, first thing of every epoch: unfreeze what the schedule says
-        (``recipes/unfreeze.py``), then the feature cache takes the epoch's frozen prefix from
-        ``requires_grad`` (it shrinks when the prefix does)."""
-        plan = self.recipes.epoch_start(epoch, self.model, self.optimizer)
-        if plan is not None:
-            self.plan = plan
-            self.trainable = [p for p in self.model.parameters() if p.requires_grad]
-            self._say(f"epoch {epoch}: unfreezing; {len(self.trainable)} tensors train now")
-        if self.feature_cache is not None:
-            self.feature_cache.start_epoch(epoch, frozen_prefix(self.model, self.plan.frozen_bn))
-
-    def _on_epoch_end(self, epoch, record):
-        """Hook, after validation and before the scheduler steps (the warm-up factors come off
-        here): early stopping, and the cache's file synced."""
-        self.recipes.epoch_end(epoch, record, self.optimizer)
-        if self.feature_cache is not None:
-            self.feature_cache.end_epoch()
-
-    def global_steps(self):
-        """Steps per epoch: global batches of ``batch_size x world`` samples (the last one
-        partial), the same on every rank."""
-        per_step = self.config.data.batch_size * self.world
-        return -(-len(self.train_set) // per_step)
-
-    def _global_count(self, step):
-        """Samples in global batch ``step`` (0-based) over all ranks."""
-        per_step = self.config.data.batch_size * self.world
-        return min(per_step, len(self.train_set) - step * per_step)
-
-    def train_epoch(self, epoch):
-        """One pass over this rank's shard: (mean loss, accuracy) over the global epoch."""
-        batches, forward = self._train_batches(epoch)
-        meter = EpochMeter()
-        bar = self._progress(batches, f"epoch {epoch}/{self.config.train.epochs}")
-        batch_iter, shape = iter(bar), None
-        for step in range(self.global_steps()):
-            x, y = next(batch_iter, (None, None))
-            if x is None:   # this rank's shard ran out in the last, partial global batch
-                x, y = _empty_batch(shape)
-            shape = x.shape
-            self._step_position = (epoch, step)
-            logits, loss_sum = self.train_step(x, y, forward, self._global_count(step))
-            meter.add(loss_sum, logits, y)
-            bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.acc:.3f}", refresh=False)
-        bar.close()
-        return EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
-
-    def _train_batches(self, epoch):
-        """(batches, forward) of epoch ``epoch``'s training, the model in training mode (also
-        the LR finder's, recipes/lr_finder.py)."""
-        set_train_mode(self.model, self.plan, True)
-        self.train_loader.set_epoch(epoch)
-        if self.feature_cache is not None and self.feature_cache.active:
-            # the frozen prefix runs apart (feature_cache.py): the rest trains on its rows
-            return (self.feature_cache.batches(self.train_loader.batch_indices()),
-                    self.feature_cache.suffix)
-        return self.train_loader, self.forward
-
-    def train_step(self, x, y, forward=None, global_count=None):
-        """Forward, backward, gradient sync, optimizer step: (logits, sum of the batch's losses).
-
-        ``forward`` is the model by default, the head alone on cached backbone features. Alone,
-        the loss is the batch mean. Under data parallelism each rank's loss is the sum of its
-        losses over ``global_count`` (the global batch's sample count) and the gradients are
-        summed: the mean over the global batch whatever each rank's share of it. Before the
-        backward pass the ranks agree that the loss is finite and no stop was requested."""
-        logits = (forward or self.forward)(x)
-        n = int(logits.shape[0])
-        if self.world == 1:
-            loss = self.criterion(logits, y)
-            loss_sum = loss.item() * n
-        else:
-            summed = self.sum_criterion(logits, y)
-            loss_sum = summed.item()
-            loss = summed * (1.0 / global_count)
-        epoch, step = getattr(self, "_step_position", (self.epoch + 1, None))
-        self.guard.check(math.isfinite(loss_sum), epoch, step, self.global_steps(),
-                         self.optimizer.param_groups[0]["lr"])
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.sync_gradients(self.trainable)
-        self.optimizer.step()
-        self.global_step += 1
-        return logits._data, loss_sum
-
-    def forward(self, x):
-        """The whole model's forward (see feature_cache.py for the split prefix/rest)."""
-        return self.model(x)
-
-    def sync_gradients(self, params):
-        """THE seam between backward and ``optimizer.step``: sum the gradients of ``params``
-        across data-parallel ranks, each rank's loss being its share of the global batch mean
-        (see train_step; a no-op in a single process)."""
-        self.grad_sync.sync(params, op="sum")
-
-    def evaluate(self, loader=None):
-        """(val loss, val acc) over every rank's validation shard (or over ``loader``)."""
-        set_train_mode(self.model, self.plan, False)
-        batches, forward = loader or self.val_loader, self.model
-        if loader is None and self.feature_cache is not None and self.feature_cache.active:
-            batches = self.feature_cache.val_batches(self.val_loader)
-            forward = self.feature_cache.suffix
-        meter = EpochMeter()
-        with mt.no_grad():
-            for x, y in batches:
-                logits = forward(x)
-                meter.update(self.val_criterion(logits, y).item(), logits._data, y)
-        # (a rank with no validation sample adds nothing: its meter stays at zero)
-        return EpochMeter.means(self.grad_sync.reduce_metrics(meter.sums()))
 
     # ----- output (rank 0 only) --------------------------------------------------------------
 
@@ -543,9 +381,3 @@ class Trainer:
         for line in self.summary_lines():
             self._say(line)
 
-
-def _empty_batch(shape):
-    """A batch of no samples shaped like ``shape`` (the rank's previous batch): the rank still
-    runs the step's forward, backward and collectives, adding zero to every sum."""
-    x = Tensor(np.zeros((0,) + tuple(shape[1:]), dtype=np.float32))
-    return x, Tensor(np.zeros(0, dtype=np.int64))

@@ -161,3 +161,17 @@ def test_eval_resize_keeps_the_feature_cache_on(tmp_path):
     model.fc.requires_grad_(True)
     assert feature_cache_status(cfg, model, train_set) == (True, None)
     assert val_set.dataset.transform.transforms[0].size == 20
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".safetensors"])
+def test_export_carries_eval_resize_and_its_absence(run, tmp_path, suffix):
+    from minitorch.train.export import export_file
+    _, best, _ = run
+    old = tmp_path / "old.h5"
+    shutil.copy(best, old)
+    with h5py.File(old, "r+") as f:
+        del f.attrs["eval_resize"]
+    for source, expected in ((best, 18), (old, None)):
+        out = tmp_path / f"{source.stem}_export{suffix}"
+        export_file(source, out)
+        assert load_classifier(out).transform.eval_resize == expected, source

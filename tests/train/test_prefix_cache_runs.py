@@ -144,6 +144,32 @@ def test_an_unwritable_cache_folder_falls_back_to_recomputing(tmp_path, inputs):
     assert_bitwise_equal(fallback, _recomputed(tmp_path, data, weights, epochs=2))
 
 
+@pytest.mark.parametrize("failing", ["add", "sync"])
+def test_a_cache_file_that_fails_mid_run_falls_back_to_recomputing(tmp_path, inputs,
+                                                                   monkeypatch, failing):
+    """A disk that fills up (or a folder removed) after the file was made: one line, then the
+    prefix is recomputed every epoch, and the run is still bitwise the recomputed one."""
+    import errno
+    from minitorch.train.cache_store import FileStore
+    data, weights, _ = inputs
+    original, calls = getattr(FileStore, failing), []
+
+    def full_disk(self, *args):
+        calls.append(failing)
+        if len(calls) > 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(self, *args)
+    monkeypatch.setattr(FileStore, failing, full_disk)
+    cfg = cache_config(tmp_path / "run", data, weights, feature_cache_memory_mb=0.0, epochs=2)
+    fallback, log, trainer = train(tmp_path, cfg, "run")
+    line = (f"feature cache: cannot write {tmp_path / 'run' / 'cache'} (No space left on "
+            f"device): the frozen prefix is recomputed every epoch")
+    assert log.count(line) == 1 and len(calls) > 3
+    assert trainer.feature_cache.recompute_only
+    monkeypatch.setattr(FileStore, failing, original)
+    assert_bitwise_equal(fallback, _recomputed(tmp_path, data, weights, epochs=2))
+
+
 def test_nothing_frozen_means_no_cache(tmp_path, inputs):
     data, weights, _ = inputs
     trainer = make_trainer(tmp_path, cache_config(tmp_path / "run", data, weights,
