@@ -122,13 +122,15 @@ class DistanceLoss(Function):
             loss = np.where(a < b, d * d * d.dtype.type(0.5) / b, a - b / 2)
         else:
             loss = np.where(a < b, d * d * d.dtype.type(0.5), b * (a - b / 2))
-        ctx.save_for_backward(d)
+        # torch's smooth_l1/huber save input and target (so changing either in place before
+        # backward is its version error); its l1_loss is composite and saves only the difference
+        ctx.save_for_backward(d, *(() if kind == "l1" else (x, t)))
         ctx.static = (kind, beta, reduction)
         return _reduce(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        (d,) = ctx.saved_tensors
+        d = ctx.saved_tensors[0]
         kind, beta, reduction = ctx.static
         b = d.dtype.type(beta)
         one = d.dtype.type(1)
