@@ -73,6 +73,9 @@ SAVED_INPUTS = [
     ["x = lib.tensor([-1.32])", "w = lib.tensor([1.24], requires_grad=True)",
      "y = lib.nn.functional.huber_loss(x, w, delta=2.0)", "with lib.no_grad(): x[-1] = False",
      "y.backward()"],
+    ["x = lib.tensor([[0.13, 0.4], [0.1, 1.01]], requires_grad=True)",
+     "y = lib.nn.functional.mse_loss(x, x, reduction='none')", "x.data[1, 1] = 2.0",
+     "with lib.no_grad(): x[1, 0] = 2.0", "y.sum().backward()"],
     # its l1_loss is composite: only the difference is saved, so the change goes unnoticed
     ["x = lib.tensor([[0.5, -0.5, 0.0]], requires_grad=True)",
      "y = lib.nn.functional.l1_loss(x, x * 2)", "with lib.no_grad(): x.mul_(2)", "y.backward()"],
