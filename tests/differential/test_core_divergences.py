@@ -76,6 +76,12 @@ SAVED_INPUTS = [
     ["x = lib.tensor([[0.13, 0.4], [0.1, 1.01]], requires_grad=True)",
      "y = lib.nn.functional.mse_loss(x, x, reduction='none')", "x.data[1, 1] = 2.0",
      "with lib.no_grad(): x[1, 0] = 2.0", "y.sum().backward()"],
+    # logsumexp saves input and result
+    ["x = lib.tensor([[-0.5], [2.0], [-1.0]], requires_grad=True)",
+     "v = lib.logsumexp(x * 1.0, 0)", "w = v.div_(2.0)", "w.sum().backward()"],
+    ["x = lib.tensor([[1.0, float('-inf')], [float('-inf'), float('-inf')]], requires_grad=True)",
+     "v = lib.logsumexp(x, 1)", "g = lib.autograd.grad(v.sum(), x, create_graph=True)[0]",
+     "h = lib.autograd.grad(g[0, 0], x)[0]"],
     # its l1_loss is composite: only the difference is saved, so the change goes unnoticed
     ["x = lib.tensor([[0.5, -0.5, 0.0]], requires_grad=True)",
      "y = lib.nn.functional.l1_loss(x, x * 2)", "with lib.no_grad(): x.mul_(2)", "y.backward()"],
