@@ -15,7 +15,6 @@ from .autograd import values_indices
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.variable import TensorBase
 from .ops import cumulative as C
-from .ops import elementwise as E
 from .ops import reduce as R
 from .ops import vector_norm as VN
 
@@ -187,11 +186,8 @@ def cumprod(input, dim, *, dtype=None):  # noqa: A002
 @declare()
 def logsumexp(input, dim, keepdim=False):  # noqa: A002
     """log(sum(exp(input), dim)), computed stably (shifted by the detached maximum)."""
-    x = _as_float(input)
-    m = x.detach().amax(dim, keepdim=True)
-    m = E.Where.apply(m.isinf(), np.zeros((), m._data.dtype), m)  # all -inf/inf: no shift
-    out = (x - m).exp().sum(dim, keepdim=keepdim).log()
-    return out + m.reshape(out.shape)
+    x, dims, keepdim = _reduce_dims(_as_float(input), dim, keepdim)
+    return R.LogSumExp.apply(x, dim=dims, keepdim=keepdim)
 
 
 _P_NAMES = {"fro": 2.0, "inf": np.inf}

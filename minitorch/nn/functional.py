@@ -6,7 +6,7 @@ ones run on the numba kernels.
 """
 import numpy as np
 
-from .. import _ops_math, _registry
+from .. import _ops_math, _ops_nn_loss, _registry
 from .. import random as _random
 from ..functions import _wrapped_number
 from ..autograd.grad_mode import is_grad_enabled
@@ -344,21 +344,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean (or summed, or elementwise) squared error."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    try:
-        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
-    except ValueError:
-        raise ValueError(f"mse_loss: input of shape {tuple(input.shape)} and target of shape "
-                         f"{tuple(target.shape)} cannot be broadcast together") from None
-    if input._data.dtype.kind != "f" and target._data.dtype.kind != "f":
-        raise NotImplementedError(f"mse_loss: not implemented for input {input.dtype} and "
-                                  f"target {target.dtype}")
     if target._data.dtype == np.bool_:  # (torch's kernel reads a bool target as 0/1)
         target = target.type(input.dtype)
-    diff = input - target
-    sq = diff * diff
-    if reduction == "none":
-        return sq
-    return sq.sum() if reduction == "sum" else sq.mean()
+    return _ops_nn_loss._distance("mse_loss", input, target, "mse", 0.0, reduction)
 
 
 def sigmoid(input):

@@ -108,7 +108,7 @@ class BinaryCrossEntropyWithLogits(Function):
 
 class DistanceLoss(Function):
     """``apply(input, target, kind=, beta=, reduction=)`` for ``d = input - target`` (broadcast):
-    'l1' ``|d|``; 'smooth_l1' ``0.5 d^2 / beta`` inside ``|d| < beta``, else ``|d| - beta/2``;
+    'mse' ``d^2``; 'l1' ``|d|``; 'smooth_l1' ``0.5 d^2 / beta`` inside ``|d| < beta``, else ``|d| - beta/2``;
     'huber' ``0.5 d^2`` inside ``|d| < beta``, else ``beta (|d| - beta/2)``."""
 
     @staticmethod
@@ -116,25 +116,31 @@ class DistanceLoss(Function):
         d = x - t
         a = np.abs(d)
         b = d.dtype.type(beta)
-        if kind == "l1" or beta == 0:
+        if kind == "mse":
+            loss = d * d
+        elif kind == "l1" or beta == 0:
             loss = a if kind != "huber" else a * b
         elif kind == "smooth_l1":
             loss = np.where(a < b, d * d * d.dtype.type(0.5) / b, a - b / 2)
         else:
             loss = np.where(a < b, d * d * d.dtype.type(0.5), b * (a - b / 2))
-        ctx.save_for_backward(d)
+        # torch's mse/smooth_l1/huber save input and target (so changing either in place before
+        # backward is its version error); its l1_loss is composite and saves only the difference
+        ctx.save_for_backward(d, *(() if kind == "l1" else (x, t)))
         ctx.static = (kind, beta, reduction)
         return _reduce(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        (d,) = ctx.saved_tensors
+        d = ctx.saved_tensors[0]
         kind, beta, reduction = ctx.static
         b = d.dtype.type(beta)
         one = d.dtype.type(1)
         # torch's sign: 0 at 0 and at NaN; its smooth-l1 and huber branches, NaN included
         s = (d > 0).astype(d.dtype) - (d < 0).astype(d.dtype)
-        if kind == "l1" or beta == 0:
+        if kind == "mse":
+            dl = d * d.dtype.type(2)
+        elif kind == "l1" or beta == 0:
             dl = s if kind != "huber" else s * b
         elif kind == "smooth_l1":
             dl = np.where(d <= -b, -one, np.where(d >= b, one, d / b))
@@ -145,3 +151,13 @@ class DistanceLoss(Function):
         return (gd if need_x else None), (-gd if need_t else None)
 
     node_name = "DistanceLossBackward0"
+    _NAMES = {"mse": "MseLossBackward0", "smooth_l1": "SmoothL1LossBackward0",
+              "huber": "HuberLossBackward0"}
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):
+        # torch's names; its l1 (and smooth_l1 with beta 0) is composite: abs, then the reduction
+        if static["kind"] == "l1" or static["beta"] == 0 and static["kind"] == "smooth_l1":
+            return {"mean": "MeanBackward0", "sum": "SumBackward0"}.get(static["reduction"],
+                                                                       "AbsBackward0")
+        return DistanceLoss._NAMES[static["kind"]]

@@ -12,7 +12,7 @@ from .elementwise import Where
 from .shape import Expand, Reshape
 
 __all__ = ["Sum", "Mean", "Var", "Std", "MaxAll", "MinAll", "MaxDim", "MinDim", "Amax", "Amin",
-           "ArgMax", "ArgMin", "Logical"]
+           "ArgMax", "ArgMin", "Logical", "LogSumExp"]
 
 
 def _quiet():
@@ -364,3 +364,39 @@ class Logical(Function):
     @staticmethod
     def forward(ctx, a, *, fn, dim=None, keepdim=False):
         return np.asarray(fn(a, axis=dim, keepdims=keepdim))
+
+
+class LogSumExp(Function):
+    """log(sum(exp(a), dim)), shifted by the (finite) maximum; saves input and result as torch
+    does (so an in-place change to either before backward is its version error)."""
+
+    node_name = "LogsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, keepdim):
+        with _quiet():
+            m = np.amax(a, axis=dim, keepdims=True)
+            m = np.where(np.isinf(m), np.zeros((), a.dtype), m)   # all -inf/inf: no shift
+            out = np.log(np.sum(np.exp(a - m), axis=dim, keepdims=True)) + m
+        if not keepdim:
+            out = np.squeeze(out, axis=dim)
+        out = np.asarray(out)
+        ctx.save_for_backward(a, out)
+        ctx.meta = (a.shape, dim, keepdim)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        shape, dim, keepdim = ctx.meta
+        with _quiet():   # -inf - -inf: NaN, as torch's
+            return (_expand_back(grad, shape, dim, keepdim)
+                    * np.exp(a - _expand_back(out, shape, dim, keepdim)))
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, out = ctx.saved_tensors
+        shape, dim, keepdim = ctx.meta
+        centred = ctx.saved_input(0, a) - _expand_back_graph(ctx.saved_output(out), shape, dim,
+                                                             keepdim)
+        return _expand_back_graph(grad, shape, dim, keepdim) * centred.exp()

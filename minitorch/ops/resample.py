@@ -35,6 +35,11 @@ class Pad(Function):
     def forward(ctx, x, *, maps, value):
         y = x
         for axis, idx in maps:
+            if y.shape[axis] == 0:   # an empty axis (constant mode): nothing to take, all fill
+                shape = list(y.shape)
+                shape[axis] = len(idx)
+                y = np.full(shape, value, y.dtype)
+                continue
             y = np.take(y, np.maximum(idx, 0), axis=axis)
             if (idx < 0).any():
                 sl = [slice(None)] * y.ndim

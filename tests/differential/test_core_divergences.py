@@ -63,3 +63,41 @@ POWERS = [
 def test_log_of_self_power_at_zero(lines):
     diffs = diff_program(lines)
     assert not diffs, "\n".join(diffs)
+
+
+SAVED_INPUTS = [
+    # torch's smooth_l1/huber save input and target: changing one before backward is an error
+    ["x = lib.tensor([[0.5, -0.5, 0.0]], requires_grad=True)",
+     "y = lib.nn.functional.smooth_l1_loss(x, x * 2)", "with lib.no_grad(): x[0, 1] = 2.0",
+     "y.backward()"],
+    ["x = lib.tensor([-1.32])", "w = lib.tensor([1.24], requires_grad=True)",
+     "y = lib.nn.functional.huber_loss(x, w, delta=2.0)", "with lib.no_grad(): x[-1] = False",
+     "y.backward()"],
+    ["x = lib.tensor([[0.13, 0.4], [0.1, 1.01]], requires_grad=True)",
+     "y = lib.nn.functional.mse_loss(x, x, reduction='none')", "x.data[1, 1] = 2.0",
+     "with lib.no_grad(): x[1, 0] = 2.0", "y.sum().backward()"],
+    # logsumexp saves input and result
+    ["x = lib.tensor([[-0.5], [2.0], [-1.0]], requires_grad=True)",
+     "v = lib.logsumexp(x * 1.0, 0)", "w = v.div_(2.0)", "w.sum().backward()"],
+    ["x = lib.tensor([[1.0, float('-inf')], [float('-inf'), float('-inf')]], requires_grad=True)",
+     "v = lib.logsumexp(x, 1)", "g = lib.autograd.grad(v.sum(), x, create_graph=True)[0]",
+     "h = lib.autograd.grad(g[0, 0], x)[0]"],
+    # its l1_loss is composite: only the difference is saved, so the change goes unnoticed
+    ["x = lib.tensor([[0.5, -0.5, 0.0]], requires_grad=True)",
+     "y = lib.nn.functional.l1_loss(x, x * 2)", "with lib.no_grad(): x.mul_(2)", "y.backward()"],
+]
+
+
+@pytest.mark.parametrize("lines", SAVED_INPUTS, ids=[l[-3] for l in SAVED_INPUTS])
+def test_loss_inputs_changed_in_place_before_backward(lines):
+    diffs = diff_program(lines)
+    assert not diffs, "\n".join(diffs)
+
+
+def test_constant_pad_of_an_empty_tensor():
+    lines = ["x = lib.zeros(0, requires_grad=True)",
+             "y = lib.nn.functional.pad(x, (1, 2), mode='constant', value=-2)",
+             "z = lib.nn.functional.pad(lib.zeros(0, 2), (1, 1, 1, 0), value=1)",
+             "y.sum().backward()"]
+    diffs = diff_program(lines)
+    assert not diffs, "\n".join(diffs)

@@ -103,7 +103,7 @@ def test_every_op_has_a_row():
                "Reciprocal": "reciprocal", "Floor": "floor", "Ceil": "ceil", "Round": "round",
                "Trunc": "trunc", "Sign": "sign", "Frac": "frac", "RoundedDiv": "div_floor",
                "Fmod": "fmod", "Prod": "prod", "CumSum": "cumsum", "CumProd": "cumprod",
-               "VectorNorm": "norm"}
+               "VectorNorm": "norm", "LogSumExp": "logsumexp"}
     # Ops without a gradient (bool/int results) are checked by tests/differential instead.
     # FloorDivide, NumberRemainder: no derivative in torch either (tests/test_tensor.py).
     no_grad_ops = {"Compare", "ArgMax", "ArgMin", "Logical", "FloorDivide", "NumberRemainder"}
