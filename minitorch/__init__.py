@@ -43,6 +43,20 @@ def __getattr__(name):
     raise AttributeError(f"module 'minitorch' has no attribute {name!r}")
 
 
+def set_num_threads(n):
+    """``torch.set_num_threads``: threads for minitorch's kernels (``runtime.set_num_threads``)."""
+    from .runtime import set_num_threads as _set
+
+    _set(n)
+
+
+def get_num_threads():
+    """``torch.get_num_threads``."""
+    from .runtime import get_num_threads as _get
+
+    return _get()
+
+
 def save(obj, path, **kwargs):
     """Save tensors, state dicts and nested containers of them to an HDF5 file (no pickle)."""
     from .io import save as _save
@@ -65,7 +79,7 @@ __all__ = [
     "float", "double", "long", "int", "get_default_dtype", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
     "autograd", "allclose", "equal", "is_floating_point",
-    "is_tensor", "numel", "save", "load", "nn", "optim", "io", "data", "train", "distributed",
+    "is_tensor", "numel", "save", "load", "set_num_threads", "get_num_threads", "nn", "optim", "io", "data", "train", "distributed",
     "utils", "runtime", "device", "DeviceError", "get_default_device", "set_default_device",
     "Size", "Generator", "cuda", "backends", "accelerator",
 ]

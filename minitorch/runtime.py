@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass
 
 __all__ = ["configure", "RuntimeSettings", "warmup", "compile_if_cold", "kernels_for",
-           "tune_allocator"]
+           "tune_allocator", "set_num_threads", "get_num_threads"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,27 @@ def configure(threads=None, *, allocator=True) -> RuntimeSettings:
     return RuntimeSettings(threads=n, blas_threads=blas,
                            omp_passive=os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE",
                            allocator_tuned=bool(tuned))
+
+
+def set_num_threads(n) -> None:
+    """``torch.set_num_threads``: run minitorch's kernels on ``n`` threads (numba's, and the
+    product pool's once ``configure`` made BLAS single-threaded). Changes nothing else."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    import numba
+
+    from .kernels import gemm
+    n = min(n, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(n)
+    if _applied.get("blas_warm"):  # configured: products run on the pool
+        gemm.set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    """``torch.get_num_threads``: the threads minitorch's kernels run on."""
+    import numba
+
+    return numba.get_num_threads()
 
 
 def _single_threaded_blas() -> int:

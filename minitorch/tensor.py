@@ -27,12 +27,32 @@ from .autograd.variable import TensorBase
 __all__ = ["Tensor"]
 
 
+def _legacy_constructor_data(data, sizes):
+    """What ``torch.Tensor(...)`` (the legacy constructor) makes of non-array input: a Python
+    sequence becomes the default float dtype (``Tensor([1, 2])`` is float32, as in torch), ints
+    are sizes (``Tensor(2, 3)``: zeros where torch leaves memory uninitialised). Arrays and
+    Tensors' storage pass through unchanged (the library builds its results that way)."""
+    default = dtypes.to_numpy_dtype(dtypes.get_default_dtype())
+    if isinstance(data, (list, tuple)) and not sizes:
+        return np.asarray(data, dtype=default)
+    if type(data) is int:  # a Python int, not a numpy scalar (which the library may pass)
+        shape = (data,) + sizes
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+            raise TypeError(f"Tensor(): sizes must be ints, got {shape}")
+        return np.zeros(shape, default)
+    if sizes:
+        raise TypeError(f"Tensor(): sizes must be ints, got {(data,) + sizes}")
+    return np.asarray(data)
+
+
 class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
     __slots__ = ("__weakref__", "__dict__")
 
-    def __init__(self, data, requires_grad: bool = False):
+    def __init__(self, data=(), *sizes, requires_grad: bool = False):
         if not isinstance(data, np.ndarray):
-            data = np.asarray(data)
+            data = _legacy_constructor_data(data, sizes)
+        elif sizes:
+            raise TypeError("Tensor(): give an array or sizes, not both")
         dtypes.from_numpy_dtype(data.dtype)  # TypeError naming an unsupported dtype
         self._init_autograd(data)
         if requires_grad:

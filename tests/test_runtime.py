@@ -116,3 +116,14 @@ def test_a_frozen_backbone_compiles_no_backward_kernel(monkeypatch):
     model = _frozen_backbone(variant="small", width=16)
     model.layer4[1].bn2.weight.requires_grad_(True)  # one trainable BatchNorm: the whole set
     assert sorted(runtime.kernels_for(model)) == sorted(kernels.KERNEL_NAMES)
+
+
+def test_set_num_threads_is_torchs_and_sets_the_kernels_threads():
+    code = ("import minitorch as mt\n"
+            "mt.set_num_threads(1); a = mt.get_num_threads()\n"
+            "mt.runtime.configure(); mt.set_num_threads(2)\n"
+            "from minitorch.kernels import gemm\n"
+            "print(a, mt.get_num_threads(), gemm._state['threads'])\n"
+            "try:\n    mt.set_num_threads(0)\nexcept ValueError as e:\n    print('refused')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "2", "2", "refused"]

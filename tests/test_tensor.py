@@ -217,3 +217,20 @@ def test_function_forms_take_out_and_numbers_as_torch():
     assert mt.add(2, mt.tensor([1], dtype=mt.int32)).dtype == mt.int32  # a wrapped number
     with pytest.raises(TypeError, match=r"exp\(\): argument 'input'"):
         mt.exp(2.0)
+
+
+# --- the legacy constructor ``Tensor(...)``, as PyTorch programs call it -----------------
+@pytest.mark.parametrize("args", [([1, 2, 3],), ([[1.5, 2.0], [3.0, 4.0]],), ([True, False],),
+                                  ((1, 2),), (2, 3), (4,), ()])
+def test_legacy_constructor_matches_torch(args):
+    torch = pytest.importorskip("torch")
+    ours, theirs = mt.Tensor(*args), torch.Tensor(*args)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_legacy_constructor_refuses_float_sizes():
+    with pytest.raises(TypeError, match="sizes must be ints"):
+        mt.Tensor(2.5, 3)

@@ -70,7 +70,7 @@ def _conv(g, conv, x, name, bn=None):
         if bn.running_mean is None or bn.running_var is None:
             raise OnnxExportError(f"cannot export {name}: its BatchNorm2d keeps no running "
                                   f"statistics (track_running_stats=False)")
-        weight, bias = (t._data for t in _fold(conv, bn))
+        weight, bias = _fold(conv, bn)
     else:
         weight = conv.weight._data
         bias = conv.bias._data if conv.bias is not None else None
