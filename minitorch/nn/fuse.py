@@ -27,6 +27,7 @@ from minitorch.nn.modules.activation import ReLU
 from minitorch.nn.modules.linear import Identity
 from minitorch.nn.modules.pooling import MaxPool2d
 from minitorch.ops import conv as conv_ops
+from minitorch.ops import norm as norm_ops
 from minitorch.ops.pool import pool_output_size
 from minitorch.tensor import Tensor
 
@@ -110,22 +111,21 @@ def _bn_in_place(bn, y):
 
 
 def _eval_affine(bn, dtype):
-    """(mean, invstd, weight, bias) as ``ops.norm.BatchNorm``'s eval branch forms them, cached
-    per module until a statistic or parameter changes (4 x C numbers)."""
+    """(mean, invstd, weight, bias) from ``ops.norm.eval_stats`` (BatchNorm's own eval
+    numbers), cached per module until a statistic or parameter changes (4 x C numbers)."""
     tensors = (bn.running_mean, bn.running_var, bn.weight, bn.bias)
-    key = (bn.eps, np.dtype(dtype).str) + tuple(
-        (id(t._data), t._version) if t is not None else None for t in tensors)
+    key = (bn.eps, np.dtype(dtype).str) + _versions(tensors)
     cached = _affine.get(bn)
     if cached is None or cached[0] != key:
-        C = bn.running_mean.shape[0]
-        mean, invstd = np.empty(C, dtype), np.empty(C, dtype)
-        mean[...] = bn.running_mean._data
-        invstd[...] = 1.0 / np.sqrt(bn.running_var._data.astype(np.float64) + bn.eps)
-        w = np.ones(C, dtype) if bn.weight is None else bn.weight._data.astype(dtype)
-        b = np.zeros(C, dtype) if bn.bias is None else bn.bias._data.astype(dtype)
-        cached = (key, mean, invstd, w, b)
+        arrays = [None if t is None else t._data for t in tensors]
+        cached = (key,) + norm_ops.eval_stats(*arrays, bn.eps, dtype)
         _affine[bn] = cached
     return cached[1:]
+
+
+def _versions(tensors):
+    """What changes when any of ``tensors`` (None allowed) is replaced or modified in place."""
+    return tuple((id(t._data), t._version) if t is not None else None for t in tensors)
 
 
 def _plain(module, kind) -> bool:
@@ -189,8 +189,7 @@ def _pool_geometry(pool, in_hw):
 
 def _state_key(conv, bn):
     tensors = (conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var)
-    return (id(bn), bn.eps) + tuple((id(t._data), t._version) if t is not None else None
-                                    for t in tensors)
+    return (id(bn), bn.eps) + _versions(tensors)
 
 
 def _fold_for(conv, bn):

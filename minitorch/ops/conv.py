@@ -287,7 +287,7 @@ def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
     cols = _workspace("cols", (Kdim, N * P), x.dtype)
     K.im2col(cols, x, KH, KW, *_geometry(ctx))
     w2 = w.reshape(O, -1)
-    bias = WG.empty(x.dtype, 1) if b is None else np.ascontiguousarray(b, x.dtype)
+    bias = _epilogue_bias(b, x.dtype)
     res3 = WG.empty(x.dtype, 3) if res is None else res.reshape(N, O, P)
     if ctx.groups == 1 and _pixels_as_rows(Kdim, N * P):
         prod = _workspace("prod", (N * P, O), x.dtype)
@@ -307,6 +307,11 @@ def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
         K.swap01(out, prod.reshape(O, N, P), bias, res3, relu)
 
 
+def _epilogue_bias(b, dtype):
+    """``b`` as the layout kernels' epilogue takes it: (O,) in ``dtype``, or empty for none."""
+    return WG.empty(dtype, 1) if b is None else np.ascontiguousarray(b, dtype)
+
+
 def _forward_im2col_pooled(plan, out, x, b, relu, pool):
     """``out`` = max-pool ``pool`` of ``relu(conv(x) + b)``, the pool run on the channel-major
     GEMM product (see ``_pool_first``), the bias and ReLU in the pooled copy to NCHW."""
@@ -322,7 +327,7 @@ def _forward_im2col_pooled(plan, out, x, b, relu, pool):
     # the (o, n) planes of the product are independent pooling planes
     pool_kernels.max_pool2d_forward_values(pooled.reshape(1, O * N, PH, PW),
                                            prod.reshape(1, O * N, OH, OW), *pool[:-2])
-    bias = WG.empty(x.dtype, 1) if b is None else np.ascontiguousarray(b, x.dtype)
+    bias = _epilogue_bias(b, x.dtype)
     K.swap01(out.reshape(N, O, PH * PW), pooled, bias, WG.empty(x.dtype, 3), relu)
 
 

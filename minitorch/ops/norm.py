@@ -19,6 +19,22 @@ def _as_ncp(a):
     return a.reshape(a.shape[0], a.shape[1], -1)
 
 
+def _affine(weight, bias, C, dt):
+    w = np.ones(C, dt) if weight is None else weight.astype(dt, copy=False)
+    b = np.zeros(C, dt) if bias is None else bias.astype(dt, copy=False)
+    return w, b
+
+
+def eval_stats(running_mean, running_var, weight, bias, eps, dt):
+    """(mean, invstd, w, b) in dtype ``dt`` for ``batch_norm_apply`` in eval mode, from the
+    running statistics and the optional affine parameters (ndarrays or None)."""
+    C = running_mean.shape[0]
+    mean, invstd = np.empty(C, dt), np.empty(C, dt)
+    mean[...] = running_mean
+    invstd[...] = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
+    return (mean, invstd) + _affine(weight, bias, C, dt)
+
+
 class BatchNorm(Function):
     """``BatchNorm.apply(x, weight, bias, running_mean=, running_var=, training=, momentum=,
     eps=, relu=False)``; ``weight``/``bias`` may be None; running stats are ndarrays or None."""
@@ -31,16 +47,14 @@ class BatchNorm(Function):
         x3 = _as_ncp(x)
         N, C, P = x3.shape
         dt = x3.dtype
-        w = np.ones(C, dt) if weight is None else weight.astype(dt, copy=False)
-        b = np.zeros(C, dt) if bias is None else bias.astype(dt, copy=False)
-        mean, invstd = np.empty(C, dt), np.empty(C, dt)
         if training:
+            w, b = _affine(weight, bias, C, dt)
+            mean, invstd = np.empty(C, dt), np.empty(C, dt)
             var = K.batch_norm_stats(mean, invstd, x3, float(eps))
             if running_mean is not None:
                 _update_running(running_mean, running_var, mean, var, momentum, N * P)
         else:
-            mean[...] = running_mean
-            invstd[...] = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
+            mean, invstd, w, b = eval_stats(running_mean, running_var, weight, bias, eps, dt)
         y = np.empty_like(x3)
         K.batch_norm_apply(y, x3, mean, invstd, w, b, int(relu))
         ctx.save_for_backward(x3)
