@@ -31,8 +31,8 @@ from .grad_mode import is_grad_enabled
 from .node import AccumulateGrad, Node
 from .variable import TensorBase
 
-__all__ = ["Function", "Node", "BackwardNode", "AccumulateGrad", "NoDoubleBackward", "unbroadcast",
-           "unbroadcast_tensor"]
+__all__ = ["Function", "Node", "BackwardNode", "AccumulateGrad", "NoDoubleBackward",
+           "once_differentiable", "unbroadcast", "unbroadcast_tensor"]
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -218,19 +218,29 @@ def unbroadcast_tensor(grad, shape: tuple):
     return out.reshape(shape)
 
 
+def once_differentiable(backward):
+    """Mark a user Function's ``backward`` as not itself differentiable: under
+    ``create_graph=True`` its results get a node that raises if differentiated again."""
+    backward._once_differentiable = True
+    return backward
+
+
 class NoDoubleBackward(Node):
     """The grad_fn of a gradient computed by a Function that has no ``backward_graph``: the
     gradient itself is right, but differentiating it again raises, naming the Function."""
 
-    def __init__(self, op_name, edges):
+    def __init__(self, op_name, edges, message=None):
         super().__init__()
         self.next_functions = edges  # so grad() of it reaches this node (and raises) rather
         self._op_name = op_name      # than skipping it as unused
+        self._message = message
 
     def name(self) -> str:
         return "NotImplemented"
 
     def _raise(self):
+        if self._message:
+            raise RuntimeError(self._message)
         raise RuntimeError(f"{self._op_name} does not support create_graph=True (double "
                            "backward): its gradient cannot be differentiated again")
 

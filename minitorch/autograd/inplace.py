@@ -16,7 +16,7 @@ import numpy as np
 
 from .function import BackwardNode, Node, _NoGradContext, connect, saved_versions
 from .grad_mode import is_grad_enabled
-from .variable import TensorBase
+from .variable import TensorBase, view_refusal
 
 __all__ = ["CopySlices", "apply_inplace", "assign_result", "check_inplace", "check_writable",
            "check_overlap", "check_result", "recording", "same_layout"]
@@ -36,12 +36,8 @@ def recording(target, *others) -> bool:
 def check_inplace(target, op) -> None:
     """PyTorch's refusals of a recorded in-place op on ``target``."""
     if target._multi_output is not None:
-        name, nr = target._multi_output
-        raise RuntimeError(f"{op}: Output {nr} of {name.removesuffix('Backward0')} is a view and is "
-                           "being modified inplace. This view is the output of a function that "
-                           "returns multiple views. Such functions do not allow the output views "
-                           "to be modified inplace. You should replace the inplace operation by an "
-                           "out-of-place one.")
+        raise RuntimeError(f"{op}: " + view_refusal(target._multi_output,
+                                                    "is being modified inplace"))
     base = target._base
     if base is None:
         if target._grad_fn is None and target._requires_grad:

@@ -13,7 +13,7 @@ by replaying the chain on the base (PyTorch regenerates it the same way, as AsSt
 from .grad_mode import enable_grad
 from .node import AccumulateGrad
 
-__all__ = ["TensorBase"]
+__all__ = ["TensorBase", "view_refusal"]
 
 
 class TensorBase:
@@ -113,7 +113,8 @@ class TensorBase:
         # does; modifying it (or, once it is stale, reading its history) in grad mode is an error
         self._view_no_grad = src._view_no_grad or not grad_mode
         if src._multi_output is not None:
-            self._multi_output = (fn.node_name or fn.__name__, 0)
+            custom = src._multi_output[2:] == ("custom",)
+            self._multi_output = src._multi_output if custom else (fn.node_name or fn.__name__, 0)
         if not grad_mode:
             self._requires_grad = src.requires_grad
 
@@ -130,13 +131,8 @@ class TensorBase:
         if self._multi_output is not None and base._requires_grad:
             if not strict:
                 return  # (stays stale: the next strict look raises)
-            name, nr = self._multi_output
-            raise RuntimeError(f"Output {nr} of {name.removesuffix('Backward0')} is a view and its "
-                               "base or another view of its base has been modified inplace. This "
-                               "view is the output of a function that returns multiple views. "
-                               "Such functions do not allow the output views to be modified "
-                               "inplace. You should replace the inplace operation by an "
-                               "out-of-place one.")
+            raise RuntimeError(view_refusal(self._multi_output, "its base or another view of its "
+                                            "base has been modified inplace"))
         self._view_version = self._version_counter[0]
         if not base._requires_grad:
             return
@@ -148,6 +144,22 @@ class TensorBase:
         self._requires_grad = t._requires_grad
         if t._grad_fn is not None and hasattr(t._grad_fn, "_name"):
             t._grad_fn._name = "AsStridedBackward0"  # PyTorch's name for a regenerated view
+
+
+def view_refusal(multi_output, what: str) -> str:
+    """PyTorch's refusal of an in-place change that touches a view made by an op returning several
+    views (split, unbind) or inside a custom Function (``multi_output``: name, output number[,
+    "custom"]); ``what`` says what happened to the view."""
+    name, nr = multi_output[0].removesuffix("Backward0"), multi_output[1]
+    if multi_output[2:] == ("custom",):
+        return (f"Output {nr} of {name} is a view and {what}. This view was created inside a "
+                "custom Function (or because an input was returned as-is) and the autograd logic "
+                "to handle view+inplace would override the custom backward associated with the "
+                "custom Function, leading to incorrect gradients. This behavior is forbidden. You "
+                "can fix this by cloning the output of the custom Function.")
+    return (f"Output {nr} of {name} is a view and {what}. This view is the output of a function "
+            "that returns multiple views. Such functions do not allow the output views to be "
+            "modified inplace. You should replace the inplace operation by an out-of-place one.")
 
 
 _NO_GRAD_VIEW_MESSAGE = (

@@ -90,7 +90,11 @@ def _inputs_grad(state, grads):
 def _identity(tensors, state, on_grad):
     cls = _IdentityView if len(tensors) == 1 else _Identity
     out = cls.apply(*tensors, state=state, on_grad=on_grad)
-    return out if isinstance(out, tuple) else (out,)
+    out = out if isinstance(out, tuple) else (out,)
+    for i, o in enumerate(out):
+        # as torch: an in-place change would bypass the hooks' node, so it is refused
+        o._multi_output = ("BackwardHookFunction", i, "custom")
+    return out
 
 
 def _wrap_inputs(module, args):
