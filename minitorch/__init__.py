@@ -20,6 +20,7 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
                        randperm, tensor, zeros, zeros_like)
 from .dtypes import bool, dtype, float32, float64, get_default_dtype, int32, int64
+from ._type_info import finfo, iinfo
 from .functions import DECLARED as _DECLARED
 from .functions import allclose, equal, is_floating_point, is_tensor, numel
 from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
@@ -76,7 +77,7 @@ __all__ = [
     "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like",
     "full_like", "empty_like", "rand_like", "randn_like", "manual_seed", "seed", "initial_seed",
     "get_rng_state", "set_rng_state", "dtype", "float32", "float64", "int64", "int32", "bool",
-    "float", "double", "long", "int", "get_default_dtype", "no_grad", "enable_grad",
+    "float", "double", "long", "int", "get_default_dtype", "finfo", "iinfo", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
     "autograd", "allclose", "equal", "is_floating_point",
     "is_tensor", "numel", "save", "load", "set_num_threads", "get_num_threads", "nn", "optim", "io", "data", "train", "distributed",

@@ -10,6 +10,7 @@ from minitorch.nn.modules import (ELU, GELU, AdaptiveAvgPool1d, AdaptiveAvgPool2
                                   Sequential, Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus,
                                   Tanh, Unflatten, Upsample)
 from minitorch.nn.modules import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from minitorch.nn.modules import ParameterDict, ParameterList
 from minitorch.nn.parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
@@ -22,4 +23,5 @@ __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2
            "Upsample", "Unflatten", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
            "BCEWithLogitsLoss",
            # recurrent layers
-           "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+           "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+           "ParameterList", "ParameterDict"]

@@ -4,6 +4,7 @@ from minitorch.nn.modules.activation_more import (ELU, GELU, Hardtanh, LeakyReLU
                                                   Softplus)
 from minitorch.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from minitorch.nn.modules.container import ModuleDict, ModuleList, Sequential
+from minitorch.nn.modules.container_params import ParameterDict, ParameterList
 from minitorch.nn.modules.conv import Conv2d
 from minitorch.nn.modules.conv1d import Conv1d
 from minitorch.nn.modules.dropout import Dropout, Dropout2d
@@ -20,7 +21,8 @@ from minitorch.nn.modules.upsampling import Upsample
 
 __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid",
            "Tanh", "Softmax", "LogSoftmax", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
-           "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "CrossEntropyLoss",
+           "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+           "CrossEntropyLoss",
            "MSELoss", "NLLLoss",
            # issue 12
            "LeakyReLU", "GELU", "SiLU", "Softplus", "ELU", "Hardtanh", "ReLU6", "LayerNorm",
