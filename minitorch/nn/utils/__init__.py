@@ -1,6 +1,6 @@
-"""``minitorch.nn.utils``: gradient clipping, at PyTorch's path (``nn.utils.clip_grad_norm_``)."""
-from . import clip_grad
+"""``minitorch.nn.utils``: gradient clipping and ``rnn.pad_sequence``, at PyTorch's paths."""
+from . import clip_grad, rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 
-__all__ = ["clip_grad", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
+__all__ = ["clip_grad", "rnn", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
            "get_total_norm"]
