@@ -14,7 +14,8 @@ computed out of place and copied in.
 """
 import numpy as np
 
-from .function import BackwardNode, Node, _NoGradContext, connect, saved_versions
+from .function import (BackwardNode, Node, _NoGradContext, _SavedVersion, connect,
+                       saved_versions)
 from .grad_mode import is_grad_enabled
 from .variable import TensorBase, view_refusal
 
@@ -155,6 +156,7 @@ def assign_result(target, op, out, others=()):
     ``others`` are the op's other operands."""
     node = out._grad_fn
     op_node = node  # the op itself, before any cast back to the target's dtype
+    op_node_out = out._data
     if out._data.dtype != target._data.dtype and node is not None:
         out = out.type(target._data.dtype)  # recorded, so the gradient comes back cast
         node = out._grad_fn
@@ -163,13 +165,22 @@ def assign_result(target, op, out, others=()):
     for n in (op_node, node) if op_node is not node else (node,):
         if isinstance(n, BackwardNode) and n._saved:
             _protect_saved(n, target, aliased and n is op_node)
+    computed = out._data if op_node is node else op_node_out
     np.copyto(target._data, out._data, casting="unsafe")
     target._bump_version()
     if node is not None:
+        _saved_result_is_target(op_node, computed, target)
         rebase(target, node, out._output_nr)
     elif target._base is None and target._grad_fn is not None:
         target._grad_fn, target._requires_grad = None, False
     return target
+
+
+def _saved_result_is_target(node, computed, target):
+    """An op that saved its own result (sigmoid, tanh, exp, sqrt ...) saved what is now the
+    target's value: as in PyTorch, a later in-place change to the target fails its backward."""
+    if isinstance(node, BackwardNode) and any(s is computed for s in node._saved):
+        node._versions = node._versions + (_SavedVersion(computed, target),)
 
 
 def _protect_saved(node, target, aliased):

@@ -181,6 +181,12 @@ CASES = {
         "a = lib.tensor([1., 2.], requires_grad=True)", "b = a * 1", "e = b.expand(2, 2)",
         "e[[1, 1]] = -1.", "c = a * 2", "f = c.expand(2, 2)", "f[[0]] = 3.",
         "f.sum().backward()"],
+    "an in-place op that saved its result (sigmoid_, tanh_, exp_, sqrt_), changed again": [
+        "a = lib.tensor([0.3, 1.2, 2.5], requires_grad=True)", "x = a * 1", "y = x.sigmoid_()",
+        "y.mul_(2)", "y.sum().backward()", "b = a * 1", "b.tanh_()", "b.add_(1)",
+        "b.sum().backward()", "c = a * 1", "c.exp_()", "c.sum().backward()", "d = a * 1",
+        "d.sqrt_().neg_()", "d.sum().backward()", "e = a * 1", "e.sin_()", "e.mul_(3)",
+        "e.sum().backward()"],
 }
 
 
