@@ -167,7 +167,10 @@ def pad(input, pad, mode="constant", value=None):
             maps.append((axis, R.pad_index(n, before, after, mode)))
     if not maps:
         return input.clone()
-    return R.Pad.apply(input, maps=tuple(maps), value=0 if value is None else value)
+    # torch's reflection/replication pads save their input (its constant and circular ones do
+    # not): a later in-place change to it fails their backward
+    return R.Pad.apply(input, maps=tuple(maps), value=0 if value is None else value,
+                       saves_input=mode in ("reflect", "replicate"))
 
 
 _INTERP = {"nearest": 0, "linear": 1, "bilinear": 2}

@@ -27,12 +27,15 @@ def pad_index(n, before, after, mode):
 
 
 class Pad(Function):
-    """``Pad.apply(x, maps=((axis, index_map), ...), value=)``."""
+    """``Pad.apply(x, maps=((axis, index_map), ...), value=, saves_input=)``; ``saves_input``
+    keeps ``x`` for backward's version check only (the gradient needs its shape alone)."""
 
     node_name = "PadBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, maps, value):
+    def forward(ctx, x, *, maps, value, saves_input=False):
+        if saves_input:
+            ctx.save_for_backward(x)
         y = x
         for axis, idx in maps:
             if y.shape[axis] == 0:   # an empty axis (constant mode): nothing to take, all fill

@@ -187,6 +187,13 @@ CASES = {
         "b.sum().backward()", "c = a * 1", "c.exp_()", "c.sum().backward()", "d = a * 1",
         "d.sqrt_().neg_()", "d.sum().backward()", "e = a * 1", "e.sin_()", "e.mul_(3)",
         "e.sum().backward()"],
+    "reflect and replicate pads save their input; constant and circular ones do not": [
+        "a = lib.tensor([[[0.4, 0.7, -1.3]]], requires_grad=True)", "x = a * 1",
+        "r = lib.nn.functional.pad(x, (2, 1), mode='reflect')",
+        "p = lib.nn.functional.pad(x, (1, 1), mode='replicate')",
+        "c = lib.nn.functional.pad(x, (1, 2), mode='circular')",
+        "k = lib.nn.functional.pad(x, (1, 0))", "x.mul_(2)", "r.sum().backward()",
+        "p.sum().backward()", "(c * 2).sum().backward()", "(k * 3).sum().backward()"],
 }
 
 
