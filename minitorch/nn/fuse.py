@@ -21,12 +21,15 @@ import weakref
 import numpy as np
 
 from minitorch.autograd.grad_mode import is_grad_enabled
+from minitorch.kernels import batch1 as _batch1_kernels
 from minitorch.kernels import norm as _norm_kernels
 from minitorch.nn import functional as F
 from minitorch.nn.modules.activation import ReLU
+from minitorch.nn.modules.conv import Conv2d
 from minitorch.nn.modules.linear import Identity
 from minitorch.nn.modules.pooling import MaxPool2d
 from minitorch.ops import conv as conv_ops
+from minitorch.ops import conv_batch1
 from minitorch.ops import norm as norm_ops
 from minitorch.ops.pool import pool_output_size
 from minitorch.tensor import Tensor
@@ -81,6 +84,9 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
     if not can_fold(conv, bn):
         y = bn(conv(x))
     elif x.ndim == 4 and x.shape[0] == 1:
+        y = _batch1(conv, bn, x, residual, relu)
+        if y is not None:
+            return y if maxpool is None else maxpool(y)
         y = _bn_in_place(bn, conv(x))
     elif x.ndim != 4 or x.shape[1] != conv.in_channels:
         y = conv(x)  # let the module raise its usual error
@@ -98,6 +104,36 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
     if relu is not None:
         y = relu(y)
     return y if maxpool is None else maxpool(y)
+
+
+def _batch1(conv, bn, x, residual, relu):
+    """``relu(bn(conv(x)) + residual)`` for one image when nothing is recorded, or None: the
+    convolution on its kept plan (``ops.conv_batch1``), then BatchNorm, the add and the ReLU in
+    one pass over its fresh output (``kernels.batch1``), bitwise the separate ops' result,
+    without their Function and module calls."""
+    if type(conv) is not Conv2d or x.shape[1] != conv.in_channels or not _plain(relu, ReLU):
+        return None
+    if is_grad_enabled() and (x.requires_grad or (residual is not None
+                                                  and residual.requires_grad)):
+        return None
+    data = x._data
+    if data.dtype.kind != "f" or data.dtype != conv.weight._data.dtype:
+        return None
+    data = np.ascontiguousarray(data)
+    plan = conv_batch1.plan_for(conv, data.shape)
+    res = None
+    if residual is not None:
+        if residual.shape != plan.out_shape or residual._data.dtype != data.dtype:
+            return None
+        res = np.ascontiguousarray(residual._data)
+    out = conv_batch1.conv2d(conv, data)
+    y = Tensor(out)
+    bn._check_input_dim(y)  # BatchNorm's own error for a wrong shape
+    y2 = out.reshape(out.shape[1], -1)
+    res = y2[:0] if res is None else res.reshape(y2.shape)
+    _batch1_kernels.bn_residual_relu_(y2, *_eval_affine(bn, data.dtype), res,
+                                      residual is not None, relu is not None)
+    return y
 
 
 def _bn_in_place(bn, y):
