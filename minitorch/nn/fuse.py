@@ -21,10 +21,10 @@ import weakref
 import numpy as np
 
 from minitorch.autograd.grad_mode import is_grad_enabled
-from minitorch.kernels import batch1 as _batch1_kernels
 from minitorch.kernels import norm as _norm_kernels
 from minitorch.nn import functional as F
 from minitorch.nn.modules.activation import ReLU
+from minitorch.nn.modules.batchnorm import BatchNorm2d
 from minitorch.nn.modules.conv import Conv2d
 from minitorch.nn.modules.linear import Identity
 from minitorch.nn.modules.pooling import MaxPool2d
@@ -108,10 +108,11 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
 
 def _batch1(conv, bn, x, residual, relu):
     """``relu(bn(conv(x)) + residual)`` for one image when nothing is recorded, or None: the
-    convolution on its kept plan (``ops.conv_batch1``), then BatchNorm, the add and the ReLU in
-    one pass over its fresh output (``kernels.batch1``), bitwise the separate ops' result,
-    without their Function and module calls."""
-    if type(conv) is not Conv2d or x.shape[1] != conv.in_channels or not _plain(relu, ReLU):
+    convolution on its kept plan, then BatchNorm, the add and the ReLU in one pass over its
+    fresh output (``ops.conv_batch1``), bitwise the separate ops' result, without their
+    Function and module calls."""
+    if type(conv) is not Conv2d or type(bn) is not BatchNorm2d or not _plain(relu, ReLU) \
+            or x.shape[1] != conv.in_channels:
         return None
     if is_grad_enabled() and (x.requires_grad or (residual is not None
                                                   and residual.requires_grad)):
@@ -120,20 +121,16 @@ def _batch1(conv, bn, x, residual, relu):
     if data.dtype.kind != "f" or data.dtype != conv.weight._data.dtype:
         return None
     data = np.ascontiguousarray(data)
-    plan = conv_batch1.plan_for(conv, data.shape)
+    out_shape = conv_batch1.plan_for(conv, data.shape).out_shape
+    if out_shape[1] != bn.num_features:
+        return None  # BatchNorm raises its own error
     res = None
     if residual is not None:
-        if residual.shape != plan.out_shape or residual._data.dtype != data.dtype:
+        if residual.shape != out_shape or residual._data.dtype != data.dtype:
             return None
         res = np.ascontiguousarray(residual._data)
-    out = conv_batch1.conv2d(conv, data)
-    y = Tensor(out)
-    bn._check_input_dim(y)  # BatchNorm's own error for a wrong shape
-    y2 = out.reshape(out.shape[1], -1)
-    res = y2[:0] if res is None else res.reshape(y2.shape)
-    _batch1_kernels.bn_residual_relu_(y2, *_eval_affine(bn, data.dtype), res,
-                                      residual is not None, relu is not None)
-    return y
+    return Tensor(conv_batch1.conv2d(conv, data, _eval_affine(bn, data.dtype), res,
+                                     relu is not None))
 
 
 def _bn_in_place(bn, y):

@@ -16,10 +16,12 @@ weight) stay im2col and keep nothing.
 """
 import weakref
 
+from ..autograd.function import Function
+from ..kernels import batch1 as K
 from . import conv as conv_ops
 from . import conv_winograd as WG
 
-__all__ = ["plan_for", "conv2d", "KEEP_U_BYTES"]
+__all__ = ["plan_for", "conv2d", "ConvolutionBatch1", "KEEP_U_BYTES"]
 
 # The largest transformed weight a batch-1 plan keeps; larger Winograd weights are transformed
 # on each call, and (see _choose) large ones at batch 1 go to im2col instead.
@@ -65,9 +67,36 @@ def _choose(plan, x_shape):
         plan.winograd, plan.planes = True, 16
 
 
-def conv2d(conv, x):
+class _Context:
+    """The ctx ``ConvolutionBatch1.forward`` is called with (nothing is recorded: no node)."""
+
+
+_CTX = _Context()
+
+
+class ConvolutionBatch1(Function):
+    """One image's convolution on a kept plan, with an optional eval-BatchNorm, residual and
+    ReLU epilogue. Never recorded: ``conv2d`` calls its forward directly, without ``apply``'s
+    graph bookkeeping; it is a Function so that ``utils.profile.OpProfiler`` times it as an op
+    (and its kernels and products inside it)."""
+
+    node_name = "ConvolutionBatch1"
+
+    @staticmethod
+    def forward(ctx, x, plan, b, affine, res, relu):
+        out = conv_ops._run(plan, x, plan.transform(), b)
+        if affine is not None:
+            y2 = out.reshape(out.shape[1], -1)
+            res2 = y2[:0] if res is None else res.reshape(y2.shape)
+            K.bn_residual_relu_(y2, *affine, res2, res is not None, bool(relu))
+        return out
+
+
+def conv2d(conv, x, affine=None, res=None, relu=False):
     """``conv``'s convolution of the C-contiguous ndarray ``x`` (1, C, H, W), nothing recorded:
-    an ndarray (1, O, OH, OW)."""
+    an ndarray (1, O, OH, OW). With ``affine`` (an eval BatchNorm's (mean, invstd, weight,
+    bias) for ``kernels.batch1``), ``relu(bn(conv(x)) + res)`` in one pass over the output
+    (``res``: a C-contiguous array of the output's shape, or None)."""
     plan = plan_for(conv, x.shape)
     b = None if conv.bias is None else conv.bias._data
-    return conv_ops._run(plan, x, plan.transform(), b)
+    return ConvolutionBatch1.forward(_CTX, x, plan, b, affine, res, relu)
