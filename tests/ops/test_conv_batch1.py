@@ -41,6 +41,7 @@ def test_layer3_sized_weights_run_winograd_with_the_transform_kept_layer4_im2col
 
 
 @pytest.mark.parametrize("C,O,H,k,stride,bias", [(256, 256, 14, 3, 1, False),
+                                                 (512, 512, 7, 3, 1, False),  # thin W @ cols
                                                  (64, 64, 20, 3, 1, True),
                                                  (3, 16, 23, 7, 2, False),
                                                  (32, 64, 9, 1, 2, True)])
