@@ -114,3 +114,16 @@ def test_resnet18_batch_one_matches_torch():
     with torch.no_grad():
         expected = ref(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_the_profiler_times_the_batch_one_path_as_an_op_with_its_kernels():
+    from minitorch.utils.profile import OpProfiler
+    conv, bn = _frozen_pair(16, 16, seed=5)
+    x, res = mt.randn(1, 16, 6, 6), mt.randn(1, 16, 6, 6)
+    with mt.no_grad():
+        conv_bn(conv, bn, x, residual=res, relu=nn.ReLU())
+        with OpProfiler() as prof:
+            conv_bn(conv, bn, x, residual=res, relu=nn.ReLU())
+    assert ("ConvolutionBatch1", "forward") in prof.by_op()
+    kernels = {k for _, _, k in prof.by_kernel()}
+    assert "bn_residual_relu_" in kernels and "BLAS matmul" in kernels
