@@ -12,9 +12,11 @@ hooks on either module. Otherwise ``bn(conv(x))`` runs as written. The folded we
 per convolution and recomputed when any parameter or statistic changes (tracked by the tensors'
 version counters and identities). Results differ from the unfolded path by float32 rounding.
 
-At batch 1 the weights are not folded (see ``conv_bn``); when no graph is recorded the BatchNorm
-is applied in place on the convolution's fresh output instead: bitwise the unfused result,
-without BatchNorm's output array and Function call.
+At batch 1 the weights are not folded (see ``conv_bn``); when no graph is recorded the
+convolution runs on a plan kept per module (``ops.conv_batch1``) and the BatchNorm, the residual
+add and the ReLU run in one pass over its fresh output, bitwise the separate ops on that
+output, without their output arrays and Function and module calls (the convolution itself may
+take another algorithm than ``F.conv2d`` at 256x256 channels: float32 rounding apart).
 """
 import weakref
 
@@ -76,8 +78,10 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
 
     At batch 1 the fold does not pay: its cached copy of the weights (45 MB for ResNet-18, and
     the Winograd transforms kept for it another 70 MB) costs more memory than the BatchNorm
-    pass it saves costs time (a 1x64x112x112 activation at most). There the BatchNorm runs in
-    place on the convolution's output instead, when that output needs no graph.
+    pass it saves costs time (a 1x64x112x112 activation at most). There, when nothing is
+    recorded, ``_batch1`` runs the convolution and a one-pass BatchNorm/residual/ReLU epilogue;
+    otherwise the BatchNorm runs in place on the convolution's output when that output needs no
+    graph.
     """
     if _plain(maxpool, Identity):
         maxpool = None  # (the small variant's "maxpool")
@@ -109,7 +113,7 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
 def _batch1(conv, bn, x, residual, relu):
     """``relu(bn(conv(x)) + residual)`` for one image when nothing is recorded, or None: the
     convolution on its kept plan, then BatchNorm, the add and the ReLU in one pass over its
-    fresh output (``ops.conv_batch1``), bitwise the separate ops' result, without their
+    fresh output (``ops.conv_batch1``), bitwise the separate ops on that output, without their
     Function and module calls."""
     if type(conv) is not Conv2d or type(bn) is not BatchNorm2d or not _plain(relu, ReLU) \
             or x.shape[1] != conv.in_channels:

@@ -5,7 +5,10 @@ At batch 1 every convolution of a ResNet-18 forward is small, and what a call co
 its products is a visible share of the latency: building a ``_Plan`` (tap trimming, the
 algorithm decision), recomputing the Winograd-transformed weight ``U`` (weight_transform43 was
 2.6 ms of a 70 ms forward), and the Function machinery. Here a plan is kept per convolution
-and input shape and reused while the weight's array and version are the same.
+and input shape and reused while the weight's array and version are the same (the fold's
+rule in ``nn.fuse``: optimizers, ``load_state_dict`` and in-place ops on the Parameter move the
+version; a write through ``weight.data`` or a numpy view does not, as in PyTorch, and a kept
+Winograd transform would then be stale).
 
 The algorithm for one image differs from the batched one in one place: a 3x3 stride-1
 convolution of 256x256 channels on 14x14 (ResNet-18's layer3) runs F(2x2, 3x3) Winograd on
