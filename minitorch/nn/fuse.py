@@ -12,9 +12,11 @@ hooks on either module. Otherwise ``bn(conv(x))`` runs as written. The folded we
 per convolution and recomputed when any parameter or statistic changes (tracked by the tensors'
 version counters and identities). Results differ from the unfolded path by float32 rounding.
 
-At batch 1 the weights are not folded (see ``conv_bn``); when no graph is recorded the BatchNorm
-is applied in place on the convolution's fresh output instead: bitwise the unfused result,
-without BatchNorm's output array and Function call.
+At batch 1 the weights are not folded (see ``conv_bn``); when no graph is recorded the
+convolution runs on a plan kept per module (``ops.conv_batch1``) and the BatchNorm, the residual
+add and the ReLU run in one pass over its fresh output, bitwise the separate ops on that
+output, without their output arrays and Function and module calls (the convolution itself may
+take another algorithm than ``F.conv2d`` at 256x256 channels: float32 rounding apart).
 """
 import weakref
 
@@ -24,9 +26,12 @@ from minitorch.autograd.grad_mode import is_grad_enabled
 from minitorch.kernels import norm as _norm_kernels
 from minitorch.nn import functional as F
 from minitorch.nn.modules.activation import ReLU
+from minitorch.nn.modules.batchnorm import BatchNorm2d
+from minitorch.nn.modules.conv import Conv2d
 from minitorch.nn.modules.linear import Identity
 from minitorch.nn.modules.pooling import MaxPool2d
 from minitorch.ops import conv as conv_ops
+from minitorch.ops import conv_batch1
 from minitorch.ops import norm as norm_ops
 from minitorch.ops.pool import pool_output_size
 from minitorch.tensor import Tensor
@@ -73,14 +78,19 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
 
     At batch 1 the fold does not pay: its cached copy of the weights (45 MB for ResNet-18, and
     the Winograd transforms kept for it another 70 MB) costs more memory than the BatchNorm
-    pass it saves costs time (a 1x64x112x112 activation at most). There the BatchNorm runs in
-    place on the convolution's output instead, when that output needs no graph.
+    pass it saves costs time (a 1x64x112x112 activation at most). There, when nothing is
+    recorded, ``_batch1`` runs the convolution and a one-pass BatchNorm/residual/ReLU epilogue;
+    otherwise the BatchNorm runs in place on the convolution's output when that output needs no
+    graph.
     """
     if _plain(maxpool, Identity):
         maxpool = None  # (the small variant's "maxpool")
     if not can_fold(conv, bn):
         y = bn(conv(x))
     elif x.ndim == 4 and x.shape[0] == 1:
+        y = _batch1(conv, bn, x, residual, relu)
+        if y is not None:
+            return y if maxpool is None else maxpool(y)
         y = _bn_in_place(bn, conv(x))
     elif x.ndim != 4 or x.shape[1] != conv.in_channels:
         y = conv(x)  # let the module raise its usual error
@@ -98,6 +108,33 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
     if relu is not None:
         y = relu(y)
     return y if maxpool is None else maxpool(y)
+
+
+def _batch1(conv, bn, x, residual, relu):
+    """``relu(bn(conv(x)) + residual)`` for one image when nothing is recorded, or None: the
+    convolution on its kept plan, then BatchNorm, the add and the ReLU in one pass over its
+    fresh output (``ops.conv_batch1``), bitwise the separate ops on that output, without their
+    Function and module calls."""
+    if type(conv) is not Conv2d or type(bn) is not BatchNorm2d or not _plain(relu, ReLU) \
+            or x.shape[1] != conv.in_channels:
+        return None
+    if is_grad_enabled() and (x.requires_grad or (residual is not None
+                                                  and residual.requires_grad)):
+        return None
+    data = x._data
+    if data.dtype.kind != "f" or data.dtype != conv.weight._data.dtype:
+        return None
+    data = np.ascontiguousarray(data)
+    out_shape = conv_batch1.plan_for(conv, data.shape).out_shape
+    if out_shape[1] != bn.num_features:
+        return None  # BatchNorm raises its own error
+    res = None
+    if residual is not None:
+        if residual.shape != out_shape or residual._data.dtype != data.dtype:
+            return None
+        res = np.ascontiguousarray(residual._data)
+    return Tensor(conv_batch1.conv2d(conv, data, _eval_affine(bn, data.dtype), res,
+                                     relu is not None))
 
 
 def _bn_in_place(bn, y):

@@ -142,3 +142,16 @@ def test_a_forked_child_gets_its_own_pool_and_finishes_its_products(two_threads)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     raise AssertionError("the forked child hung in gemm.matmul (its pool threads are gone)")
+
+
+def test_a_thin_product_is_cut_into_few_tall_row_blocks(two_threads):
+    # batch-1 layer4: every piece re-packs the long right operand, so pieces stay >= 128 rows
+    a, b = _operands((512, 4608), (4608, 49))
+    pieces = gemm._split(a, b, np.empty((512, 49), np.float32), 8)
+    assert len(pieces) == 4 and all(pa.shape[0] == 128 for pa, _, _ in pieces)
+    assert len(gemm._split(a[:100], b, np.empty((100, 49), np.float32), 8)) == 1
+    wide = gemm._split(a, b[:, :48].repeat(2, axis=1), np.empty((512, 96), np.float32), 8)
+    assert len(wide) == 8  # 64 columns or more: the usual blocks
+    out = np.full((512, 49), np.nan, np.float32)
+    gemm.matmul(a, b, out)
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=2e-5, atol=2e-3)
