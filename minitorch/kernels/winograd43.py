@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from .activation import relu_value
-from .winograd import _block_range, _blocks, _padded_plane
+from .winograd import _block_range, _blocks
 
 __all__ = ["tiles43", "weight_transform43", "input_transform43", "output_transform43"]
 
@@ -87,34 +87,112 @@ def _factors(dtype, a, b, c, d, e, f):
 
 
 @njit(cache=True)
-def _rows_times_B(Vf, o, S, q, k, TW):
-    """``q B`` for the TW tiles of one row ``q`` (4*TW + 2 wide) of ``B^T d``, into six planes of
-    ``V`` (flat offset ``o``, planes ``S`` apart): one contiguous run per plane. ``k`` holds
-    0.5, 1.5, 2 and 2.5 in the arrays' dtype (see ``_factors``)."""
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = (q[e] - k[2] * q[e + 2] + q[e + 4]) + k[1] * (q[e + 3] - q[e + 1])
-    o += S
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = (q[e + 4] - q[e + 1]) + k[0] * q[e + 2] + k[3] * q[e + 3]
-    o += S
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = (q[e + 1] + q[e + 4]) - k[3] * q[e + 2] + k[0] * q[e + 3]
-    o += S
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = k[2] * (q[e + 3] - q[e + 1]) + (q[e + 4] - q[e + 2])
-    o += S
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = k[0] * (q[e + 1] - q[e + 3]) + (q[e + 4] - q[e + 2])
-    o += S
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = (q[e + 1] - k[2] * q[e + 3] + q[e + 5]) \
-            + k[1] * (q[e + 4] - q[e + 2])
+def _phase_rows(P, x, PH, PW, TH, TW):
+    """The padded plane of ``x`` (H, W) rearranged so that every tile element is one contiguous
+    run over the plane's tiles: ``P[(b * R + row(h)) * TW + tx] = padded[h, 4 * tx + b]`` for
+    the six columns ``b`` of a tile, ``row(h) = (h % 4) * (TH + 1) + h // 4`` and
+    ``R = 4 * (TH + 1)`` rows per column. Element (a, b) of tile t = (ty, tx) then sits at
+    ``base[6a + b] + t`` (see ``_tile_bases``): each transform step below is a loop over all
+    the plane's tiles at once (196 at 56x56) with contiguous loads, which vectorises, where a
+    loop over one tile row's 14 tiles with stride-4 loads did not. Zero outside ``x``."""
+    H, W = x.shape
+    R = 4 * (TH + 1)
+    xf = x.reshape(-1)
+    for h in range(4 * TH + 2):
+        r = (h % 4) * (TH + 1) + h // 4
+        hh = h - PH
+        for b in range(6):
+            o = (b * R + r) * TW
+            lo, hi = TW, TW  # the tiles whose column 4 * tx + b - PW lies in [0, W)
+            if 0 <= hh < H:
+                off = b - PW
+                lo = 0 if off >= 0 else (3 - off) // 4
+                hi = max(lo, min(TW, (W - 1 - off) // 4 + 1)) if W - 1 - off >= 0 else lo
+                s = hh * W + off
+                for tx in range(lo, hi):
+                    P[np.uint64(o + tx)] = xf[np.uint64(s + 4 * tx)]
+            for tx in range(lo):
+                P[np.uint64(o + tx)] = 0
+            for tx in range(hi, TW):
+                P[np.uint64(o + tx)] = 0
+
+
+@njit(cache=True)
+def _tile_bases(TH, TW):
+    """``base[6a + b]``: where element (a, b) of tile 0 sits in ``_phase_rows``'s layout."""
+    R = 4 * (TH + 1)
+    base = np.empty(36, np.uint64)
+    for a in range(6):
+        for b in range(6):
+            base[6 * a + b] = np.uint64((b * R + (a % 4) * (TH + 1) + a // 4) * TW)
+    return base
+
+
+@njit(inline="always")
+def _bt(i, d0, d1, d2, d3, d4, d5, k0, k1, k2, k3):
+    """Row ``i`` of ``B^T`` times (d0 .. d5); ``k0 .. k3`` are 0.5, 1.5, 2 and 2.5 in the
+    arrays' dtype. Inlined with a constant ``i``, so the branches fold away."""
+    if i == 0:
+        return (d0 - k2 * d2 + d4) + k1 * (d3 - d1)
+    if i == 1:
+        return (d4 - d1) + k0 * d2 + k3 * d3
+    if i == 2:
+        return (d1 + d4) - k3 * d2 + k0 * d3
+    if i == 3:
+        return k2 * (d3 - d1) + (d4 - d2)
+    if i == 4:
+        return k0 * (d1 - d3) + (d4 - d2)
+    return (d1 - k2 * d3 + d5) + k1 * (d4 - d2)
+
+
+@njit(inline="always")
+def _bt_rows(Q, P, base, TT, k0, k1, k2, k3, i):
+    """``Q[b * TT + t]`` = row ``i`` of ``B^T d`` for column b of every tile t of the plane."""
+    for b in range(6):
+        q = np.uint64(b * TT)
+        c0, c1, c2 = base[b], base[6 + b], base[12 + b]
+        c3, c4, c5 = base[18 + b], base[24 + b], base[30 + b]
+        for t0 in range(TT):
+            t = np.uint64(t0)
+            Q[q + t] = _bt(i, P[c0 + t], P[c1 + t], P[c2 + t], P[c3 + t], P[c4 + t], P[c5 + t],
+                           k0, k1, k2, k3)
+
+
+@njit(inline="always")
+def _times_B(Vf, p, Q, TT, k0, k1, k2, k3, j):
+    """One plane's run of ``V``: column ``j`` of ``q B`` for every tile (``Q`` from
+    ``_bt_rows``). One store stream per loop: more kept LLVM from vectorising."""
+    T1 = np.uint64(TT)
+    T2, T3, T4, T5 = T1 + T1, T1 + T1 + T1, np.uint64(4 * TT), np.uint64(5 * TT)
+    for t0 in range(TT):
+        t = np.uint64(t0)
+        Vf[p + t] = _bt(j, Q[t], Q[T1 + t], Q[T2 + t], Q[T3 + t], Q[T4 + t], Q[T5 + t], k0, k1,
+                        k2, k3)
+
+
+@njit(inline="always")
+def _transform_row(Vf, p, S, Q, P, base, TT, k0, k1, k2, k3, i):
+    """Planes ``6i .. 6i + 5`` of ``V`` for one (n, c) plane (``p``: plane 6i's run)."""
+    _bt_rows(Q, P, base, TT, k0, k1, k2, k3, i)
+    _times_B(Vf, p, Q, TT, k0, k1, k2, k3, 0)
+    _times_B(Vf, p + S, Q, TT, k0, k1, k2, k3, 1)
+    _times_B(Vf, p + np.uint64(2) * S, Q, TT, k0, k1, k2, k3, 2)
+    _times_B(Vf, p + np.uint64(3) * S, Q, TT, k0, k1, k2, k3, 3)
+    _times_B(Vf, p + np.uint64(4) * S, Q, TT, k0, k1, k2, k3, 4)
+    _times_B(Vf, p + np.uint64(5) * S, Q, TT, k0, k1, k2, k3, 5)
+
+
+@njit(cache=True)
+def _input_plane43(Vf, o, S, P, Q, base, TT, k):
+    """All 36 runs of one (n, c) plane in ``V`` (plane 0's at flat offset ``o``)."""
+    k0, k1, k2, k3 = k[0], k[1], k[2], k[3]  # scalars: loads from ``k`` would not be hoisted
+    S6 = np.uint64(6) * S
+    _transform_row(Vf, o, S, Q, P, base, TT, k0, k1, k2, k3, 0)
+    _transform_row(Vf, o + S6, S, Q, P, base, TT, k0, k1, k2, k3, 1)
+    _transform_row(Vf, o + np.uint64(2) * S6, S, Q, P, base, TT, k0, k1, k2, k3, 2)
+    _transform_row(Vf, o + np.uint64(3) * S6, S, Q, P, base, TT, k0, k1, k2, k3, 3)
+    _transform_row(Vf, o + np.uint64(4) * S6, S, Q, P, base, TT, k0, k1, k2, k3, 4)
+    _transform_row(Vf, o + np.uint64(5) * S6, S, Q, P, base, TT, k0, k1, k2, k3, 5)
 
 
 @njit(parallel=True, cache=True)
@@ -122,35 +200,27 @@ def input_transform43(V, x, PH, PW):
     """``V[k, c, t] = (B^T d B)[k]`` for every 6x6 input tile ``d`` of ``x`` (N, C, H, W).
 
     Parallel over blocks of (n, c) planes: plane (n, c) writes only ``V[:, c, t]`` for the tiles
-    of image n. Per tile row, ``B^T d`` runs over the whole padded row width at once.
+    of image n. Per plane, its padded copy is laid out by tile column and row phase
+    (``_phase_rows``), then ``B^T d`` and ``(B^T d) B`` run over all the plane's tiles at once,
+    each of the 36 planes of ``V`` getting one contiguous run (the same float operations as
+    before, in the same order: bitwise the earlier tile-row-at-a-time kernel, 25-30% less CPU
+    at ResNet-18's layer1 and layer2).
     """
     N, C, H, W = x.shape
     TH, TW = tiles43(H + 2 * PH - 2, W + 2 * PW - 2)
+    TT = TH * TW
     LD = V.shape[2]
     S = np.uint64(C * LD)
     Vf = V.reshape(-1)
-    L = 4 * TW + 2
+    base = _tile_bases(TH, TW)
     for blk in prange(_blocks(N * C)):
-        xp = np.empty((4 * TH + 2, L), x.dtype)
-        q = np.empty((6, L), x.dtype)
+        P = np.empty(24 * (TH + 1) * TW, x.dtype)
+        Q = np.empty(6 * TT, x.dtype)
         k = _factors(x.dtype, 0.5, 1.5, 2.0, 2.5, 0.0, 0.0)
         for nc in _block_range(blk, N * C):
             n, c = nc // C, nc % C
-            _padded_plane(xp, x[n, c], PH, PW)
-            for ty in range(TH):
-                h = 4 * ty
-                for w in range(L):  # the six rows of B^T d
-                    d0, d1, d2 = xp[h, w], xp[h + 1, w], xp[h + 2, w]
-                    d3, d4, d5 = xp[h + 3, w], xp[h + 4, w], xp[h + 5, w]
-                    q[0, w] = (d0 - k[2] * d2 + d4) + k[1] * (d3 - d1)
-                    q[1, w] = (d4 - d1) + k[0] * d2 + k[3] * d3
-                    q[2, w] = (d1 + d4) - k[3] * d2 + k[0] * d3
-                    q[3, w] = k[2] * (d3 - d1) + (d4 - d2)
-                    q[4, w] = k[0] * (d1 - d3) + (d4 - d2)
-                    q[5, w] = (d1 - k[2] * d3 + d5) + k[1] * (d4 - d2)
-                o = np.uint64(c * LD + n * TH * TW + ty * TW)
-                for i in range(6):
-                    _rows_times_B(Vf, o + np.uint64(6 * i) * S, S, q[i], k, TW)
+            _phase_rows(P, x[n, c], PH, PW, TH, TW)
+            _input_plane43(Vf, np.uint64(c * LD + n * TT), S, P, Q, base, TT, k)
 
 
 @njit(parallel=True, cache=True)
