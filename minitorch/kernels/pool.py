@@ -126,27 +126,36 @@ def _has_nan(xf, start, count):
 
 
 @njit(cache=True)
-def _max_rows_(of, orow, a, b, xf, xrow, kh_lo, kh_hi, KW, W, SW, DH, DW):
-    """Maxima of the full-width windows [a, b) of one output row, a whole row of windows per tap,
-    so the loop over columns vectorises. Per window the taps and the ``max`` are those of
-    ``_max_window_value`` (first tap, then every tap in row-major order): bitwise the same."""
-    first = xrow + kh_lo * DH * W
+def _max_rows_(of, orow, a, b, xf, rows, kh_lo, kh_hi, W, KW, SW, PW, DH, DW, vm):
+    """Maxima of the full-width windows [a, b) of one output row (``rows``: flat offset of the
+    window's top row). First the column maxima over the window's rows, whole input rows at a
+    time (contiguous: vectorised), into ``vm``; then each window's KW columns of ``vm``. The
+    stride-2 column reads now touch one row held in cache instead of every tap's input row
+    (the stem's pool: 5.7 -> 3.5 ms of CPU per 128 planes of 112x112). Ties and their order as
+    ``_max_window_value`` by columns then rows (``v >= best``: equal values compare equal, so
+    the value kept is the same); the caller's plane scan keeps NaNs away from here."""
+    r0 = rows + kh_lo * DH * W
+    for w in range(W):
+        vm[np.uint64(w)] = xf[np.uint64(r0 + w)]
+    for kh in range(kh_lo + 1, kh_hi):
+        r = rows + kh * DH * W
+        for w in range(W):
+            u = np.uint64(w)
+            v, best = xf[np.uint64(r + w)], vm[u]
+            # == max(v, best) without NaNs; LLVM vectorises this form but not numba's max
+            vm[u] = v if v >= best else best
     for ow in range(a, b):
-        of[np.uint64(orow + ow)] = xf[np.uint64(first + ow * SW)]
-    for kh in range(kh_lo, kh_hi):
-        for kw in range(KW):
-            tap = xrow + kh * DH * W + kw * DW
-            for ow in range(a, b):
-                o = np.uint64(orow + ow)
-                v, best = xf[np.uint64(tap + ow * SW)], of[o]
-                # == max(v, best) without NaNs (the caller's plane scan); LLVM vectorises this
-                # form but not numba's max
-                of[o] = v if v >= best else best
+        s = ow * SW - PW
+        best = vm[np.uint64(s)]
+        for kw in range(1, KW):
+            v = vm[np.uint64(s + kw * DW)]
+            best = v if v >= best else best
+        of[np.uint64(orow + ow)] = best
 
 
 @njit(parallel=True, cache=True)
 def max_pool2d_forward_values(out, x, KH, KW, SH, SW, PH, PW, DH, DW):
-    """``max_pool2d_forward``'s maxima, bitwise, without writing indices: for inference and frozen
+    """``max_pool2d_forward``'s maxima without writing indices: for inference and frozen
     layers, where nothing will scatter a gradient back (the int64 indices cost twice the output's
     memory traffic).
 
@@ -159,6 +168,7 @@ def max_pool2d_forward_values(out, x, KH, KW, SH, SW, PH, PW, DH, DW):
     xf, of = x.reshape(-1), out.reshape(-1)
     full_a, full_b = _full_columns(OW, KW, W, SW, PW, DW)
     for plane in prange(N * C):
+        vm = np.empty(W, x.dtype)
         xo = plane * H * W
         # one cheap scan keeps the NaN test out of the row loop (NaNs are rare)
         a, b = (0, 0) if _has_nan(xf, xo, H * W) else (full_a, full_b)
@@ -173,7 +183,9 @@ def max_pool2d_forward_values(out, x, KH, KW, SH, SW, PH, PW, DH, DW):
                 kw_lo, kw_hi = _tap_range(KW, W, w0, DW)
                 of[np.uint64(orow + ow)] = _max_window_value(xf, xo, W, h0, w0, kh_lo, kh_hi,
                                                              kw_lo, kw_hi, DH, DW)
-            _max_rows_(of, orow, a, b, xf, xo + h0 * W - PW, kh_lo, kh_hi, KW, W, SW, DH, DW)
+            if a < b:
+                _max_rows_(of, orow, a, b, xf, xo + h0 * W, kh_lo, kh_hi, W, KW, SW, PW, DH,
+                           DW, vm)
 
 
 @njit(parallel=True, cache=True)

@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from .activation import relu_value
-from .winograd import _block_range, _blocks, _padded_plane
+from .winograd import _block_range, _blocks
 
 __all__ = ["tiles43", "weight_transform43", "input_transform43", "output_transform43"]
 
@@ -87,34 +87,112 @@ def _factors(dtype, a, b, c, d, e, f):
 
 
 @njit(cache=True)
-def _rows_times_B(Vf, o, S, q, k, TW):
-    """``q B`` for the TW tiles of one row ``q`` (4*TW + 2 wide) of ``B^T d``, into six planes of
-    ``V`` (flat offset ``o``, planes ``S`` apart): one contiguous run per plane. ``k`` holds
-    0.5, 1.5, 2 and 2.5 in the arrays' dtype (see ``_factors``)."""
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = (q[e] - k[2] * q[e + 2] + q[e + 4]) + k[1] * (q[e + 3] - q[e + 1])
-    o += S
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = (q[e + 4] - q[e + 1]) + k[0] * q[e + 2] + k[3] * q[e + 3]
-    o += S
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = (q[e + 1] + q[e + 4]) - k[3] * q[e + 2] + k[0] * q[e + 3]
-    o += S
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = k[2] * (q[e + 3] - q[e + 1]) + (q[e + 4] - q[e + 2])
-    o += S
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = k[0] * (q[e + 1] - q[e + 3]) + (q[e + 4] - q[e + 2])
-    o += S
-    for tx in range(TW):
-        e = 4 * tx
-        Vf[o + np.uint64(tx)] = (q[e + 1] - k[2] * q[e + 3] + q[e + 5]) \
-            + k[1] * (q[e + 4] - q[e + 2])
+def _phase_rows(P, x, PH, PW, TH, TW):
+    """The padded plane of ``x`` (H, W) rearranged so that every tile element is one contiguous
+    run over the plane's tiles: ``P[(b * R + row(h)) * TW + tx] = padded[h, 4 * tx + b]`` for
+    the six columns ``b`` of a tile, ``row(h) = (h % 4) * (TH + 1) + h // 4`` and
+    ``R = 4 * (TH + 1)`` rows per column. Element (a, b) of tile t = (ty, tx) then sits at
+    ``base[6a + b] + t`` (see ``_tile_bases``): each transform step below is a loop over all
+    the plane's tiles at once (196 at 56x56) with contiguous loads, which vectorises, where a
+    loop over one tile row's 14 tiles with stride-4 loads did not. Zero outside ``x``."""
+    H, W = x.shape
+    R = 4 * (TH + 1)
+    xf = x.reshape(-1)
+    for h in range(4 * TH + 2):
+        r = (h % 4) * (TH + 1) + h // 4
+        hh = h - PH
+        for b in range(6):
+            o = (b * R + r) * TW
+            lo, hi = TW, TW  # the tiles whose column 4 * tx + b - PW lies in [0, W)
+            if 0 <= hh < H:
+                off = b - PW
+                lo = 0 if off >= 0 else (3 - off) // 4
+                hi = max(lo, min(TW, (W - 1 - off) // 4 + 1)) if W - 1 - off >= 0 else lo
+                s = hh * W + off
+                for tx in range(lo, hi):
+                    P[np.uint64(o + tx)] = xf[np.uint64(s + 4 * tx)]
+            for tx in range(lo):
+                P[np.uint64(o + tx)] = 0
+            for tx in range(hi, TW):
+                P[np.uint64(o + tx)] = 0
+
+
+@njit(cache=True)
+def _tile_bases(TH, TW):
+    """``base[6a + b]``: where element (a, b) of tile 0 sits in ``_phase_rows``'s layout."""
+    R = 4 * (TH + 1)
+    base = np.empty(36, np.uint64)
+    for a in range(6):
+        for b in range(6):
+            base[6 * a + b] = np.uint64((b * R + (a % 4) * (TH + 1) + a // 4) * TW)
+    return base
+
+
+@njit(inline="always")
+def _bt(i, d0, d1, d2, d3, d4, d5, k0, k1, k2, k3):
+    """Row ``i`` of ``B^T`` times (d0 .. d5); ``k0 .. k3`` are 0.5, 1.5, 2 and 2.5 in the
+    arrays' dtype. Inlined with a constant ``i``, so the branches fold away."""
+    if i == 0:
+        return (d0 - k2 * d2 + d4) + k1 * (d3 - d1)
+    if i == 1:
+        return (d4 - d1) + k0 * d2 + k3 * d3
+    if i == 2:
+        return (d1 + d4) - k3 * d2 + k0 * d3
+    if i == 3:
+        return k2 * (d3 - d1) + (d4 - d2)
+    if i == 4:
+        return k0 * (d1 - d3) + (d4 - d2)
+    return (d1 - k2 * d3 + d5) + k1 * (d4 - d2)
+
+
+@njit(inline="always")
+def _bt_rows(Q, P, base, TT, k0, k1, k2, k3, i):
+    """``Q[b * TT + t]`` = row ``i`` of ``B^T d`` for column b of every tile t of the plane."""
+    for b in range(6):
+        q = np.uint64(b * TT)
+        c0, c1, c2 = base[b], base[6 + b], base[12 + b]
+        c3, c4, c5 = base[18 + b], base[24 + b], base[30 + b]
+        for t0 in range(TT):
+            t = np.uint64(t0)
+            Q[q + t] = _bt(i, P[c0 + t], P[c1 + t], P[c2 + t], P[c3 + t], P[c4 + t], P[c5 + t],
+                           k0, k1, k2, k3)
+
+
+@njit(inline="always")
+def _times_B(Vf, p, Q, TT, k0, k1, k2, k3, j):
+    """One plane's run of ``V``: column ``j`` of ``q B`` for every tile (``Q`` from
+    ``_bt_rows``). One store stream per loop: more kept LLVM from vectorising."""
+    T1 = np.uint64(TT)
+    T2, T3, T4, T5 = T1 + T1, T1 + T1 + T1, np.uint64(4 * TT), np.uint64(5 * TT)
+    for t0 in range(TT):
+        t = np.uint64(t0)
+        Vf[p + t] = _bt(j, Q[t], Q[T1 + t], Q[T2 + t], Q[T3 + t], Q[T4 + t], Q[T5 + t], k0, k1,
+                        k2, k3)
+
+
+@njit(inline="always")
+def _transform_row(Vf, p, S, Q, P, base, TT, k0, k1, k2, k3, i):
+    """Planes ``6i .. 6i + 5`` of ``V`` for one (n, c) plane (``p``: plane 6i's run)."""
+    _bt_rows(Q, P, base, TT, k0, k1, k2, k3, i)
+    _times_B(Vf, p, Q, TT, k0, k1, k2, k3, 0)
+    _times_B(Vf, p + S, Q, TT, k0, k1, k2, k3, 1)
+    _times_B(Vf, p + np.uint64(2) * S, Q, TT, k0, k1, k2, k3, 2)
+    _times_B(Vf, p + np.uint64(3) * S, Q, TT, k0, k1, k2, k3, 3)
+    _times_B(Vf, p + np.uint64(4) * S, Q, TT, k0, k1, k2, k3, 4)
+    _times_B(Vf, p + np.uint64(5) * S, Q, TT, k0, k1, k2, k3, 5)
+
+
+@njit(cache=True)
+def _input_plane43(Vf, o, S, P, Q, base, TT, k):
+    """All 36 runs of one (n, c) plane in ``V`` (plane 0's at flat offset ``o``)."""
+    k0, k1, k2, k3 = k[0], k[1], k[2], k[3]  # scalars: loads from ``k`` would not be hoisted
+    S6 = np.uint64(6) * S
+    _transform_row(Vf, o, S, Q, P, base, TT, k0, k1, k2, k3, 0)
+    _transform_row(Vf, o + S6, S, Q, P, base, TT, k0, k1, k2, k3, 1)
+    _transform_row(Vf, o + np.uint64(2) * S6, S, Q, P, base, TT, k0, k1, k2, k3, 2)
+    _transform_row(Vf, o + np.uint64(3) * S6, S, Q, P, base, TT, k0, k1, k2, k3, 3)
+    _transform_row(Vf, o + np.uint64(4) * S6, S, Q, P, base, TT, k0, k1, k2, k3, 4)
+    _transform_row(Vf, o + np.uint64(5) * S6, S, Q, P, base, TT, k0, k1, k2, k3, 5)
 
 
 @njit(parallel=True, cache=True)
@@ -122,35 +200,113 @@ def input_transform43(V, x, PH, PW):
     """``V[k, c, t] = (B^T d B)[k]`` for every 6x6 input tile ``d`` of ``x`` (N, C, H, W).
 
     Parallel over blocks of (n, c) planes: plane (n, c) writes only ``V[:, c, t]`` for the tiles
-    of image n. Per tile row, ``B^T d`` runs over the whole padded row width at once.
+    of image n. Per plane, its padded copy is laid out by tile column and row phase
+    (``_phase_rows``), then ``B^T d`` and ``(B^T d) B`` run over all the plane's tiles at once,
+    each of the 36 planes of ``V`` getting one contiguous run (the same float operations as
+    before, in the same order: bitwise the earlier tile-row-at-a-time kernel, 25-30% less CPU
+    at ResNet-18's layer1 and layer2).
     """
     N, C, H, W = x.shape
     TH, TW = tiles43(H + 2 * PH - 2, W + 2 * PW - 2)
+    TT = TH * TW
     LD = V.shape[2]
     S = np.uint64(C * LD)
     Vf = V.reshape(-1)
-    L = 4 * TW + 2
+    base = _tile_bases(TH, TW)
     for blk in prange(_blocks(N * C)):
-        xp = np.empty((4 * TH + 2, L), x.dtype)
-        q = np.empty((6, L), x.dtype)
+        P = np.empty(24 * (TH + 1) * TW, x.dtype)
+        Q = np.empty(6 * TT, x.dtype)
         k = _factors(x.dtype, 0.5, 1.5, 2.0, 2.5, 0.0, 0.0)
         for nc in _block_range(blk, N * C):
             n, c = nc // C, nc % C
-            _padded_plane(xp, x[n, c], PH, PW)
-            for ty in range(TH):
-                h = 4 * ty
-                for w in range(L):  # the six rows of B^T d
-                    d0, d1, d2 = xp[h, w], xp[h + 1, w], xp[h + 2, w]
-                    d3, d4, d5 = xp[h + 3, w], xp[h + 4, w], xp[h + 5, w]
-                    q[0, w] = (d0 - k[2] * d2 + d4) + k[1] * (d3 - d1)
-                    q[1, w] = (d4 - d1) + k[0] * d2 + k[3] * d3
-                    q[2, w] = (d1 + d4) - k[3] * d2 + k[0] * d3
-                    q[3, w] = k[2] * (d3 - d1) + (d4 - d2)
-                    q[4, w] = k[0] * (d1 - d3) + (d4 - d2)
-                    q[5, w] = (d1 - k[2] * d3 + d5) + k[1] * (d4 - d2)
-                o = np.uint64(c * LD + n * TH * TW + ty * TW)
-                for i in range(6):
-                    _rows_times_B(Vf, o + np.uint64(6 * i) * S, S, q[i], k, TW)
+            _phase_rows(P, x[n, c], PH, PW, TH, TW)
+            _input_plane43(Vf, np.uint64(c * LD + n * TT), S, P, Q, base, TT, k)
+
+
+@njit(inline="always")
+def _at(a, m0, m1, m2, m3, m4, m5, k0, k1, k2, k3, k4, k5):
+    """Row ``a`` of ``A^T`` times (m0 .. m5); ``k0 .. k5`` are 0.5, 0.25, 0.125, 2, 4 and 8 in
+    the arrays' dtype. Inlined with a constant ``a``, so the branches fold away."""
+    s12, d12 = m1 + m2, m1 - m2
+    if a == 0:
+        return m0 + s12 + (m3 + m4)
+    if a == 1:
+        return d12 + k0 * m3 - k3 * m4
+    if a == 2:
+        return s12 + k1 * m3 + k4 * m4
+    return d12 + k2 * m3 - k5 * m4 + m5
+
+
+@njit(inline="always")
+def _at_rows(Q, Mf, p, S, TT, k0, k1, k2, k3, k4, k5, a):
+    """``Q[j * TT + t]`` = row ``a`` of ``A^T m`` for column j of every tile t of one plane
+    (``p``: the plane's run in ``M``'s plane 0)."""
+    S6 = np.uint64(6) * S
+    for j in range(6):
+        q = np.uint64(j * TT)
+        p0 = p + np.uint64(j) * S
+        p1, p2, p3 = p0 + S6, p0 + S6 + S6, p0 + np.uint64(3) * S6
+        p4, p5 = p0 + np.uint64(4) * S6, p0 + np.uint64(5) * S6
+        for t0 in range(TT):
+            t = np.uint64(t0)
+            Q[q + t] = _at(a, Mf[p0 + t], Mf[p1 + t], Mf[p2 + t], Mf[p3 + t], Mf[p4 + t],
+                           Mf[p5 + t], k0, k1, k2, k3, k4, k5)
+
+
+@njit(inline="always")
+def _times_A(Y, Q, TT, b, k0, k1, k2, k3, k4, k5, c):
+    """``Y[c * TT + t]`` = column ``c`` of ``q A`` ``+ b`` for every tile (``Q``: ``_at_rows``)."""
+    T1 = np.uint64(TT)
+    T2, T3, T4, T5 = T1 + T1, T1 + T1 + T1, np.uint64(4 * TT), np.uint64(5 * TT)
+    y = np.uint64(c * TT)
+    for t0 in range(TT):
+        t = np.uint64(t0)
+        Y[y + t] = _at(c, Q[t], Q[T1 + t], Q[T2 + t], Q[T3 + t], Q[T4 + t], Q[T5 + t], k0, k1,
+                       k2, k3, k4, k5) + b
+
+
+@njit(cache=True)
+def _output_rows43(yf, rf, yo, OH, OW, Y, a, TH, TW, has_r, relu, zero):
+    """Output rows ``4 * ty + a`` of one plane (flat offset ``yo`` in ``yf``, and in ``rf``, the
+    residual, when ``has_r``) from ``Y`` (``_times_A``: column c of every tile at ``c * TT``),
+    plus the residual and ReLU as asked, while the row is in cache."""
+    TT = TH * TW
+    for ty in range(TH):
+        h = 4 * ty + a
+        if h >= OH:
+            break
+        t0 = ty * TW
+        r = yo + h * OW
+        for tx in range(TW):
+            for c in range(4):
+                w = 4 * tx + c
+                if w >= OW:  # past the output's edge: only in the last tile
+                    break
+                v = Y[np.uint64(c * TT + t0 + tx)]
+                u = np.uint64(r + w)
+                if has_r:
+                    v += rf[u]
+                yf[u] = relu_value(v, zero) if relu else v
+
+
+@njit(cache=True)
+def _output_plane43(yf, rf, yo, OH, OW, Mf, p, S, Q, Y, TH, TW, bias_o, has_r, relu, zero, k):
+    k0, k1, k2, k3, k4, k5 = k[0], k[1], k[2], k[3], k[4], k[5]
+    TT = TH * TW
+    for a in range(4):
+        if a == 0:
+            _at_rows(Q, Mf, p, S, TT, k0, k1, k2, k3, k4, k5, 0)
+        elif a == 1:
+            _at_rows(Q, Mf, p, S, TT, k0, k1, k2, k3, k4, k5, 1)
+        elif a == 2:
+            _at_rows(Q, Mf, p, S, TT, k0, k1, k2, k3, k4, k5, 2)
+        else:
+            _at_rows(Q, Mf, p, S, TT, k0, k1, k2, k3, k4, k5, 3)
+        _times_A(Y, Q, TT, bias_o, k0, k1, k2, k3, k4, k5, 0)
+        _times_A(Y, Q, TT, bias_o, k0, k1, k2, k3, k4, k5, 1)
+        _times_A(Y, Q, TT, bias_o, k0, k1, k2, k3, k4, k5, 2)
+        _times_A(Y, Q, TT, bias_o, k0, k1, k2, k3, k4, k5, 3)
+        _output_rows43(yf, rf, yo, OH, OW, Y, a, TH, TW, has_r, relu, zero)
 
 
 @njit(parallel=True, cache=True)
@@ -161,56 +317,25 @@ def output_transform43(y, M, bias, res, relu):
     BatchNorm's shift, a BasicBlock's residual and its ReLU are applied to each output row
     while it is in cache rather than in passes of their own.
 
-    Parallel over blocks of (n, o) output planes: plane (n, o) writes only ``y[n, o]``.
+    Parallel over blocks of (n, o) output planes: plane (n, o) writes only ``y[n, o]``. Per
+    plane, ``A^T m`` and its ``A`` run over all the plane's tiles at once (contiguous runs of
+    ``M``: vectorised), a row of ``A^T`` at a time, then that row of every tile goes to the
+    output rows. The same float operations in the same order as the earlier tile-row-at-a-time
+    kernel (bitwise), 17-28% less CPU at layer1/layer2 shapes.
     """
     N, O, OH, OW = y.shape
     TH, TW = tiles43(OH, OW)
+    TT = TH * TW
     LD = M.shape[2]
     S = np.uint64(O * LD)
-    S6 = np.uint64(6) * S  # from row i of a tile's 6x6 to row i + 1
-    Mf = M.reshape(-1)
+    Mf, yf, rf = M.reshape(-1), y.reshape(-1), res.reshape(-1)
     has_r = res.size > 0
     zero = np.zeros(1, y.dtype)[0]
     for blk in prange(_blocks(N * O)):
-        q = np.empty((4, 6, TW), y.dtype)  # the four rows of A^T m, per column j, per tile
+        Q = np.empty(6 * TT, y.dtype)
+        Y = np.empty(4 * TT, y.dtype)
         k = _factors(y.dtype, 0.5, 0.25, 0.125, 2.0, 4.0, 8.0)
-        row = np.empty(4 * TW, y.dtype)
         for no in _block_range(blk, N * O):
             n, o = no // O, no % O
-            b = bias[o]
-            yp = y[n, o]
-            for ty in range(TH):
-                base = np.uint64(o * LD + n * TH * TW + ty * TW)
-                for j in range(6):  # column j of A^T m, from six contiguous runs of M
-                    p0 = base + np.uint64(j) * S
-                    for tx in range(TW):
-                        u = p0 + np.uint64(tx)
-                        m0, m1, m2 = Mf[u], Mf[u + S6], Mf[u + S6 + S6]
-                        m3, m4, m5 = Mf[u + np.uint64(3) * S6], Mf[u + np.uint64(4) * S6], \
-                            Mf[u + np.uint64(5) * S6]
-                        s12, d12 = m1 + m2, m1 - m2
-                        q[0, j, tx] = m0 + s12 + (m3 + m4)
-                        q[1, j, tx] = d12 + k[0] * m3 - k[3] * m4
-                        q[2, j, tx] = s12 + k[1] * m3 + k[4] * m4
-                        q[3, j, tx] = d12 + k[2] * m3 - k[5] * m4 + m5
-                for a in range(4):
-                    h = 4 * ty + a
-                    if h >= OH:
-                        break
-                    for tx in range(TW):  # the row times A
-                        c0, c1, c2 = q[a, 0, tx], q[a, 1, tx], q[a, 2, tx]
-                        c3, c4, c5 = q[a, 3, tx], q[a, 4, tx], q[a, 5, tx]
-                        s12, d12 = c1 + c2, c1 - c2
-                        row[4 * tx] = (c0 + s12 + (c3 + c4)) + b
-                        row[4 * tx + 1] = (d12 + k[0] * c3 - k[3] * c4) + b
-                        row[4 * tx + 2] = (s12 + k[1] * c3 + k[4] * c4) + b
-                        row[4 * tx + 3] = (d12 + k[2] * c3 - k[5] * c4 + c5) + b
-                    if not (has_r or relu):
-                        for w in range(OW):
-                            yp[h, w] = row[w]
-                        continue
-                    for w in range(OW):
-                        v = row[w]
-                        if has_r:
-                            v += res[n, o, h, w]
-                        yp[h, w] = relu_value(v, zero) if relu else v
+            _output_plane43(yf, rf, no * OH * OW, OH, OW, Mf, np.uint64(o * LD + n * TT), S, Q, Y,
+                            TH, TW, bias[o], has_r, relu, zero, k)
