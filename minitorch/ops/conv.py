@@ -337,7 +337,8 @@ def _winograd_backward(ctx, x, w, grad_out):
     grad_b = grad_out.sum(axis=(0, 2, 3)) if need_b else None
     if not (need_x or need_w):
         return None, None, grad_b
-    grad_x, grad_w = winograd_backward(_workspace, x, w, grad_out, ctx.padding, need_x, need_w)
+    grad_x, grad_w = winograd_backward(_workspace, x, w, grad_out, ctx.padding, need_x, need_w,
+                                       _batch_slices)
     return grad_x, grad_w, grad_b
 
 

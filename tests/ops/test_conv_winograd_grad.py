@@ -60,3 +60,19 @@ def test_each_gradient_takes_F4x4_where_the_forward_would(monkeypatch):
     assert run(64, 64, 16) == ["_grad_input43", "_grad_weight43"]
     assert run(64, 64, 8) == []             # too small a map: F(2x2, 3x3) for both
     assert run(32, 64, 16) == []            # too few channels on one side
+
+
+@pytest.mark.parametrize("step", [1, 3])
+def test_batch_slices_give_the_whole_batch_gradients(step):
+    # one image, then three, per slice: the weight gradient's partial products summed
+    from minitorch.ops.conv import _workspace
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 64, 16, 16)).astype(np.float32)
+    w = (rng.standard_normal((64, 64, 3, 3)) * 0.05).astype(np.float32)
+    g = rng.standard_normal((3, 64, 16, 16)).astype(np.float32)
+    gx, gw = G.winograd_backward(_workspace, x, w, g, (1, 1), True, True,
+                                 lambda N, _: [(n, min(N, n + step)) for n in range(0, N, step)])
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    torch.nn.functional.conv2d(xt, wt, padding=1).backward(torch.from_numpy(g))
+    assert rel_err(gx, xt.grad.numpy()) < 1e-5 and rel_err(gw, wt.grad.numpy()) < 1e-5
