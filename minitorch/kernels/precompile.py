@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from . import activation, conv, loss, norm, pool, sgd, winograd, winograd43
+from . import activation, conv, loss, norm, pool, sgd, winograd, winograd43, winograd43_grad
 
 __all__ = ["KERNEL_NAMES", "HEAD_ONLY_NAMES", "MAX_POOL_NAMES", "compile_kernels", "warmup",
            "split_by_cost", "cold_kernels"]
@@ -78,6 +78,10 @@ def _warm_calls(dt):
             np.empty_like(w4), np.ones((16, 2, 2), dt)),
         "input_transform_adjoint": lambda: winograd.input_transform_adjoint(
             np.empty_like(x4), p4, 1, 1),
+        "output_transform_adjoint43": lambda: winograd43_grad.output_transform_adjoint43(
+            np.empty((36, 2, 2), dt), x4),
+        "weight_grad_transform43": lambda: winograd43_grad.weight_grad_transform43(
+            np.empty_like(w4), np.ones((36, 2, 2), dt)),
         "col2im": lambda: conv.col2im(np.empty_like(x), np.ones((27, 50), dt), 3, 3, 1, 1, 1, 1,
                                       1, 1),
         "max_pool2d_backward": lambda: pool.max_pool2d_backward(np.empty_like(x),
@@ -96,7 +100,7 @@ HEAD_ONLY_NAMES = ("im2col", "swap01", "transpose12", "relu_forward", "tiles", "
                    "input_transform", "output_transform", "adaptive_avg_pool2d_forward",
                    "cross_entropy_forward", "cross_entropy_backward", "sgd_update_serial_")
 MAX_POOL_NAMES = ("max_pool2d_forward", "max_pool2d_forward_values", "max_pool2d_backward")
-_MODULES = (conv, winograd, winograd43, norm, activation, pool, loss, sgd)
+_MODULES = (conv, winograd, winograd43, winograd43_grad, norm, activation, pool, loss, sgd)
 
 # Cold-cache compile seconds per kernel, measured one after another in one process (shared
 # machine, 2026-12-01); only their proportions matter, for splitting the work evenly. The
@@ -112,6 +116,7 @@ _COMPILE_SECONDS = {
     "input_transform_adjoint": 3.4, "col2im": 2.5, "max_pool2d_backward": 1.2,
     "sgd_update_serial_": 0.5, "sgd_update_": 1.3, "max_pool2d_forward_values": 2.5,
     "weight_transform43": 2.0, "tiles43": 0.1, "input_transform43": 4.0, "output_transform43": 4.5,
+    "output_transform_adjoint43": 4.0, "weight_grad_transform43": 1.5,
 }
 
 

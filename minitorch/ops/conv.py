@@ -18,6 +18,7 @@ from ..kernels import conv as K
 from ..kernels import gemm
 from ..kernels import pool as pool_kernels
 from . import conv_winograd as WG
+from .conv_winograd_grad import winograd_backward
 
 __all__ = ["Convolution", "conv2d_output_shape", "prepare_inference", "conv2d_inference",
            "pool_geometry"]
@@ -338,10 +339,8 @@ def _winograd_backward(ctx, x, w, grad_out):
     grad_b = grad_out.sum(axis=(0, 2, 3)) if need_b else None
     if not (need_x or need_w):
         return None, None, grad_b
-    dM = WG.grad_products(_workspace, grad_out)
-    # the weight gradient first: it needs the "cols" workspace for V, the input gradient reuses it
-    grad_w = WG.winograd_grad_weight(_workspace, x, w, dM, ctx.padding) if need_w else None
-    grad_x = WG.winograd_grad_input(_workspace, x.shape, w, dM, ctx.padding) if need_x else None
+    grad_x, grad_w = winograd_backward(_workspace, x, w, grad_out, ctx.padding, need_x, need_w,
+                                       _batch_slices)
     return grad_x, grad_w, grad_b
 
 
