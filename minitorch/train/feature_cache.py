@@ -121,7 +121,7 @@ class FeatureCache:
             return "off (conv1 trains: no frozen prefix)"
         views = "per (sample, view)" if self.is_random else "per sample"
         if self._view_set(0) is not None:
-            views += ", every view of a sample on its first draw"
+            views += ", every view of a sample on its first draw,"
         if not self.reuse:
             return (f"off: the frozen prefix {_describe(prefix)} runs as its own stage in "
                     f"every epoch")
