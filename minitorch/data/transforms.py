@@ -124,8 +124,8 @@ class Compose(Transform):
         for t in self.transforms:
             if getattr(t, "is_random", False):
                 outcomes = t.outcomes(hw)
-                if outcomes is None:
-                    return None
+                if not outcomes:   # unlisted, or none (a crop larger than the image: the
+                    return None    # draw itself reports it)
                 choices.append(outcomes)
                 if math.prod(len(c) for c in choices) > limit:
                     return None
