@@ -134,6 +134,10 @@ class Subset(Dataset):
             return self._arrays
         if name == "view_keys" and hasattr(self.dataset, "view_keys"):
             return self._view_keys
+        if name == "views" and hasattr(self.dataset, "views"):
+            return self._views
+        if name == "get_views" and hasattr(self.dataset, "get_views"):
+            return self._get_views
         if name in _FORWARDED:
             return self._forward(name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -149,6 +153,12 @@ class Subset(Dataset):
 
     def _view_keys(self, indices, rngs):
         return self.dataset.view_keys(self.indices[np.asarray(indices, dtype=np.int64)], rngs)
+
+    def _views(self, index, limit):
+        return self.dataset.views(int(self.indices[int(index)]), limit)
+
+    def _get_views(self, index, keys):
+        return self.dataset.get_views(int(self.indices[int(index)]), keys)
 
     def _get_batch(self, indices, rngs=None):
         inner = self.indices[np.asarray(indices, dtype=np.int64)]

@@ -9,11 +9,14 @@ would, but draws only scalars per sample and moves pixels with whole-batch numpy
 Views (what the frozen-prefix cache needs): a random transform with a finite set of outcomes
 (a flip, a crop offset) names the outcome it would draw with ``draw(rng, hw)`` (the same draws,
 in the same order, without touching pixels), so ``Compose.view_key(rng, hw)`` identifies the
-augmented image before it is made. A transform whose outcomes are continuous (a resized crop's
+augmented image before it is made; ``outcomes(hw)`` lists all it can draw and
+``apply_outcome(x, outcome)`` makes one of them, so ``Compose.views``/``apply_views`` give every
+view of an image at once. A transform whose outcomes are continuous (a resized crop's
 scale, a jitter factor, an angle) sets ``continuous`` to the reason it cannot be cached.
 
 The PIL-facing steps (``Resize`` of a PIL image, ``ToTensor``) follow torchvision's PIL path.
 """
+import itertools
 import math
 import numbers
 
@@ -62,6 +65,15 @@ class Transform:
         (exactly the draws ``__call__`` makes); None for a deterministic one."""
         return None
 
+    def outcomes(self, hw):
+        """Every outcome ``draw`` can give for an input of ``hw`` (a list), None when they
+        cannot be listed (continuous parameters)."""
+        return None
+
+    def apply_outcome(self, x, outcome):
+        """The transform of ``x`` with its random outcome given (what ``draw`` names)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot apply a given outcome")
+
     def view_key(self, rng, hw):
         """The outcome drawn for an input of ``hw``, as a tuple (``()`` when not random)."""
         if self.continuous:
@@ -103,10 +115,49 @@ class Compose(Transform):
             hw = t.out_hw(hw) if isinstance(t, Transform) else hw
         return tuple(key)
 
-    def __call__(self, x, rng=None):
+    def views(self, hw, limit):
+        """Every view key an input of ``hw`` can get (``view_key``'s tuples, in a fixed order),
+        or None when there are more than ``limit`` or they cannot be listed."""
+        if self.continuous:
+            return None
+        choices = []
         for t in self.transforms:
+            if getattr(t, "is_random", False):
+                outcomes = t.outcomes(hw)
+                if not outcomes:   # unlisted, or none (a crop larger than the image: the
+                    return None    # draw itself reports it)
+                choices.append(outcomes)
+                if math.prod(len(c) for c in choices) > limit:
+                    return None
+            hw = t.out_hw(hw) if isinstance(t, Transform) else hw
+        return list(itertools.product(*choices))
+
+    def apply_views(self, x, keys):
+        """``[the pipeline's output for x under key]`` for each view key: bitwise what
+        ``__call__`` gives with a generator that draws that key. The steps before the first
+        random one run once."""
+        first = next((i for i, t in enumerate(self.transforms)
+                      if getattr(t, "is_random", False)), len(self.transforms))
+        x = self._run(self.transforms[:first], x, None)
+        out = []
+        for key in keys:
+            y, outcomes = x, iter(key)
+            for t in self.transforms[first:]:
+                if getattr(t, "is_random", False):
+                    y = t.apply_outcome(y, next(outcomes))
+                else:
+                    y = t(y, None) if isinstance(t, Transform) else t(y)
+            out.append(y)
+        return out
+
+    @staticmethod
+    def _run(steps, x, rng):
+        for t in steps:
             x = t(x, rng) if isinstance(t, Transform) else t(x)
         return x
+
+    def __call__(self, x, rng=None):
+        return self._run(self.transforms, x, rng)
 
     def apply_batch(self, x, rngs=None):
         for t in self.transforms:
@@ -242,10 +293,21 @@ class RandomCrop(Transform):
         left = int(rng.integers(0, w - self.size[1] + 1))
         return top, left
 
+    def outcomes(self, hw):
+        p = self.padding
+        rows, cols = hw[0] + 2 * p - self.size[0] + 1, hw[1] + 2 * p - self.size[1] + 1
+        return [(top, left) for top in range(max(rows, 0)) for left in range(max(cols, 0))]
+
+    def _crop(self, x, outcome):
+        top, left = outcome
+        return x[..., top:top + self.size[0], left:left + self.size[1]]
+
+    def apply_outcome(self, x, outcome):
+        return self._crop(self._padded(x), outcome)
+
     def __call__(self, x, rng=None):
         x = self._padded(x)
-        top, left = self._offsets(rng, *x.shape[-2:])
-        return x[..., top:top + self.size[0], left:left + self.size[1]]
+        return self._crop(x, self._offsets(rng, *x.shape[-2:]))
 
     def apply_batch(self, x, rngs=None):
         x = self._padded(x)
@@ -271,9 +333,14 @@ class RandomHorizontalFlip(Transform):
     def draw(self, rng, hw):
         return bool(_need_rng(rng, "RandomHorizontalFlip").random() < self.p)
 
+    def outcomes(self, hw):
+        return [False, True] if 0.0 < self.p < 1.0 else [self.p == 1.0]
+
+    def apply_outcome(self, x, outcome):
+        return np.ascontiguousarray(x[..., ::-1]) if outcome else x
+
     def __call__(self, x, rng=None):
-        flip = self.draw(rng, None)
-        return np.ascontiguousarray(x[..., ::-1]) if flip else x
+        return self.apply_outcome(x, self.draw(rng, None))
 
     def apply_batch(self, x, rngs=None):
         flips = np.array([_need_rng(rngs[k], "RandomHorizontalFlip").random() < self.p

@@ -5,7 +5,13 @@ here the checkpoint is checked against the run: its history must be whole and ag
 epoch, and the data it was trained on must be the data of this config (same dataset, root,
 classes, image size, split and seed), or the continued run would silently mix two experiments.
 ``--resume-anyway`` (``resume_anyway=True``) goes on despite a data difference.
+
+The validation policy is part of the data: a photo run from before ``data.eval_resize`` existed
+validated at ``image_size`` (no Resize(256)). Resumed with the key unset, it keeps doing so
+(``keep_eval_resize``, before the datasets are built); a key set to another policy is a data
+difference like the others.
 """
+import dataclasses
 import math
 import os
 from numbers import Real
@@ -13,11 +19,14 @@ from numbers import Real
 from minitorch.io import load_checkpoint, load_optimizer_state_by_name, restore_rng_state
 from minitorch.nn.module import StateDictError
 
+from minitorch.data.transforms import eval_resize_for
+
 from . import build
+from .classifier import stored_eval_resize
 from .errors import TrainerError
 
-__all__ = ["resolve_resume_path", "check_history", "data_identity_differences",
-           "restore_checkpoint", "HISTORY_KEYS"]
+__all__ = ["resolve_resume_path", "read_resume_checkpoint", "keep_eval_resize",
+           "check_history", "data_identity_differences", "restore_checkpoint", "HISTORY_KEYS"]
 
 # Every metrics record holds these (numbers, or null for a non-finite value).
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr")
@@ -40,6 +49,37 @@ def resolve_resume_path(resume, out_dir):
     if not os.path.isfile(resume):
         raise TrainerError(f"--resume: checkpoint not found: {resume}")
     return resume
+
+
+def read_resume_checkpoint(path):
+    """The checkpoint to resume from, read once (schema checked); TrainerError if unreadable."""
+    try:
+        return load_checkpoint(path)
+    except (OSError, ValueError) as exc:
+        raise TrainerError(f"--resume: {exc}") from None
+
+
+def keep_eval_resize(config, stored):
+    """(config, note): ``config`` with ``data.eval_resize`` set to the run's image size when
+    the checkpoint's stored config (a dict) predates the key and this config leaves it unset,
+    so the resumed run validates as it did; note says so (None when nothing changed)."""
+    data = config.data
+    filled = stored_eval_resize(stored)
+    if filled is stored or data.dataset != "image_folder" or data.eval_resize is not None:
+        return config, None
+    size = filled["data"]["eval_resize"]
+    if not isinstance(size, int) or isinstance(size, bool) or size < data.image_size:
+        return config, None   # another image size: a data difference, reported as such
+    kept = dataclasses.replace(config, data=dataclasses.replace(data, eval_resize=size))
+    return kept, (f"data.eval_resize: {size}, as this run validated before the key existed "
+                  f"(set data.eval_resize to change it; null is now torchvision's "
+                  f"{eval_resize_for(data.image_size)})")
+
+
+def _eval_size(data, image_size):
+    """The shorter side a photo run validates at: eval_resize, null meaning torchvision's."""
+    size = data.get("eval_resize") if isinstance(data, dict) else data
+    return eval_resize_for(image_size) if size is None else size
 
 
 def _is_number(value):
@@ -102,6 +142,11 @@ def data_identity_differences(config, stored, class_names, stored_class_names):
                  ("data.classes", data.get("classes"), config.data.classes),
                  ("data.image_size", data.get("image_size"), config.data.image_size),
                  ("data.val_fraction", data.get("val_fraction"), config.data.val_fraction)]
+        if data.get("dataset") == config.data.dataset == "image_folder" \
+                and data.get("image_size") == config.data.image_size:
+            old = stored_eval_resize(stored)["data"]   # a run from before the key: image_size
+            pairs.append(("data.eval_resize", _eval_size(old, config.data.image_size),
+                          _eval_size(config.data.eval_resize, config.data.image_size)))
         for key, old, new in pairs:
             if not _same(old, new):
                 diffs.append(f"{key}: {old!r} -> {new!r}")
@@ -111,13 +156,11 @@ def data_identity_differences(config, stored, class_names, stored_class_names):
     return diffs
 
 
-def restore_checkpoint(trainer, path, resume_anyway=False):
-    """Check everything in the checkpoint against this run, then restore it (in memory:
-    nothing is written here)."""
-    try:
-        ckpt = load_checkpoint(path)
-    except (OSError, ValueError) as exc:
-        raise TrainerError(f"--resume: {exc}") from None
+def restore_checkpoint(trainer, path, resume_anyway=False, ckpt=None):
+    """Check everything in the checkpoint (``ckpt``: already read from ``path``) against this
+    run, then restore it (in memory: nothing is written here)."""
+    if ckpt is None:
+        ckpt = read_resume_checkpoint(path)
     extra = ckpt.get("extra") or {}
     epoch = ckpt["epoch"]   # an int in [0, MAX_EPOCH]: the schema checked it
     history = check_history(extra, epoch, path)

@@ -36,6 +36,8 @@ def summary_lines(t):
         lines += ["param groups:"] + describe_groups(t.optimizer, t.model)
     if t.resume_path:
         lines.append(f"resumed from {t.resume_path} at epoch {t.epoch}")
+        if getattr(t, "resume_note", None):
+            lines.append(f"note: {t.resume_note}")
     elif os.path.isfile(t._path("last.h5")):
         lines.append(f"note: starting fresh in {t.out_dir}; its previous run's files are "
                      f"replaced as this run writes (--resume auto would continue it)")

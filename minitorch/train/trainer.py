@@ -52,7 +52,8 @@ from .hooks import RecipeHooks
 from .metrics import MetricsLog
 from .plots import plot_curves
 from .recipes import Recipes
-from .resume import resolve_resume_path, restore_checkpoint
+from .resume import (keep_eval_resize, read_resume_checkpoint, resolve_resume_path,
+                     restore_checkpoint)
 from .run_lock import RunLock, remove_stale_temporaries
 from .signals import StopRequests
 from .step_guard import StepGuard
@@ -91,15 +92,20 @@ class Trainer(RecipeHooks, EpochLoop):
         self.lock = RunLock(self.out_dir)
         try:
             self._lock()   # before reading last.h5: a running run may be replacing it
+            self.resume_path = resolve_resume_path(resume, self.out_dir)
+            ckpt, self.resume_note = None, None
+            if self.resume_path is not None:   # read first: it may keep the run's old policy
+                ckpt = read_resume_checkpoint(self.resume_path)
+                config, self.resume_note = keep_eval_resize(config, ckpt["config_dict"])
+                self.config = config
             self._build(config)
             self.epoch, self.global_step, self.history = 0, 0, []
             # curves.png: epochs drawn, and when (the run's start counts as a drawing: a run
             # that ends within _PLOT_EVERY_SECONDS draws once, at its end)
             self._plotted, self._plotted_at = 0, time.perf_counter()
             self.guard = StepGuard(self.stops, self.world, self._path("last.h5"))
-            self.resume_path = resolve_resume_path(resume, self.out_dir)
             if self.resume_path is not None:
-                self._load_resume(self.resume_path, resume_anyway)
+                self._load_resume(self.resume_path, resume_anyway, ckpt)
             self._check_output_files()
             self.grad_sync.broadcast_initial()   # replicas start bitwise equal (no-op alone)
         except BaseException:
@@ -206,10 +212,10 @@ class Trainer(RecipeHooks, EpochLoop):
         self.val_loader = DataLoader(self.val_set, batch_size=batch, sampler=val_sampler,
                                      seed=seed)
 
-    def _load_resume(self, path, resume_anyway=False):
+    def _load_resume(self, path, resume_anyway=False, ckpt=None):
         """Check everything in the checkpoint against this run, then restore it (in memory:
         nothing is written here; resume.py)."""
-        restore_checkpoint(self, path, resume_anyway)
+        restore_checkpoint(self, path, resume_anyway, ckpt)
 
     # ----- the loop --------------------------------------------------------------------------
 

@@ -143,3 +143,17 @@ def test_bad_sizes_are_named():
         RandomCrop(4, padding=-1)
     with pytest.raises(DataError, match="larger than the padded image"):
         RandomCrop(10)(_img(), np.random.default_rng(0))
+
+
+def test_views_list_every_outcome_in_order_or_none():
+    flip = Compose([RandomCrop(8), RandomHorizontalFlip()])
+    assert flip.views((8, 8), 4) == [((0, 0), False), ((0, 0), True)]
+    assert Compose([RandomHorizontalFlip(0.0)]).views((8, 8), 4) == [(False,)]
+    assert Compose([RandomCrop(10), RandomHorizontalFlip()]).views((8, 8), 4) is None  # too big
+    crop = Compose([RandomCrop(6, padding=1), RandomHorizontalFlip()])
+    assert crop.views((6, 6), 17) is None and len(crop.views((6, 6), 18)) == 18
+    x = _img(h=6, w=6)
+    for seed in range(10):
+        key = crop.view_key(np.random.default_rng(seed), (6, 6))
+        made = crop(x, np.random.default_rng(seed))
+        assert crop.apply_views(x, [key])[0].tobytes() == made.tobytes()

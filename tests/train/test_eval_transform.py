@@ -175,3 +175,60 @@ def test_export_carries_eval_resize_and_its_absence(run, tmp_path, suffix):
         out = tmp_path / f"{source.stem}_export{suffix}"
         export_file(source, out)
         assert load_classifier(out).transform.eval_resize == expected, source
+
+
+def _train(cfg, tmp_path, name, resume=None, resume_anyway=False):
+    import io
+    from minitorch.train.config import load_config
+    from minitorch.train.trainer import Trainer
+    from .helpers import write_config
+    trainer = Trainer(load_config(write_config(tmp_path / f"{name}.yaml", cfg)), resume=resume,
+                      out=io.StringIO(), resume_anyway=resume_anyway)
+    trainer.fit()
+    return trainer
+
+
+def test_resuming_a_run_from_before_the_key_keeps_its_validation(tmp_path, monkeypatch):
+    from minitorch.train.config import Config
+    from .helpers import checkpoint_arrays, assert_bitwise_equal
+    root = make_image_folder(tmp_path / "images", per_class=4)
+    # the old policy, stated: the shorter side to image_size (16), for 2 epochs
+    whole = _config(root, tmp_path / "whole", eval_resize=16)
+    whole["train"]["epochs"] = 2
+    expected = _train(whole, tmp_path, "whole")
+    # an old run: it validated at image_size, its checkpoints and config.yaml lack the key
+    old = _config(root, tmp_path / "old", eval_resize=16)
+    to_yaml = Config.to_yaml
+
+    def without_key(config):
+        import yaml
+        raw = yaml.safe_load(to_yaml(config))
+        del raw["data"]["eval_resize"]
+        return yaml.safe_dump(raw, sort_keys=False)
+
+    monkeypatch.setattr(Config, "to_yaml", without_key)
+    _train(old, tmp_path, "old")
+    monkeypatch.undo()
+    del old["data"]["eval_resize"]
+    old["train"]["epochs"] = 2   # resumed with the key unset, as the old run's config was
+    resumed = _train(old, tmp_path, "old", resume="auto")
+    log = resumed.out.getvalue()
+    assert "note: data.eval_resize: 16, as this run validated before the key existed" in log
+    assert [(r["val_loss"], r["val_acc"]) for r in resumed.history] == \
+        [(r["val_loss"], r["val_acc"]) for r in expected.history]
+    assert_bitwise_equal(checkpoint_arrays(tmp_path / "whole" / "last.h5"),
+                         checkpoint_arrays(tmp_path / "old" / "last.h5"))
+    assert "eval_resize: 16" in (tmp_path / "old" / "config.yaml").read_text()
+
+
+def test_resuming_with_another_eval_resize_is_a_data_difference(tmp_path):
+    from minitorch.train.errors import TrainerError
+    root = make_image_folder(tmp_path / "images", per_class=4)
+    cfg = _config(root, tmp_path / "run")
+    _train(cfg, tmp_path, "run")              # the default: torchvision's 18 for 16
+    cfg["train"]["epochs"], cfg["data"]["eval_resize"] = 2, 16
+    with pytest.raises(TrainerError, match=r"data\.eval_resize: 18 -> 16\): fix the config, "
+                                           r"or pass --resume-anyway"):
+        _train(cfg, tmp_path, "run", resume="auto")
+    cfg["data"]["eval_resize"] = 18           # torchvision's value, spelled out: the same
+    assert len(_train(cfg, tmp_path, "run", resume="auto").history) == 2

@@ -127,3 +127,37 @@ def test_the_image_folder_template_takes_the_cached_path(tmp_path):
     train_set, _, _ = build_datasets(config.data)
     assert train_set.is_random and feature_cache_status(config, model, train_set) == (True, None)
     assert frozen_prefix(model, plan.frozen_bn)[-1] == "avgpool"
+
+
+@pytest.mark.parametrize("augment, count", [
+    ({"horizontal_flip": True}, 2),
+    ({"random_crop": True, "padding": 2, "horizontal_flip": True}, 50),   # 5x5 offsets x 2
+])
+def test_every_view_of_a_sample_is_the_one_its_draw_makes(augment, count):
+    data = _digits(augment)
+    positions = np.arange(30)
+    drawn = data.view_keys(positions, SampleRngs(2, 1, positions))
+    images, _ = data.get_batch(positions, SampleRngs(2, 1, positions))
+    assert data.views(0, 1) is None                       # more than the limit
+    for k, key in enumerate(drawn):
+        keys = data.views(k, 100)
+        assert len(keys) == count and len(set(keys)) == count and key in keys
+        views = data.get_views(k, keys)
+        assert views.tobytes() == np.stack([data.get_views(k, [v])[0] for v in keys]).tobytes()
+        assert views[keys.index(key)].tobytes() == images[k].tobytes()
+
+
+def test_an_image_folders_views_are_its_drawn_images_bitwise(tmp_path):
+    from minitorch.data import ImageFolder, Subset
+    from tests.train.image_helpers import make_image_folder
+    root = make_image_folder(tmp_path / "images", per_class=4)
+    data = Subset(ImageFolder(root, image_size=16, horizontal_flip=True), [5, 1, 6])
+    positions = np.arange(3)
+    drawn = data.view_keys(positions, SampleRngs(0, 4, positions))
+    images, _ = data.get_batch(positions, SampleRngs(0, 4, positions))
+    for k, key in enumerate(drawn):
+        keys = data.views(k, 4)
+        assert keys == [(False,), (True,)]
+        views = data.get_views(k, keys)
+        assert views[keys.index(key)].tobytes() == images[k].tobytes()
+        assert views[1].tobytes() == np.ascontiguousarray(views[0][..., ::-1]).tobytes()

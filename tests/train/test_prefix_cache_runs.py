@@ -65,6 +65,18 @@ def test_cached_views_give_bitwise_the_same_run_as_recomputing(tmp_path, inputs)
     assert n < trainer.feature_cache.computed < 3 * n
 
 
+def test_a_flips_two_views_are_computed_on_the_first_draw_bitwise(tmp_path, inputs):
+    (cached, log, trainer), (fresh, _, recomputing) = _pair(
+        tmp_path, inputs, "flip", augment={"horizontal_flip": True})
+    assert_bitwise_equal(cached, fresh)
+    # epoch 1 draws every sample: each fixed chunk (4 samples x both views) is computed then,
+    # once; epochs 2-3 compute nothing. Recomputing runs every chunk in every epoch.
+    chunks = -(-len(trainer.train_set) // 4)
+    assert trainer.feature_cache.computed == chunks
+    assert recomputing.feature_cache.computed == 3 * chunks
+    assert "every view of a sample on its first draw" in log
+
+
 def test_a_deterministic_frozen_backbone_runs_once(tmp_path, inputs):
     (cached, log, trainer), (fresh, _, recomputing) = _pair(
         tmp_path, inputs, "backbone", freeze="backbone", augment={})
@@ -94,14 +106,17 @@ def test_unfreezing_at_epoch_2_shrinks_the_cached_prefix_bitwise(tmp_path, input
             "recomputing its outputs") in log
 
 
-@pytest.mark.parametrize("memory_mb", [1024.0, 0.0])
+@pytest.mark.parametrize("memory_mb, augment", [(1024.0, None), (0.0, None),
+                                               (0.0, {"horizontal_flip": True})])
 def test_killed_and_resumed_across_the_unfreezing_equals_the_whole_run(tmp_path, inputs,
-                                                                       memory_mb):
+                                                                       memory_mb, augment):
     data, weights, _ = inputs
     whole, _, _ = train(tmp_path, cache_config(tmp_path / "whole", data, weights,
-                                               feature_cache_memory_mb=memory_mb),
+                                               feature_cache_memory_mb=memory_mb,
+                                               augment=augment),
                         "whole", Unfreezing)
-    cfg = cache_config(tmp_path / "killed", data, weights, feature_cache_memory_mb=memory_mb)
+    cfg = cache_config(tmp_path / "killed", data, weights, feature_cache_memory_mb=memory_mb,
+                       augment=augment)
     with pytest.raises(Killed):
         train(tmp_path, cfg, "killed", KilledAtEpoch2)
     resumed, log, _ = train(tmp_path, cfg, "killed", Unfreezing, resume="auto")

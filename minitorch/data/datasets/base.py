@@ -79,6 +79,23 @@ class InMemoryImageDataset(Dataset):
         hw = tuple(self.images.shape[-2:])
         return [self.augment.view_key(rngs[k], hw) for k in range(len(indices))]
 
+    def views(self, index, limit):
+        """Every view key sample ``index`` can get (``Compose.views``: ``[()]`` without
+        augmentation), None when there are more than ``limit`` or they cannot be listed."""
+        if self.augment is None:
+            return [()]
+        if not hasattr(self.augment, "views"):
+            return None
+        return self.augment.views(tuple(self.images.shape[-2:]), limit)
+
+    def get_views(self, index, keys):
+        """(len(keys), C, H, W): sample ``index`` under each view key, bitwise the rows
+        ``get_batch`` makes when its generators draw those keys."""
+        image = self.images[int(index)]
+        views = [image] * len(keys) if self.augment is None else \
+            self.augment.apply_views(image, keys)
+        return np.stack([self.normalize(v) for v in views])
+
     def __len__(self):
         return int(self.targets.shape[0])
 

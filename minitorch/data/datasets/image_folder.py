@@ -211,13 +211,32 @@ class ImageFolder(Dataset):
     def view_keys(self, indices, rngs):
         """The augmentation outcome of each sample (``Transform.view_key``), from the files'
         headers alone: samples with equal keys are bitwise equal."""
-        keys = []
-        for k, i in enumerate(np.asarray(indices, dtype=np.int64)):
-            hw = self._sizes.get(int(i))
-            if hw is None:
-                hw = self._sizes[int(i)] = _header_hw(self.samples[int(i)][0])
-            keys.append(self.transform.view_key(rngs[k], hw))
-        return keys
+        return [self.transform.view_key(rngs[k], self._hw(i))
+                for k, i in enumerate(np.asarray(indices, dtype=np.int64))]
+
+    def _hw(self, index):
+        """(height, width) of the file at ``index``, from its header (kept)."""
+        hw = self._sizes.get(int(index))
+        if hw is None:
+            hw = self._sizes[int(index)] = _header_hw(self.samples[int(index)][0])
+        return hw
+
+    def views(self, index, limit):
+        """Every view key sample ``index`` can get (``Compose.views``), None when there are
+        more than ``limit`` or they cannot be listed (a custom transform, a continuous one)."""
+        if not self.is_random:
+            return [()]
+        if not hasattr(self.transform, "views"):
+            return None
+        return self.transform.views(self._hw(index), limit)
+
+    def get_views(self, index, keys):
+        """(len(keys), 3, S, S): sample ``index`` under each view key, the file decoded once;
+        bitwise the images ``get_batch`` makes when its generators draw those keys."""
+        image = decode_image(self.samples[int(index)][0])
+        views = [self.transform(image, None)] * len(keys) if not self.is_random else \
+            self.transform.apply_views(image, keys)
+        return np.stack([np.asarray(v, dtype=np.float32) for v in views])
 
     def __len__(self):
         return len(self.samples)
