@@ -12,12 +12,14 @@ Without xdist, or with ``-p no:xdist``, all of this does nothing.
 """
 import contextlib
 import fcntl
+import os
 
 import pytest
 
 __all__ = ["group_by_shared_fixtures", "mark_groups", "one_worker_at_a_time"]
 
 _SHARED_SCOPES = ("class", "module", "package")
+_LOADGROUP_ENV = "MINITORCH_TESTS_LOADGROUP"
 
 
 def _xdist_dist(config):
@@ -29,6 +31,11 @@ def group_by_shared_fixtures(config):
     below hold (xdist's own ``--dist load`` default is applied before any conftest sees it)."""
     if _xdist_dist(config) == "load":
         config.option.dist = "loadgroup"
+        # the workers parse the command line again (their dist is "load", so xdist tells them
+        # loadgroup=False) before any conftest runs: tell them through their environment
+        os.environ[_LOADGROUP_ENV] = "1"
+    if hasattr(config, "workerinput") and os.environ.get(_LOADGROUP_ENV) == "1":
+        config.option.loadgroup = True
 
 
 def _shares_a_fixture(item):
@@ -45,7 +52,8 @@ def _shares_a_fixture(item):
 
 def mark_groups(config, items):
     """Mark every test that shares a module's fixture with that module's xdist group."""
-    if _xdist_dist(config) != "loadgroup":
+    # a worker's own ``dist`` is "no"; xdist tells it the run's choice in ``option.loadgroup``
+    if not (getattr(config.option, "loadgroup", False) or _xdist_dist(config) == "loadgroup"):
         return
     for item in items:
         if item.get_closest_marker("xdist_group") is None and _shares_a_fixture(item):
