@@ -5,22 +5,40 @@ call with minitorch's own product pool, idle OpenMP threads sleeping, glibc keep
 blocks). It has to come before numba starts its thread pool, so here, before any test: without
 the sleeping OpenMP threads a tiny convolution took 200 ms instead of 3 on this shared machine.
 Subprocesses started by tests inherit the OpenMP setting through the environment.
+
+Under pytest-xdist (``python -m pytest -n 2``) each worker is a process of its own that runs
+this file too; see ``tests/_xdist.py`` for what is done once and what stays on one worker.
 """
 import os
 
+import pytest
+
 import minitorch.runtime
+from tests import _xdist
 
 minitorch.runtime.configure()
 
-# A run of this many tests or more is a whole-suite run (CI's is ~3,200).
+# A run of this many tests or more is a whole-suite run (CI's is ~3,400).
 WHOLE_SUITE = 1000
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    _xdist.group_by_shared_fixtures(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    _xdist.mark_groups(config, items)
 
 
 def pytest_collection_finish(session):
     """On a cold numba cache (CI's fresh clone) a whole-suite run first compiles the float32
     training kernels in two processes, as ``minitorch-finetune`` does: about 75 s of one core's
-    compiling, which the tests would otherwise do one kernel at a time in this process. A warm
-    cache costs a few file checks; a run of a few files compiles only what it reaches."""
+    compiling, which the tests would otherwise do one kernel at a time. Under xdist the first
+    worker here compiles while the others wait for it (they would compile the same kernels).
+    A warm cache costs a few file checks; a run of a few files compiles only what it reaches."""
     if (len(session.items) >= WHOLE_SUITE and not session.config.option.collectonly
             and os.environ.get("NUMBA_DISABLE_JIT", "0") == "0"):
-        minitorch.runtime.compile_if_cold(processes=2)
+        with _xdist.one_worker_at_a_time(session.config, "precompile"):
+            minitorch.runtime.compile_if_cold(processes=2)

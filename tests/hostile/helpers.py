@@ -4,17 +4,13 @@ Each case must end in exit code 2 with exactly one ``error: ...`` line on stderr
 a peak memory (the child's own ``ru_maxrss``, from ``os.wait4``) within a bound over the same
 entry point's baseline, and nothing in the output folder changed.
 """
-import os
-import subprocess
-import sys
-import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ..train.helpers import snapshot  # noqa: F401 - the hostile cases' folder check
+from .run_helpers import finish, start
 
 REPO = Path(__file__).resolve().parents[2]
 MEMORY_BOUND = 300 * 2**20   # bytes over the baseline a hostile file may cost at most
@@ -30,25 +26,14 @@ class Outcome:
 
 
 def run(args, timeout=120, cwd=REPO):
-    """``python args...`` with the worktree importable; its exit code, output and peak RSS."""
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, *map(str, args)], stdout=out, stderr=err,
-                                cwd=cwd, env=env)
-        # os.wait4 reaps the child and returns its own resource usage (RUSAGE_CHILDREN would be
-        # the maximum over every child this test process ever had); a timer kills a hang.
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Outcome(proc.returncode, out.read().decode(errors="replace"),
-                       err.read().decode(errors="replace"), usage.ru_maxrss * 1024)
+    """``python args...`` with the worktree importable and one thread each for numba and BLAS;
+    its exit code, output and peak RSS (``run_helpers.finish``: ``os.wait4``'s rusage is this
+    child's own, a timer kills a hang)."""
+    proc, files = start(args, cwd=cwd, env={"NUMBA_NUM_THREADS": "1",
+                                            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+    result = finish(proc, files, timeout)
+    return Outcome(result.returncode, result.stdout, result.stderr,
+                   int(result.peak_mb * 1024 * 1024))
 
 
 def assert_one_line_error(outcome, *fragments, baseline=None):

@@ -45,16 +45,16 @@ class Result:
 def environment(extra=None):
     """This process's environment, the worktree first on the path and the same thread counts
     (a subprocess must compute the same bits as a reference run)."""
-    return dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-                **_thread_env(), **(extra or {}))
+    return {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            **_thread_env(), **(extra or {})}
 
 
-def start(args, preexec_fn=None, env=None):
-    """Popen ``python args...`` with stdout/stderr in temporary files; returns (proc, files)."""
-    out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+def start(args, preexec_fn=None, env=None, cwd=REPO):
+    """Popen ``python args...`` with stdout/stderr in temporary files; returns (proc, files).
+    This is the one place the hostile tests start a process (``helpers.run`` too)."""
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, *map(str, args)], stdout=out, stderr=err,
-                            cwd=REPO, env=environment(env), preexec_fn=preexec_fn,
-                            text=True)
+                            cwd=cwd, env=environment(env), preexec_fn=preexec_fn)
     return proc, (out, err)
 
 
@@ -77,9 +77,9 @@ def finish(proc, files, timeout=300):
         timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
     texts = []
-    for f in files:
+    for f in files:   # bytes: a hostile input echoed on stderr need not be valid UTF-8
         f.seek(0)
-        texts.append(f.read())
+        texts.append(f.read().decode(errors="replace"))
         f.close()
     return Result(proc.returncode, texts[0], texts[1], usage.ru_maxrss / 1024)
 
