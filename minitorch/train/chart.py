@@ -116,7 +116,7 @@ def _draw_panel(draw, panel, box, fonts):
     left, top, right, bottom = box
     xticks = [t for t in nice_ticks(*xlim, count=5, integer=panel.integer_x)
               if xlim[0] <= t <= xlim[1]]
-    yticks = [t for t in nice_ticks(*ylim, count=5) if ylim[0] - 1e-12 <= t <= ylim[1] + 1e-12]
+    yticks = [t for t in nice_ticks(*ylim, count=8) if ylim[0] - 1e-12 <= t <= ylim[1] + 1e-12]
     for t in xticks:
         x, _ = frame.px(t, ylim[0])
         draw.line([(x, top), (x, bottom)], fill=_GRID, width=s)
