@@ -149,7 +149,10 @@ def kernels_for(model):
     backward stops at the head), and max-pooling only when the model has a MaxPool2d.
 
     A frozen backbone's F(4x4, 3x3) kernels are left to their first call: only layers of 64
-    channels and more at 16x16 and more reach them, which the digits job's model never does.
+    channels and more at 16x16 and more reach them, which the digits job's model never does. So
+    are the parallel ``weight_transform`` and ``transpose12``: its list has their serial twins,
+    which small weights and copies take (``kernels/twin.py``), and only a wide model (256
+    channels and more) reaches the parallel kernels.
     """
     from . import kernels, nn
     modules = list(model.modules())

@@ -3,7 +3,7 @@ safetensors, and one reader for any file holding a model's weights.
 
 Nothing is ever pickled; .pth files are read with a restricted unpickler (``torchvision.py``).
 """
-from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from .atomic import atomic_copy, atomic_path, atomic_write_bytes, atomic_write_text
 from .checkpoint import (OptimizerLoadResult, capture_rng_state, frozen_parameter_names,
                          load_checkpoint, load_optimizer_state_by_name, optimizer_state_by_name,
                          restore_rng_state, save_checkpoint)
@@ -21,6 +21,6 @@ __all__ = ["save", "load", "save_state_dict", "load_attrs",
            "restore_rng_state", "frozen_parameter_names",
            "read_pth", "convert_torchvision", "save_safetensors", "load_safetensors",
            "read_weights_file",
-           "atomic_path", "atomic_write_bytes", "atomic_write_text",
+           "atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_copy",
            "CorruptFileError", "UnsupportedObjectError", "UnsafePickleError",
            "NonFiniteError", "WeightsAttributeError", "check_weights_attrs"]

@@ -9,7 +9,7 @@ import contextlib
 import os
 import secrets
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "fsync_path"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_copy", "fsync_path"]
 
 
 def fsync_path(path) -> None:
@@ -53,7 +53,7 @@ def _create_temp(path: str) -> str:
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path, _synced=False):
     """Yield a temporary path to write; on success it replaces ``path`` atomically.
 
     The writer must have closed the temporary file when the ``with`` block ends.
@@ -64,21 +64,55 @@ def atomic_path(path):
     temp = _create_temp(path)
     try:
         yield temp
-        fsync_path(temp)
+        if not _synced:   # a writer that fsynced its own handle need not pay for a second one
+            fsync_path(temp)
+    except BaseException:
+        _discard(temp)
+        raise
+    _commit(temp, path)
+
+
+def _discard(temp):
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(temp)
+
+
+def _commit(temp, path):
+    """Rename the finished ``temp`` over ``path`` (removing ``temp`` if that fails), then fsync
+    the folder so that the rename survives a power cut."""
+    try:
         os.replace(temp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temp)
+        _discard(temp)
         raise
     _fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 
 def atomic_write_bytes(path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as temp, open(temp, "wb") as f:
+    with atomic_path(path, _synced=True) as temp, open(temp, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+
+
+def atomic_copy(source, path) -> None:
+    """``path`` atomically becomes a copy of the file ``source``, which was written (and
+    fsynced) by one of these writers: a hard link where the filesystem allows one (no bytes
+    written or synced again; a later atomic write of either name replaces that name only, so
+    the two stay independent), else a copy of the bytes."""
+    path, source = os.fspath(path), os.fspath(source)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write '{path}': it is a directory")
+    folder, name = os.path.split(path)
+    temp = os.path.join(folder, f".{name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        os.link(source, temp)
+    except OSError:   # no hard links here (FAT, some network filesystems), or a name clash
+        with open(source, "rb") as f:
+            atomic_write_bytes(path, f.read())
+        return
+    _commit(temp, path)
 
 
 def atomic_write_text(path, text: str, encoding: str = "utf-8") -> None:

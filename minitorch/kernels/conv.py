@@ -14,8 +14,10 @@ import numpy as np
 from numba import njit, prange
 
 from .activation import relu_value
+from .twin import serial_twin
 
-__all__ = ["conv_output_size", "im2col", "col2im", "swap01", "transpose12"]
+__all__ = ["conv_output_size", "im2col", "col2im", "swap01", "transpose12",
+           "transpose12_serial", "transpose12_for"]
 
 
 @njit(cache=True)
@@ -183,3 +185,15 @@ def transpose12(out, src, bias, res, relu):
                 for i in range(i0, i1):
                     out[n, j, i] = _epilogue(src[n, i, j], bias, res, n, j, i, has_b, has_r,
                                              relu, zero)
+
+
+# Below this many output values, transpose12's serial twin (twin.py): it compiles in half the
+# time (4.1 -> 2.1 CPU s) and a copy this small gains nothing from a second thread (the digits
+# job's pixel-major layers); ResNet-18's at 224 (>= 16 x 49 x 512 values) stay parallel.
+_SERIAL_COPY_BELOW = 1 << 18
+transpose12_serial = serial_twin(transpose12)
+
+
+def transpose12_for(out):
+    """The transpose12 kernel for this ``out``: the serial twin for small copies."""
+    return transpose12_serial if out.size < _SERIAL_COPY_BELOW else transpose12

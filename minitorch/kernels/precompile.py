@@ -47,6 +47,8 @@ def _warm_calls(dt):
         "max_pool2d_forward_values": lambda: pool.max_pool2d_forward_values(
             np.empty((2, 3, 2, 2), dt), x, 2, 2, 2, 2, 0, 0, 1, 1),
         "weight_transform": lambda: winograd.weight_transform(np.empty((16, 2, 2), dt), w4),
+        "weight_transform_serial": lambda: winograd.weight_transform_serial(
+            np.empty((16, 2, 2), dt), w4),
         "tiles": lambda: winograd.tiles(4, 4),
         "input_transform": lambda: winograd.input_transform(np.empty_like(p4), x4, 1, 1),
         "output_transform": lambda: winograd.output_transform(np.empty_like(x4), p4, w[:2],
@@ -60,6 +62,8 @@ def _warm_calls(dt):
         "relu_forward": lambda: activation.relu_forward(np.empty(4, dt), np.ones(4, dt)),
         "transpose12": lambda: conv.transpose12(np.empty((2, 25, 3), dt), v3, w[:0], v3[:0],
                                                 False),
+        "transpose12_serial": lambda: conv.transpose12_serial(np.empty((2, 25, 3), dt), v3, w[:0],
+                                                              v3[:0], False),
         "adaptive_avg_pool2d_forward": lambda: pool.adaptive_avg_pool2d_forward(
             np.empty((2, 3, 1, 1), dt), x),
         "cross_entropy_forward": lambda: loss.cross_entropy_forward(
@@ -95,10 +99,12 @@ def _warm_calls(dt):
 KERNEL_NAMES = tuple(_warm_calls(np.float32))
 # What a run whose backward stops at the classifier head reaches (a frozen backbone, BatchNorm
 # folded, features cached or not): the layers' forward, the loss, the head's update. The digits
-# job compiles these 12 instead of all 29 (24 CPU seconds at load 11, about 12 per process).
-HEAD_ONLY_NAMES = ("im2col", "swap01", "transpose12", "relu_forward", "tiles", "weight_transform",
-                   "input_transform", "output_transform", "adaptive_avg_pool2d_forward",
-                   "cross_entropy_forward", "cross_entropy_backward", "sgd_update_serial_")
+# job compiles these 12 instead of all 31. Its weights and layout copies are small: it reaches the
+# serial twins of weight_transform and transpose12 (half the compile time, twin.py), not them.
+HEAD_ONLY_NAMES = ("im2col", "swap01", "transpose12_serial", "relu_forward", "tiles",
+                   "weight_transform_serial", "input_transform", "output_transform",
+                   "adaptive_avg_pool2d_forward", "cross_entropy_forward", "cross_entropy_backward",
+                   "sgd_update_serial_")
 MAX_POOL_NAMES = ("max_pool2d_forward", "max_pool2d_forward_values", "max_pool2d_backward")
 _MODULES = (conv, winograd, winograd43, winograd43_grad, norm, activation, pool, loss, sgd)
 
@@ -115,6 +121,7 @@ _COMPILE_SECONDS = {
     "batch_norm_backward": 4.0, "output_transform_adjoint": 3.2, "weight_grad_transform": 1.5,
     "input_transform_adjoint": 3.4, "col2im": 2.5, "max_pool2d_backward": 1.2,
     "sgd_update_serial_": 0.5, "sgd_update_": 1.3, "max_pool2d_forward_values": 2.5,
+    "weight_transform_serial": 1.9, "transpose12_serial": 2.1,
     "weight_transform43": 2.0, "tiles43": 0.1, "input_transform43": 4.0, "output_transform43": 4.5,
     "output_transform_adjoint43": 4.0, "weight_grad_transform43": 1.5,
 }

@@ -35,9 +35,11 @@ import numpy as np
 from numba import njit, prange
 
 from .activation import relu_value
+from .twin import serial_twin
 
 __all__ = ["tiles", "input_transform", "output_transform", "output_transform_adjoint",
-           "input_transform_adjoint", "weight_transform", "weight_grad_transform"]
+           "input_transform_adjoint", "weight_transform", "weight_transform_serial",
+           "weight_transform_for", "weight_grad_transform"]
 
 # planes per parallel iteration: the scratch rows are allocated once per block, not per plane
 # (ResNet's last stage has 8192 planes of 7x7 at batch 16)
@@ -78,6 +80,17 @@ def weight_transform(U, w):
             for c in range(C):
                 U[k, o, c] = u[c, k]
 
+
+# Below this many values of U, the serial twin (twin.py): it compiles in half the time and is as
+# fast (the digits job's weights, up to 128x128 channels); ResNet-18's 256 and 512-channel
+# layers (U of 1M and 4M values) keep the parallel kernel.
+_SERIAL_TRANSFORM_BELOW = 1 << 20
+weight_transform_serial = serial_twin(weight_transform)
+
+
+def weight_transform_for(U):
+    """The weight transform kernel for this ``U``: the serial twin for small weights."""
+    return weight_transform_serial if U.size < _SERIAL_TRANSFORM_BELOW else weight_transform
 
 @njit(parallel=True, cache=True)
 def weight_grad_transform(dw, dU):

@@ -295,7 +295,7 @@ def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
     if ctx.groups == 1 and N > 1 and _pixels_as_rows(Kdim, N * P):
         prod = _workspace("prod", (N * P, O), x.dtype)
         gemm.matmul(cols.T, w2.T, prod)
-        K.transpose12(out, prod.reshape(N, P, O), bias, res3, relu)
+        K.transpose12_for(out)(out, prod.reshape(N, P, O), bias, res3, relu)
     elif N == 1:  # (O, 1, P) is already NCHW: the GEMM writes the output directly
         _grouped_matmul(out.reshape(O, P), w2, cols, ctx.groups)
         if b is not None:

@@ -91,7 +91,7 @@ def weight_transform(w, planes=16):
     if planes == 36:
         WG43.weight_transform43(U, weight)
     else:
-        WG.weight_transform(U, weight)
+        WG.weight_transform_for(U)(U, weight)
     return U
 
 

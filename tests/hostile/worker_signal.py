@@ -29,13 +29,14 @@ def _install(signum, point, k):
             return original(self, params)
         trainer_module.Trainer.sync_gradients = sync_gradients
     elif point == "save":
-        original = atomic.fsync_path
+        original = atomic._commit
 
-        def fsync_path(path):
-            if ".last.h5.tmp" in os.path.basename(path):
+        def commit(temp, path):
+            # the finished temporary of last.h5 (written, or a hard link), just before the rename
+            if ".last.h5.tmp" in os.path.basename(temp):
                 hit()
-            return original(path)
-        atomic.fsync_path = fsync_path
+            return original(temp, path)
+        atomic._commit = commit
     else:
         raise SystemExit(f"unknown point {point!r}")
 

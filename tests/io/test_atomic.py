@@ -79,3 +79,29 @@ def test_missing_folder_is_named(tmp_path):
 def test_directory_destination_is_refused(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a directory"):
         save({"a": 1}, tmp_path)
+
+
+def test_atomic_copy_is_a_copy_that_later_writes_keep_apart(tmp_path):
+    from minitorch.io import atomic_copy, atomic_write_bytes
+    best, last = tmp_path / "best.h5", tmp_path / "last.h5"
+    atomic_write_bytes(best, b"epoch 3")
+    atomic_write_bytes(last, b"epoch 2")
+    atomic_copy(best, last)
+    assert last.read_bytes() == b"epoch 3"
+    atomic_write_bytes(last, b"epoch 4")   # replacing one name leaves the other as it was
+    assert best.read_bytes() == b"epoch 3" and last.read_bytes() == b"epoch 4"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.h5", "last.h5"]
+
+
+def test_atomic_copy_copies_the_bytes_without_hard_links(tmp_path, monkeypatch):
+    from minitorch.io import atomic, atomic_copy
+
+    def no_links(source, target):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(atomic.os, "link", no_links)
+    (tmp_path / "a").write_bytes(b"data")
+    atomic_copy(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "b").read_bytes() == b"data"
+    assert os.stat(tmp_path / "b").st_ino != os.stat(tmp_path / "a").st_ino
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]

@@ -94,3 +94,28 @@ def test_e_means_both_inference_rows_and_unknown_workload_is_a_usage_error(capsy
         bench.main(["--workloads", "a,z"])
     assert exc.value.code == 2
     assert "'z'" in capsys.readouterr().err
+
+
+def test_start_rows_run_a_fresh_clone_that_writes_its_bytecode(monkeypatch):
+    """Cold and warm run in one copy of the checkout without bytecode or numba caches, with
+    PYTHONDONTWRITEBYTECODE dropped (the warm run loads what the cold one wrote)."""
+    seen = []
+
+    def fake_run(cmd, cwd=None, env=None, **kwargs):
+        clone = Path(cwd)
+        seen.append(dict(cwd=clone, env=env, pycache=sorted(
+            str(p.relative_to(clone)) for p in clone.rglob("__pycache__")),
+            has_job=(clone / "configs" / "digits_finetune.yaml").is_file()))
+        return subprocess.CompletedProcess(cmd, 0, "", "compiling kernels (first run only)...")
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setattr(bench.subprocess, "run", fake_run)
+    rows = bench.start_rows()
+    assert rows["cold"]["said_compiling"] and len(seen) == 2
+    cold, warm = seen
+    assert cold["cwd"] == warm["cwd"] != ROOT and cold["has_job"]
+    assert cold["pycache"] == [] and not (cold["cwd"] / ".git").exists()
+    for run in seen:
+        assert "PYTHONDONTWRITEBYTECODE" not in run["env"]
+        assert run["env"]["PYTHONPATH"] == str(run["cwd"])
+    assert cold["env"]["NUMBA_CACHE_DIR"] == warm["env"]["NUMBA_CACHE_DIR"]

@@ -53,14 +53,15 @@ def _install(point, k):
             _after(trainer_module, "save_checkpoint",
                    lambda path, **_: str(path).endswith("best.h5") and count())
         else:
-            original = atomic.fsync_path
+            original = atomic._commit
 
-            def fsync_then_maybe_die(path):
-                # Called on the finished temporary file, just before os.replace.
-                if ".last.h5.tmp" in os.path.basename(path) and count():
+            def maybe_die_then_commit(temp, path):
+                # Called on the finished temporary file (written, or a hard link to best.h5),
+                # just before os.replace.
+                if ".last.h5.tmp" in os.path.basename(temp) and count():
                     _die()
-                return original(path)
-            atomic.fsync_path = fsync_then_maybe_die
+                return original(temp, path)
+            atomic._commit = maybe_die_then_commit
     else:
         raise SystemExit(f"unknown kill point {point!r}")
 
