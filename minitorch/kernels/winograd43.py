@@ -128,7 +128,7 @@ def _tile_bases(TH, TW):
     return base
 
 
-@njit(inline="always")
+@njit(inline="always", cache=True)
 def _bt(i, d0, d1, d2, d3, d4, d5, k0, k1, k2, k3):
     """Row ``i`` of ``B^T`` times (d0 .. d5); ``k0 .. k3`` are 0.5, 1.5, 2 and 2.5 in the
     arrays' dtype. Inlined with a constant ``i``, so the branches fold away."""
@@ -145,7 +145,7 @@ def _bt(i, d0, d1, d2, d3, d4, d5, k0, k1, k2, k3):
     return (d1 - k2 * d3 + d5) + k1 * (d4 - d2)
 
 
-@njit(inline="always")
+@njit(inline="always", cache=True)
 def _bt_rows(Q, P, base, TT, k0, k1, k2, k3, i):
     """``Q[b * TT + t]`` = row ``i`` of ``B^T d`` for column b of every tile t of the plane."""
     for b in range(6):
@@ -158,7 +158,7 @@ def _bt_rows(Q, P, base, TT, k0, k1, k2, k3, i):
                            k0, k1, k2, k3)
 
 
-@njit(inline="always")
+@njit(inline="always", cache=True)
 def _times_B(Vf, p, Q, TT, k0, k1, k2, k3, j):
     """One plane's run of ``V``: column ``j`` of ``q B`` for every tile (``Q`` from
     ``_bt_rows``). One store stream per loop: more kept LLVM from vectorising."""
@@ -170,7 +170,7 @@ def _times_B(Vf, p, Q, TT, k0, k1, k2, k3, j):
                         k2, k3)
 
 
-@njit(inline="always")
+@njit(inline="always", cache=True)
 def _transform_row(Vf, p, S, Q, P, base, TT, k0, k1, k2, k3, i):
     """Planes ``6i .. 6i + 5`` of ``V`` for one (n, c) plane (``p``: plane 6i's run)."""
     _bt_rows(Q, P, base, TT, k0, k1, k2, k3, i)
@@ -223,7 +223,7 @@ def input_transform43(V, x, PH, PW):
             _input_plane43(Vf, np.uint64(c * LD + n * TT), S, P, Q, base, TT, k)
 
 
-@njit(inline="always")
+@njit(inline="always", cache=True)
 def _at(a, m0, m1, m2, m3, m4, m5, k0, k1, k2, k3, k4, k5):
     """Row ``a`` of ``A^T`` times (m0 .. m5); ``k0 .. k5`` are 0.5, 0.25, 0.125, 2, 4 and 8 in
     the arrays' dtype. Inlined with a constant ``a``, so the branches fold away."""
@@ -237,7 +237,7 @@ def _at(a, m0, m1, m2, m3, m4, m5, k0, k1, k2, k3, k4, k5):
     return d12 + k2 * m3 - k5 * m4 + m5
 
 
-@njit(inline="always")
+@njit(inline="always", cache=True)
 def _at_rows(Q, Mf, p, S, TT, k0, k1, k2, k3, k4, k5, a):
     """``Q[j * TT + t]`` = row ``a`` of ``A^T m`` for column j of every tile t of one plane
     (``p``: the plane's run in ``M``'s plane 0)."""
@@ -253,7 +253,7 @@ def _at_rows(Q, Mf, p, S, TT, k0, k1, k2, k3, k4, k5, a):
                            Mf[p5 + t], k0, k1, k2, k3, k4, k5)
 
 
-@njit(inline="always")
+@njit(inline="always", cache=True)
 def _times_A(Y, Q, TT, b, k0, k1, k2, k3, k4, k5, c):
     """``Y[c * TT + t]`` = column ``c`` of ``q A`` ``+ b`` for every tile (``Q``: ``_at_rows``)."""
     T1 = np.uint64(TT)
