@@ -29,7 +29,8 @@ arrays.
 import numpy as np
 
 from .function import (_FREED_MESSAGE, BackwardNode, NoDoubleBackward, _fit_array,
-                       connect, once_differentiable, unbroadcast_tensor)
+                       connect, modified_message, once_differentiable,
+                       unbroadcast_tensor)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .variable import TensorBase
 
@@ -229,19 +230,10 @@ def _no_double_backward(node, grads, result):
 
 def _modified_message(node, item, version, expected):
     if isinstance(item, _SavedOutput):
-        what, shape, dtype = f"output {item.nr} of {node._fn.__name__}", item.array.shape, \
-            item.array.dtype
-    else:
-        what, shape, dtype = f"saved by {node.name()}", item.shape, item._data.dtype
-    kind = _TYPE_NAMES.get(str(dtype), str(dtype))
-    return ("one of the variables needed for gradient computation has been modified by an inplace "
-            f"operation: [minitorch.{kind} {list(shape)}], which is {what}, is at version "
-            f"{version}; expected version {expected} instead. Hint: use the out-of-place form "
-            "(x = x + y, not x.add_(y)) or clone the tensor before modifying it.")
-
-
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
-               "int32": "IntTensor", "bool": "BoolTensor"}
+        return modified_message(item.array.shape, item.array.dtype,
+                                f"output {item.nr} of {node._fn.__name__}", version, expected)
+    return modified_message(item.shape, item._data.dtype, f"saved by {node.name()}", version,
+                            expected)
 
 
 class Function:

@@ -32,7 +32,8 @@ from .node import AccumulateGrad, Node
 from .variable import TensorBase
 
 __all__ = ["Function", "Node", "BackwardNode", "AccumulateGrad", "NoDoubleBackward",
-           "once_differentiable", "unbroadcast", "unbroadcast_tensor"]
+           "once_differentiable", "unbroadcast", "unbroadcast_tensor", "legacy_type_name",
+           "modified_message"]
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -67,6 +68,20 @@ class _SavedVersion:
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
                "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def legacy_type_name(dtype) -> str:
+    """torch's legacy tensor type name of a dtype (``FloatTensor`` for float32)."""
+    return _TYPE_NAMES.get(str(dtype), str(dtype))
+
+
+def modified_message(shape, dtype, what, version, expected) -> str:
+    """The error for a saved tensor changed in place since it was saved (``what``: "saved by
+    MulBackward0", "output 0 of Exp")."""
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [minitorch.{legacy_type_name(dtype)} {list(shape)}], which is "
+            f"{what}, is at version {version}; expected version {expected} instead. Hint: use the "
+            "out-of-place form (x = x + y, not x.add_(y)) or clone the tensor before modifying it.")
 
 
 class BackwardNode(Node):
@@ -107,13 +122,8 @@ class BackwardNode(Node):
     def _check_versions(self):
         for sv in self._versions:
             if sv.counter[0] != sv.expected:
-                kind = _TYPE_NAMES.get(str(sv.dtype), str(sv.dtype))
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [minitorch.{kind} {list(sv.shape)}], which is saved by "
-                    f"{self.name()}, is at version {sv.counter[0]}; expected version {sv.expected} "
-                    "instead. Hint: use the out-of-place form (x = x + y, not x.add_(y)) or clone "
-                    "the tensor before modifying it.")
+                raise RuntimeError(modified_message(sv.shape, sv.dtype, f"saved by {self.name()}",
+                                                    sv.counter[0], sv.expected))
 
     def apply(self, grads, retain_graph):
         if self._freed and self._had_state:

@@ -6,14 +6,13 @@ lists each entry's dtype and size.
 """
 import operator
 
+from minitorch.autograd.function import legacy_type_name
 from minitorch.nn.module import Module
 from minitorch.nn.parameter import Parameter
 from minitorch.tensor import Tensor
 
 __all__ = ["ParameterList", "ParameterDict"]
 
-_LEGACY = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
-           "int32": "IntTensor", "bool": "BoolTensor"}
 
 
 def _as_parameter(value):
@@ -26,7 +25,7 @@ def _describe(value, legacy):
     if not isinstance(value, Tensor):
         return f"Object of type: {type(value).__name__}"
     dtype = str(value.dtype).rsplit(".", 1)[-1]
-    kind = f"minitorch.{_LEGACY.get(dtype, dtype)}" if legacy else f"minitorch.{dtype}"
+    kind = f"minitorch.{legacy_type_name(dtype)}" if legacy else f"minitorch.{dtype}"
     size = "x".join(str(n) for n in value.shape)
     head = "Parameter containing: " if isinstance(value, Parameter) else ""
     return f"{head}[{kind} of size {size}]"
