@@ -17,6 +17,7 @@ exit code 130 and 143 and one ``interrupted`` line. Each ``*_main(argv)`` return
 so tests can call it in-process.
 """
 import argparse
+import contextlib
 import errno
 import os
 import re
@@ -129,8 +130,9 @@ def _finetune(argv):
     ignore_file_size_signal()   # a file-size limit becomes EFBIG, then one error line
     with StopRequests() as stops:
         config = load_config(args.config, args.overrides)
-        trainer = Trainer(config, resume=args.resume, resume_anyway=args.resume_anyway,
-                          stops=stops)
+        with _naming_config_file(args.config):
+            trainer = Trainer(config, resume=args.resume, resume_anyway=args.resume_anyway,
+                              stops=stops)
         # after every input check: an empty numba cache is said and compiled in 2 processes,
         # only the kernels this model's training reaches (a frozen backbone needs no backward)
         from minitorch import runtime
@@ -145,6 +147,23 @@ def _finetune(argv):
             return 0
         trainer.fit()
     return 0
+
+
+@contextlib.contextmanager
+def _naming_config_file(path):
+    """A setup error about a config key (``model.freeze: ...``, ``train.unfreeze[0].modules:
+    ...``) names the config file first, as the config's own checks do."""
+    from dataclasses import fields
+    from .config import Config
+    from .errors import user_error_types
+    try:
+        yield
+    except user_error_types() as exc:
+        message = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else ""
+        section = re.match(r"(\w+)[.\[][^:]*: ", message)
+        if section and section.group(1) in {f.name for f in fields(Config)}:
+            exc.args = (f"{os.fspath(path)}: {message}",)
+        raise
 
 
 def finetune_main(argv=None):

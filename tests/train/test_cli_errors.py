@@ -79,6 +79,16 @@ def test_missing_weights_file(tmp_path, out, capsys):
     _expect_user_error(capsys, out, [config], "model.weights: file not found", "gone.h5")
 
 
+@pytest.mark.parametrize("setting, key", [
+    ("model.freeze=[layr3]", "model.freeze: prefix 'layr3'"),
+    ("train.layer_lr={layr3: 0.1}", "train.layer_lr: prefix 'layr3'"),
+])
+def test_a_setup_error_about_a_key_names_the_config_file(tmp_path, out, capsys, setting, key):
+    config = _config(tmp_path, out)
+    line = _expect_user_error(capsys, out, [config, "--set", setting], key)
+    assert line.startswith(f"error: {config}: {key}"), line
+
+
 def test_truncated_weights_file(tmp_path, out, capsys):
     weights = make_weights(tmp_path / "w.h5")
     data = weights.read_bytes()
