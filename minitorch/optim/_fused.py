@@ -66,6 +66,14 @@ class FusedOptimizer(Optimizer):
     def _flags(self, group: dict) -> tuple:
         raise NotImplementedError
 
+    def _state_kernel_args(self, state: dict, group: dict, step: float, cast) -> tuple:
+        """The kernel's scalars for an optimizer whose scalars also depend on per-parameter
+        0-d state (NAdam's ``mu_product``, ASGD's ``eta``): advance that state here."""
+        return self._kernel_args(group, step, cast)
+
+    def _after_update_(self, state: dict, group: dict, step: float) -> None:
+        """Per-parameter 0-d state PyTorch updates after the parameter (ASGD's ``eta``, ``mu``)."""
+
     def _init_state(self, p, group: dict) -> dict:
         """PyTorch's lazily created state: ``step`` 0 and each buffer filled with its start."""
         state = {"step": Tensor(np.array(0.0, dtype=np.float32))}
@@ -113,12 +121,13 @@ class FusedOptimizer(Optimizer):
             buf = state[name] = _kernel_ready(buf, data, name, lambda: _describe(group, index))
             arrays.append(buf._data.reshape(-1))
         cast = dtype.type
-        scalars = tuple(cast(v) for v in self._kernel_args(group, step, cast))
+        scalars = tuple(cast(v) for v in self._state_kernel_args(state, group, step, cast))
         parallel, serial = self._KERNELS
         update_ = serial if flat.size < SERIAL_BELOW else parallel
         update_(flat, *arrays, flat_grad, *scalars, *flags)
         if not contiguous:
             data[...] = flat.reshape(data.shape)
+        self._after_update_(state, group, step)
         p._bump_version()
         for name, _ in buffers:
             if name is not None:

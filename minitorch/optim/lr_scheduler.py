@@ -13,12 +13,14 @@ from bisect import bisect_right
 from collections import Counter
 
 from ._lr_base import LRScheduler, check_int, check_real, group_lrs
+from ._lr_cyclic import CyclicLR
 from ._lr_more import (CosineAnnealingWarmRestarts, ExponentialLR, OneCycleLR, PolynomialLR,
                        ReduceLROnPlateau)
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "LinearLR", "CosineAnnealingLR",
            "SequentialLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingWarmRestarts",
-           "OneCycleLR", "ReduceLROnPlateau"]
+           "OneCycleLR", "ReduceLROnPlateau", "ConstantLR", "MultiplicativeLR", "ChainedScheduler",
+           "CyclicLR"]
 
 
 class LambdaLR(LRScheduler):
@@ -54,6 +56,52 @@ class LambdaLR(LRScheduler):
         for fn, saved in zip(self.lr_lambdas, saved_lambdas):
             if saved is not None:
                 fn.__dict__.update(saved)
+
+
+class MultiplicativeLR(LambdaLR):
+    """lr = previous lr * ``lr_lambda(epoch)`` (one function, or one per param group); the
+    construction step keeps the initial lr."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
+        n_groups = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)) and len(lr_lambda) != n_groups:
+            raise ValueError(f"Expected {n_groups} lr_lambdas, but got {len(lr_lambda)}")
+        for fn in lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def get_lr(self) -> list:
+        lrs = group_lrs(self.optimizer)
+        if self._is_initial:
+            return lrs
+        return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, lrs)]
+
+    _get_closed_form_lr = None   # no closed form: an explicit epoch uses the recursive one
+
+
+class ConstantLR(LRScheduler):
+    """lr = initial lr * ``factor`` for the first ``total_iters`` epochs, then the initial lr."""
+
+    def __init__(self, optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1):
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        lrs = group_lrs(self.optimizer)
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in lrs]
+        if self.last_epoch != self.total_iters:
+            return lrs
+        return [lr * (1.0 / self.factor) for lr in lrs]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base_lr in self.base_lrs]
 
 
 def _is_plain_function(fn) -> bool:
@@ -235,6 +283,42 @@ class SequentialLR(LRScheduler):
         self.__dict__.update(state)
         for scheduler, child_state in zip(self._schedulers, children):
             scheduler.load_state_dict(child_state)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step every scheduler in ``schedulers`` (all of one optimizer) at each ``step()``, in
+    order: their recursive forms multiply (e.g. ConstantLR warmup with ExponentialLR decay)."""
+
+    def __init__(self, schedulers, optimizer=None):
+        schedulers = list(schedulers)
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, "
+                             "but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"ChainedScheduler at index {i} should have `optimizer` as its "
+                                f"attribute.")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"ChainedScheduler does not support `ReduceLROnPlateau` "
+                                 f"scheduler as it requires additional kwargs to be specified "
+                                 f"when calling `step`, but got one at index {i} in the given "
+                                 f"schedulers sequence.")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"ChainedScheduler expects all schedulers to belong to the same "
+                                 f"optimizer, but got scheduler {type(scheduler).__name__} at "
+                                 f"index {i} with a different one")
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = group_lrs(schedulers[-1].optimizer)
+
+    def step(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = group_lrs(self._schedulers[-1].optimizer)
+
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict
 
 
 def _undo_initial_step(scheduler) -> None:

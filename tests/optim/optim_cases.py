@@ -57,12 +57,45 @@ OPTIM_CASES = {
                                                            "maximize": True}},
 }
 
+# Adamax, NAdam, RAdam, Rprop and ASGD, compared with live torch only (no fixture).
+OPTIM_CASES_MORE = {
+    "adamax": {"type": "Adamax", "defaults": {"lr": 0.02}},
+    "adamax_l2_maximize": {"type": "Adamax", "defaults": {"lr": 0.01, "weight_decay": 0.05,
+                                                          "maximize": True, "eps": 1e-3}},
+    "adamax_groups_betas": {"type": "Adamax", "defaults": {"lr": 0.01, "betas": (0.3, 0.5)},
+                            "groups": [{"params": [0, 1]}, {"params": [2], "lr": 0.05}]},
+    "nadam": {"type": "NAdam", "defaults": {"lr": 0.01}},
+    "nadam_decoupled": {"type": "NAdam", "defaults": {"lr": 0.01, "weight_decay": 0.1,
+                                                      "decoupled_weight_decay": True}},
+    "nadam_l2_maximize_decay": {"type": "NAdam", "defaults": {
+        "lr": 0.005, "weight_decay": 0.02, "maximize": True, "momentum_decay": 0.05,
+        "betas": (0.6, 0.9)}},
+    "radam": {"type": "RAdam", "defaults": {"lr": 0.01}},
+    "radam_decoupled_groups": {"type": "RAdam", "defaults": {"lr": 0.01, "weight_decay": 0.1,
+                                                             "decoupled_weight_decay": True},
+                               "groups": [{"params": [0]}, {"params": [1, 2], "lr": 0.03}]},
+    "radam_l2_maximize_short": {"type": "RAdam", "defaults": {
+        "lr": 0.02, "weight_decay": 0.05, "maximize": True, "betas": (0.5, 0.8)}},
+    "rprop": {"type": "Rprop", "defaults": {"lr": 0.01}},
+    "rprop_bounds_maximize": {"type": "Rprop", "defaults": {
+        "lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (0.01, 0.08), "maximize": True}},
+    "asgd": {"type": "ASGD", "defaults": {"lr": 0.05}},
+    "asgd_averaging_l2": {"type": "ASGD", "defaults": {"lr": 0.05, "t0": 10, "lambd": 0.01,
+                                                       "alpha": 0.5, "weight_decay": 0.01}},
+    "asgd_maximize_groups": {"type": "ASGD", "defaults": {"lr": 0.02, "t0": 3,
+                                                          "maximize": True},
+                             "groups": [{"params": [0, 2]}, {"params": [1], "lr": 0.1}]},
+}
+
 # State each optimizer keeps per parameter (torch's names), for the fixtures and checks.
 STATE_KEYS = {"SGD": ("momentum_buffer",),
               "Adam": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
               "AdamW": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
               "RMSprop": ("square_avg", "grad_avg", "momentum_buffer"),
-              "Adagrad": ("sum",), "Adadelta": ("square_avg", "acc_delta")}
+              "Adagrad": ("sum",), "Adadelta": ("square_avg", "acc_delta"),
+              "Adamax": ("exp_avg", "exp_inf"), "NAdam": ("mu_product", "exp_avg", "exp_avg_sq"),
+              "RAdam": ("exp_avg", "exp_avg_sq"), "Rprop": ("prev", "step_size"),
+              "ASGD": ("eta", "mu", "ax")}
 
 SCHED_CASES = {
     "step": {"type": "StepLR", "kwargs": {"step_size": 7, "gamma": 0.5}},
@@ -121,7 +154,33 @@ SCHED_CASES_MORE = {
                                    "patience": 1, "eps": 0.01}},
 }
 
-LAMBDAS = {"exp_095": lambda epoch: 0.95 ** epoch}
+# The schedules added with Adamax ... ASGD, compared with live torch only (no fixture).
+SCHED_CASES_LIVE = {
+    "constant": {"type": "ConstantLR", "kwargs": {"factor": 0.25, "total_iters": 6}},
+    "constant_default": {"type": "ConstantLR", "kwargs": {}},
+    "multiplicative": {"type": "MultiplicativeLR", "lambda": "shrink"},
+    "chained_constant_exponential": {"type": "ChainedScheduler", "schedulers": [
+        {"type": "ConstantLR", "kwargs": {"factor": 0.1, "total_iters": 3}},
+        {"type": "ExponentialLR", "kwargs": {"gamma": 0.9}}]},
+    "chained_step_multiplicative": {"type": "ChainedScheduler", "schedulers": [
+        {"type": "StepLR", "kwargs": {"step_size": 4, "gamma": 0.5}},
+        {"type": "MultiplicativeLR", "lambda": "shrink"}]},
+    "cyclic_triangular": {"type": "CyclicLR", "kwargs": {
+        "base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4}},
+    "cyclic_triangular2_groups": {"type": "CyclicLR", "kwargs": {
+        "base_lr": [0.01, 0.002], "max_lr": [0.2, 0.05], "step_size_up": 3,
+        "step_size_down": 5, "mode": "triangular2", "base_momentum": [0.7, 0.75]}},
+    "cyclic_exp_range_adam": {"type": "CyclicLR", "optimizer": "Adam", "kwargs": {
+        "base_lr": 0.001, "max_lr": 0.01, "step_size_up": 5, "mode": "exp_range",
+        "gamma": 0.97, "base_momentum": 0.85, "max_momentum": 0.95}},
+    "cyclic_scale_fn_no_momentum": {"type": "CyclicLR", "scale_fn": "half_per_cycle",
+                                    "kwargs": {"base_lr": 0.02, "max_lr": 0.3,
+                                               "step_size_up": 2, "scale_mode": "iterations",
+                                               "cycle_momentum": False}},
+}
+
+LAMBDAS = {"exp_095": lambda epoch: 0.95 ** epoch, "shrink": lambda epoch: 0.9 + 0.01 * (epoch % 3),
+           "half_per_cycle": lambda x: 0.5 ** (x / 4)}
 
 # What ReduceLROnPlateau watches, one value per epoch: a loss that falls with plateaus and
 # noise, and an accuracy that rises and stalls.
@@ -187,8 +246,14 @@ def build_scheduler(lib, optimizer, spec: dict):
     if kind == "SequentialLR":
         children = [build_scheduler(lib, optimizer, s) for s in spec["schedulers"]]
         return module.SequentialLR(optimizer, children, milestones=spec["milestones"])
-    if kind == "LambdaLR":
-        return module.LambdaLR(optimizer, LAMBDAS[spec["lambda"]])
+    if kind == "ChainedScheduler":
+        return module.ChainedScheduler([build_scheduler(lib, optimizer, s)
+                                        for s in spec["schedulers"]])
+    if kind in ("LambdaLR", "MultiplicativeLR"):
+        return getattr(module, kind)(optimizer, LAMBDAS[spec["lambda"]])
+    if "scale_fn" in spec:
+        return getattr(module, kind)(optimizer, scale_fn=LAMBDAS[spec["scale_fn"]],
+                                     **spec["kwargs"])
     return getattr(module, kind)(optimizer, **spec["kwargs"])
 
 

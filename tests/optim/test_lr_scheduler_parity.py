@@ -7,7 +7,7 @@ import pytest
 
 import minitorch as mt
 
-from optim_cases import EPOCHS, SCHED_CASES, SCHED_CASES_MORE, run_scheduler
+from optim_cases import EPOCHS, SCHED_CASES, SCHED_CASES_LIVE, SCHED_CASES_MORE, run_scheduler
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "optim_sgd.h5")
 
@@ -103,3 +103,58 @@ def test_onecycle_stepped_past_total_steps_raises_like_torch():
     with pytest.raises(ValueError, match="Tried to step 4 times. The specified number of "
                                          "total steps is 3"):
         sched.step()
+
+
+@pytest.mark.parametrize("name", list(SCHED_CASES_LIVE))
+def test_constant_multiplicative_chained_cyclic_match_live_torch_bitwise(name):
+    torch = pytest.importorskip("torch")
+    expected, expected_momentum = run_scheduler(torch, SCHED_CASES_LIVE[name], with_momentum=True)
+    lrs, momentum = run_scheduler(mt, SCHED_CASES_LIVE[name], with_momentum=True)
+    assert len(set(map(tuple, expected))) >= 2   # the schedule really moves
+    np.testing.assert_array_equal(lrs, expected)
+    np.testing.assert_array_equal(momentum, expected_momentum)
+
+
+@pytest.mark.parametrize("name", ["cyclic_triangular2_groups", "chained_constant_exponential",
+                                  "multiplicative", "constant"])
+def test_resumed_from_state_dict_continues_bitwise(name):
+    """12 epochs, state dicts into a fresh optimizer and scheduler, 18 more: the whole run's lrs."""
+    from optim_cases import build_scheduler, scheduled_optimizer, step_scheduler
+    spec = SCHED_CASES_LIVE[name]
+    whole = run_scheduler(mt, spec)
+    opt = scheduled_optimizer(mt, spec)
+    sched = build_scheduler(mt, opt, spec)
+    for epoch in range(1, 13):
+        opt.step()
+        step_scheduler(sched, spec, epoch)
+    saved_opt, saved_sched = opt.state_dict(), sched.state_dict()
+    opt2 = scheduled_optimizer(mt, spec)
+    sched2 = build_scheduler(mt, opt2, spec)
+    opt2.load_state_dict(saved_opt)
+    sched2.load_state_dict(saved_sched)
+    for epoch in range(13, EPOCHS + 1):
+        opt2.step()
+        step_scheduler(sched2, spec, epoch)
+        assert [g["lr"] for g in opt2.param_groups] == list(whole[epoch]), epoch
+
+
+@pytest.mark.parametrize("build", [
+    lambda lib, opt: lib.optim.lr_scheduler.ConstantLR(opt, factor=1.5),
+    lambda lib, opt: lib.optim.lr_scheduler.MultiplicativeLR(opt, [lambda e: 1.0] * 3),
+    lambda lib, opt: lib.optim.lr_scheduler.MultiplicativeLR(opt, 0.5),
+    lambda lib, opt: lib.optim.lr_scheduler.ChainedScheduler([]),
+    lambda lib, opt: lib.optim.lr_scheduler.ChainedScheduler(
+        [lib.optim.lr_scheduler.ReduceLROnPlateau(opt)]),
+    lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, mode="zigzag"),
+    lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(
+        lib.optim.Adagrad([lib.zeros(1, requires_grad=True)]), 0.01, 0.1),
+])
+def test_bad_arguments_raise_torch_errors(build):
+    torch = pytest.importorskip("torch")
+    errors = []
+    for lib in (torch, mt):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        with pytest.raises((ValueError, TypeError)) as info:
+            build(lib, opt)
+        errors.append((type(info.value), str(info.value)))
+    assert errors[1] == errors[0]
