@@ -9,6 +9,8 @@ import math
 
 from numba import njit, prange
 
+from ._optim_grad import adam_moments_
+
 __all__ = ["adam_update_", "adam_update_serial_"]
 
 
@@ -17,25 +19,9 @@ def _update_element_(param, exp_avg, exp_avg_sq, max_exp_avg_sq, grad, i, decay_
                      weight_decay, beta1_weight, one_minus_beta1_weight, beta2, one_minus_beta2,
                      bias_correction2_sqrt, eps, neg_step_size, amsgrad, maximize, decoupled):
     """Element ``i``; the one statement of the arithmetic, shared by both kernels."""
-    g = grad[i]
-    if maximize:
-        g = -g
-    p = param[i]
-    if weight_decay != 0:
-        if decoupled:
-            p = p * decay_factor              # AdamW: param.mul_(1 - lr * weight_decay)
-        else:
-            g = g + weight_decay * p          # Adam: grad.add(param, alpha=weight_decay)
-    m = exp_avg[i]
-    # exp_avg.lerp_(grad, 1 - beta1), with lerp's two branches (|weight| < 0.5 or not).
-    if beta1_weight < 0.5:
-        m = m + beta1_weight * (g - m)
-    else:
-        m = g - (g - m) * one_minus_beta1_weight
-    exp_avg[i] = m
-    v = exp_avg_sq[i] * beta2                 # exp_avg_sq.mul_(beta2)
-    v = v + one_minus_beta2 * g * g           # .addcmul_(grad, grad, value=1 - beta2)
-    exp_avg_sq[i] = v
+    g, p, m, v = adam_moments_(param, exp_avg, exp_avg_sq, grad, i, decay_factor, weight_decay,
+                               beta1_weight, one_minus_beta1_weight, beta2, one_minus_beta2,
+                               maximize, decoupled)
     if amsgrad:
         if max_exp_avg_sq[i] > v:
             v = max_exp_avg_sq[i]

@@ -10,40 +10,11 @@ import math
 
 from numba import njit, prange
 
-from ._optim_grad import decayed_grad
+from ._optim_grad import adam_moments_, decayed_grad, lerp
 from .twin import serial_twin
 
 __all__ = ["adamax_update_", "adamax_update_serial_", "nadam_update_", "nadam_update_serial_",
            "radam_update_", "radam_update_serial_"]
-
-
-@njit(cache=True)
-def _lerp(start, end, weight, one_minus_weight):
-    """``torch.lerp``'s two branches (``|weight| < 0.5`` or not)."""
-    if weight < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * one_minus_weight
-
-
-@njit(cache=True)
-def _moments_(param, exp_avg, exp_avg_sq, grad, i, decay_factor, weight_decay, beta1_weight,
-              one_minus_beta1_weight, beta2, one_minus_beta2, maximize, decoupled):
-    """The step NAdam and RAdam share: decay (decoupled or L2), then both moments of element
-    ``i``; returns ``(g, p, m, v)``."""
-    g = grad[i]
-    if maximize:
-        g = -g
-    p = param[i]
-    if weight_decay != 0:
-        if decoupled:
-            p = p * decay_factor              # param.mul_(1 - lr * weight_decay)
-        else:
-            g = g + weight_decay * p          # grad.add(param, alpha=weight_decay)
-    m = _lerp(exp_avg[i], g, beta1_weight, one_minus_beta1_weight)
-    exp_avg[i] = m
-    v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g   # mul_(beta2).addcmul_(g, g, 1 - beta2)
-    exp_avg_sq[i] = v
-    return g, p, m, v
 
 
 @njit(cache=True, parallel=True)
@@ -57,7 +28,7 @@ def adamax_update_(param, exp_avg, exp_inf, grad, weight_decay, beta1_weight,
     """
     for i in prange(param.shape[0]):
         g, p = decayed_grad(param, grad, i, weight_decay, maximize)
-        m = _lerp(exp_avg[i], g, beta1_weight, one_minus_beta1_weight)
+        m = lerp(exp_avg[i], g, beta1_weight, one_minus_beta1_weight)
         exp_avg[i] = m
         a = exp_inf[i] * beta2
         b = abs(g) + eps
@@ -80,9 +51,9 @@ def nadam_update_(param, exp_avg, exp_avg_sq, grad, decay_factor, weight_decay, 
     Parallel axis: the flat element index; iteration ``i`` touches only element ``i``.
     """
     for i in prange(param.shape[0]):
-        g, p, m, v = _moments_(param, exp_avg, exp_avg_sq, grad, i, decay_factor, weight_decay,
-                               beta1_weight, one_minus_beta1_weight, beta2, one_minus_beta2,
-                               maximize, decoupled)
+        g, p, m, v = adam_moments_(param, exp_avg, exp_avg_sq, grad, i, decay_factor,
+                                   weight_decay, beta1_weight, one_minus_beta1_weight, beta2,
+                                   one_minus_beta2, maximize, decoupled)
         denom = math.sqrt(v / bias_correction2) + eps
         p = p + grad_coef * g / denom
         param[i] = p + avg_coef * m / denom
@@ -100,9 +71,9 @@ def radam_update_(param, exp_avg, exp_avg_sq, grad, decay_factor, weight_decay, 
     Parallel axis: the flat element index; iteration ``i`` touches only element ``i``.
     """
     for i in prange(param.shape[0]):
-        g, p, m, v = _moments_(param, exp_avg, exp_avg_sq, grad, i, decay_factor, weight_decay,
-                               beta1_weight, one_minus_beta1_weight, beta2, one_minus_beta2,
-                               maximize, decoupled)
+        g, p, m, v = adam_moments_(param, exp_avg, exp_avg_sq, grad, i, decay_factor,
+                                   weight_decay, beta1_weight, one_minus_beta1_weight, beta2,
+                                   one_minus_beta2, maximize, decoupled)
         step = m / bias_correction1 * lr
         if rectified:
             step = step * (bias_correction2_sqrt / (math.sqrt(v) + eps)) * rect

@@ -12,7 +12,7 @@ from minitorch.kernels.adam import adam_update_, adam_update_serial_
 
 from ._fused import FusedOptimizer, check_flag, check_hyper
 
-__all__ = ["Adam", "AdamW"]
+__all__ = ["Adam", "AdamW", "check_adam_hypers"]
 
 
 class Adam(FusedOptimizer):
@@ -41,14 +41,7 @@ class Adam(FusedOptimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict) -> None:
-        check_hyper("learning rate", group["lr"])
-        check_hyper("epsilon value", group["eps"])
-        betas = group["betas"] = _as_betas(group["betas"])
-        check_hyper("beta parameter at index 0", betas[0], high=1.0, high_open=True)
-        check_hyper("beta parameter at index 1", betas[1], high=1.0, high_open=True)
-        check_hyper("weight_decay value", group["weight_decay"])
-        check_flag("capturable", group.get("capturable", False), (False,))
-        check_flag("differentiable", group.get("differentiable", False), (False,))
+        check_adam_hypers(group)
         check_flag("fused", group.get("fused"), (None, False))
 
     def _buffers(self, group: dict) -> list:
@@ -86,6 +79,19 @@ class AdamW(Adam):
         super().load_state_dict(state_dict)
         for group in self.param_groups:  # as PyTorch: an AdamW always decays decoupled
             group["decoupled_weight_decay"] = True
+
+
+def check_adam_hypers(group: dict) -> None:
+    """PyTorch's checks of the hyperparameters the Adam family shares (lr, eps, betas, weight
+    decay; capturable and differentiable False only); ``betas`` is made a tuple in place."""
+    check_hyper("learning rate", group["lr"])
+    check_hyper("epsilon value", group["eps"])
+    betas = group["betas"] = _as_betas(group["betas"])
+    check_hyper("beta parameter at index 0", betas[0], high=1.0, high_open=True)
+    check_hyper("beta parameter at index 1", betas[1], high=1.0, high_open=True)
+    check_hyper("weight_decay value", group["weight_decay"])
+    check_flag("capturable", group.get("capturable", False), (False,))
+    check_flag("differentiable", group.get("differentiable", False), (False,))
 
 
 def _as_betas(betas):

@@ -13,8 +13,8 @@ from minitorch.kernels.adam_variants import (adamax_update_, adamax_update_seria
                                              radam_update_serial_)
 from minitorch.tensor import Tensor
 
-from ._fused import FusedOptimizer, check_flag, check_hyper
-from .adam import _as_betas
+from ._fused import FusedOptimizer, check_hyper
+from .adam import _as_betas, check_adam_hypers
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
 
@@ -25,16 +25,9 @@ class _AdamFamily(FusedOptimizer):
     _EXTRA_HYPERS = ()
 
     def _validate_group(self, group: dict) -> None:
-        check_hyper("learning rate", group["lr"])
-        check_hyper("epsilon value", group["eps"])
-        betas = group["betas"] = _as_betas(group["betas"])
-        check_hyper("beta parameter at index 0", betas[0], high=1.0, high_open=True)
-        check_hyper("beta parameter at index 1", betas[1], high=1.0, high_open=True)
-        check_hyper("weight_decay value", group["weight_decay"])
+        check_adam_hypers(group)
         for key, label in self._EXTRA_HYPERS:
             check_hyper(label, group[key])
-        check_flag("capturable", group.get("capturable", False), (False,))
-        check_flag("differentiable", group.get("differentiable", False), (False,))
 
     @staticmethod
     def _moment_args(group: dict, cast) -> tuple:
