@@ -5,7 +5,8 @@ Parameter names and shapes are torch's (``weight_ih_l0`` [gates * hidden, input]
 ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._reverse`` for the backward direction),
 so torch state dicts load unchanged. The input projection of a whole sequence is one matmul per
 layer; only the hidden-to-hidden product and the gates are stepped through time (the recurrence
-is sequential, in torch's CPU kernels too). PackedSequence inputs are not supported.
+is sequential, in torch's CPU kernels too). A ``PackedSequence`` input runs on a shrinking batch
+(``rnn_packed.py``).
 """
 import math
 
@@ -16,8 +17,11 @@ from minitorch.nn import functional as F
 from minitorch.nn import init
 from minitorch.nn.module import Module
 from minitorch.nn.parameter import Parameter
+from minitorch.nn.utils.rnn import PackedSequence
 from minitorch.ops.rnn import GRUGates, LSTMGates
 from minitorch.tensor import Tensor
+
+from .rnn_packed import packed_forward
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -101,8 +105,8 @@ class RNNBase(Module):
     def _check_input(self, input):
         cls = type(self).__name__
         if not isinstance(input, Tensor):
-            raise TypeError(f"{cls}: input must be a Tensor (PackedSequence is not supported), "
-                            f"got {type(input).__name__}")
+            raise TypeError(f"{cls}: input must be a Tensor or a PackedSequence, got "
+                            f"{type(input).__name__}")
         if input.ndim not in (2, 3):
             raise ValueError(f"{cls}: Expected input to be 2D or 3D, got {input.ndim}D instead")
         if input.shape[-1] != self.input_size:
@@ -119,6 +123,8 @@ class RNNBase(Module):
         return hx
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return packed_forward(self, input, hx)
         self._check_input(input)
         unbatched = input.ndim == 2
         lstm = self.mode == "LSTM"
@@ -128,38 +134,47 @@ class RNNBase(Module):
                 hx = tuple(h.unsqueeze(1) for h in hx) if lstm else hx.unsqueeze(1)
         elif self.batch_first:
             input = input.transpose(0, 1)
-        if lstm and hx is not None and (not isinstance(hx, tuple) or len(hx) != 2):
-            raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
-        batch = input.shape[1]
-        h0 = self._initial(hx[0] if lstm and hx is not None else hx, batch, input,
-                           "hidden[0]" if lstm else "hidden")
-        c0 = self._initial(hx[1], batch, input, "hidden[1]") if lstm and hx is not None else (
-            input.new_zeros(h0.shape) if lstm else None)
-        directions = 2 if self.bidirectional else 1
-        h_n, c_n = [], []
-        layer_input = input
-        for layer in range(self.num_layers):
-            outs = []
-            for direction in range(directions):
-                k = layer * directions + direction
-                out, h, c = self._run_direction(layer_input, h0[k], c0[k] if lstm else None,
-                                                self._weights(layer, direction), direction)
-                outs.append(out)
-                h_n.append(h)
-                c_n.append(c)
-            layer_input = outs[0] if directions == 1 else _cat(outs, -1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)
-        output = layer_input
-        hidden = _stack(h_n)
+        h0, c0 = self._initial_states(hx, input.shape[1], input)
+        output, hidden, cell = self._layers(input, h0, c0, self._run_direction)
         if unbatched:
             output, hidden = output.squeeze(1), hidden.squeeze(1)
         elif self.batch_first:
             output = output.transpose(0, 1)
         if not lstm:
             return output, hidden
-        cell = _stack(c_n)
         return output, (hidden, cell.squeeze(1) if unbatched else cell)
+
+    def _initial_states(self, hx, batch, like):
+        """``(h0, c0)`` from ``hx`` (checked) or zeros; ``c0`` is None unless LSTM."""
+        lstm = self.mode == "LSTM"
+        if lstm and hx is not None and (not isinstance(hx, tuple) or len(hx) != 2):
+            raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
+        h0 = self._initial(hx[0] if lstm and hx is not None else hx, batch, like,
+                           "hidden[0]" if lstm else "hidden")
+        if not lstm:
+            return h0, None
+        if hx is not None:
+            return h0, self._initial(hx[1], batch, like, "hidden[1]")
+        return h0, like.new_zeros(h0.shape)
+
+    def _layers(self, layer_input, h0, c0, run):
+        """Every layer and direction through ``run(x, h, c, weights, reverse)``: the last layer's
+        output, and the stacked final hidden (and cell) states."""
+        directions = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                out, h, c = run(layer_input, h0[k], None if c0 is None else c0[k],
+                                self._weights(layer, direction), direction)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            layer_input = outs[0] if directions == 1 else _cat(outs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        return layer_input, _stack(h_n), (None if c0 is None else _stack(c_n))
 
     def _run_direction(self, x, h, c, weights, reverse):
         w_ih, w_hh, b_ih, b_hh = weights

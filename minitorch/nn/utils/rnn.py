@@ -1,12 +1,16 @@
-"""``nn.utils.rnn.pad_sequence``: sequences of different lengths as one padded batch.
+"""``nn.utils.rnn``: sequences of different lengths as one padded batch (``pad_sequence``) or
+packed (``PackedSequence``, ``pack_padded_sequence``, ... in ``_packed.py``).
 
-Built from differentiable ops (pad, stack), so gradients reach every sequence; PackedSequence is
-not provided (the recurrent layers take padded batches).
+Built from differentiable ops (pad, stack, index_select), so gradients reach every sequence.
 """
 import minitorch.nn.functional as F
 from minitorch._ops_shape import stack
 
-__all__ = ["pad_sequence"]
+from ._packed import (PackedSequence, invert_permutation, pack_padded_sequence, pack_sequence,
+                      pad_packed_sequence, unpack_sequence, unpad_sequence)
+
+__all__ = ["pad_sequence", "PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
+           "pack_sequence", "unpack_sequence", "unpad_sequence", "invert_permutation"]
 
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
