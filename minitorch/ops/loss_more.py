@@ -1,6 +1,6 @@
 """Elementwise losses with their reduction fused in: binary cross-entropy on probabilities and
 on logits (numba kernels; like PyTorch they give no gradient to ``weight``/``pos_weight``, which
-the functional layer refuses to take with ``requires_grad``), and the distance losses L1, smooth L1 and Huber (numpy).
+the functional layer refuses to take with ``requires_grad``), and the distance losses MSE, smooth L1 and Huber (numpy).
 
 Each Function returns the reduced loss (a 0-d array for 'mean'/'sum', the elementwise losses for
 'none'); backward scales the incoming gradient (by 1/n for 'mean') and computes a gradient only
@@ -10,6 +10,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import bce as K
+from .activation_more import Softplus
+from .elementwise import Where
 
 __all__ = ["BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "DistanceLoss"]
 
@@ -105,11 +107,28 @@ class BinaryCrossEntropyWithLogits(Function):
         return (gx.reshape(shape) if need_x else None, gt.reshape(shape) if need_t else None,
                 None, None)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """d/dx = lw sigmoid(x) - pw t, d/dt = (pw - 1) softplus(-x) - x (``lw = 1 + (pw - 1)
+        t``), in recorded ops; weight and pos_weight are constants, as torch's."""
+        x_arr, t_arr, w, pw = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad[:2]
+        x, t = ctx.saved_input(0, x_arr), ctx.saved_input(1, t_arr)
+        n = max(int(np.prod(x_arr.shape)), 1)
+        g = grad / n if ctx.reduction == "mean" else grad
+        if w is not None:
+            g = g * ctx.constant(w)
+        p = 1.0 if pw is None else ctx.constant(pw)
+        gx = g * ((1 + (p - 1) * t) * x.sigmoid() - p * t) if need_x else None
+        gt = g * ((p - 1) * Softplus.apply(-x, beta=1.0, threshold=20.0) - x) if need_t else None
+        return gx, gt, None, None
+
 
 class DistanceLoss(Function):
     """``apply(input, target, kind=, beta=, reduction=)`` for ``d = input - target`` (broadcast):
-    'mse' ``d^2``; 'l1' ``|d|``; 'smooth_l1' ``0.5 d^2 / beta`` inside ``|d| < beta``, else ``|d| - beta/2``;
-    'huber' ``0.5 d^2`` inside ``|d| < beta``, else ``beta (|d| - beta/2)``."""
+    'mse' ``d^2``; 'smooth_l1' ``0.5 d^2 / beta`` inside ``|d| < beta``, else ``|d| - beta/2``;
+    'huber' ``0.5 d^2`` inside ``|d| < beta``, else ``beta (|d| - beta/2)``. (L1, and smooth L1
+    with beta 0, are composite in the functional layer, as torch's.)"""
 
     @staticmethod
     def forward(ctx, x, t, *, kind, beta, reduction):
@@ -118,15 +137,13 @@ class DistanceLoss(Function):
         b = d.dtype.type(beta)
         if kind == "mse":
             loss = d * d
-        elif kind == "l1" or beta == 0:
-            loss = a if kind != "huber" else a * b
         elif kind == "smooth_l1":
             loss = np.where(a < b, d * d * d.dtype.type(0.5) / b, a - b / 2)
         else:
             loss = np.where(a < b, d * d * d.dtype.type(0.5), b * (a - b / 2))
-        # torch's mse/smooth_l1/huber save input and target (so changing either in place before
-        # backward is its version error); its l1_loss is composite and saves only the difference
-        ctx.save_for_backward(d, *(() if kind == "l1" else (x, t)))
+        # as torch's, they save input and target (changing either in place before backward is
+        # its version error)
+        ctx.save_for_backward(d, x, t)
         ctx.static = (kind, beta, reduction)
         return _reduce(loss, reduction)
 
@@ -136,17 +153,35 @@ class DistanceLoss(Function):
         kind, beta, reduction = ctx.static
         b = d.dtype.type(beta)
         one = d.dtype.type(1)
-        # torch's sign: 0 at 0 and at NaN; its smooth-l1 and huber branches, NaN included
-        s = (d > 0).astype(d.dtype) - (d < 0).astype(d.dtype)
+        # torch's smooth-l1 and huber branches, NaN included
         if kind == "mse":
             dl = d * d.dtype.type(2)
-        elif kind == "l1" or beta == 0:
-            dl = s if kind != "huber" else s * b
         elif kind == "smooth_l1":
             dl = np.where(d <= -b, -one, np.where(d >= b, one, d / b))
         else:
             dl = np.clip(d, -b, b)
         gd = _expand_grad(grad, d.shape, d.dtype, reduction).reshape(d.shape) * dl
+        need_x, need_t = ctx.needs_input_grad
+        return (gd if need_x else None), (-gd if need_t else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """The gradient in recorded ops (differentiable again): ``d`` from the saved inputs, the
+        flat parts of smooth L1 and Huber as constants."""
+        d_saved, x, t = ctx.saved_tensors
+        kind, beta, reduction = ctx.static
+        d = ctx.saved_input(0, x) - ctx.saved_input(1, t)
+        if kind == "mse":
+            dl = d * 2.0
+        else:
+            b = d_saved.dtype.type(beta)
+            inside = ~((d_saved <= -b) | (d_saved >= b))   # NaN counts as inside, as backward
+            flat = np.clip(d_saved, -b, b)
+            linear = d / beta if kind == "smooth_l1" else d
+            dl = Where.apply(ctx.constant(inside), linear,
+                             ctx.constant(flat / b if kind == "smooth_l1" else flat))
+        n = max(int(np.prod(d_saved.shape)), 1)
+        gd = (grad / n if reduction == "mean" else grad) * dl
         need_x, need_t = ctx.needs_input_grad
         return (gd if need_x else None), (-gd if need_t else None)
 
@@ -156,8 +191,4 @@ class DistanceLoss(Function):
 
     @staticmethod
     def name_for(is_tensor, arrays, static):
-        # torch's names; its l1 (and smooth_l1 with beta 0) is composite: abs, then the reduction
-        if static["kind"] == "l1" or static["beta"] == 0 and static["kind"] == "smooth_l1":
-            return {"mean": "MeanBackward0", "sum": "SumBackward0"}.get(static["reduction"],
-                                                                       "AbsBackward0")
         return DistanceLoss._NAMES[static["kind"]]
