@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.function import BackwardNode, Function
 from ..kernels import pool as K
+from .pool_grad import PoolGradient
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "pool_output_size"]
 
@@ -19,6 +20,12 @@ def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
     return out
+
+
+def _input_edge(ctx, grad_out):
+    """The pooled input's place in the graph, for ``PoolGradient`` (which needs only its shape):
+    a zero-strided array of the input's shape, so nothing is saved for it."""
+    return ctx.saved_input(0, np.broadcast_to(np.zeros((), grad_out._data.dtype), ctx.in_shape))
 
 
 class MaxPool2d(Function):
@@ -54,6 +61,11 @@ class MaxPool2d(Function):
         K.max_pool2d_backward(grad_x, np.ascontiguousarray(grad_out), ctx.indices)
         return grad_x
 
+    @staticmethod
+    def backward_graph(ctx, grad_out, *_grad_indices):
+        return PoolGradient.apply(grad_out, _input_edge(ctx, grad_out), kind="max",
+                                  indices=ctx.indices)
+
 
 class AvgPool2d(Function):
     node_name = "AvgPool2DBackward0"
@@ -73,6 +85,10 @@ class AvgPool2d(Function):
         K.avg_pool2d_backward(grad_x, np.ascontiguousarray(grad_out), *ctx.args)
         return grad_x
 
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        return PoolGradient.apply(grad_out, _input_edge(ctx, grad_out), kind="avg", args=ctx.args)
+
 
 class AdaptiveAvgPool2d(Function):
     node_name = "AdaptiveAvgPool2DBackward0"
@@ -90,3 +106,7 @@ class AdaptiveAvgPool2d(Function):
         grad_x = np.empty(ctx.in_shape, grad_out.dtype)
         K.adaptive_avg_pool2d_backward(grad_x, np.ascontiguousarray(grad_out))
         return grad_x
+
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        return PoolGradient.apply(grad_out, _input_edge(ctx, grad_out), kind="adaptive")

@@ -98,3 +98,28 @@ def test_gradient_penalty_through_a_small_network_matches_torch():
         return [as_np(lib, v) for v in (penalty, a.grad, b.grad, x.grad)]
     for e, g in zip(run(torch), run(mt)):
         np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-12)
+
+
+POOLS = {
+    "max_pool2d": lambda lib, x: F(lib).max_pool2d(x, 3, 2, 1),
+    "max_pool2d_after_leaky": lambda lib, x: F(lib).max_pool2d(F(lib).leaky_relu(x, 0.1) * x, 2),
+    "avg_pool2d": lambda lib, x: F(lib).avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+    "adaptive_avg_pool2d": lambda lib, x: F(lib).adaptive_avg_pool2d(x, (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(POOLS))
+def test_pool_gradient_is_differentiable_as_torch(name):
+    x0 = rng.standard_normal((2, 3, 7, 6))
+    w = rng.standard_normal(tuple(POOLS[name](torch, torch.tensor(x0)).shape))
+
+    def run(lib):
+        x = lib.tensor(x0, requires_grad=True)
+        (g,) = lib.autograd.grad((POOLS[name](lib, x) * lib.tensor(w)).sum(), [x],
+                                 create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum() + g.sum(), [x])
+        return as_np(lib, g), as_np(lib, h), g.requires_grad
+    expected, got = run(torch), run(mt)
+    assert got[2] == expected[2] is True
+    for e, g in zip(expected[:2], got[:2]):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
