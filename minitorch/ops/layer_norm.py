@@ -34,6 +34,7 @@ class LayerNorm(Function):
         ctx.save_for_backward(x2, w)
         ctx.stats = (mean, rstd)
         ctx.has_w = weight is not None
+        ctx.eps = float(eps)
         ctx.param_shape = weight.shape if weight is not None else (
             bias.shape if bias is not None else (D,))
         return y.reshape(x.shape)
@@ -61,4 +62,33 @@ class LayerNorm(Function):
                 grad_w = pw.sum(0).astype(x2.dtype).reshape(ctx.param_shape)
             if need_b:
                 grad_b = pb.sum(0).astype(x2.dtype).reshape(ctx.param_shape)
+        return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        """The gradients in recorded ops (differentiable again): the statistics recomputed from
+        the input, ``gx = rstd (gxhat - mean(gxhat) - xhat mean(gxhat xhat))``."""
+        x2, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        M, D = x2.shape
+        if not x2.size:
+            zeros = ctx.constant(np.zeros(ctx.param_shape, x2.dtype))
+            return (ctx.constant(np.zeros(grad_out.shape, x2.dtype)) if need_x else None,
+                    zeros if need_w else None, zeros if need_b else None)
+        x = ctx.saved_input(0, x2.reshape(grad_out.shape)).reshape(M, D)
+        g = grad_out.reshape(M, D)
+        centred = x - x.mean(1, keepdim=True)
+        rstd = ((centred * centred).mean(1, keepdim=True) + ctx.eps).rsqrt()
+        xhat = centred * rstd
+        grad_x = grad_w = grad_b = None
+        if need_x:
+            gxhat = g * ctx.saved_input(1, w.reshape(ctx.param_shape)).reshape(D) \
+                if ctx.has_w else g
+            grad_x = rstd * (gxhat - gxhat.mean(1, keepdim=True)
+                             - xhat * (gxhat * xhat).mean(1, keepdim=True))
+            grad_x = grad_x.reshape(grad_out.shape)
+        if need_w:
+            grad_w = (g * xhat).sum(0).reshape(ctx.param_shape)
+        if need_b:
+            grad_b = g.sum(0).reshape(ctx.param_shape)
         return grad_x, grad_w, grad_b

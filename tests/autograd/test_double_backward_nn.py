@@ -123,3 +123,25 @@ def test_pool_gradient_is_differentiable_as_torch(name):
     assert got[2] == expected[2] is True
     for e, g in zip(expected[:2], got[:2]):
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("normalized_shape", [(5,), (4, 5)])
+def test_layer_norm_gradients_are_differentiable_as_torch(affine, normalized_shape):
+    x0 = rng.standard_normal((3, 4, 5))
+    w0, b0 = rng.standard_normal(normalized_shape), rng.standard_normal(normalized_shape)
+    gw = rng.standard_normal((3, 4, 5))
+
+    def run(lib):
+        x = lib.tensor(x0, requires_grad=True)
+        params = [lib.tensor(w0, requires_grad=True), lib.tensor(b0, requires_grad=True)] \
+            if affine else [None, None]
+        y = F(lib).layer_norm(x, normalized_shape, *params, 1e-5)
+        inputs = [x] + [p for p in params if p is not None]
+        grads = lib.autograd.grad((y * lib.tensor(gw)).sum(), inputs, create_graph=True)
+        second = lib.autograd.grad(sum((g * g).sum() for g in grads), inputs, allow_unused=True)
+        return [as_np(lib, t) for t in (*grads, *second)]
+    for e, g in zip(run(torch), run(mt)):
+        assert (e is None) == (g is None)
+        if e is not None:
+            np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
