@@ -6,7 +6,7 @@ by moving the class dim last (a no-op copy-free view for the common (N, C) case)
 """
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, _once_differentiable
 from ..kernels import loss as K
 from .softmax import _from_rows, _to_rows
 
@@ -75,6 +75,36 @@ class CrossEntropy(Function):
         K.cross_entropy_backward(grad, logits, target, w, scale, smoothing, ignore_index)
         return _from_rows(grad, ctx.moved_shape, ctx.dim), None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        """The gradient in recorded ops, differentiable again (MAML-style second-order steps):
+        per row ``(1 - e) w_t (softmax(x) - onehot) + (e / C) (softmax(x) sum(w) - w)`` for label
+        smoothing ``e`` (0 on ignored rows), scaled as the reduction says. Inputs of more than
+        2 dims keep the first-order path."""
+        (logits,) = ctx.saved_tensors
+        target, w, row_weight, smoothing, ignore_index, reduction = ctx.args
+        if len(ctx.moved_shape) > 2 or not ctx.needs_input_grad[0]:
+            return _once_differentiable(ctx, [grad_out], ctx._make)
+        R, C = logits.shape
+        x = ctx.saved_input(0, _from_rows(logits, ctx.moved_shape, ctx.dim)).reshape(R, C)
+        kept = target != ignore_index
+        onehot = np.zeros((R, C), logits.dtype)
+        onehot[np.arange(R), np.where(kept, target, 0)] = 1
+        if reduction == "none":
+            coef = grad_out.reshape(R, 1)
+        elif reduction == "sum":
+            coef = grad_out
+        else:
+            coef = grad_out / float(row_weight.sum(dtype=np.float64))
+        p = x.softmax(1)
+        grad = (1.0 - smoothing) * ctx.constant(row_weight.reshape(R, 1)) * (
+            p - ctx.constant(onehot))
+        if smoothing:
+            spread = p * float(w.sum(dtype=np.float64)) - ctx.constant(w)
+            grad = grad + (smoothing / C) * ctx.constant(kept.astype(logits.dtype)
+                                                        .reshape(R, 1)) * spread
+        return (coef * grad).reshape(ctx.moved_shape), None, None
+
 
 class NllLoss(Function):
     """Negative log-likelihood of log-probabilities (R, C) at targets (R,)."""
@@ -105,3 +135,19 @@ class NllLoss(Function):
         grad = np.zeros(shape, dtype)
         grad[np.arange(R), safe] = -scale * row_weight
         return _from_rows(grad, ctx.moved_shape, ctx.dim), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        """``-row_weight`` at the targets, times the incoming gradient: a recorded op of it."""
+        safe, row_weight, reduction, shape, dtype = ctx.args
+        R = shape[0]
+        picked = np.zeros(shape, dtype)
+        picked[np.arange(R), safe] = -row_weight
+        if reduction == "none":
+            coef = grad_out.reshape(R, 1)
+        elif reduction == "sum":
+            coef = grad_out
+        else:
+            coef = grad_out / float(row_weight.sum(dtype=np.float64))
+        grad = coef * ctx.constant(picked)
+        return grad.reshape(ctx.moved_shape).movedim(-1, ctx.dim), None, None

@@ -145,3 +145,58 @@ def test_layer_norm_gradients_are_differentiable_as_torch(affine, normalized_sha
         assert (e is None) == (g is None)
         if e is not None:
             np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
+
+
+CLASSIFICATION = {
+    "cross_entropy_mean": lambda lib, x, t, w: F(lib).cross_entropy(x, t),
+    "cross_entropy_weights_ignore": lambda lib, x, t, w: F(lib).cross_entropy(
+        x, t, weight=w, ignore_index=2),
+    "cross_entropy_sum": lambda lib, x, t, w: F(lib).cross_entropy(x, t, reduction="sum"),
+    "cross_entropy_none": lambda lib, x, t, w: F(lib).cross_entropy(x, t, reduction="none"),
+    "cross_entropy_smoothing": lambda lib, x, t, w: F(lib).cross_entropy(x, t,
+                                                                         label_smoothing=0.1),
+    "cross_entropy_smoothing_weights_ignore_sum": lambda lib, x, t, w: F(lib).cross_entropy(
+        x, t, weight=w, ignore_index=3, label_smoothing=0.2, reduction="sum"),
+    "cross_entropy_smoothing_weights_mean": lambda lib, x, t, w: F(lib).cross_entropy(
+        x, t, weight=w, label_smoothing=0.3),
+    "cross_entropy_unbatched": lambda lib, x, t, w: F(lib).cross_entropy(x[0], t[0]),
+    "nll_after_log_softmax": lambda lib, x, t, w: F(lib).nll_loss(F(lib).log_softmax(x, 1), t,
+                                                                  weight=w),
+    "nll_none": lambda lib, x, t, w: F(lib).nll_loss(F(lib).log_softmax(x, 1), t,
+                                                     reduction="none"),
+}
+
+
+@pytest.mark.parametrize("name", list(CLASSIFICATION))
+def test_classification_loss_gradients_are_differentiable_as_torch(name):
+    x0 = rng.standard_normal((5, 4))
+    t0 = np.array([0, 2, 3, 1, 2])
+    w0 = rng.uniform(0.5, 2.0, 4)
+
+    def run(lib):
+        x = lib.tensor(x0, requires_grad=True)
+        loss = CLASSIFICATION[name](lib, x, lib.tensor(t0), lib.tensor(w0))
+        (g,) = lib.autograd.grad(loss.sum(), [x], create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), [x])
+        return [as_np(lib, g), as_np(lib, h)]
+    for e, g in zip(run(torch), run(mt)):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
+
+
+def test_maml_second_order_step_matches_torch():
+    """One inner SGD step with create_graph=True on a linear classifier, then the query loss's
+    gradient with respect to the initial weights (through the inner gradient)."""
+    xs, ys = rng.standard_normal((6, 3)), np.array([0, 1, 2, 1, 0, 2])
+    xq, yq = rng.standard_normal((6, 3)), np.array([2, 1, 0, 0, 1, 2])
+    w0, b0 = rng.standard_normal((3, 3)) * 0.5, np.zeros(3)
+
+    def run(lib):
+        w, b = lib.tensor(w0, requires_grad=True), lib.tensor(b0, requires_grad=True)
+        inner = F(lib).cross_entropy(F(lib).linear(lib.tensor(xs), w, b), lib.tensor(ys))
+        gw, gb = lib.autograd.grad(inner, [w, b], create_graph=True)
+        w1, b1 = w - 0.5 * gw, b - 0.5 * gb
+        outer = F(lib).cross_entropy(F(lib).linear(lib.tensor(xq), w1, b1), lib.tensor(yq))
+        outer.backward()
+        return [as_np(lib, v) for v in (outer, w.grad, b.grad)]
+    for e, g in zip(run(torch), run(mt)):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
