@@ -2,6 +2,8 @@
 from minitorch.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minitorch.nn.modules.activation_more import (ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU,
                                                   Softplus)
+from minitorch.nn.modules.activation_attention import (MultiheadAttention,
+                                                        NonDynamicallyQuantizableLinear)
 from minitorch.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from minitorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from minitorch.nn.modules.container_params import ParameterDict, ParameterList
@@ -30,4 +32,6 @@ __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            "Upsample", "Unflatten", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
            "BCEWithLogitsLoss",
            # recurrent layers
-           "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+           "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+           # attention and transformer layers
+           "MultiheadAttention", "NonDynamicallyQuantizableLinear"]
