@@ -11,7 +11,9 @@ from minitorch.nn.modules import (ELU, GELU, AdaptiveAvgPool1d, AdaptiveAvgPool2
                                   Tanh, Unflatten, Upsample)
 from minitorch.nn.modules import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from minitorch.nn.modules import ParameterDict, ParameterList
-from minitorch.nn.modules import MultiheadAttention
+from minitorch.nn.modules import (MultiheadAttention, Transformer, TransformerDecoder,
+                                  TransformerDecoderLayer, TransformerEncoder,
+                                  TransformerEncoderLayer)
 from minitorch.nn.parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
@@ -27,4 +29,5 @@ __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2
            "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
            "ParameterList", "ParameterDict",
            # attention and transformer layers
-           "MultiheadAttention"]
+           "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
+           "TransformerEncoder", "TransformerDecoder", "Transformer"]

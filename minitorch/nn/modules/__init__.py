@@ -19,6 +19,10 @@ from minitorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from minitorch.nn.modules.pooling1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
 from minitorch.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from minitorch.nn.modules.sparse import Embedding
+from minitorch.nn.modules.transformer import (Transformer, TransformerDecoder,
+                                              TransformerEncoder)
+from minitorch.nn.modules.transformer_layer import (TransformerDecoderLayer,
+                                                    TransformerEncoderLayer)
 from minitorch.nn.modules.upsampling import Upsample
 
 __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid",
@@ -34,4 +38,5 @@ __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            # recurrent layers
            "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
            # attention and transformer layers
-           "MultiheadAttention", "NonDynamicallyQuantizableLinear"]
+           "MultiheadAttention", "NonDynamicallyQuantizableLinear", "TransformerEncoderLayer",
+           "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer"]
