@@ -16,8 +16,10 @@ from minitorch.nn.modules.normalization import LayerNorm
 from minitorch.nn.modules.transformer_layer import (TransformerDecoderLayer,
                                                     TransformerEncoderLayer)
 
+# the layers too, so torch's import path (torch.nn.modules.transformer.TransformerEncoderLayer)
+# works with torch replaced by minitorch
 __all__ = ["TransformerEncoder", "TransformerDecoder", "Transformer",
-           "generate_square_subsequent_mask"]
+           "TransformerEncoderLayer", "TransformerDecoderLayer", "generate_square_subsequent_mask"]
 
 
 def generate_square_subsequent_mask(sz, device=None, dtype=None):
