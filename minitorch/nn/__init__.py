@@ -11,6 +11,9 @@ from minitorch.nn.modules import (ELU, GELU, AdaptiveAvgPool1d, AdaptiveAvgPool2
                                   Tanh, Unflatten, Upsample)
 from minitorch.nn.modules import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from minitorch.nn.modules import ParameterDict, ParameterList
+from minitorch.nn.modules import (MultiheadAttention, Transformer, TransformerDecoder,
+                                  TransformerDecoderLayer, TransformerEncoder,
+                                  TransformerEncoderLayer)
 from minitorch.nn.parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
@@ -24,4 +27,7 @@ __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2
            "BCEWithLogitsLoss",
            # recurrent layers
            "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
-           "ParameterList", "ParameterDict"]
+           "ParameterList", "ParameterDict",
+           # attention and transformer layers
+           "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
+           "TransformerEncoder", "TransformerDecoder", "Transformer"]

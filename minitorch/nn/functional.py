@@ -360,3 +360,7 @@ def tanh(input):
 # The 1-d layers compose the 2-d ones above, so their module is imported once those exist.
 from ._functional_1d import (adaptive_avg_pool1d, avg_pool1d, conv1d, dropout2d,  # noqa: E402
                              max_pool1d)
+from ._attention import scaled_dot_product_attention  # noqa: E402
+from ._mha import multi_head_attention_forward  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]

@@ -11,7 +11,7 @@ import numpy as np
 from minitorch._device import PORTABLE_HINT, DeviceError, parse_to_args
 from minitorch.autograd.grad_mode import no_grad
 from minitorch.dtypes import to_numpy_dtype
-from minitorch.nn import _backward_hooks
+from minitorch.nn import _backward_hooks, _forward_hooks
 from minitorch.nn.parameter import Parameter
 from minitorch.tensor import Tensor
 
@@ -44,17 +44,27 @@ class StateDictError(RuntimeError):
 
 
 class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
+    """Returned by ``register_forward_hook`` & co; ``remove()`` unregisters the hook (and its
+    flags in ``extra_dict``: with_kwargs, always_call); also a context manager, as torch's."""
 
     _next_id = 0
 
-    def __init__(self, hooks: OrderedDict):
+    def __init__(self, hooks: OrderedDict, extra_dict=()):
         self._hooks = hooks
+        self._extra = tuple(extra_dict)
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
     def remove(self):
         self._hooks.pop(self.id, None)
+        for extra in self._extra:
+            extra.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -83,6 +93,10 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        # hook ids registered with_kwargs=True / always_call=True (torch's attribute names)
+        object.__setattr__(self, "_forward_hooks_with_kwargs", OrderedDict())
+        object.__setattr__(self, "_forward_hooks_always_called", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
@@ -95,28 +109,35 @@ class Module:
             # the common case, kept to one call: a ResNet-18 forward makes ~70 module calls,
             # which matters at batch 1 (the hook lists and loops cost more than this check)
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
-        return output
+        return _forward_hooks.call_with_hooks(self, args, kwargs)
 
-    def register_forward_hook(self, hook) -> RemovableHandle:
-        """``hook(module, args, output)`` runs after forward; a non-None result replaces output."""
-        handle = RemovableHandle(self._forward_hooks)
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after forward (``hook(module, args, kwargs,
+        output)`` with ``with_kwargs``); a non-None result replaces output. ``prepend`` runs it
+        before the hooks already registered; ``always_call`` runs it even if forward raised."""
+        handle = RemovableHandle(self._forward_hooks, (self._forward_hooks_with_kwargs,
+                                                       self._forward_hooks_always_called))
         self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)
         _backward_hooks.keep_last(self)
         return handle
 
-    def register_forward_pre_hook(self, hook) -> RemovableHandle:
-        """``hook(module, args)`` runs before forward; a non-None result replaces the args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before forward; a non-None result replaces the args. With
+        ``with_kwargs``, ``hook(module, args, kwargs)`` may return ``(args, kwargs)``."""
+        handle = RemovableHandle(self._forward_pre_hooks, (self._forward_pre_hooks_with_kwargs,))
         self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
         _backward_hooks.keep_last(self)
         return handle
 

@@ -112,6 +112,8 @@ class StepLR(LRScheduler):
     """Multiply the lr by ``gamma`` every ``step_size`` epochs."""
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
+        if isinstance(step_size, float) and step_size.is_integer():
+            step_size = int(step_size)   # torch's nn.Transformer tutorial passes 1.0
         check_int("step_size", step_size, 1)
         check_real("gamma", gamma)
         self.step_size = step_size

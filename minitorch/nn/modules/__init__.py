@@ -2,6 +2,8 @@
 from minitorch.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minitorch.nn.modules.activation_more import (ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU,
                                                   Softplus)
+from minitorch.nn.modules.activation_attention import (MultiheadAttention,
+                                                        NonDynamicallyQuantizableLinear)
 from minitorch.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from minitorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from minitorch.nn.modules.container_params import ParameterDict, ParameterList
@@ -17,6 +19,10 @@ from minitorch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from minitorch.nn.modules.pooling1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
 from minitorch.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from minitorch.nn.modules.sparse import Embedding
+from minitorch.nn.modules.transformer import (Transformer, TransformerDecoder,
+                                              TransformerEncoder)
+from minitorch.nn.modules.transformer_layer import (TransformerDecoderLayer,
+                                                    TransformerEncoderLayer)
 from minitorch.nn.modules.upsampling import Upsample
 
 __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid",
@@ -30,4 +36,7 @@ __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            "Upsample", "Unflatten", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
            "BCEWithLogitsLoss",
            # recurrent layers
-           "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+           "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+           # attention and transformer layers
+           "MultiheadAttention", "NonDynamicallyQuantizableLinear", "TransformerEncoderLayer",
+           "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer"]
