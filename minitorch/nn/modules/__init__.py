@@ -7,6 +7,8 @@ from minitorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from minitorch.nn.modules.container_params import ParameterDict, ParameterList
 from minitorch.nn.modules.conv import Conv2d
 from minitorch.nn.modules.conv1d import Conv1d
+# core-nn: the layers PyTorch programs use beyond issue 12
+from minitorch.nn.modules.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from minitorch.nn.modules.dropout import Dropout, Dropout2d
 from minitorch.nn.modules.flatten import Flatten, Unflatten
 from minitorch.nn.modules.linear import Identity, Linear
@@ -31,3 +33,5 @@ __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            "BCEWithLogitsLoss",
            # recurrent layers
            "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+# core-nn: the layers PyTorch programs use beyond issue 12
+__all__ += ["ConvTranspose1d", "ConvTranspose2d"]
