@@ -12,9 +12,10 @@ from minitorch.nn.modules import (ELU, GELU, AdaptiveAvgPool1d, AdaptiveAvgPool2
 from minitorch.nn.modules import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from minitorch.nn.modules import ParameterDict, ParameterList
 from minitorch.nn.parameter import Parameter
+
 # core-nn: the layers PyTorch programs use beyond issue 12
 from minitorch.nn.modules import ConvTranspose1d, ConvTranspose2d
-
+from minitorch.nn.modules import GroupNorm, InstanceNorm1d, InstanceNorm2d, RMSNorm, LocalResponseNorm
 __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Dropout",
            "Identity", "Sequential", "ModuleList", "ModuleDict", "CrossEntropyLoss", "MSELoss",
@@ -28,4 +29,4 @@ __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2
            "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
            "ParameterList", "ParameterDict"]
 # core-nn: the layers PyTorch programs use beyond issue 12
-__all__ += ["ConvTranspose1d", "ConvTranspose2d"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm"]

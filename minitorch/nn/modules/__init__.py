@@ -7,8 +7,6 @@ from minitorch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from minitorch.nn.modules.container_params import ParameterDict, ParameterList
 from minitorch.nn.modules.conv import Conv2d
 from minitorch.nn.modules.conv1d import Conv1d
-# core-nn: the layers PyTorch programs use beyond issue 12
-from minitorch.nn.modules.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from minitorch.nn.modules.dropout import Dropout, Dropout2d
 from minitorch.nn.modules.flatten import Flatten, Unflatten
 from minitorch.nn.modules.linear import Identity, Linear
@@ -21,6 +19,9 @@ from minitorch.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase,
 from minitorch.nn.modules.sparse import Embedding
 from minitorch.nn.modules.upsampling import Upsample
 
+# core-nn: the layers PyTorch programs use beyond issue 12
+from minitorch.nn.modules.conv_transpose import ConvTranspose1d, ConvTranspose2d
+from minitorch.nn.modules.normalization_extra import GroupNorm, InstanceNorm1d, InstanceNorm2d, RMSNorm, LocalResponseNorm
 __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid",
            "Tanh", "Softmax", "LogSoftmax", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
            "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -34,4 +35,4 @@ __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            # recurrent layers
            "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 # core-nn: the layers PyTorch programs use beyond issue 12
-__all__ += ["ConvTranspose1d", "ConvTranspose2d"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm"]
