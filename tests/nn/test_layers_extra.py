@@ -28,6 +28,22 @@ LAYERS = [
     ("nn.RMSNorm((3, 5), eps=1e-3, elementwise_affine=False)", (2, 3, 5), "float"),
     ("nn.LocalResponseNorm(3)", (2, 6, 4, 4), "float"),
     ("nn.LocalResponseNorm(4, alpha=0.1, beta=0.5, k=2.0)", (2, 5, 7), "float"),
+    ("nn.SELU()", (2, 3, 4), "float"),
+    ("nn.CELU(0.5)", (2, 3, 4), "float"),
+    ("nn.Hardswish()", (4, 6), "float"),
+    ("nn.Hardsigmoid()", (4, 6), "float"),
+    ("nn.Mish()", (4, 6), "float"),
+    ("nn.LogSigmoid()", (4, 6), "float"),
+    ("nn.Softsign()", (4, 6), "float"),
+    ("nn.Softmin(dim=1)", (2, 5, 3), "float"),
+    ("nn.Softshrink()", (4, 6), "float"),
+    ("nn.Hardshrink(0.3)", (4, 6), "float"),
+    ("nn.Tanhshrink()", (4, 6), "float"),
+    ("nn.Threshold(0.1, 20)", (4, 6), "float"),
+    ("nn.GLU()", (3, 4), "float"),
+    ("nn.GLU(dim=1)", (2, 6, 3), "float"),
+    ("nn.PReLU()", (2, 3, 4), "float"),
+    ("nn.PReLU(3, init=0.1)", (2, 3, 4, 2), "float"),
 ]
 
 
@@ -71,3 +87,78 @@ def test_group_norm_constructor_checks_divisibility():
         nn.GroupNorm(4, 6)
     with pytest.raises(ValueError, match="to match num_features"):
         nn.InstanceNorm1d(3, affine=True)(mt.randn(2, 4, 5))
+
+
+def test_activation_kinks_have_torchs_gradients():
+    points = [-3.0, -0.5, -0.3, 0.0, 0.1, 0.3, 0.5, 3.0]
+    for fn, args in (("hardswish", ()), ("hardsigmoid", ()), ("selu", ()), ("celu", (0.5,)),
+                     ("softshrink", (0.5,)), ("hardshrink", (0.3,)), ("threshold", (0.1, 2.0)),
+                     ("mish", ()), ("logsigmoid", ()), ("softsign", ()), ("tanhshrink", ())):
+        x, xt = mt.tensor(points, requires_grad=True), torch.tensor(points, requires_grad=True)
+        out, ref = getattr(F, fn)(x, *args), getattr(torch.nn.functional, fn)(xt, *args)
+        np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-6,
+                                   atol=1e-7, err_msg=fn)
+        out.sum().backward()
+        ref.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-7,
+                                   err_msg=fn)
+
+
+@pytest.mark.parametrize("text", ["nn.SELU(inplace=True)", "nn.CELU(inplace=True)",
+                                  "nn.Hardswish(inplace=True)", "nn.Hardsigmoid(inplace=True)",
+                                  "nn.Mish(inplace=True)", "nn.Threshold(0.1, 20, inplace=True)",
+                                  "nn.RReLU(0.1, 0.3, inplace=True)"])
+def test_inplace_activation_modules_write_into_their_input_as_torch(text):
+    values = [-2.0, -0.5, 0.05, 0.5, 8.0]
+    x, xt = mt.tensor(values), torch.tensor(values)
+    ours, theirs = eval(text, {"nn": nn}), eval(text, {"nn": torch.nn})  # noqa: S307
+    assert repr(ours) == repr(theirs)
+    out = ours.eval()(x)
+    theirs.eval()(xt)
+    assert out is x
+    np.testing.assert_allclose(x.numpy(), xt.numpy(), rtol=1e-6)
+
+
+def test_functional_inplace_forms_exist_where_torch_has_them():
+    for name in ("selu_", "celu_", "threshold_", "rrelu_"):
+        x = mt.tensor([-1.0, 0.5])
+        args = (0.0, 9.0) if name == "threshold_" else ()
+        assert getattr(F, name)(x, *args) is x
+        ref = getattr(torch.nn.functional, name)(torch.tensor([-1.0, 0.5]), *args)
+        np.testing.assert_allclose(x.numpy(), ref.numpy(), rtol=1e-6)
+
+
+def test_rrelu_trains_with_random_slopes_in_range_and_evaluates_with_their_mean():
+    mt.manual_seed(0)
+    x = mt.full((2000,), -1.0, requires_grad=True)
+    m = nn.RReLU(0.1, 0.3)
+    out = m(x)
+    slopes = -out.detach().numpy()
+    assert 0.1 <= slopes.min() and slopes.max() <= 0.3 and slopes.std() > 0.03
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), slopes, rtol=1e-6)   # gradient = the slope
+    np.testing.assert_allclose(m.eval()(mt.tensor([-1.0, 2.0])).numpy(), [-0.2, 2.0], rtol=1e-6)
+
+
+def test_prelu_per_channel_weight_gradient_sums_over_the_other_axes():
+    x = np.random.default_rng(4).standard_normal((2, 3, 5)).astype(np.float32)
+    w = np.array([0.1, 0.2, 0.3], np.float32)
+    xo, wo = mt.tensor(x, requires_grad=True), mt.tensor(w, requires_grad=True)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    F.prelu(xo, wo).sum().backward()
+    torch.nn.functional.prelu(xt, wt).sum().backward()
+    np.testing.assert_allclose(wo.grad.numpy(), wt.grad.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="Mismatch of parameter numbers"):
+        F.prelu(xo, mt.ones(2))
+
+
+@pytest.mark.parametrize("call,error", [
+    (lambda F, lib: F.glu(lib.randn(2, 3)), RuntimeError),
+    (lambda F, lib: F.softshrink(lib.randn(2, 3), -1.0), RuntimeError),
+])
+def test_activation_errors_as_torch(call, error):
+    with pytest.raises(error):
+        call(F, mt)
+    with pytest.raises(error):
+        call(torch.nn.functional, torch)

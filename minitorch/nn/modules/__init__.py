@@ -22,6 +22,7 @@ from minitorch.nn.modules.upsampling import Upsample
 # core-nn: the layers PyTorch programs use beyond issue 12
 from minitorch.nn.modules.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from minitorch.nn.modules.normalization_extra import GroupNorm, InstanceNorm1d, InstanceNorm2d, RMSNorm, LocalResponseNorm
+from minitorch.nn.modules.activation_extra import SELU, CELU, Hardswish, Hardsigmoid, Mish, LogSigmoid, Softsign, Softmin, Softshrink, Hardshrink, Tanhshrink, Threshold, GLU, RReLU, PReLU
 __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid",
            "Tanh", "Softmax", "LogSoftmax", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
            "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -35,4 +36,4 @@ __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            # recurrent layers
            "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 # core-nn: the layers PyTorch programs use beyond issue 12
-__all__ += ["ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm", "SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish", "LogSigmoid", "Softsign", "Softmin", "Softshrink", "Hardshrink", "Tanhshrink", "Threshold", "GLU", "RReLU", "PReLU"]
