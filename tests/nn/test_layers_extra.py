@@ -44,6 +44,30 @@ LAYERS = [
     ("nn.GLU(dim=1)", (2, 6, 3), "float"),
     ("nn.PReLU()", (2, 3, 4), "float"),
     ("nn.PReLU(3, init=0.1)", (2, 3, 4, 2), "float"),
+    ("nn.ZeroPad1d(2)", (2, 3, 4), "float"),
+    ("nn.ZeroPad2d((1, 1, 2, 0))", (2, 3, 4, 4), "float"),
+    ("nn.ConstantPad1d(2, 3.5)", (2, 3, 4), "float"),
+    ("nn.ConstantPad2d((1, 2, 3, 4), -1)", (1, 2, 3, 3), "float"),
+    ("nn.ReflectionPad1d(2)", (2, 3, 4), "float"),
+    ("nn.ReflectionPad2d(1)", (2, 3, 4, 4), "float"),
+    ("nn.ReplicationPad1d((1, 2))", (2, 3, 4), "float"),
+    ("nn.ReplicationPad2d(1)", (3, 4, 4), "float"),
+    ("nn.CircularPad1d(1)", (2, 3, 4), "float"),
+    ("nn.CircularPad2d((1, 0, 2, 1))", (2, 3, 4, 4), "float"),
+    ("nn.PixelShuffle(2)", (2, 8, 3, 4), "float"),
+    ("nn.PixelShuffle(3)", (9, 2, 2), "float"),
+    ("nn.PixelUnshuffle(2)", (2, 3, 4, 6), "float"),
+    ("nn.Unfold(2)", (2, 3, 4, 5), "float"),
+    ("nn.Unfold((2, 3), dilation=2, padding=1, stride=(1, 2))", (2, 3, 6, 7), "float"),
+    ("nn.Unfold(3, padding=1)", (3, 4, 4), "float"),
+    ("nn.Fold((4, 5), 2)", (2, 12, 12), "float"),
+    ("nn.Fold(6, (2, 3), dilation=1, padding=1, stride=2)", (24, 12), "float"),
+    ("nn.AdaptiveMaxPool1d(3)", (2, 3, 8), "float"),
+    ("nn.AdaptiveMaxPool2d((3, None))", (2, 3, 7, 5), "float"),
+    ("nn.AdaptiveMaxPool2d(2)", (3, 5, 5), "float"),
+    ("nn.AdaptiveMaxPool2d((4, 3))", (2, 2, 5, 7), "float"),
+    ("nn.UpsamplingNearest2d(scale_factor=2)", (1, 2, 3, 4), "float"),
+    ("nn.UpsamplingBilinear2d(size=(4, 5))", (1, 2, 3, 4), "float"),
 ]
 
 
@@ -161,4 +185,63 @@ def test_activation_errors_as_torch(call, error):
     with pytest.raises(error):
         call(F, mt)
     with pytest.raises(error):
+        call(torch.nn.functional, torch)
+
+
+def test_adaptive_max_pool_indices_match_torch():
+    x = np.random.default_rng(5).standard_normal((2, 3, 7, 5)).astype(np.float32)
+    out, idx = F.adaptive_max_pool2d(mt.tensor(x), (3, 2), return_indices=True)
+    ref, ridx = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), (3, 2),
+                                                        return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(idx.numpy(), ridx.numpy())
+    assert idx.dtype == mt.int64
+    out1, idx1 = nn.AdaptiveMaxPool1d(3, return_indices=True)(mt.tensor(x[0]))
+    ref1, ridx1 = torch.nn.AdaptiveMaxPool1d(3, return_indices=True)(torch.tensor(x[0]))
+    np.testing.assert_array_equal(idx1.numpy(), ridx1.numpy())
+
+
+def test_fold_of_unfold_counts_each_pixels_blocks_as_torch():
+    x = np.random.default_rng(6).standard_normal((2, 3, 5, 6)).astype(np.float32)
+    args = dict(kernel_size=(2, 3), padding=1, stride=(1, 2))
+    ours = F.fold(F.unfold(mt.tensor(x), **args), (5, 6), **args)
+    ref = torch.nn.functional.fold(torch.nn.functional.unfold(torch.tensor(x), **args), (5, 6),
+                                   **args)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6)
+    assert ours.grad_fn is None
+
+
+def test_bilinear_matches_torch_values_gradients_and_init():
+    mt.manual_seed(0)
+    ours, theirs = nn.Bilinear(3, 4, 5), torch.nn.Bilinear(3, 4, 5)
+    assert repr(ours) == repr(theirs)
+    assert np.abs(ours.weight.detach().numpy()).max() <= 1 / np.sqrt(3)
+    theirs.load_state_dict({k: torch.tensor(v.detach().numpy())
+                            for k, v in ours.state_dict().items()})
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((2, 6, 3)).astype(np.float32), \
+        rng.standard_normal((2, 6, 4)).astype(np.float32)
+    xa, xb = mt.tensor(a, requires_grad=True), mt.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out, ref = ours(xa, xb), theirs(ta, tb)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    out.sum().backward()
+    ref.sum().backward()
+    for o, t in ((xa.grad, ta.grad), (xb.grad, tb.grad), (ours.weight.grad, theirs.weight.grad),
+                 (ours.bias.grad, theirs.bias.grad)):
+        np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, lib: F.pixel_shuffle(lib.ones(1, 3, 2, 2), 2),
+    lambda F, lib: F.pixel_unshuffle(lib.ones(1, 3, 3, 3), 2),
+    lambda F, lib: F.fold(lib.ones(1, 5, 9), (4, 4), 2),
+    lambda F, lib: F.fold(lib.ones(1, 4, 8), (4, 4), 2),
+    lambda F, lib: F.adaptive_max_pool2d(lib.ones(2, 3), 2),
+    lambda F, lib: F.bilinear(lib.ones(2, 3), lib.ones(2, 5), lib.ones(6, 3, 4)),
+])
+def test_shape_errors_as_torch(call):
+    with pytest.raises(RuntimeError):
+        call(F, mt)
+    with pytest.raises(RuntimeError):
         call(torch.nn.functional, torch)

@@ -243,3 +243,21 @@ OPS += [
     _row("F.prelu", 2, lambda lib, F, a, b: F.prelu(a, b.reshape(-1)[:1]),
          lambda a, b: np.where(a > 0, a, b.reshape(-1)[0] * a), "apart"),
 ]
+
+
+def _np_unfold_pairs(a):
+    x = _np_twice(a).reshape(-1)
+    return np.stack([x[:-1], x[1:]])[None]      # (1, 2, L - 1): each window's two taps
+
+
+OPS += [
+    _row("F.unfold", 1, lambda lib, F, a: F.unfold(_twice(lib, a).reshape(1, 1, 1, -1), (1, 2)),
+         _np_unfold_pairs),
+    _row("F.fold", 1, lambda lib, F, a: F.fold(_twice(lib, a).reshape(1, 2, -1),
+                                               (1, 2 * a.numel() // 2 + 1), (1, 2)),
+         lambda a: np.concatenate([_np_twice(a).reshape(2, -1)[0], [0]])[None, None, None]
+         + np.concatenate([[0], _np_twice(a).reshape(2, -1)[1]])[None, None, None]),
+    _row("F.adaptive_max_pool1d", 1,
+         lambda lib, F, a: F.adaptive_max_pool1d(a.reshape(1, 1, -1), 1),
+         lambda a: a.reshape(1, 1, -1).max(-1, keepdims=True), "apart"),
+]
