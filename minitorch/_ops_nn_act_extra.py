@@ -160,6 +160,9 @@ def prelu(input, weight):
         raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. "
                            f"Found parameter numbers = {weight.numel()} and channel size = "
                            f"{channels}.")
+    if weight._data.dtype != input._data.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {input.dtype} and "
+                           f"{weight.dtype}")
     if weight.numel() == 1:
         w = weight.reshape(())
     else:

@@ -6,6 +6,8 @@ adaptive max-pool are the Functions of ``ops.fold``.
 """
 import numbers
 
+import numpy as np
+
 from ._registry import declare
 from .ops import fold as FO
 
@@ -13,6 +15,12 @@ __all__ = ["pixel_shuffle", "pixel_unshuffle", "unfold", "fold", "adaptive_max_p
            "adaptive_max_pool1d", "bilinear"]
 
 _F = dict(method=False, function=False, functional=True, out=False)
+
+
+def _fresh(out, input):
+    """``out``, copied when the views above left it sharing ``input``'s storage (r = 1, or
+    size-1 dims): torch's pixel_(un)shuffle always returns a new tensor, not a view."""
+    return out.clone() if np.may_share_memory(out._data, input._data) else out
 
 
 @declare(method=False, function=True, functional=True, out=False)
@@ -32,7 +40,7 @@ def pixel_shuffle(input, upscale_factor):
     n = len(lead)
     x = input.reshape(tuple(lead) + (C // (r * r), r, r, H, W))
     order = tuple(range(n)) + tuple(n + i for i in (0, 3, 1, 4, 2))
-    return x.permute(order).reshape(tuple(lead) + (C // (r * r), H * r, W * r))
+    return _fresh(x.permute(order).reshape(tuple(lead) + (C // (r * r), H * r, W * r)), input)
 
 
 @declare(method=False, function=True, functional=True, out=False)
@@ -53,7 +61,7 @@ def pixel_unshuffle(input, downscale_factor):
     n = len(lead)
     x = input.reshape(tuple(lead) + (C, H // r, r, W // r, r))
     order = tuple(range(n)) + tuple(n + i for i in (0, 2, 4, 1, 3))
-    return x.permute(order).reshape(tuple(lead) + (C * r * r, H // r, W // r))
+    return _fresh(x.permute(order).reshape(tuple(lead) + (C * r * r, H // r, W // r)), input)
 
 
 def _pair(value, name, fn, minimum):
@@ -142,6 +150,8 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: "
                            f"{list(input.shape)}")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"adaptive_max_pool2d" not implemented for {input.dtype}')
     size = _adaptive_size(output_size, input, 2)
     if min(size) < 1:
         raise RuntimeError(f"adaptive_max_pool2d(): output_size must be positive, got {size}")

@@ -23,6 +23,21 @@ def _c(x, value):
     return x.dtype.type(value)
 
 
+class _Masked(_Pointwise):
+    """Zero gradient where ``_dead(x)``, by selection as torch does (so an infinite or NaN
+    incoming gradient there still gives 0), ``grad * _df(x)`` elsewhere."""
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        live = grad * cls._df(x, **ctx.static)
+        return np.asarray(np.where(cls._dead(x, **ctx.static), x.dtype.type(0), live), x.dtype)
+
+    @staticmethod
+    def _df(x, **static):
+        return x.dtype.type(1)
+
+
 class SELU(_Pointwise):
     node_name = "EluBackward0"
 
@@ -50,7 +65,7 @@ class CELU(_Pointwise):
         return np.where(x <= 0, np.exp(np.minimum(x, 0) / _c(x, alpha)), _c(x, 1))
 
 
-class Hardswish(_Pointwise):
+class Hardswish(_Masked):
     node_name = "HardswishBackward0"
 
     @staticmethod
@@ -58,12 +73,15 @@ class Hardswish(_Pointwise):
         return x * np.clip(x + _c(x, 3), 0, 6) / _c(x, 6)
 
     @staticmethod
+    def _dead(x):
+        return x <= -3
+
+    @staticmethod
     def _df(x):
-        mid = x / _c(x, 3) + _c(x, 0.5)
-        return np.where(x <= -3, _c(x, 0), np.where(x < 3, mid, _c(x, 1)))
+        return np.where(x < 3, x / _c(x, 3) + _c(x, 0.5), _c(x, 1))
 
 
-class Hardsigmoid(_Pointwise):
+class Hardsigmoid(_Masked):
     node_name = "HardsigmoidBackward0"
 
     @staticmethod
@@ -71,8 +89,12 @@ class Hardsigmoid(_Pointwise):
         return np.clip(x + _c(x, 3), 0, 6) / _c(x, 6)
 
     @staticmethod
+    def _dead(x):
+        return ~((x > -3) & (x < 3))
+
+    @staticmethod
     def _df(x):
-        return np.where((x > -3) & (x < 3), _c(x, 1 / 6), _c(x, 0))
+        return _c(x, 1 / 6)
 
 
 class Mish(_Pointwise):
@@ -113,7 +135,7 @@ class Softsign(_Pointwise):
         return _c(x, 1) / (d * d)
 
 
-class Softshrink(_Pointwise):
+class Softshrink(_Masked):
     node_name = "SoftshrinkBackward0"
 
     @staticmethod
@@ -122,11 +144,15 @@ class Softshrink(_Pointwise):
         return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, _c(x, 0)))
 
     @staticmethod
+    def _dead(x, lambd):
+        return (x >= -lambd) & (x <= lambd)
+
+    @staticmethod
     def _df(x, lambd):
-        return (~((x >= -lambd) & (x <= lambd))).astype(x.dtype)
+        return x.dtype.type(1)
 
 
-class Hardshrink(_Pointwise):
+class Hardshrink(_Masked):
     node_name = "HardshrinkBackward0"
 
     @staticmethod
@@ -134,11 +160,15 @@ class Hardshrink(_Pointwise):
         return np.where((x >= -lambd) & (x <= lambd), _c(x, 0), x)
 
     @staticmethod
+    def _dead(x, lambd):
+        return (x >= -lambd) & (x <= lambd)
+
+    @staticmethod
     def _df(x, lambd):
-        return (~((x >= -lambd) & (x <= lambd))).astype(x.dtype)
+        return x.dtype.type(1)
 
 
-class Threshold(_Pointwise):
+class Threshold(_Masked):
     node_name = "ThresholdBackward0"
     integers = True
 
@@ -147,5 +177,9 @@ class Threshold(_Pointwise):
         return np.where(x > threshold, x, x.dtype.type(value))
 
     @staticmethod
+    def _dead(x, threshold, value):
+        return x <= threshold
+
+    @staticmethod
     def _df(x, threshold, value):
-        return (x > threshold).astype(x.dtype)
+        return x.dtype.type(1)
