@@ -69,8 +69,8 @@ def _pair(value, name, fn, minimum):
     if len(pair) != 2 or not all(isinstance(v, numbers.Integral) for v in pair):
         raise RuntimeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
-        raise RuntimeError(f"{fn}: {name} should be {'greater than zero' if minimum else 'non-negative'}, "
-                           f"but got {name}: {value!r}")
+        what = "greater than zero" if minimum else "non-negative"
+        raise RuntimeError(f"{fn}: {name} should be {what}, but got {name}: {value!r}")
     return int(pair[0]), int(pair[1])
 
 

@@ -15,10 +15,18 @@ from minitorch.nn.parameter import Parameter
 
 # core-nn: the layers PyTorch programs use beyond issue 12
 from minitorch.nn.modules import ConvTranspose1d, ConvTranspose2d
-from minitorch.nn.modules import GroupNorm, InstanceNorm1d, InstanceNorm2d, RMSNorm, LocalResponseNorm
-from minitorch.nn.modules import SELU, CELU, Hardswish, Hardsigmoid, Mish, LogSigmoid, Softsign, Softmin, Softshrink, Hardshrink, Tanhshrink, Threshold, GLU, RReLU, PReLU
-from minitorch.nn.modules import KLDivLoss, MarginRankingLoss, TripletMarginLoss, CosineEmbeddingLoss, HingeEmbeddingLoss, SoftMarginLoss, MultiLabelSoftMarginLoss, GaussianNLLLoss, PoissonNLLLoss, CosineSimilarity, PairwiseDistance
-from minitorch.nn.modules import ZeroPad1d, ZeroPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d, CircularPad1d, CircularPad2d
+from minitorch.nn.modules import (GroupNorm, InstanceNorm1d, InstanceNorm2d, RMSNorm,
+                                  LocalResponseNorm)
+from minitorch.nn.modules import (SELU, CELU, Hardswish, Hardsigmoid, Mish, LogSigmoid, Softsign,
+                                  Softmin, Softshrink, Hardshrink, Tanhshrink, Threshold, GLU,
+                                  RReLU, PReLU)
+from minitorch.nn.modules import (KLDivLoss, MarginRankingLoss, TripletMarginLoss,
+                                  CosineEmbeddingLoss, HingeEmbeddingLoss, SoftMarginLoss,
+                                  MultiLabelSoftMarginLoss, GaussianNLLLoss, PoissonNLLLoss,
+                                  CosineSimilarity, PairwiseDistance)
+from minitorch.nn.modules import (ZeroPad1d, ZeroPad2d, ConstantPad1d, ConstantPad2d,
+                                  ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+                                  ReplicationPad2d, CircularPad1d, CircularPad2d)
 from minitorch.nn.modules import PixelShuffle, PixelUnshuffle
 from minitorch.nn.modules import Unfold, Fold
 from minitorch.nn.modules import AdaptiveMaxPool1d, AdaptiveMaxPool2d
@@ -37,4 +45,14 @@ __all__ = ["Module", "Parameter", "Linear", "Conv2d", "BatchNorm1d", "BatchNorm2
            "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
            "ParameterList", "ParameterDict"]
 # core-nn: the layers PyTorch programs use beyond issue 12
-__all__ += ["ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm", "SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish", "LogSigmoid", "Softsign", "Softmin", "Softshrink", "Hardshrink", "Tanhshrink", "Threshold", "GLU", "RReLU", "PReLU", "KLDivLoss", "MarginRankingLoss", "TripletMarginLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "GaussianNLLLoss", "PoissonNLLLoss", "CosineSimilarity", "PairwiseDistance", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "UpsamplingNearest2d", "UpsamplingBilinear2d", "Bilinear"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+            "RMSNorm", "LocalResponseNorm", "SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish",
+            "LogSigmoid", "Softsign", "Softmin", "Softshrink", "Hardshrink", "Tanhshrink",
+            "Threshold", "GLU", "RReLU", "PReLU", "KLDivLoss", "MarginRankingLoss",
+            "TripletMarginLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
+            "MultiLabelSoftMarginLoss", "GaussianNLLLoss", "PoissonNLLLoss", "CosineSimilarity",
+            "PairwiseDistance", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
+            "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
+            "CircularPad1d", "CircularPad2d", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold",
+            "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "UpsamplingNearest2d",
+            "UpsamplingBilinear2d", "Bilinear"]

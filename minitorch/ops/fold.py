@@ -69,7 +69,8 @@ class Fold(Function):
 
 
 def adaptive_windows(size, out):
-    """torch's adaptive pooling windows along one axis: [floor(i*size/out), ceil((i+1)*size/out))."""
+    """torch's adaptive pooling windows along one axis: [floor(i * size / out),
+    ceil((i + 1) * size / out)) for each output index i."""
     i = np.arange(out)
     return (i * size) // out, -((-(i + 1) * size) // out)
 

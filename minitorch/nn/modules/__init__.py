@@ -21,10 +21,20 @@ from minitorch.nn.modules.upsampling import Upsample
 
 # core-nn: the layers PyTorch programs use beyond issue 12
 from minitorch.nn.modules.conv_transpose import ConvTranspose1d, ConvTranspose2d
-from minitorch.nn.modules.normalization_extra import GroupNorm, InstanceNorm1d, InstanceNorm2d, RMSNorm, LocalResponseNorm
-from minitorch.nn.modules.activation_extra import SELU, CELU, Hardswish, Hardsigmoid, Mish, LogSigmoid, Softsign, Softmin, Softshrink, Hardshrink, Tanhshrink, Threshold, GLU, RReLU, PReLU
-from minitorch.nn.modules.loss_extra import KLDivLoss, MarginRankingLoss, TripletMarginLoss, CosineEmbeddingLoss, HingeEmbeddingLoss, SoftMarginLoss, MultiLabelSoftMarginLoss, GaussianNLLLoss, PoissonNLLLoss, CosineSimilarity, PairwiseDistance
-from minitorch.nn.modules.padding import ZeroPad1d, ZeroPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d, CircularPad1d, CircularPad2d
+from minitorch.nn.modules.normalization_extra import (GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                                                      RMSNorm, LocalResponseNorm)
+from minitorch.nn.modules.activation_extra import (SELU, CELU, Hardswish, Hardsigmoid, Mish,
+                                                   LogSigmoid, Softsign, Softmin, Softshrink,
+                                                   Hardshrink, Tanhshrink, Threshold, GLU, RReLU,
+                                                   PReLU)
+from minitorch.nn.modules.loss_extra import (KLDivLoss, MarginRankingLoss, TripletMarginLoss,
+                                             CosineEmbeddingLoss, HingeEmbeddingLoss,
+                                             SoftMarginLoss, MultiLabelSoftMarginLoss,
+                                             GaussianNLLLoss, PoissonNLLLoss, CosineSimilarity,
+                                             PairwiseDistance)
+from minitorch.nn.modules.padding import (ZeroPad1d, ZeroPad2d, ConstantPad1d, ConstantPad2d,
+                                          ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+                                          ReplicationPad2d, CircularPad1d, CircularPad2d)
 from minitorch.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from minitorch.nn.modules.fold import Unfold, Fold
 from minitorch.nn.modules.adaptive_max_pool import AdaptiveMaxPool1d, AdaptiveMaxPool2d
@@ -43,4 +53,14 @@ __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            # recurrent layers
            "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 # core-nn: the layers PyTorch programs use beyond issue 12
-__all__ += ["ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm", "SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish", "LogSigmoid", "Softsign", "Softmin", "Softshrink", "Hardshrink", "Tanhshrink", "Threshold", "GLU", "RReLU", "PReLU", "KLDivLoss", "MarginRankingLoss", "TripletMarginLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "GaussianNLLLoss", "PoissonNLLLoss", "CosineSimilarity", "PairwiseDistance", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "UpsamplingNearest2d", "UpsamplingBilinear2d", "Bilinear"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+            "RMSNorm", "LocalResponseNorm", "SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish",
+            "LogSigmoid", "Softsign", "Softmin", "Softshrink", "Hardshrink", "Tanhshrink",
+            "Threshold", "GLU", "RReLU", "PReLU", "KLDivLoss", "MarginRankingLoss",
+            "TripletMarginLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
+            "MultiLabelSoftMarginLoss", "GaussianNLLLoss", "PoissonNLLLoss", "CosineSimilarity",
+            "PairwiseDistance", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
+            "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
+            "CircularPad1d", "CircularPad2d", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold",
+            "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "UpsamplingNearest2d",
+            "UpsamplingBilinear2d", "Bilinear"]
