@@ -27,7 +27,9 @@ __all__ = ["conv2d", "linear", "relu", "relu_", "batch_norm", "max_pool2d", "avg
            # issue 12: the 1-d layers (imported at the end of this file); the activations,
            # losses, layer_norm, pad, ... are declared in minitorch/_ops_nn*.py (DECLARED below)
            "sigmoid", "tanh", "conv1d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
-           "dropout2d"]
+           "dropout2d",
+           # core-nn
+           "softmin"]
 
 # The F. entries declared with the ops (functional=... in minitorch/_ops_*.py; see _registry).
 # A function defined below with the same name would silently replace one: the registry test
@@ -273,6 +275,11 @@ def _softmax_dim(ndim, dim):
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _ops_math.softmax(input, _softmax_dim(input.ndim, dim), dtype=dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-input)`` along ``dim`` (core-nn)."""
+    return _ops_math.softmax(-input, _softmax_dim(input.ndim, dim), dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):

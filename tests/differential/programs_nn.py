@@ -190,6 +190,8 @@ def nn_line(gen):
         else gen.pick()
     if a is None:
         return None
+    if gen.rng.random() < 0.3:   # the layers core-nn added (programs_nn_extra.py)
+        return nn_extra_line(gen, a, t)
     kind = gen.rng.random()
     if kind < 0.35:
         return _activation(gen, a)
@@ -204,3 +206,7 @@ def nn_line(gen):
     if kind < 0.82:
         return _lookup(gen, a, t)
     return _loss(gen, a, t)
+
+
+# (imported last: programs_nn_extra reuses this module's helpers above)
+from .programs_nn_extra import nn_extra_line  # noqa: E402

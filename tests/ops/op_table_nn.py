@@ -188,3 +188,76 @@ OPS = [
     _row("F.log_softmax_dim-1", 1, lambda lib, F, a: F.log_softmax(a, dim=-1),
          lambda a: a - np.log(np.exp(a).sum(-1, keepdims=True))),
 ]
+
+# core-nn: transposed convolution, the extra normalisations and activations
+
+
+def _np_conv_transpose1d(a, b):
+    """stride 1, no padding: every input element spreads its kernel: a full convolution."""
+    w = b.reshape(-1)[:2] if b.size >= 2 else b.reshape(-1)
+    return np.convolve(a.reshape(-1), w).reshape(1, 1, 1, -1)
+
+
+def _conv_transpose(lib, F, a, b):
+    w = b.reshape(-1)[:2] if b.numel() >= 2 else b.reshape(-1)
+    return F.conv_transpose2d(a.reshape(1, 1, 1, -1), w.reshape(1, 1, 1, -1))
+
+
+def _np_rms(a):
+    return a / np.sqrt((a * a).mean(-1, keepdims=True) + 1e-6)
+
+
+def _np_selu(a):
+    return 1.0507009873554804934 * np.where(a > 0, a, 1.6732632423543772848 * np.expm1(a))
+
+
+OPS += [
+    _row("F.conv_transpose2d", 2, _conv_transpose, _np_conv_transpose1d),
+    _row("F.group_norm", 1, lambda lib, F, a: F.group_norm(_twice(lib, a).reshape(1, 2, -1), 1),
+         lambda a: _np_layer_norm(_np_twice(a)).reshape(1, 2, -1)),
+    _row("F.instance_norm", 1, lambda lib, F, a: F.instance_norm(_twice(lib, a).unsqueeze(0)),
+         lambda a: _np_layer_norm(_np_twice(a))[None]),
+    _row("F.rms_norm", 1, lambda lib, F, a: F.rms_norm(a, (a.shape[-1],), eps=1e-6), _np_rms),
+    _row("F.selu", 1, lambda lib, F, a: F.selu(a), _np_selu, "apart"),
+    _row("F.celu", 1, lambda lib, F, a: F.celu(a, 0.5),
+         lambda a: np.where(a > 0, a, 0.5 * np.expm1(a / 0.5)), "apart"),
+    _row("F.hardswish", 1, lambda lib, F, a: F.hardswish(a * 4),
+         lambda a: 4 * a * np.clip(4 * a + 3, 0, 6) / 6, "apart"),
+    _row("F.hardsigmoid", 1, lambda lib, F, a: F.hardsigmoid(a * 4),
+         lambda a: np.clip(4 * a + 3, 0, 6) / 6, "apart"),
+    _row("F.mish", 1, lambda lib, F, a: F.mish(a), lambda a: a * np.tanh(np.log1p(np.exp(a)))),
+    _row("F.logsigmoid", 1, lambda lib, F, a: F.logsigmoid(a), lambda a: np.log(_sig(a))),
+    _row("F.softsign", 1, lambda lib, F, a: F.softsign(a), lambda a: a / (1 + np.abs(a)),
+         "apart"),
+    _row("F.softmin", 1, lambda lib, F, a: F.softmin(a, dim=-1),
+         lambda a: np.exp(-a) / np.exp(-a).sum(-1, keepdims=True)),
+    _row("F.softshrink", 1, lambda lib, F, a: F.softshrink(a, 0.3),
+         lambda a: np.where(a > 0.3, a - 0.3, np.where(a < -0.3, a + 0.3, 0)), "apart"),
+    _row("F.hardshrink", 1, lambda lib, F, a: F.hardshrink(a, 0.3),
+         lambda a: np.where(np.abs(a) > 0.3, a, 0), "apart"),
+    _row("F.tanhshrink", 1, lambda lib, F, a: F.tanhshrink(a), lambda a: a - np.tanh(a)),
+    _row("F.threshold", 1, lambda lib, F, a: F.threshold(a, 0.1, -2.0),
+         lambda a: np.where(a > 0.1, a, -2.0), "apart"),
+    _row("F.glu", 1, lambda lib, F, a: F.glu(_twice(lib, a)),
+         lambda a: a.reshape(1, -1) * _sig(0.5 * a.reshape(1, -1))),
+    _row("F.prelu", 2, lambda lib, F, a, b: F.prelu(a, b.reshape(-1)[:1]),
+         lambda a, b: np.where(a > 0, a, b.reshape(-1)[0] * a), "apart"),
+]
+
+
+def _np_unfold_pairs(a):
+    x = _np_twice(a).reshape(-1)
+    return np.stack([x[:-1], x[1:]])[None]      # (1, 2, L - 1): each window's two taps
+
+
+OPS += [
+    _row("F.unfold", 1, lambda lib, F, a: F.unfold(_twice(lib, a).reshape(1, 1, 1, -1), (1, 2)),
+         _np_unfold_pairs),
+    _row("F.fold", 1, lambda lib, F, a: F.fold(_twice(lib, a).reshape(1, 2, -1),
+                                               (1, 2 * a.numel() // 2 + 1), (1, 2)),
+         lambda a: np.concatenate([_np_twice(a).reshape(2, -1)[0], [0]])[None, None, None]
+         + np.concatenate([[0], _np_twice(a).reshape(2, -1)[1]])[None, None, None]),
+    _row("F.adaptive_max_pool1d", 1,
+         lambda lib, F, a: F.adaptive_max_pool1d(a.reshape(1, 1, -1), 1),
+         lambda a: a.reshape(1, 1, -1).max(-1, keepdims=True), "apart"),
+]

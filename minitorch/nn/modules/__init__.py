@@ -25,6 +25,27 @@ from minitorch.nn.modules.transformer_layer import (TransformerDecoderLayer,
                                                     TransformerEncoderLayer)
 from minitorch.nn.modules.upsampling import Upsample
 
+# more layers PyTorch programs use: transposed convs, norms, activations, losses, shapes
+from minitorch.nn.modules.conv_transpose import ConvTranspose1d, ConvTranspose2d
+from minitorch.nn.modules.normalization_extra import (GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                                                      RMSNorm, LocalResponseNorm)
+from minitorch.nn.modules.activation_extra import (SELU, CELU, Hardswish, Hardsigmoid, Mish,
+                                                   LogSigmoid, Softsign, Softmin, Softshrink,
+                                                   Hardshrink, Tanhshrink, Threshold, GLU, RReLU,
+                                                   PReLU)
+from minitorch.nn.modules.loss_extra import (KLDivLoss, MarginRankingLoss, TripletMarginLoss,
+                                             CosineEmbeddingLoss, HingeEmbeddingLoss,
+                                             SoftMarginLoss, MultiLabelSoftMarginLoss,
+                                             GaussianNLLLoss, PoissonNLLLoss, CosineSimilarity,
+                                             PairwiseDistance)
+from minitorch.nn.modules.padding import (ZeroPad1d, ZeroPad2d, ConstantPad1d, ConstantPad2d,
+                                          ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+                                          ReplicationPad2d, CircularPad1d, CircularPad2d)
+from minitorch.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
+from minitorch.nn.modules.fold import Unfold, Fold
+from minitorch.nn.modules.adaptive_max_pool import AdaptiveMaxPool1d, AdaptiveMaxPool2d
+from minitorch.nn.modules.upsampling_fixed import UpsamplingNearest2d, UpsamplingBilinear2d
+from minitorch.nn.modules.bilinear import Bilinear
 __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid",
            "Tanh", "Softmax", "LogSoftmax", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
            "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -40,3 +61,15 @@ __all__ = ["Linear", "Identity", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU",
            # attention and transformer layers
            "MultiheadAttention", "NonDynamicallyQuantizableLinear", "TransformerEncoderLayer",
            "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer"]
+# more layers PyTorch programs use: transposed convs, norms, activations, losses, shapes
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+            "RMSNorm", "LocalResponseNorm", "SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish",
+            "LogSigmoid", "Softsign", "Softmin", "Softshrink", "Hardshrink", "Tanhshrink",
+            "Threshold", "GLU", "RReLU", "PReLU", "KLDivLoss", "MarginRankingLoss",
+            "TripletMarginLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
+            "MultiLabelSoftMarginLoss", "GaussianNLLLoss", "PoissonNLLLoss", "CosineSimilarity",
+            "PairwiseDistance", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
+            "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
+            "CircularPad1d", "CircularPad2d", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold",
+            "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "UpsamplingNearest2d",
+            "UpsamplingBilinear2d", "Bilinear"]

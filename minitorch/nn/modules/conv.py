@@ -64,13 +64,17 @@ class _ConvNd(Module):
     def _make_parameters(self, bias, dtype):
         """weight [out, in / groups, *kernel_size] and bias [out] (or None), PyTorch's init."""
         np_dtype = np.dtype(getattr(dtype, "np", dtype) or np.float32)
-        shape = (self.out_channels, self.in_channels // self.groups) + tuple(self.kernel_size)
+        shape = self._weight_shape()
         self.weight = Parameter(np.empty(shape, dtype=np_dtype))
         if bias:
             self.bias = Parameter(np.empty((self.out_channels,), dtype=np_dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _weight_shape(self) -> tuple:
+        """[out, in / groups, *kernel_size] (the transposed convolutions swap the first two)."""
+        return (self.out_channels, self.in_channels // self.groups) + tuple(self.kernel_size)
 
     @classmethod
     def _check_channels(cls, in_channels, out_channels, groups, padding_mode="zeros"):

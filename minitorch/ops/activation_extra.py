@@ -1,0 +1,185 @@
+"""More pointwise activations: SELU, CELU, Hardswish, Hardsigmoid, Mish, LogSigmoid, Softsign,
+Softshrink, Hardshrink and Threshold (numpy, one expression each way, on ``activation_more``'s
+``_Pointwise``: the forward saves its input only, the backward recomputes the derivative).
+
+The derivatives at the kinks are PyTorch's: SELU/CELU take the exponential branch at 0,
+Hardswish's gradient is 0 at -3 and 1 at 3, Hardsigmoid passes no gradient at
+either end, the shrinks none inside [-lambd, lambd] ends included, Threshold none at or below
+the threshold.
+"""
+import numpy as np
+
+from .activation_more import _Pointwise, _sigmoid
+
+__all__ = ["SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish", "LogSigmoid", "Softsign",
+           "Softshrink", "Hardshrink", "Threshold", "SELU_ALPHA", "SELU_SCALE"]
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _c(x, value):
+    """``value`` as a scalar of ``x``'s dtype (so float32 stays float32)."""
+    return x.dtype.type(value)
+
+
+class _Masked(_Pointwise):
+    """Zero gradient where ``_dead(x)``, by selection as torch does (so an infinite or NaN
+    incoming gradient there still gives 0), ``grad * _df(x)`` elsewhere."""
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        live = grad * cls._df(x, **ctx.static)
+        return np.asarray(np.where(cls._dead(x, **ctx.static), x.dtype.type(0), live), x.dtype)
+
+    @staticmethod
+    def _df(x, **static):
+        return x.dtype.type(1)
+
+
+class SELU(_Pointwise):
+    node_name = "EluBackward0"
+
+    @staticmethod
+    def _f(x):
+        neg = _c(x, SELU_ALPHA) * np.expm1(np.minimum(x, 0))
+        return _c(x, SELU_SCALE) * np.where(x > 0, x, neg)
+
+    @staticmethod
+    def _df(x):
+        return np.where(x <= 0, _c(x, SELU_SCALE * SELU_ALPHA) * np.exp(np.minimum(x, 0)),
+                        _c(x, SELU_SCALE))
+
+
+class CELU(_Pointwise):
+    node_name = "EluBackward0"
+
+    @staticmethod
+    def _f(x, alpha):
+        neg = _c(x, alpha) * np.expm1(np.minimum(x, 0) / _c(x, alpha))
+        return np.where(x > 0, x, neg)
+
+    @staticmethod
+    def _df(x, alpha):
+        return np.where(x <= 0, np.exp(np.minimum(x, 0) / _c(x, alpha)), _c(x, 1))
+
+
+class Hardswish(_Masked):
+    node_name = "HardswishBackward0"
+
+    @staticmethod
+    def _f(x):
+        return x * np.clip(x + _c(x, 3), 0, 6) / _c(x, 6)
+
+    @staticmethod
+    def _dead(x):
+        return x <= -3
+
+    @staticmethod
+    def _df(x):
+        return np.where(x < 3, x / _c(x, 3) + _c(x, 0.5), _c(x, 1))
+
+
+class Hardsigmoid(_Masked):
+    node_name = "HardsigmoidBackward0"
+
+    @staticmethod
+    def _f(x):
+        return np.clip(x + _c(x, 3), 0, 6) / _c(x, 6)
+
+    @staticmethod
+    def _dead(x):
+        return ~((x > -3) & (x < 3))
+
+    @staticmethod
+    def _df(x):
+        return _c(x, 1 / 6)
+
+
+class Mish(_Pointwise):
+    node_name = "MishBackward0"
+
+    @staticmethod
+    def _f(x):
+        return x * np.tanh(np.logaddexp(x, _c(x, 0)))
+
+    @staticmethod
+    def _df(x):
+        t = np.tanh(np.logaddexp(x, _c(x, 0)))
+        return t + x * _sigmoid(x) * (1 - t * t)
+
+
+class LogSigmoid(_Pointwise):
+    node_name = "LogSigmoidBackward0"
+
+    @staticmethod
+    def _f(x):
+        return -np.logaddexp(-x, _c(x, 0))
+
+    @staticmethod
+    def _df(x):
+        return _sigmoid(-x)
+
+
+class Softsign(_Pointwise):
+    node_name = "DivBackward0"   # torch composes it: x / (|x| + 1)
+
+    @staticmethod
+    def _f(x):
+        return x / (np.abs(x) + _c(x, 1))
+
+    @staticmethod
+    def _df(x):
+        d = np.abs(x) + _c(x, 1)
+        return _c(x, 1) / (d * d)
+
+
+class Softshrink(_Masked):
+    node_name = "SoftshrinkBackward0"
+
+    @staticmethod
+    def _f(x, lambd):
+        lam = _c(x, lambd)
+        return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, _c(x, 0)))
+
+    @staticmethod
+    def _dead(x, lambd):
+        return (x >= -lambd) & (x <= lambd)
+
+    @staticmethod
+    def _df(x, lambd):
+        return x.dtype.type(1)
+
+
+class Hardshrink(_Masked):
+    node_name = "HardshrinkBackward0"
+
+    @staticmethod
+    def _f(x, lambd):
+        return np.where((x >= -lambd) & (x <= lambd), _c(x, 0), x)
+
+    @staticmethod
+    def _dead(x, lambd):
+        return (x >= -lambd) & (x <= lambd)
+
+    @staticmethod
+    def _df(x, lambd):
+        return x.dtype.type(1)
+
+
+class Threshold(_Masked):
+    node_name = "ThresholdBackward0"
+    integers = True
+
+    @staticmethod
+    def _f(x, threshold, value):
+        return np.where(x > threshold, x, x.dtype.type(value))
+
+    @staticmethod
+    def _dead(x, threshold, value):
+        return x <= threshold
+
+    @staticmethod
+    def _df(x, threshold, value):
+        return x.dtype.type(1)
