@@ -10,6 +10,8 @@ index flat views with unsigned offsets so numba drops negative-index checks and 
 import numpy as np
 from numba import njit, prange
 
+from .activation import relu_value
+
 __all__ = ["batch_norm_stats", "batch_norm_apply", "batch_norm_backward"]
 
 
@@ -69,29 +71,31 @@ def batch_norm_apply(y, x, mean, invstd, weight, bias, RELU):
             for p in range(P):
                 j = np.uint64(base + p)
                 v = (xf[j] - m) * scale + b
-                if RELU:
-                    v = max(v, zero)
-                yf[j] = v
+                # relu_forward's rule (NaN kept, -0.0 -> +0.0): bitwise BatchNorm then ReLU
+                yf[j] = relu_value(v, zero) if RELU else v
 
 
 @njit(parallel=True, cache=True, fastmath=_SUMS)
-def batch_norm_backward(grad_x, grad_weight, grad_bias, grad_out, x, mean, invstd, weight, bias,
+def batch_norm_backward(grad_x, grad_weight, grad_bias, grad_out, x, y, mean, invstd, weight,
                         TRAINING, RELU, NEED_GRAD_X, NEED_GRAD_PARAMS):
     """Gradients of ``batch_norm_apply`` (with batch statistics when TRAINING, else constants).
 
-    When RELU, the forward output's sign is recomputed from ``x`` with the forward's exact
-    expression, so the mask matches without storing the output. Parallel over channels: iteration
-    ``c`` writes ``grad_x[:, c, :]``, ``grad_weight[c]`` and ``grad_bias[c]`` only.
+    When RELU, ``y`` is the forward's output and its ReLU mask is ``relu_backward``'s (the
+    gradient passes where ``y > 0`` or ``y`` is NaN): one pass instead of a ReLU backward pass
+    and the BatchNorm's. The mask is read, not recomputed from ``x``: this kernel's float
+    contraction could round ``(x - mean) * scale + bias`` differently from the forward's at 0.
+    Otherwise ``y`` is not read (pass ``x``). Parallel over channels: iteration ``c`` writes
+    ``grad_x[:, c, :]``, ``grad_weight[c]`` and ``grad_bias[c]`` only.
     """
     N, C, P = x.shape
     xf, gf, gxf = x.reshape(-1), grad_out.reshape(-1), grad_x.reshape(-1)
+    yf = y.reshape(-1)
     count = N * P
     # per-channel coefficients stored in the data's dtype, so the element loops stay in it
     coef = np.zeros((C, 2), dtype=x.dtype)
     zero = np.zeros(1, dtype=x.dtype)[0]
     for c in prange(C):
         scale = invstd[c] * weight[c]
-        beta = bias[c]
         m = mean[c]
         sum_g = 0.0
         sum_gxc = 0.0
@@ -102,7 +106,7 @@ def batch_norm_backward(grad_x, grad_weight, grad_bias, grad_out, x, mean, invst
                     j = np.uint64(base + p)
                     g = gf[j]
                     xv = xf[j]
-                    if RELU and (xv - m) * scale + beta <= zero:
+                    if RELU and yf[j] <= zero:
                         g = zero
                     sum_g += g
                     sum_gxc += g * (xv - m)
@@ -124,6 +128,6 @@ def batch_norm_backward(grad_x, grad_weight, grad_bias, grad_out, x, mean, invst
                 j = np.uint64(base + p)
                 g = gf[j]
                 xv = xf[j]
-                if RELU and (xv - m) * scale + beta <= zero:
+                if RELU and yf[j] <= zero:
                     g = zero
                 gxf[j] = g * scale - (xv - m) * k - b

@@ -75,7 +75,7 @@ def _warm_calls(dt):
         "relu_backward": lambda: activation.relu_backward(np.empty(4, dt), np.ones(4, dt),
                                                           np.ones(4, dt)),
         "batch_norm_backward": lambda: norm.batch_norm_backward(
-            np.empty_like(x3), np.empty(3, dt), np.empty(3, dt), v3, x3, w, w, w, w, 1, 0, 1, 1),
+            np.empty_like(x3), np.empty(3, dt), np.empty(3, dt), v3, x3, x3, w, w, w, 1, 0, 1, 1),
         "output_transform_adjoint": lambda: winograd.output_transform_adjoint(
             np.empty_like(p4), x4),
         "weight_grad_transform": lambda: winograd.weight_grad_transform(

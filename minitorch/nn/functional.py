@@ -152,6 +152,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     are given, update them in place: ``r = (1 - momentum) * r + momentum * batch`` with the
     unbiased variance. Otherwise ``running_mean``/``running_var`` normalise.
     """
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps,
+                relu=False):
+    """``batch_norm``; ``relu=True``: ``relu(batch_norm(...))`` as one node, one pass forward
+    and one backward (``minitorch.nn.fuse`` takes it where the graph is exactly a BatchNorm2d
+    then a ReLU, inside a model, where no one can see the intermediate)."""
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an (N, C, *) input, got shape "
                          f"{tuple(input.shape)}")
@@ -171,7 +179,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
              running_var._data if running_var is not None else None)
     out = _norm.BatchNorm.apply(input, weight, bias, running_mean=stats[0],
                                 running_var=stats[1], training=bool(training),
-                                momentum=float(momentum or 0.0), eps=float(eps))
+                                momentum=float(momentum or 0.0), eps=float(eps), relu=relu)
     if training and running_mean is not None:
         running_mean._bump_version()
         running_var._bump_version()

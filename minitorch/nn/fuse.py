@@ -86,6 +86,9 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
     if _plain(maxpool, Identity):
         maxpool = None  # (the small variant's "maxpool")
     if not can_fold(conv, bn):
+        if residual is None and _bn_relu_fusable(bn, relu):
+            y = bn._forward(conv(x), relu=True)
+            return y if maxpool is None else maxpool(y)
         y = bn(conv(x))
     elif x.ndim == 4 and x.shape[0] == 1:
         y = _batch1(conv, bn, x, residual, relu)
@@ -163,6 +166,17 @@ def _eval_affine(bn, dtype):
 def _versions(tensors):
     """What changes when any of ``tensors`` (None allowed) is replaced or modified in place."""
     return tuple((id(t._data), t._version) if t is not None else None for t in tensors)
+
+
+def _bn_relu_fusable(bn, relu) -> bool:
+    """Whether ``relu(bn(y))`` may run as one BatchNorm node with the ReLU inside (training:
+    one pass forward, and in the backward the ReLU's mask applied inside BatchNorm's kernel,
+    two passes over the activation fewer; bitwise the separate ops). Only for the plain
+    modules without hooks of any kind: nothing outside can then see the BatchNorm's output,
+    the one tensor the fused graph does not have."""
+    return (relu is not None and _plain(relu, ReLU) and _plain(bn, BatchNorm2d)
+            and not (relu._backward_hooks or relu._backward_pre_hooks or bn._backward_hooks
+                     or bn._backward_pre_hooks))
 
 
 def _plain(module, kind) -> bool:

@@ -2,8 +2,8 @@
 
 Training uses the batch's biased variance to normalise and, when running statistics are given,
 updates them in place with the unbiased variance (PyTorch's ``F.batch_norm`` contract). Evaluation
-normalises with the running statistics. The fused ReLU variant recomputes its mask in backward
-from the input, so it saves nothing more than plain batch norm.
+normalises with the running statistics. The fused ReLU variant (``relu=True``: ``relu(bn(x))``
+in one pass each way) saves its output for the ReLU's mask, as a separate in-place ReLU would.
 """
 import numpy as np
 
@@ -57,21 +57,23 @@ class BatchNorm(Function):
             mean, invstd, w, b = eval_stats(running_mean, running_var, weight, bias, eps, dt)
         y = np.empty_like(x3)
         K.batch_norm_apply(y, x3, mean, invstd, w, b, int(relu))
-        ctx.save_for_backward(x3)
+        # with the ReLU, its mask comes from the output, as a separate ReLU would keep it
+        ctx.save_for_backward(x3, y) if relu else ctx.save_for_backward(x3)
         ctx.stats = (mean, invstd, w, b)
         ctx.training, ctx.relu = bool(training), bool(relu)
         return y.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad_out):
-        (x3,) = ctx.saved_tensors
-        mean, invstd, w, b = ctx.stats
+        saved = ctx.saved_tensors
+        x3, y3 = saved[0], saved[-1]  # y3 is x3 (not read) without the ReLU
+        mean, invstd, w, _ = ctx.stats
         need_x, need_w, need_b = ctx.needs_input_grad
         C = x3.shape[1]
         g3 = _as_ncp(grad_out)
         grad_x = np.empty_like(x3) if need_x else np.empty((0, 0, 0), x3.dtype)
         grad_w, grad_b = np.empty(C, x3.dtype), np.empty(C, x3.dtype)
-        K.batch_norm_backward(grad_x, grad_w, grad_b, g3, x3, mean, invstd, w, b,
+        K.batch_norm_backward(grad_x, grad_w, grad_b, g3, x3, y3, mean, invstd, w,
                               int(ctx.training), int(ctx.relu), int(need_x),
                               int(need_w or need_b))
         return (grad_x.reshape(grad_out.shape) if need_x else None,

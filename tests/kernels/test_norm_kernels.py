@@ -73,7 +73,9 @@ def test_backward_matches_reference(dtype, training, relu):
     gx_ref, gw_ref, gb_ref, mean, invstd = reference_backward(x, w, b, g, training, relu)
     C = x.shape[1]
     gx, gw, gb = np.empty_like(x), np.empty(C, dtype), np.empty(C, dtype)
-    norm.batch_norm_backward(gx, gw, gb, g, x, mean.astype(dtype), invstd.astype(dtype), w, b,
+    y = np.empty_like(x)  # the forward's output: the ReLU's mask comes from it
+    norm.batch_norm_apply(y, x, mean.astype(dtype), invstd.astype(dtype), w, b, relu)
+    norm.batch_norm_backward(gx, gw, gb, g, x, y, mean.astype(dtype), invstd.astype(dtype), w,
                              training, relu, 1, 1)
     t = tol(dtype) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(gx, gx_ref, **t)
@@ -86,8 +88,8 @@ def test_backward_leaves_unrequested_outputs_untouched():
     _, _, _, mean, invstd = reference_backward(x, w, b, g, 1, 0)
     gx = np.full_like(x, 7.0)
     gw, gb = np.full(4, 7.0), np.full(4, 7.0)
-    norm.batch_norm_backward(gx, gw, gb, g, x, mean, invstd, w, b, 1, 0, 0, 0)
+    norm.batch_norm_backward(gx, gw, gb, g, x, x, mean, invstd, w, 1, 0, 0, 0)
     assert np.all(gx == 7.0) and np.all(gw == 7.0) and np.all(gb == 7.0)
-    norm.batch_norm_backward(gx, gw, gb, g, x, mean, invstd, w, b, 0, 0, 1, 0)
+    norm.batch_norm_backward(gx, gw, gb, g, x, x, mean, invstd, w, 0, 0, 1, 0)
     np.testing.assert_allclose(gx, g * (w * invstd)[:, None], rtol=1e-12)
     assert np.all(gw == 7.0)

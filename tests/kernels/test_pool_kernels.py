@@ -91,6 +91,24 @@ def _bits(a):
     return a.view(np.int32 if a.dtype == np.float32 else np.int64)
 
 
+@pytest.mark.parametrize("case", VALUES_CASES)
+def test_max_pool_indices_on_full_width_rows_pick_the_first_tie_in_row_major_order(case):
+    # the full-width windows go by column maxima first: a tie between an earlier row in a later
+    # column and a later row in an earlier column must still go to the earlier row
+    N, C, H, W, *geom, OH, OW = case
+    x = np.random.default_rng(8).integers(0, 2, (N, C, H, W)).astype(np.float32)
+    out, idx = np.empty((N, C, OH, OW), np.float32), np.empty((N, C, OH, OW), np.int64)
+    pool.max_pool2d_forward(out, idx, x, *geom)
+    ref_out, ref_idx = max_pool_reference(x, *geom, OH, OW)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(idx, ref_idx)
+    y = np.zeros((1, 1, 6, 9), np.float32)
+    y[0, 0, 1, 3] = y[0, 0, 0, 4] = 1.0  # window (rows 0-2, columns 3-5): (0, 4) comes first
+    o, i = np.empty((1, 1, 2, 4), np.float32), np.empty((1, 1, 2, 4), np.int64)
+    pool.max_pool2d_forward(o, i, y, 3, 3, 2, 2, 0, 0, 1, 1)
+    assert o[0, 0, 0, 1] == 1.0 and i[0, 0, 0, 1] == 4
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", VALUES_CASES)
 def test_max_pool_values_kernel_is_bitwise_the_indexed_kernel(case, dtype):

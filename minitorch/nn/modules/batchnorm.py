@@ -83,14 +83,19 @@ class _BatchNorm(Module):
         raise NotImplementedError
 
     def forward(self, input):
+        return self._forward(input)
+
+    def _forward(self, input, relu=False):
+        """``forward``; ``relu=True`` gives ``relu(forward(input))`` as one node (see
+        ``minitorch.nn.fuse``)."""
         self._check_input_dim(input)
         factor = self._update_factor()
         # Batch statistics in training, and in eval when there are no running statistics.
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            use_batch_stats, factor, self.eps)
+        return F._batch_norm(input, self.running_mean if track else None,
+                             self.running_var if track else None, self.weight, self.bias,
+                             use_batch_stats, factor, self.eps, relu)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
