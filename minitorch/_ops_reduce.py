@@ -50,11 +50,12 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     if dtype is not None:
         if dtypes.to_numpy_dtype(dtype).kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Optional dtype must be "
-                               f"either a floating point or complex dtype. Got: {dtype}")
+                               f"either a floating point or complex dtype. Got: "
+                               f"{_TYPE[dtypes.to_numpy_dtype(dtype).name]}")
         input = input.type(dtype)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
-                           f"a floating point or complex dtype. Got: {input.dtype}")
+                           f"a floating point or complex dtype. Got: {_TYPE[input._data.dtype.name]}")
     t, dims, keepdim = _reduce_dims(input, dim, keepdim)
     return R.Mean.apply(t, dim=dims, keepdim=keepdim)
 
@@ -70,7 +71,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
 
 def _moment(fn, t, dim, unbiased, keepdim, correction):
     if t._data.dtype.kind != "f":
-        raise RuntimeError(f"std and var only support floating point dtypes, got {t.dtype}")
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     ddof = correction if correction is not None else int(bool(unbiased))
     x, dims, keepdim = _reduce_dims(t, dim, keepdim)
     return fn.apply(x, dim=dims, keepdim=keepdim, correction=ddof,

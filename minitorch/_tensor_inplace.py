@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from . import _promotion as P
 from ._op_args import _check_bool_sub
 from .autograd import inplace as I
 from .autograd.grad_mode import no_grad
@@ -96,7 +97,8 @@ class TensorInplace:
         if I.recording(self, value):
             return self._inplace("fill_", lambda: OI.Fill.apply(self, value), value,
                                  overlap_ok=True)
-        self._data[...] = _array(value)
+        self._data[...] = _array(value) if isinstance(value, TensorBase) else \
+            P.checked_scalar(value, self._data.dtype)
         self._bump_version()
         return self
 

@@ -1,6 +1,7 @@
 """Tensor factories with PyTorch's signatures: ``tensor``, ``zeros``, ``rand``, ``arange``, ..."""
 import numpy as np
 
+from . import _promotion as P
 from . import dtypes
 from ._device import check_device
 from .random import default_generator
@@ -22,7 +23,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None, pin_memory=False)
     if isinstance(data, Tensor):
         data = data._data
     if dtype is not None:
-        arr = np.array(data, dtype=dtypes.to_numpy_dtype(dtype), copy=True)
+        arr = _convert(data, dtypes.to_numpy_dtype(dtype))
     else:
         arr = np.array(data, copy=True)
         if not isinstance(data, np.ndarray):
@@ -30,6 +31,16 @@ def tensor(data, dtype=None, requires_grad=False, device=None, pin_memory=False)
         if arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.ndarray):
             arr = arr.astype(np.int64)
     return Tensor(arr, requires_grad=requires_grad)
+
+
+def _convert(data, np_dtype):
+    """``data`` as a new array of ``np_dtype``. Python numbers going into an integer dtype are
+    checked as torch does (``tensor([300], dtype=uint8)`` raises); arrays are cast (wrapping)."""
+    if np_dtype.kind in "iu" and not isinstance(data, np.ndarray):
+        raw = np.array(data)
+        P.check_fits(raw, np_dtype, c_name=False)
+        return raw.astype(np_dtype)
+    return np.array(data, dtype=np_dtype, copy=True)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -82,7 +93,10 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
     if dtype is None:
         dtype = (dtypes.bool if isinstance(fill_value, bool) else
                  dtypes.int64 if isinstance(fill_value, int) else dtypes.float32)
-    return Tensor(np.full(_size((size,)), fill_value, _dt(dtype)), requires_grad=requires_grad)
+    np_dtype = _dt(dtype)
+    value = fill_value._data if isinstance(fill_value, Tensor) else P.checked_scalar(fill_value,
+                                                                                      np_dtype)
+    return Tensor(np.full(_size((size,)), value, np_dtype), requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:

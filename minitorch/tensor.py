@@ -21,7 +21,7 @@ from ._tensor_inplace import TensorInplace
 from ._tensor_math import TensorMath
 from ._tensor_shape import TensorShape
 from .autograd.backward import backward as _backward
-from .autograd.function import Function
+from .autograd.function import Function, legacy_type_name
 from .autograd.variable import TensorBase
 
 __all__ = ["Tensor"]
@@ -248,11 +248,29 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
             return self.type(dtype)
         return self.clone() if copy else self
 
-    def type(self, dtype):
+    def type(self, dtype=None, non_blocking=False):
+        """``type()``: the legacy type name (``"minitorch.ByteTensor"``); ``type(dtype)`` (a
+        dtype or such a name, ``"torch.FloatTensor"`` too): ``to(dtype)``."""
+        if dtype is None:
+            return f"minitorch.{legacy_type_name(self.dtype.name)}"
+        if isinstance(dtype, str) and dtype.rpartition(".")[2] in _BY_LEGACY_NAME:
+            dtype = _BY_LEGACY_NAME[dtype.rpartition(".")[2]]
         np_dtype = dtypes.to_numpy_dtype(dtype)
         if np_dtype == self._data.dtype:
             return self
         return _Cast.apply(self, dtype=np_dtype)
+
+    def element_size(self) -> int:
+        """Bytes per element (1 for uint8, 4 for float32)."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -272,6 +290,9 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
 
     def clone(self):
         return _Cast.apply(self, dtype=None)
+
+
+_BY_LEGACY_NAME = {legacy_type_name(d.name): d for d in dtypes._ALL}
 
 
 class _Cast(Function):

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import h5py
 import numpy as np
 
+from .. import dtypes
 from ..tensor import Tensor
 from .errors import CorruptFileError, UnsupportedObjectError
 from .h5_guard import MAX_DEPTH
@@ -29,7 +30,7 @@ __all__ = ["state_dict_hint", "is_state_dict", "write_state_dict", "read_state_d
 
 _NUMERIC_KINDS = "biufc"  # numpy dtype kinds HDF5 stores natively (bool, ints, floats, complex)
 _STR = h5py.string_dtype("utf-8")
-_TENSOR_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.int64, np.int32, np.bool_))
+_TENSOR_DTYPES = tuple(d.np for d in dtypes._ALL)
 
 
 def _array_of(value):
@@ -124,7 +125,7 @@ def write_state_dict(group, sd: Mapping) -> None:
 
 
 def _tensor_dtype(arr):
-    """Hand-written files may hold dtypes a Tensor lacks: widen half floats and small ints."""
+    """Hand-written files may hold dtypes a Tensor lacks: widen half floats and other ints."""
     if arr.dtype in _TENSOR_DTYPES:
         return arr
     if arr.dtype.kind == "f":
