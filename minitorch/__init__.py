@@ -19,6 +19,8 @@ from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inferenc
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
                        randperm, tensor, zeros, zeros_like)
+from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor,
+                      LongTensor, ShortTensor)
 from .dtypes import (bool, dtype, float32, float64, get_default_dtype, int8, int16, int32, int64,
                      uint8)
 from ._type_info import finfo, iinfo
@@ -84,7 +86,8 @@ __all__ = [
     "autograd", "allclose", "equal", "is_floating_point",
     "is_tensor", "numel", "save", "load", "set_num_threads", "get_num_threads", "nn", "optim", "io", "data", "train", "distributed",
     "utils", "runtime", "device", "DeviceError", "get_default_device", "set_default_device",
-    "Size", "Generator", "cuda", "backends", "accelerator",
+    "Size", "Generator", "cuda", "backends", "accelerator", "FloatTensor", "DoubleTensor",
+    "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
 ]
 
 # The declared ops' mt. functions (minitorch/_ops_*.py, built by functions.py from the registry).

@@ -153,7 +153,7 @@ def read_state_dict(group, where: str, guard) -> OrderedDict:
         if guard.attr(child, "kind") == "ndarray":
             out[key] = arr
         else:
-            out[key] = Tensor(_tensor_dtype(arr),
+            out[key] = Tensor._new(_tensor_dtype(arr),
                               requires_grad=bool(guard.attr(child, "requires_grad", False)))
     return out
 
@@ -287,7 +287,7 @@ def _read_sequence_dataset(node, kind, guard):
 def _read_dataset(node, kind, where, guard):
     guard.check_dataset(node, node.name, strings_ok=kind in ("str", "list", "tuple"))
     if kind in ("tensor", None):
-        return Tensor(node[...], requires_grad=bool(guard.attr(node, "requires_grad", False)))
+        return Tensor._new(node[...], requires_grad=bool(guard.attr(node, "requires_grad", False)))
     if kind == "ndarray":
         return node[...]
     if kind in ("list", "tuple"):
