@@ -92,7 +92,7 @@ def _scatter_src(op, input, src, value):
         if src._data.dtype != input._data.dtype:
             raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
         return src
-    return np.asarray(src, input._data.dtype)
+    return P.checked_scalar(src, input._data.dtype)   # (uint8 takes -2 as 254, as torch)
 
 
 @declare(inplace="scatter_")

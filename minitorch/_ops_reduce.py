@@ -148,18 +148,24 @@ def argmin(input, dim=None, keepdim=False):  # noqa: A002
     return _arg(input, R.ArgMin, dim, keepdim)
 
 
+def _uint8_kept(out, input):  # noqa: A002
+    return out.type(np.uint8) if input._data.dtype == np.uint8 else out
+
+
 @declare()
 def all(input, dim=None, keepdim=False):  # noqa: A001,A002
-    """True where every element over ``dim`` is non-zero: a bool tensor."""
+    """True where every element over ``dim`` is non-zero: a bool tensor (uint8 for a uint8
+    input, as torch keeps that legacy)."""
     t, dims, keepdim = _reduce_dims(input, dim, keepdim)
-    return R.Logical.apply(t, fn=np.all, dim=dims, keepdim=keepdim)
+    return _uint8_kept(R.Logical.apply(t, fn=np.all, dim=dims, keepdim=keepdim), input)
 
 
 @declare()
 def any(input, dim=None, keepdim=False):  # noqa: A001,A002
-    """True where some element over ``dim`` is non-zero: a bool tensor."""
+    """True where some element over ``dim`` is non-zero: a bool tensor (uint8 for a uint8
+    input, as torch keeps that legacy)."""
     t, dims, keepdim = _reduce_dims(input, dim, keepdim)
-    return R.Logical.apply(t, fn=np.any, dim=dims, keepdim=keepdim)
+    return _uint8_kept(R.Logical.apply(t, fn=np.any, dim=dims, keepdim=keepdim), input)
 
 
 def _scan(fn, t, dim, dtype):

@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 __all__ = ["result_type", "category", "DEFAULT_FLOAT", "float_result", "is_scalar",
-           "wrap_scalar", "checked_scalar", "check_fits"]
+           "wrap_scalar", "checked_scalar", "check_fits", "can_cast"]
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 _INT64 = np.dtype(np.int64)
@@ -89,6 +89,13 @@ def result_type(*operands) -> np.dtype:
 def float_result(dt) -> np.dtype:
     """The dtype a floating op (true division, sqrt, exp, ...) returns for inputs of ``dt``."""
     return np.dtype(dt) if category(dt) == 2 else DEFAULT_FLOAT
+
+
+def can_cast(src, dst) -> bool:
+    """torch.can_cast: an in-place result may be written into any dtype of its category or a
+    higher one (int16 into uint8 wraps, as torch); never floating into integer or bool, nor
+    integer into bool (numpy's "same_kind" also refuses int16 into uint8)."""
+    return category(src) <= category(dst)
 
 
 def wrap_scalar(x, dt) -> np.ndarray:

@@ -47,7 +47,11 @@ class TensorInplace:
             I.check_overlap(self, op, other)
             I.check_result(self, op, self._data.dtype, _broadcast_shape(op, self, _array(other)))
             return I.apply_inplace(OI.AddInplace, self, other, alpha=alpha)
-        return self._inplace(op, lambda: self + (other * alpha if alpha != 1 else other), other)
+        # (sub_ passed -alpha; computed as sub in the promoted dtype: ``other * -1`` in other's
+        # own dtype would wrap, uint8 7 * -1 being 249)
+        if op == "sub_":
+            return self._inplace(op, lambda: self.sub(other, alpha=-alpha), other)
+        return self._inplace(op, lambda: self.add(other, alpha=alpha), other)
 
     def add_(self, other, alpha=1):
         return self._add_inplace("add_", other, alpha)

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from . import _promotion as P
 from .autograd import inplace as I
 from .autograd.variable import TensorBase
 from .ops import inplace as OI
@@ -138,7 +139,8 @@ class TensorShape:
             if fancy:
                 _warn_expanded(target)
             target[advanced if advanced is not None else ...] = \
-                value._data if isinstance(value, TensorBase) else value
+                value._data if isinstance(value, TensorBase) else P.checked_scalar(value,
+                                                                                   target.dtype)
             self._bump_version()
             return
         t = S.Slice.apply(self, key=basic) if basic is not None else self

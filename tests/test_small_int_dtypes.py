@@ -44,6 +44,7 @@ CASES = [
     "r = u > 100", "r = u > -1", "r = u == 256", "r = i8 == 255", "r = i8 == -129",
     "r = u < lib.tensor(-1)", "r = u != 300",
     # reductions: integer sums and products in int64, mean refused
+    "r = u.all()", "r = u.any()", "r = i8.all()", "r = u.all(0, keepdim=True)",
     "r = u.sum()", "r = i8.prod()", "r = u.cumsum(0)", "r = u.cumprod(0)", "r = u.mean()",
     "r = u.sum(dtype=lib.uint8)", "r = u.sum(0, keepdim=True)", "r = u.max()", "r = u.argmax()",
     "r = u.std()", "r = i8.mean(dtype=lib.float32)", "r = u.float().mean()",
@@ -149,3 +150,33 @@ def test_uint8_image_from_numpy_shares_memory_and_normalises():
     x = t.permute(2, 0, 1).float() / 255
     ref = torch.from_numpy(img).permute(2, 0, 1).float() / 255
     np.testing.assert_array_equal(x.numpy(), ref.numpy())
+
+
+INPLACE = [
+    "r = lib.tensor([255, 300], dtype=lib.int16); r.sub_(lib.tensor([7], dtype=lib.uint8))",
+    "r = lib.tensor([1, -1], dtype=lib.int32); r.sub_(lib.tensor(-128, dtype=lib.int8))",
+    "r = lib.tensor([0, 1], dtype=lib.uint8); r.sub_(lib.tensor([3], dtype=lib.int8))",
+    "r = lib.tensor([0, 1], dtype=lib.uint8); r.add_(lib.tensor([300], dtype=lib.int16))",
+    "r = lib.tensor([0, 1], dtype=lib.uint8); r.sub_(2, alpha=3)",
+    "r = lib.tensor([0, 1], dtype=lib.uint8); r.add_(lib.tensor([1.5]))",
+    "r = lib.tensor([0, 1], dtype=lib.int8); r.mul_(lib.tensor([True, False]))",
+    "r = lib.tensor([True, False]); r.add_(lib.tensor([1], dtype=lib.uint8))",
+    "r = lib.tensor([[7, 200], [1, 2]], dtype=lib.uint8); r[0:1] = -1",
+    "r = lib.tensor([7, 200], dtype=lib.uint8); r[0] = 300",
+    "r = lib.tensor([7, 200], dtype=lib.uint8); r[...] = 0.5",
+]
+
+
+@pytest.mark.parametrize("line", INPLACE)
+def test_small_integer_inplace_matches_torch(line):
+    diffs = diff_program(line.split("; "))
+    assert not diffs, "\n".join(diffs)
+
+
+def test_nearest_interpolate_of_a_uint8_image_matches_torch():
+    lines = ["x = lib.arange(12, dtype=lib.uint8).reshape(1, 1, 3, 4) * 20",
+             "r = lib.nn.functional.interpolate(x, scale_factor=2, mode='nearest')",
+             "s = lib.nn.functional.interpolate(x, size=(2, 5), mode='nearest')",
+             "q = lib.nn.functional.interpolate(x.short(), size=(2, 5), mode='nearest')"]
+    diffs = diff_program(lines)
+    assert not diffs, "\n".join(diffs)
