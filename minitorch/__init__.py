@@ -19,7 +19,10 @@ from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inferenc
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
                        randperm, tensor, zeros, zeros_like)
-from .dtypes import bool, dtype, float32, float64, get_default_dtype, int32, int64
+from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor,
+                      LongTensor, ShortTensor)
+from .dtypes import (bool, dtype, float32, float64, get_default_dtype, int8, int16, int32, int64,
+                     uint8)
 from ._type_info import finfo, iinfo
 from .functions import DECLARED as _DECLARED
 from .functions import allclose, equal, is_floating_point, is_tensor, numel
@@ -33,6 +36,7 @@ float = float32  # noqa: A001
 double = float64
 long = int64
 int = int32  # noqa: A001
+short = int16
 
 # Subpackages load on first use, so `import minitorch` stays fast and light.
 _SUBMODULES = ("nn", "optim", "io", "data", "train", "distributed", "utils", "runtime")
@@ -76,13 +80,14 @@ __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
     "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like",
     "full_like", "empty_like", "rand_like", "randn_like", "manual_seed", "seed", "initial_seed",
-    "get_rng_state", "set_rng_state", "dtype", "float32", "float64", "int64", "int32", "bool",
-    "float", "double", "long", "int", "get_default_dtype", "finfo", "iinfo", "no_grad", "enable_grad",
+    "get_rng_state", "set_rng_state", "dtype", "float32", "float64", "int64", "int32", "int16", "int8",
+    "uint8", "bool", "float", "double", "long", "int", "short", "get_default_dtype", "finfo", "iinfo", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
     "autograd", "allclose", "equal", "is_floating_point",
     "is_tensor", "numel", "save", "load", "set_num_threads", "get_num_threads", "nn", "optim", "io", "data", "train", "distributed",
     "utils", "runtime", "device", "DeviceError", "get_default_device", "set_default_device",
-    "Size", "Generator", "cuda", "backends", "accelerator",
+    "Size", "Generator", "cuda", "backends", "accelerator", "FloatTensor", "DoubleTensor",
+    "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
 ]
 
 # The declared ops' mt. functions (minitorch/_ops_*.py, built by functions.py from the registry).

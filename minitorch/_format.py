@@ -23,10 +23,14 @@ def format_tensor(data: np.ndarray, suffixes) -> str:
     prefix = "tensor("
     if data.dtype.kind == "f":
         fmt = _float_formatter(data.ravel())
-        width = max((len(fmt(v)) for v in _sample(data)), default=0)
+        shown = _sample(data)
+        # torch pads to the widest finite non-zero value: an inf or nan may stick out
+        shown = shown[np.isfinite(shown) & (shown != 0)]
+        width = max((len(fmt(v)) for v in shown), default=1)
         formatter = {"float_kind": lambda x: fmt(x).rjust(width)}
     elif data.dtype.kind == "b":
-        formatter = {"bool": lambda x: str(bool(x))}
+        width = 5 if not data.all() else 4   # torch right-aligns True under False
+        formatter = {"bool": lambda x: str(bool(x)).rjust(width)}
     else:
         formatter = None
     if data.ndim == 0:
@@ -35,8 +39,21 @@ def format_tensor(data: np.ndarray, suffixes) -> str:
     else:
         body = np.array2string(data, separator=", ", prefix=prefix, formatter=formatter,
                                threshold=1000, edgeitems=3, max_line_width=80)
-    extra = "".join(f", {s}" for s in suffixes)
-    return f"{prefix}{body}{extra})"
+    return _add_suffixes(prefix + body, suffixes, len(prefix))
+
+
+def _add_suffixes(text, suffixes, indent, linewidth=80):
+    """Append ``, dtype=...`` and the like as torch does: on a new line when the last line
+    would grow past the line width (torch counts that line two characters long)."""
+    last = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last + len(suffix) + 2 > linewidth:
+            text += ",\n" + " " * indent + suffix
+            last = indent + len(suffix)
+        else:
+            text += ", " + suffix
+            last += len(suffix) + 2
+    return text + ")"
 
 
 def _sample(data: np.ndarray) -> np.ndarray:

@@ -24,8 +24,10 @@ def _operand(x):
     raise TypeError(f"unsupported operand type for a Tensor op: {type(x).__name__}")
 
 
-def _cast(x, dt):
-    """``x`` as an operand of dtype ``dt``: a tensor cast (recorded), a scalar as a 0-d array."""
+def _cast(x, dt, checked=False):
+    """``x`` as an operand of dtype ``dt``: a tensor cast (recorded), a scalar as a 0-d array
+    (wrapped into an integer dtype as torch's operators do, or ``checked`` that it fits, as
+    torch's fill values and clamp bounds)."""
     if x is None:
         return None
     if isinstance(x, TensorBase):
@@ -36,7 +38,7 @@ def _cast(x, dt):
         # shares its version counter, so an in-place change to ``x`` is caught in backward
         y._version_counter = x._version_counter
         return y
-    return np.asarray(x, dtype=dt)
+    return P.checked_scalar(x, dt) if checked else P.wrap_scalar(x, dt)
 
 
 def _check_broadcast(op, *xs):
@@ -48,13 +50,13 @@ def _check_broadcast(op, *xs):
                          "broadcast together") from None
 
 
-def _promote_many(op, *xs, floating=False):
+def _promote_many(op, *xs, floating=False, checked=False):
     """Every operand (Tensor, scalar or None) cast to the dtype PyTorch computes ``op`` in."""
     dt = P.result_type(*[_operand(x) for x in xs])
     if floating:
         dt = P.float_result(dt)
     _check_broadcast(op, *xs)
-    return [_cast(x, dt) for x in xs]
+    return [_cast(x, dt, checked) for x in xs]
 
 
 def _promote(op, a, b, floating=False):

@@ -7,7 +7,7 @@ import numpy as np
 from . import _promotion as P
 from ._op_args import (_cast, _check_bool_sub, _check_pow, _integral, _operand, _promote,
                        _tensors_only)
-from ._registry import declare
+from ._registry import _TYPE as _TYPE_NAME, declare
 from .autograd.variable import TensorBase
 from .ops import elementwise as E
 from .ops import inplace as OI
@@ -17,7 +17,8 @@ from .ops import rounding as RD
 __all__ = ["add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow",
            "maximum", "minimum", "matmul", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
            "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
-           "bitwise_xor", "bitwise_not", "binary", "compare", "rounded"]
+           "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "binary",
+           "compare", "rounded", "shift"]
 
 
 def binary(op, a, b, fn, reverse=False, true_div=False):
@@ -46,6 +47,8 @@ def _scaled(op, input, other, alpha):
     if kind == "b":
         # bool arithmetic: torch casts alpha to bool
         return other if alpha else (other * False if isinstance(other, TensorBase) else False)
+    if kind in "iu":
+        P.checked_scalar(alpha, dt)   # torch refuses an alpha the dtype cannot hold
     return (_cast(other, dt) if isinstance(other, TensorBase) else other) * alpha
 
 
@@ -159,6 +162,11 @@ def matmul(input, other):  # noqa: A002
     return M.MatMul.apply(a, b)
 
 
+def shift(op, a, b, left, reverse=False):
+    """The Python operators ``<<`` and ``>>`` (``reverse``: ``b << a``, as ``1 << t``)."""
+    return _shift_run(op, a, b, _shift_left if left else _shift_right, reverse)
+
+
 # ----------------------------------------------------------------------------- comparisons
 def _elementwise(name, ufunc, run, doc, aliases=()):
     """Declare ``name(input, other)`` = ``run(name, input, other, ufunc)``, its in-place form
@@ -197,6 +205,40 @@ _INTS = "of integer or bool tensors"
 bitwise_and = _elementwise("bitwise_and", np.bitwise_and, _bitwise_run, _INTS)
 bitwise_or = _elementwise("bitwise_or", np.bitwise_or, _bitwise_run, _INTS)
 bitwise_xor = _elementwise("bitwise_xor", np.bitwise_xor, _bitwise_run, _INTS)
+
+
+
+
+def _shift_run(name, input, other, ufunc, reverse=False):  # noqa: A002
+    """A shift in the promoted dtype; floats and bool-by-bool are refused as torch does."""
+    a, b = _promote(name, input, other)
+    if reverse:
+        a, b = b, a
+    dt = a._data.dtype if isinstance(a, TensorBase) else a.dtype
+    if dt.kind in "fb":
+        label = "lshift_cpu" if ufunc is _shift_left else "rshift_cpu"
+        raise NotImplementedError(f'"{label}" not implemented for \'{_TYPE_NAME[dt.name]}\'')
+    return E.Compare.apply(a, b, op=ufunc)
+
+
+def _shift_left(a, b):
+    """``a << b`` as torch: a count outside [0, bits) gives 0 (numpy's is undefined there)."""
+    inside = (b >= 0) & (b < 8 * a.dtype.itemsize)
+    return np.where(inside, np.left_shift(a, np.where(inside, b, 0)), 0).astype(a.dtype)
+
+
+def _shift_right(a, b):
+    """``a >> b`` as torch: a count outside [0, bits) fills with the sign bit (0 or -1)."""
+    bits = 8 * a.dtype.itemsize
+    inside = (b >= 0) & (b < bits)
+    if a.dtype.kind == "u":
+        return np.where(inside, np.right_shift(a, np.where(inside, b, 0)), 0).astype(a.dtype)
+    return np.right_shift(a, np.where(inside, b, bits - 1).astype(a.dtype))
+
+
+_SHIFTS = "by the bits of ``other``, in the promoted integer dtype"
+bitwise_left_shift = _elementwise("bitwise_left_shift", _shift_left, _shift_run, _SHIFTS)
+bitwise_right_shift = _elementwise("bitwise_right_shift", _shift_right, _shift_run, _SHIFTS)
 
 
 def _logical_not(a, _b):

@@ -4,7 +4,7 @@ the dtype, as torch does; the cast is recorded (its gradient is cast back)."""
 from . import dtypes
 from ._registry import declare
 
-__all__ = ["float", "double", "long", "int", "bool", "half"]
+__all__ = ["float", "double", "long", "int", "short", "char", "byte", "bool", "half"]
 
 
 def _cast(name, dtype):
@@ -19,6 +19,9 @@ float = _cast("float", dtypes.float32)  # noqa: A001 - PyTorch's names
 double = _cast("double", dtypes.float64)
 long = _cast("long", dtypes.int64)
 int = _cast("int", dtypes.int32)  # noqa: A001
+short = _cast("short", dtypes.int16)
+char = _cast("char", dtypes.int8)
+byte = _cast("byte", dtypes.uint8)
 bool = _cast("bool", dtypes.bool)  # noqa: A001
 
 

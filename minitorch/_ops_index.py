@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from . import _promotion as P
 from ._registry import declare
 from .autograd import inplace as I
 from ._ops_shape import where as _where
@@ -91,7 +92,7 @@ def _scatter_src(op, input, src, value):
         if src._data.dtype != input._data.dtype:
             raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
         return src
-    return np.asarray(src, input._data.dtype)
+    return P.checked_scalar(src, input._data.dtype)   # (uint8 takes -2 as 254, as torch)
 
 
 @declare(inplace="scatter_")
@@ -154,7 +155,8 @@ def _mask(op, mask, what="mask"):
 
 
 def _dtype_name(dt):
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int"}.get(
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}.get(
         str(dt), str(dt))
 
 
@@ -168,7 +170,7 @@ def masked_fill(input, mask, value):
                                f"tensor with {value.ndim} dimension(s).")
         v = value if value._data.dtype == input._data.dtype else value.type(input._data.dtype)
     else:
-        v = np.asarray(value, input._data.dtype)
+        v = P.checked_scalar(value, input._data.dtype)
     try:
         np.broadcast_shapes(m.shape, input.shape)
     except ValueError:

@@ -116,7 +116,7 @@ def clamp(input, min=None, max=None):  # noqa: A002
     """min(max(input, min), max); bounds are numbers or tensors (broadcast)."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    x, lo, hi = _promote_many("clamp", input, min, max)
+    x, lo, hi = _promote_many("clamp", input, min, max, checked=True)
     one_tensor_bound = (min is None) != (max is None) and isinstance(
         min if max is None else max, TensorBase)
     if x._data.dtype == np.bool_ and not one_tensor_bound:

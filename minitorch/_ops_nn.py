@@ -209,8 +209,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"interpolate: output size {out} must be positive (input "
                          f"{tuple(input.shape)})")
     dt = input._data.dtype
-    if dt.kind != "f":
-        raise RuntimeError(f"interpolate: expected a floating-point input, got {input.dtype}")
+    if dt == np.uint8 and mode == "nearest":
+        dt = np.dtype(np.float32)   # (nearest only gathers: an image's uint8 stays uint8)
+    elif dt.kind != "f":
+        # (torch's uint8 bilinear rounds in its own fixed point: not reproduced here)
+        raise RuntimeError(f"interpolate: mode {mode!r} expects a floating-point input, got "
+                           f"{input.dtype} (nearest also takes uint8)")
     taps = tuple(R.interpolation_taps(n, o, mode, bool(align_corners), s, dt)
                  for n, o, s in zip(in_sizes, out, scales))
     return R.Interpolate.apply(input, taps=taps)

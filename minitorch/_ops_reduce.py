@@ -50,11 +50,12 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     if dtype is not None:
         if dtypes.to_numpy_dtype(dtype).kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Optional dtype must be "
-                               f"either a floating point or complex dtype. Got: {dtype}")
+                               f"either a floating point or complex dtype. Got: "
+                               f"{_TYPE[dtypes.to_numpy_dtype(dtype).name]}")
         input = input.type(dtype)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
-                           f"a floating point or complex dtype. Got: {input.dtype}")
+                           f"a floating point or complex dtype. Got: {_TYPE[input._data.dtype.name]}")
     t, dims, keepdim = _reduce_dims(input, dim, keepdim)
     return R.Mean.apply(t, dim=dims, keepdim=keepdim)
 
@@ -70,7 +71,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
 
 def _moment(fn, t, dim, unbiased, keepdim, correction):
     if t._data.dtype.kind != "f":
-        raise RuntimeError(f"std and var only support floating point dtypes, got {t.dtype}")
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     ddof = correction if correction is not None else int(bool(unbiased))
     x, dims, keepdim = _reduce_dims(t, dim, keepdim)
     return fn.apply(x, dim=dims, keepdim=keepdim, correction=ddof,
@@ -147,18 +148,24 @@ def argmin(input, dim=None, keepdim=False):  # noqa: A002
     return _arg(input, R.ArgMin, dim, keepdim)
 
 
+def _uint8_kept(out, input):  # noqa: A002
+    return out.type(np.uint8) if input._data.dtype == np.uint8 else out
+
+
 @declare()
 def all(input, dim=None, keepdim=False):  # noqa: A001,A002
-    """True where every element over ``dim`` is non-zero: a bool tensor."""
+    """True where every element over ``dim`` is non-zero: a bool tensor (uint8 for a uint8
+    input, as torch keeps that legacy)."""
     t, dims, keepdim = _reduce_dims(input, dim, keepdim)
-    return R.Logical.apply(t, fn=np.all, dim=dims, keepdim=keepdim)
+    return _uint8_kept(R.Logical.apply(t, fn=np.all, dim=dims, keepdim=keepdim), input)
 
 
 @declare()
 def any(input, dim=None, keepdim=False):  # noqa: A001,A002
-    """True where some element over ``dim`` is non-zero: a bool tensor."""
+    """True where some element over ``dim`` is non-zero: a bool tensor (uint8 for a uint8
+    input, as torch keeps that legacy)."""
     t, dims, keepdim = _reduce_dims(input, dim, keepdim)
-    return R.Logical.apply(t, fn=np.any, dim=dims, keepdim=keepdim)
+    return _uint8_kept(R.Logical.apply(t, fn=np.any, dim=dims, keepdim=keepdim), input)
 
 
 def _scan(fn, t, dim, dtype):

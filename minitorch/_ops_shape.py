@@ -22,7 +22,7 @@ def where(condition, input, other):  # noqa: A002 - PyTorch's names
     if condition._data.dtype != np.bool_:
         raise TypeError(f"where expected condition to be a bool tensor, got {condition.dtype}")
     # Promotion over input and other only (PyTorch's): where(c, 1., 0.) is float32.
-    a, b = _promote_many("where", input, other)
+    a, b = _promote_many("where", input, other, checked=True)
     _check_broadcast("where", condition, a, b)
     return E.Where.apply(condition, a, b)
 

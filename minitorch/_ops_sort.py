@@ -22,13 +22,12 @@ def _order(a, dim, descending):
     return np.flip(n - 1 - rev, dim)
 
 
-def _picked(result, input, x, idx, d):
+def _picked(result, input, x, idx, d, node):
     """(values, indices) of the positions ``idx`` along ``d``: the values differentiable."""
-    values = X.Gather.apply(x, idx, dim=d, saves_input=False)
-    indices = input._new(idx)
-    if input.ndim == 0:
-        values, indices = values.reshape(()), indices.reshape(())
-    return result(values, indices)
+    zero_d = input.ndim == 0   # (values of their own there, as torch's: no view of a gather)
+    values = X.Gather.apply(x, idx, dim=d, saves_input=False, out_shape=() if zero_d else None,
+                            node=node)
+    return result(values, input._new(idx.reshape(()) if zero_d else idx))
 
 
 def _sort_args(op, args, kwargs):
@@ -52,7 +51,7 @@ def sort(input, *args, **kwargs):
     x = _rank1(input)
     d = _dim(dim, input.ndim)
     idx = _order(x._data, d, descending)
-    return _picked(_sort_result, input, x, idx, d)
+    return _picked(_sort_result, input, x, idx, d, "SortBackward0")
 
 
 @declare()
@@ -76,4 +75,4 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's
         raise RuntimeError("selected index k out of range")
     k = 1 if input.ndim == 0 else k  # torch: topk(0) of a 0-d tensor is the tensor too
     idx = np.take(_order(x._data, d, largest), np.arange(k), axis=d)
-    return _picked(_topk_result, input, x, idx, d)
+    return _picked(_topk_result, input, x, idx, d, "TopkBackward0")

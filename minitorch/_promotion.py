@@ -15,7 +15,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["result_type", "category", "DEFAULT_FLOAT", "float_result", "is_scalar"]
+__all__ = ["result_type", "category", "DEFAULT_FLOAT", "float_result", "is_scalar",
+           "wrap_scalar", "checked_scalar", "check_fits", "can_cast"]
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 _INT64 = np.dtype(np.int64)
@@ -88,3 +89,60 @@ def result_type(*operands) -> np.dtype:
 def float_result(dt) -> np.dtype:
     """The dtype a floating op (true division, sqrt, exp, ...) returns for inputs of ``dt``."""
     return np.dtype(dt) if category(dt) == 2 else DEFAULT_FLOAT
+
+
+def can_cast(src, dst) -> bool:
+    """torch.can_cast: an in-place result may be written into any dtype of its category or a
+    higher one (int16 into uint8 wraps, as torch); never floating into integer or bool, nor
+    integer into bool (numpy's "same_kind" also refuses int16 into uint8)."""
+    return category(src) <= category(dst)
+
+
+def wrap_scalar(x, dt) -> np.ndarray:
+    """A Python scalar as a 0-d array of ``dt``, as torch converts a wrapped number to an
+    operand's dtype: integers wrap modulo 2**bits (``uint8_t + 300`` adds 44, ``u8 == -1``
+    compares with 255) where numpy 2 would raise OverflowError."""
+    dt = np.dtype(dt)
+    if dt.kind in "iu" and isinstance(x, (numbers.Integral, np.integer)) \
+            and not isinstance(x, (bool, np.bool_)):
+        return np.asarray(_wrapped_int(int(x), dt), dtype=dt)
+    return np.asarray(x, dtype=dt)
+
+
+def _wrapped_int(v: int, dt: np.dtype) -> int:
+    bits = 8 * dt.itemsize
+    v %= 1 << bits
+    return v - (1 << bits) if dt.kind == "i" and v >= 1 << (bits - 1) else v
+
+
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t"}
+
+
+def check_fits(values, dt, c_name=True) -> None:
+    """torch's overflow check of numbers converted to the integer dtype ``dt`` (fill values,
+    clamp bounds, ``alpha``, ``tensor(list, dtype=)``): RuntimeError unless each fits. A float
+    must lie in [min, max]; an integer too, except that an unsigned dtype also takes one down to
+    -max (``fill_(-1)`` on uint8 is 255, as torch)."""
+    dt = np.dtype(dt)
+    values = np.asarray(values)
+    if dt.kind not in "iu" or values.dtype.kind not in "iuf" or values.size == 0:
+        return
+    info = np.iinfo(dt)
+    low = -info.max if dt.kind == "u" and values.dtype.kind != "f" else info.min
+    with np.errstate(invalid="ignore"):
+        fits = (values >= low) & (values <= info.max)   # (NaN fails too)
+    if not fits.all():
+        name = _C_NAMES[dt.name] if c_name else dt.name
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def checked_scalar(x, dt) -> np.ndarray:
+    """A Python scalar as a 0-d array of ``dt`` the way torch converts a fill value, a clamp
+    bound or ``alpha``: ``check_fits``, then wrapped."""
+    dt = np.dtype(dt)
+    if dt.kind in "iu" and isinstance(x, (numbers.Real, np.number)) \
+            and not isinstance(x, (bool, np.bool_)):
+        check_fits(np.asarray(x) if isinstance(x, numbers.Integral) else float(x), dt)
+        return np.asarray(_wrapped_int(int(x), dt), dtype=dt)
+    return np.asarray(x, dtype=dt)

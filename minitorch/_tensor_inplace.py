@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from . import _promotion as P
 from ._op_args import _check_bool_sub
 from .autograd import inplace as I
 from .autograd.grad_mode import no_grad
@@ -46,7 +47,11 @@ class TensorInplace:
             I.check_overlap(self, op, other)
             I.check_result(self, op, self._data.dtype, _broadcast_shape(op, self, _array(other)))
             return I.apply_inplace(OI.AddInplace, self, other, alpha=alpha)
-        return self._inplace(op, lambda: self + (other * alpha if alpha != 1 else other), other)
+        # (sub_ passed -alpha; computed as sub in the promoted dtype: ``other * -1`` in other's
+        # own dtype would wrap, uint8 7 * -1 being 249)
+        if op == "sub_":
+            return self._inplace(op, lambda: self.sub(other, alpha=-alpha), other)
+        return self._inplace(op, lambda: self.add(other, alpha=alpha), other)
 
     def add_(self, other, alpha=1):
         return self._add_inplace("add_", other, alpha)
@@ -96,7 +101,8 @@ class TensorInplace:
         if I.recording(self, value):
             return self._inplace("fill_", lambda: OI.Fill.apply(self, value), value,
                                  overlap_ok=True)
-        self._data[...] = _array(value)
+        self._data[...] = _array(value) if isinstance(value, TensorBase) else \
+            P.checked_scalar(value, self._data.dtype)
         self._bump_version()
         return self
 

@@ -55,4 +55,14 @@ class TensorMath:
     def __or__(self, o): return A.compare("|", _integral(self, "|"), o, np.bitwise_or)
     def __xor__(self, o): return A.compare("^", _integral(self, "^"), o, np.bitwise_xor)
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    def __lshift__(self, o): return A.shift("<<", self, o, left=True)
+    def __rlshift__(self, o): return A.shift("<<", self, o, left=True, reverse=True)
+    def __rshift__(self, o): return A.shift(">>", self, o, left=False)
+    def __rrshift__(self, o): return A.shift(">>", self, o, left=False, reverse=True)
+    # in place, as torch's (``mask &= other`` writes into mask's storage)
+    def __iand__(self, o): return self.bitwise_and_(o)
+    def __ior__(self, o): return self.bitwise_or_(o)
+    def __ixor__(self, o): return self.bitwise_xor_(o)
+    def __ilshift__(self, o): return self.bitwise_left_shift_(o)
+    def __irshift__(self, o): return self.bitwise_right_shift_(o)
 

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from . import _promotion as P
 from .autograd import inplace as I
 from .autograd.variable import TensorBase
 from .ops import inplace as OI
@@ -138,7 +139,8 @@ class TensorShape:
             if fancy:
                 _warn_expanded(target)
             target[advanced if advanced is not None else ...] = \
-                value._data if isinstance(value, TensorBase) else value
+                value._data if isinstance(value, TensorBase) else P.checked_scalar(value,
+                                                                                   target.dtype)
             self._bump_version()
             return
         t = S.Slice.apply(self, key=basic) if basic is not None else self
@@ -203,7 +205,7 @@ def _index_key(key):
     out = []
     for k in keys:
         if isinstance(k, TensorBase):
-            k = k._data
+            k = _tensor_index(k._data)
         elif isinstance(k, (bool, np.bool_)):
             k = np.asarray(k)  # a Python bool is a 0-d mask in PyTorch: advanced, as numpy
         elif isinstance(k, (list, range)):
@@ -215,6 +217,17 @@ def _index_key(key):
             k = int(k)  # a 0-d integer tensor indexes like an int
         out.append(k)
     return tuple(out)
+
+def _tensor_index(k):
+    """A tensor used as an index: torch takes int64, int32 and bool, and uint8 as a (deprecated)
+    bool mask; int8 and int16 are refused."""
+    if k.dtype == np.uint8:
+        warnings.warn("indexing with dtype minitorch.uint8 is now deprecated, please use a dtype "
+                      "minitorch.bool instead.", UserWarning, stacklevel=4)
+        return k.astype(np.bool_)
+    if k.dtype in (np.int8, np.int16):
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return k
 
 def _split_key(key, ndim):
     """PyTorch's order: integers and slices first (a view, ints removing their dims), then the

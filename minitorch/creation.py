@@ -1,6 +1,7 @@
 """Tensor factories with PyTorch's signatures: ``tensor``, ``zeros``, ``rand``, ``arange``, ..."""
 import numpy as np
 
+from . import _promotion as P
 from . import dtypes
 from ._device import check_device
 from .random import default_generator
@@ -22,14 +23,24 @@ def tensor(data, dtype=None, requires_grad=False, device=None, pin_memory=False)
     if isinstance(data, Tensor):
         data = data._data
     if dtype is not None:
-        arr = np.array(data, dtype=dtypes.to_numpy_dtype(dtype), copy=True)
+        arr = _convert(data, dtypes.to_numpy_dtype(dtype))
     else:
         arr = np.array(data, copy=True)
         if not isinstance(data, np.ndarray):
             arr = arr.astype(_float_default(arr.dtype), copy=False)
         if arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.ndarray):
             arr = arr.astype(np.int64)
-    return Tensor(arr, requires_grad=requires_grad)
+    return Tensor._new(arr, requires_grad=requires_grad)
+
+
+def _convert(data, np_dtype):
+    """``data`` as a new array of ``np_dtype``. Python numbers going into an integer dtype are
+    checked as torch does (``tensor([300], dtype=uint8)`` raises); arrays are cast (wrapping)."""
+    if np_dtype.kind in "iu" and not isinstance(data, np.ndarray):
+        raw = np.array(data)
+        P.check_fits(raw, np_dtype, c_name=False)
+        return raw.astype(np_dtype)
+    return np.array(data, dtype=np_dtype, copy=True)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -46,7 +57,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``array`` (changes to one show in the other)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects an np.ndarray, got {type(array).__name__}")
-    return Tensor(array)
+    return Tensor._new(array)
 
 
 def _size(size):
@@ -64,17 +75,17 @@ def _dt(dtype, default=dtypes.float32):
 
 def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
     check_device(device)
-    return Tensor(np.zeros(_size(size), _dt(dtype)), requires_grad=requires_grad)
+    return Tensor._new(np.zeros(_size(size), _dt(dtype)), requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
     check_device(device)
-    return Tensor(np.ones(_size(size), _dt(dtype)), requires_grad=requires_grad)
+    return Tensor._new(np.ones(_size(size), _dt(dtype)), requires_grad=requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
     check_device(device)
-    return Tensor(np.empty(_size(size), _dt(dtype)), requires_grad=requires_grad)
+    return Tensor._new(np.empty(_size(size), _dt(dtype)), requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -82,12 +93,15 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
     if dtype is None:
         dtype = (dtypes.bool if isinstance(fill_value, bool) else
                  dtypes.int64 if isinstance(fill_value, int) else dtypes.float32)
-    return Tensor(np.full(_size((size,)), fill_value, _dt(dtype)), requires_grad=requires_grad)
+    np_dtype = _dt(dtype)
+    value = fill_value._data if isinstance(fill_value, Tensor) else P.checked_scalar(fill_value,
+                                                                                      np_dtype)
+    return Tensor._new(np.full(_size((size,)), value, np_dtype), requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     check_device(device)
-    return Tensor(np.eye(n, m, dtype=_dt(dtype)), requires_grad=requires_grad)
+    return Tensor._new(np.eye(n, m, dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -97,12 +111,12 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     if dtype is None:
         ints = all(isinstance(v, int) for v in (start, end, step))
         dtype = dtypes.int64 if ints else dtypes.float32
-    return Tensor(np.arange(start, end, step, dtype=_dt(dtype)), requires_grad=requires_grad)
+    return Tensor._new(np.arange(start, end, step, dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> Tensor:
     check_device(device)
-    return Tensor(np.linspace(start, end, steps, dtype=_dt(dtype)), requires_grad=requires_grad)
+    return Tensor._new(np.linspace(start, end, steps, dtype=_dt(dtype)), requires_grad=requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad=False, generator=None, device=None) -> Tensor:
@@ -110,14 +124,14 @@ def rand(*size, dtype=None, requires_grad=False, generator=None, device=None) ->
     check_device(device)
     g = generator or default_generator()
     dt = _dt(dtype)
-    return Tensor(g.random(_size(size), dtype=np.float64).astype(dt), requires_grad=requires_grad)
+    return Tensor._new(g.random(_size(size), dtype=np.float64).astype(dt), requires_grad=requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, generator=None, device=None) -> Tensor:
     check_device(device)
     g = generator or default_generator()
     dt = _dt(dtype)
-    return Tensor(g.standard_normal(_size(size)).astype(dt), requires_grad=requires_grad)
+    return Tensor._new(g.standard_normal(_size(size)).astype(dt), requires_grad=requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, generator=None, device=None) -> Tensor:
@@ -126,13 +140,13 @@ def randint(low, high=None, size=None, dtype=None, generator=None, device=None) 
     if size is None:
         low, high, size = 0, low, high
     g = generator or default_generator()
-    return Tensor(g.integers(low, high, _size((size,))).astype(_dt(dtype, dtypes.int64)))
+    return Tensor._new(g.integers(low, high, _size((size,))).astype(_dt(dtype, dtypes.int64)))
 
 
 def randperm(n, dtype=None, generator=None, device=None) -> Tensor:
     check_device(device)
     g = generator or default_generator()
-    return Tensor(g.permutation(n).astype(_dt(dtype, dtypes.int64)))
+    return Tensor._new(g.permutation(n).astype(_dt(dtype, dtypes.int64)))
 
 
 def zeros_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:

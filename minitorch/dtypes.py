@@ -3,19 +3,23 @@ import builtins
 
 import numpy as np
 
-__all__ = ["dtype", "float32", "float64", "int64", "int32", "bool", "to_numpy_dtype",
-           "from_numpy_dtype", "get_default_dtype"]
+__all__ = ["dtype", "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool",
+           "to_numpy_dtype", "from_numpy_dtype", "get_default_dtype"]
 
 
 class dtype:
     """A minitorch dtype: a name and the numpy dtype that stores it."""
 
-    __slots__ = ("name", "np", "is_floating_point")
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize")
+
+    is_complex = False
 
     def __init__(self, name: str, np_dtype):
         self.name = name
         self.np = np.dtype(np_dtype)
         self.is_floating_point = self.np.kind == "f"
+        self.is_signed = self.np.kind in "fi"   # torch: bool and uint8 are unsigned
+        self.itemsize = self.np.itemsize
 
     def __repr__(self):
         return f"minitorch.{self.name}"
@@ -28,9 +32,12 @@ float32 = dtype("float32", np.float32)
 float64 = dtype("float64", np.float64)
 int64 = dtype("int64", np.int64)
 int32 = dtype("int32", np.int32)
+int16 = dtype("int16", np.int16)
+int8 = dtype("int8", np.int8)
+uint8 = dtype("uint8", np.uint8)   # what an image decoded to an array holds
 bool = dtype("bool", np.bool_)  # noqa: A001 - PyTorch's name
 
-_ALL = (float32, float64, int64, int32, bool)
+_ALL = (float32, float64, int64, int32, int16, int8, uint8, bool)
 _BY_NP = {d.np: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 

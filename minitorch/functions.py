@@ -26,7 +26,7 @@ globals().update(DECLARED)
 
 
 def _t(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    return x if isinstance(x, Tensor) else Tensor._new(np.asarray(x))
 
 
 def is_tensor(x): return isinstance(x, Tensor)

@@ -21,53 +21,64 @@ from ._tensor_inplace import TensorInplace
 from ._tensor_math import TensorMath
 from ._tensor_shape import TensorShape
 from .autograd.backward import backward as _backward
-from .autograd.function import Function
+from .autograd.function import Function, legacy_type_name
 from .autograd.variable import TensorBase
 
 __all__ = ["Tensor"]
 
 
 def _legacy_constructor_data(data, sizes):
-    """What ``torch.Tensor(...)`` (the legacy constructor) makes of non-array input: a Python
-    sequence becomes the default float dtype (``Tensor([1, 2])`` is float32, as in torch), ints
-    are sizes (``Tensor(2, 3)``: zeros where torch leaves memory uninitialised). Arrays and
-    Tensors' storage pass through unchanged (the library builds its results that way)."""
+    """What ``torch.Tensor(...)`` (the legacy constructor) makes of its input: always the default
+    float dtype. A float32 array is shared, any other array or Python sequence is converted
+    (``Tensor(np.array([1, 2]))`` is float32 ``[1., 2.]``, as in torch; ``mt.tensor`` keeps the
+    dtype); ints are sizes (``Tensor(2, 3)``: zeros where torch leaves memory uninitialised); a
+    Tensor is aliased whatever its dtype, as torch does."""
     default = dtypes.to_numpy_dtype(dtypes.get_default_dtype())
+    if isinstance(data, np.ndarray) and not sizes:
+        return data if data.dtype == default else data.astype(default)
+    if isinstance(data, TensorBase) and not sizes:
+        return data._data
     if isinstance(data, (list, tuple)) and not sizes:
         return np.asarray(data, dtype=default)
-    if type(data) is int:  # a Python int, not a numpy scalar (which the library may pass)
+    if type(data) is int:  # a Python int, not a numpy scalar
         shape = (data,) + sizes
         if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
             raise TypeError(f"Tensor(): sizes must be ints, got {shape}")
         return np.zeros(shape, default)
     if sizes:
         raise TypeError(f"Tensor(): sizes must be ints, got {(data,) + sizes}")
-    return np.asarray(data)
+    return np.asarray(data, dtype=default)
 
 
 class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
     __slots__ = ("__weakref__", "__dict__")
 
     def __init__(self, data=(), *sizes, requires_grad: bool = False):
-        if not isinstance(data, np.ndarray):
-            data = _legacy_constructor_data(data, sizes)
-        elif sizes:
+        """The legacy constructor, as ``torch.Tensor(...)``: see ``_legacy_constructor_data``.
+        The library makes its tensors with ``_new`` / ``_init_array`` (any dtype, shared)."""
+        if isinstance(data, np.ndarray) and sizes:
             raise TypeError("Tensor(): give an array or sizes, not both")
+        self._init_array(_legacy_constructor_data(data, sizes), requires_grad)
+
+    def _init_array(self, data: np.ndarray, requires_grad: bool = False):
+        """Hold ``data`` itself (its dtype, its storage)."""
         dtypes.from_numpy_dtype(data.dtype)  # TypeError naming an unsupported dtype
         self._init_autograd(data)
         if requires_grad:
             self.requires_grad = True
 
     @staticmethod
-    def _new(array):
-        return Tensor(array)
+    def _new(array, requires_grad=False):
+        t = Tensor.__new__(Tensor)
+        t._init_array(array, requires_grad)
+        return t
 
     # ----------------------------------------------------------------- attributes
     @property
     def data(self) -> "Tensor":
         """PyTorch's ``.data``: a tensor sharing this one's storage, detached from the graph, whose
         in-place changes autograd does not track (its own version counter)."""
-        return Tensor(self._data)
+        return Tensor._new(self._data)
 
     @data.setter
     def data(self, value):
@@ -183,7 +194,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
 
     def detach(self) -> "Tensor":
         """A tensor sharing storage and version counter, outside the graph."""
-        out = Tensor(self._data)
+        out = Tensor._new(self._data)
         out._version_counter = self._version_counter
         return out
 
@@ -203,7 +214,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
                                "support the deepcopy protocol at the moment")
         new = self.__class__.__new__(self.__class__)
         memo[id(self)] = new
-        Tensor.__init__(new, np.array(self._data, copy=True))
+        new._init_array(np.array(self._data, copy=True))
         new._requires_grad = self._requires_grad
         if self.grad is not None:
             new.grad = copy.deepcopy(self.grad, memo)
@@ -218,7 +229,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
         node, nr = self._edge()
 
         def on_array(grad):  # the engine passes arrays (Tensors under create_graph)
-            return hook(grad if isinstance(grad, TensorBase) else Tensor(grad))
+            return hook(grad if isinstance(grad, TensorBase) else Tensor._new(grad))
         return node.register_prehook(nr, on_array)
 
     def retain_grad(self) -> None:
@@ -231,7 +242,7 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
         def store(grad):
             t = ref()
             if t is not None:
-                t.grad = Tensor(grad._data.copy()) if t.grad is None else t.grad + grad
+                t.grad = Tensor._new(grad._data.copy()) if t.grad is None else t.grad + grad
         self.register_hook(store)
 
     @property
@@ -248,11 +259,29 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
             return self.type(dtype)
         return self.clone() if copy else self
 
-    def type(self, dtype):
+    def type(self, dtype=None, non_blocking=False):
+        """``type()``: the legacy type name (``"minitorch.ByteTensor"``); ``type(dtype)`` (a
+        dtype or such a name, ``"torch.FloatTensor"`` too): ``to(dtype)``."""
+        if dtype is None:
+            return f"minitorch.{legacy_type_name(self.dtype.name)}"
+        if isinstance(dtype, str) and dtype.rpartition(".")[2] in _BY_LEGACY_NAME:
+            dtype = _BY_LEGACY_NAME[dtype.rpartition(".")[2]]
         np_dtype = dtypes.to_numpy_dtype(dtype)
         if np_dtype == self._data.dtype:
             return self
         return _Cast.apply(self, dtype=np_dtype)
+
+    def element_size(self) -> int:
+        """Bytes per element (1 for uint8, 4 for float32)."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -272,6 +301,9 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
 
     def clone(self):
         return _Cast.apply(self, dtype=None)
+
+
+_BY_LEGACY_NAME = {legacy_type_name(d.name): d for d in dtypes._ALL}
 
 
 class _Cast(Function):

@@ -14,6 +14,7 @@ computed out of place and copied in.
 """
 import numpy as np
 
+from .._promotion import can_cast
 from .function import (BackwardNode, Node, _NoGradContext, _SavedVersion, connect,
                        saved_versions)
 from .grad_mode import is_grad_enabled
@@ -122,7 +123,7 @@ def check_result(target, op, dtype, shape) -> None:
         raise RuntimeError(f"{op}: output with shape {list(target.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
     dst = target._data.dtype
-    if dtype != dst and not np.can_cast(dtype, dst, "same_kind"):
+    if dtype != dst and not can_cast(dtype, dst):
         raise RuntimeError(f"{op}: result type {_NAMES.get(str(dtype), dtype)} can't be cast to "
                            f"the desired output type {_NAMES.get(str(dst), dst)}")
 

@@ -137,4 +137,4 @@ class GradientSync:
 def _zeros_like_grad(p):
     """A zero gradient Tensor shaped like parameter ``p``."""
     from ..tensor import Tensor
-    return Tensor(np.zeros_like(p._data))
+    return Tensor._new(np.zeros_like(p._data))

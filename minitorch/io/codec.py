@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import h5py
 import numpy as np
 
+from .. import dtypes
 from ..tensor import Tensor
 from .errors import CorruptFileError, UnsupportedObjectError
 from .h5_guard import MAX_DEPTH
@@ -29,7 +30,7 @@ __all__ = ["state_dict_hint", "is_state_dict", "write_state_dict", "read_state_d
 
 _NUMERIC_KINDS = "biufc"  # numpy dtype kinds HDF5 stores natively (bool, ints, floats, complex)
 _STR = h5py.string_dtype("utf-8")
-_TENSOR_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.int64, np.int32, np.bool_))
+_TENSOR_DTYPES = tuple(d.np for d in dtypes._ALL)
 
 
 def _array_of(value):
@@ -124,7 +125,7 @@ def write_state_dict(group, sd: Mapping) -> None:
 
 
 def _tensor_dtype(arr):
-    """Hand-written files may hold dtypes a Tensor lacks: widen half floats and small ints."""
+    """Hand-written files may hold dtypes a Tensor lacks: widen half floats and other ints."""
     if arr.dtype in _TENSOR_DTYPES:
         return arr
     if arr.dtype.kind == "f":
@@ -152,7 +153,7 @@ def read_state_dict(group, where: str, guard) -> OrderedDict:
         if guard.attr(child, "kind") == "ndarray":
             out[key] = arr
         else:
-            out[key] = Tensor(_tensor_dtype(arr),
+            out[key] = Tensor._new(_tensor_dtype(arr),
                               requires_grad=bool(guard.attr(child, "requires_grad", False)))
     return out
 
@@ -286,7 +287,7 @@ def _read_sequence_dataset(node, kind, guard):
 def _read_dataset(node, kind, where, guard):
     guard.check_dataset(node, node.name, strings_ok=kind in ("str", "list", "tuple"))
     if kind in ("tensor", None):
-        return Tensor(node[...], requires_grad=bool(guard.attr(node, "requires_grad", False)))
+        return Tensor._new(node[...], requires_grad=bool(guard.attr(node, "requires_grad", False)))
     if kind == "ndarray":
         return node[...]
     if kind in ("list", "tuple"):

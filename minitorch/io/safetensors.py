@@ -86,7 +86,7 @@ def load_safetensors(path):
     for name in names:   # the header lists them sorted; load_state_dict matches by name
         array = arrays[name]
         # float32 like every minitorch weights file (torch exports may be half or double)
-        state[name] = Tensor(array.astype(np.float32) if array.dtype.kind == "f" else array)
+        state[name] = Tensor._new(array.astype(np.float32) if array.dtype.kind == "f" else array)
     attrs = {k: _metadata_value(v) for k, v in metadata.items() if k != "format"}
     return state, attrs
 

@@ -138,7 +138,7 @@ def convert_torchvision(in_path, out_path, arch="resnet18") -> dict:
 
     sd = read_pth(in_path, check=check)
     # Tensors, not arrays: a weights file loads back as Tensors (arrays would be marked as such).
-    sd = {name: Tensor(_as_minitorch_dtype(name, arr)) for name, arr in sd.items()}
+    sd = {name: Tensor._new(_as_minitorch_dtype(name, arr)) for name, arr in sd.items()}
     if not sd:
         raise ValueError(f"'{in_path}' holds an empty state dict: nothing to convert")
     attrs = {"source": os.path.basename(in_path)}

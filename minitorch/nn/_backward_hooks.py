@@ -27,7 +27,7 @@ class _CallState:
 
 
 def _as_tensors(arrays):
-    return tuple(None if a is None else Tensor(a) for a in arrays)
+    return tuple(None if a is None else Tensor._new(a) for a in arrays)
 
 
 def _as_arrays(result, like, what, module):

@@ -264,7 +264,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     dt = input._data.dtype
     keep = _random.default_generator().random(input.shape, dtype=np.float32) >= p
     scale = dt.type(0.0 if p == 1.0 else 1.0 / (1.0 - p))
-    mask = Tensor(keep.astype(dt) * scale)
+    mask = Tensor._new(keep.astype(dt) * scale)
     return input.mul_(mask) if inplace else input * mask
 
 

@@ -104,7 +104,7 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
             return fused
         if fold.weight is None:
             fold.weight = _fold(conv, bn)[0]
-        y = F.conv2d(x, Tensor(fold.weight), Tensor(fold.bias), conv.stride, conv.padding,
+        y = F.conv2d(x, Tensor._new(fold.weight), Tensor._new(fold.bias), conv.stride, conv.padding,
                      conv.dilation, conv.groups)
     if residual is not None:
         y += residual  # in place, as torchvision's BasicBlock (no new activation)
@@ -136,7 +136,7 @@ def _batch1(conv, bn, x, residual, relu):
         if residual.shape != out_shape or residual._data.dtype != data.dtype:
             return None
         res = np.ascontiguousarray(residual._data)
-    return Tensor(conv_batch1.conv2d(conv, data, _eval_affine(bn, data.dtype), res,
+    return Tensor._new(conv_batch1.conv2d(conv, data, _eval_affine(bn, data.dtype), res,
                                      relu is not None))
 
 
@@ -206,7 +206,7 @@ def _fused(conv, bn, fold, x, residual, relu, maxpool):
         if pool is None:
             return None
     out = conv_ops.conv2d_inference(plan, data, fold.bias, res, relu is not None, pool)
-    return Tensor(out)
+    return Tensor._new(out)
 
 
 def _pair(value):

@@ -20,7 +20,7 @@ class Parameter(Tensor):
             array = data._data
         else:
             array = np.asarray(data)
-        super().__init__(array, requires_grad=requires_grad)
+        self._init_array(array, requires_grad)   # (its dtype: not the legacy constructor)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -28,7 +28,7 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, a, *, dim=None, keepdim=False):
-        out = np.asarray(np.prod(a, axis=dim, keepdims=keepdim))
+        out = np.asarray(np.prod(a, axis=dim, keepdims=keepdim, dtype=a.dtype))
         ctx.save_for_backward(a, out)
         ctx.meta = (dim, keepdim)
         return out
@@ -55,7 +55,7 @@ class CumSum(Function):
     @staticmethod
     def forward(ctx, a, *, dim):
         ctx.dim = dim
-        return np.cumsum(a, axis=dim)
+        return np.cumsum(a, axis=dim, dtype=a.dtype)
 
     @staticmethod
     def backward(ctx, grad):

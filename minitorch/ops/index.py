@@ -33,19 +33,26 @@ class Gather(Function):
     node_name = "GatherBackward0"
 
     @staticmethod
-    def forward(ctx, a, index, *, dim, saves_input=True):
+    def name_for(is_tensor, arrays, static):  # sort/topk's values are named after their op
+        return static.get("node") or "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx, a, index, *, dim, saves_input=True, out_shape=None, node=None):
         key = along(index, dim)
-        ctx.meta = (a.shape, key)
+        ctx.meta = (a.shape, key, index.shape)
         # torch's gather saves its input (backward reads only its shape): a later in-place change
         # of the input is the same error there and here; sort/topk's values save only indices
         if saves_input:
             ctx.save_for_backward(a)
-        return a[key]
+        # out_shape: sort/topk of a 0-d tensor, gathered from its 1-element view, are 0-d
+        # tensors of their own in torch (not views), so the reshape happens in here
+        out = a[key]
+        return out if out_shape is None else out.reshape(out_shape)
 
     @staticmethod
     def backward(ctx, grad):
-        shape, key = ctx.meta
-        return _scatter_back(key, shape, grad, grad.dtype), None
+        shape, key, index_shape = ctx.meta
+        return _scatter_back(key, shape, grad.reshape(index_shape), grad.dtype), None
 
 
 class IndexSelect(Function):

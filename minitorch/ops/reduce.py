@@ -54,7 +54,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, *, dim=None, keepdim=False):
         ctx.meta = (a.shape, dim, keepdim)
-        return np.asarray(np.sum(a, axis=dim, keepdims=keepdim))
+        # (in the input's dtype: numpy would widen small integers, torch's dtype= wraps)
+        return np.asarray(np.sum(a, axis=dim, keepdims=keepdim, dtype=a.dtype))
 
     @staticmethod
     def backward(ctx, grad):

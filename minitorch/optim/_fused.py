@@ -76,10 +76,10 @@ class FusedOptimizer(Optimizer):
 
     def _init_state(self, p, group: dict) -> dict:
         """PyTorch's lazily created state: ``step`` 0 and each buffer filled with its start."""
-        state = {"step": Tensor(np.array(0.0, dtype=np.float32))}
+        state = {"step": Tensor._new(np.array(0.0, dtype=np.float32))}
         for name, start in self._buffers(group):
             if name is not None:  # None: a buffer this group's options do not use
-                state[name] = Tensor(np.full(p.shape, start, dtype=p._data.dtype))
+                state[name] = Tensor._new(np.full(p.shape, start, dtype=p._data.dtype))
         return state
 
     # ----------------------------------------------------------------- the loop
@@ -117,7 +117,7 @@ class FusedOptimizer(Optimizer):
                 continue
             buf = state.get(name)
             if buf is None:  # e.g. amsgrad switched on by a loaded group: start it now
-                buf = Tensor(np.full(data.shape, start, dtype=dtype))
+                buf = Tensor._new(np.full(data.shape, start, dtype=dtype))
             buf = state[name] = _kernel_ready(buf, data, name, lambda: _describe(group, index))
             arrays.append(buf._data.reshape(-1))
         cast = dtype.type
@@ -152,9 +152,9 @@ def _advance_step(state: dict) -> float:
     Python float, which is what PyTorch's bias corrections use."""
     step = state.get("step")
     if not isinstance(step, Tensor):
-        step = Tensor(np.array(0.0 if step is None else step, dtype=np.float32))
+        step = Tensor._new(np.array(0.0 if step is None else step, dtype=np.float32))
     elif step._data.dtype.kind != "f" or step._data.ndim != 0:
-        step = Tensor(np.array(float(np.asarray(step._data).reshape(-1)[0]), dtype=np.float32))
+        step = Tensor._new(np.array(float(np.asarray(step._data).reshape(-1)[0]), dtype=np.float32))
     step._data[...] = step._data + 1
     step._bump_version()
     state["step"] = step
@@ -165,11 +165,11 @@ def _kernel_ready(buf, data: np.ndarray, name: str, describe) -> Tensor:
     """A buffer the kernel can update in place: C-contiguous, writeable, with the parameter's
     dtype and shape (the kernel does no bounds checks)."""
     if not isinstance(buf, Tensor):
-        buf = Tensor(np.asarray(buf))
+        buf = Tensor._new(np.asarray(buf))
     arr = buf._data
     if arr.shape != data.shape:
         raise RuntimeError(f"{describe()}: {name} shape {tuple(arr.shape)} does not match the "
                            f"parameter shape {tuple(data.shape)}")
     if arr.dtype != data.dtype or not arr.flags.c_contiguous or not arr.flags.writeable:
-        return Tensor(np.array(arr, dtype=data.dtype, order="C"))
+        return Tensor._new(np.array(arr, dtype=data.dtype, order="C"))
     return buf

@@ -315,8 +315,8 @@ def _copy_value(value, param):
         value = value._data
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f" and param is not None:
-            return Tensor(np.array(value, dtype=param._data.dtype, order="C", copy=True))
-        return Tensor(np.array(value, order="C", copy=True))
+            return Tensor._new(np.array(value, dtype=param._data.dtype, order="C", copy=True))
+        return Tensor._new(np.array(value, order="C", copy=True))
     if isinstance(value, dict):
         return {k: _copy_value(v, param) for k, v in value.items()}
     return copy.deepcopy(value)

@@ -125,11 +125,11 @@ def _kernel_ready_buffer(buf, data: np.ndarray, describe) -> Tensor:
     """A momentum buffer the kernel can update in place: C-contiguous, writeable, with the
     parameter's dtype and shape (the kernel does no bounds checks). None gives a fresh one."""
     if buf is None:
-        return Tensor(np.empty_like(data, order="C"))
+        return Tensor._new(np.empty_like(data, order="C"))
     arr = buf._data
     if arr.shape != data.shape:
         raise RuntimeError(f"{describe()}: momentum_buffer shape {tuple(arr.shape)} does not "
                            f"match the parameter shape {tuple(data.shape)}")
     if arr.dtype != data.dtype or not arr.flags.c_contiguous or not arr.flags.writeable:
-        return Tensor(np.array(arr, dtype=data.dtype, order="C"))
+        return Tensor._new(np.array(arr, dtype=data.dtype, order="C"))
     return buf

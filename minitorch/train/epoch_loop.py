@@ -120,5 +120,5 @@ class EpochLoop:
 def _empty_batch(shape):
     """A batch of no samples shaped like ``shape`` (the rank's previous batch): the rank still
     runs the step's forward, backward and collectives, adding zero to every sum."""
-    x = Tensor(np.zeros((0,) + tuple(shape[1:]), dtype=np.float32))
-    return x, Tensor(np.zeros(0, dtype=np.int64))
+    x = Tensor._new(np.zeros((0,) + tuple(shape[1:]), dtype=np.float32))
+    return x, Tensor._new(np.zeros(0, dtype=np.int64))

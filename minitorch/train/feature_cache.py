@@ -189,7 +189,7 @@ class FeatureCache:
     def _prefix_rows(self, x):
         with no_grad():
             return np.ascontiguousarray(run_children(self.model, self.prefix,
-                                                     Tensor(np.ascontiguousarray(x)))._data)
+                                                     Tensor._new(np.ascontiguousarray(x)))._data)
 
     def suffix(self, x):
         """The trainable rest of the network on prefix rows (builds the graph as usual)."""
@@ -272,14 +272,14 @@ class FeatureCache:
     def batches(self, indices_per_batch):
         """(prefix rows Tensor, targets Tensor) for each batch of dataset positions."""
         for idx in indices_per_batch:
-            yield Tensor(self.rows(idx)), Tensor(self.targets[np.asarray(idx, dtype=np.int64)])
+            yield Tensor._new(self.rows(idx)), Tensor._new(self.targets[np.asarray(idx, dtype=np.int64)])
 
     def val_batches(self, loader):
         """(prefix rows Tensor, targets Tensor) per validation batch, in the loader's order."""
         if self._val is None or not self.reuse:
             self._val = [(self._prefix_rows(x._data), np.asarray(y._data)) for x, y in loader]
         for rows, targets in self._val:
-            yield Tensor(rows), Tensor(targets)
+            yield Tensor._new(rows), Tensor._new(targets)
 
     # ----- storage ---------------------------------------------------------------------------
 

@@ -28,6 +28,15 @@ _SHAPES = [(), (1,), (3,), (4,), (2, 3), (3, 1), (1, 3), (2, 1, 3), (3, 4), (4, 
 _SPECIAL = [0.0, 1.0, -1.0, 2.0, 0.5, -0.5, 3.0]
 _SCALARS = ["2", "-1", "0", "3", "0.5", "-1.5", "2.0", "True", "False"]
 _DTYPES = ["float32", "float32", "float32", "float64", "int64", "int32", "bool"]
+# The small integer dtypes are drawn from a side generator (``_Gen.side``): an integer leaf
+# becomes one of them, with values near the edges, where wrap-around and sign rules live. The
+# main generator draws exactly what it drew before they existed, so every program that has no
+# small-integer leaf is the same program as before (the fixed seeds of the tests keep theirs).
+_SMALL_INTS = ["uint8", "int8", "int16"]
+_EDGES = {"uint8": [0, 1, 2, 3, 7, 100, 200, 254, 255],
+          "int8": [-128, -127, -3, -1, 0, 1, 5, 100, 127],
+          "int16": [-32768, -300, -7, -1, 0, 2, 255, 300, 32767]}
+_INT_OPS = ["//", "%", "&", "|", "^", "<<", ">>"]
 
 
 def _literal(rng, shape, dtype):
@@ -38,6 +47,8 @@ def _literal(rng, shape, dtype):
         flat = [rng.random() < 0.5 for _ in range(n)]
     elif dtype in ("int64", "int32"):
         flat = [rng.randint(-3, 4) for _ in range(n)]
+    elif dtype in _EDGES:
+        flat = [rng.choice(_EDGES[dtype]) for _ in range(n)]
     elif rng.random() < 0.3:  # ties, zeros and exact values: where the special cases live
         flat = [rng.choice(_SPECIAL) for _ in range(n)]
     else:
@@ -58,6 +69,7 @@ class _Gen(MathLines):
 
         self.torch = torch
         self.rng = random.Random(seed)
+        self.side = random.Random(seed + 0x5EED)   # small-integer choices (see _SMALL_INTS)
         self.families = families
         self.lines = []
         self.ns = {"lib": torch}
@@ -96,6 +108,9 @@ class _Gen(MathLines):
         shape = rng.choice(_SHAPES)
         dtype = rng.choice(_DTYPES)
         args = [_literal(rng, shape, dtype)]
+        if dtype in ("int64", "int32") and self.side.random() < 0.5:
+            dtype = self.side.choice(_SMALL_INTS)
+            args = [_literal(self.side, shape, dtype)]
         if dtype != "float32" or rng.random() < 0.1:
             args.append(f"dtype=lib.{dtype}")
         if dtype.startswith("float") and rng.random() < 0.7:
@@ -128,6 +143,8 @@ class _Gen(MathLines):
         if a is None:
             return None
         kind = rng.random()
+        if t.dtype in self.small_ints and self.side.random() < 0.4:
+            return self.integer_line(a, t)
         if kind < 0.28:
             op = rng.choice(["+", "-", "*", "/", "**"])
             b = self.other_operand(t)
@@ -194,6 +211,33 @@ class _Gen(MathLines):
         if b in _SCALARS or b.startswith("lib.tensor"):
             b = self.pick(lambda v: _broadcasts(tuple(t.shape), tuple(v.shape)))[0] or a
         return f"lib.{fn}({a}, {b})"
+
+    @property
+    def small_ints(self):
+        return {getattr(self.torch, d) for d in _SMALL_INTS}
+
+    def integer_line(self, a, t):
+        """Integer-only ops on integer/bool tensor ``a``: floor division, remainder, bitwise ops,
+        shifts, casts between the integer dtypes, and the image idiom ``.float() / 255``."""
+        rng = self.side
+        r = rng.random()
+        if r < 0.5:
+            # (an integer or bool partner: floor division of a tensor that requires grad raises
+            # in backward, after torch's and minitorch's engines ran different other nodes)
+            found = self.tensors(lambda v: not v.dtype.is_floating_point
+                                 and _broadcasts(tuple(t.shape), tuple(v.shape)))
+            ints = rng.choice(found)[0] if found else None
+            b = rng.choice([ints or a, rng.choice(["1", "3", "-2", "7", "9", "300", "True"])])
+            op = rng.choice(_INT_OPS)
+            return f"{b} {op} {a}" if rng.random() < 0.15 and b[0] in "-0123456789" else \
+                f"{a} {op} {b}"
+        if r < 0.6:
+            return f"~{a}"
+        if r < 0.8:
+            return f"{a}.{rng.choice(['byte', 'char', 'short', 'int', 'long', 'bool'])}()"
+        if r < 0.9:
+            return f"{a}.float() / 255"
+        return f"{a}.{rng.choice(['sum', 'prod', 'cumsum', 'cumprod'])}(0)"
 
     def reduction(self, a, t):
         rng = self.rng

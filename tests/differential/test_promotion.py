@@ -10,8 +10,9 @@ from .harness import diff_program
 
 torch = pytest.importorskip("torch")
 
-DTYPES = ["bool", "int32", "int64", "float32", "float64"]
-VALUES = {"bool": "[True, False, True]", "int32": "[2, -3, 0]", "int64": "[5, 1, -2]",
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float32", "float64"]
+VALUES = {"bool": "[True, False, True]", "uint8": "[200, 3, 0]", "int8": "[-100, 7, 0]",
+          "int16": "[300, -2, 1]", "int32": "[2, -3, 0]", "int64": "[5, 1, -2]",
           "float32": "[1.5, -0.25, 0.0]", "float64": "[-2.5, 3.0, 0.5]"}
 SCALARS = {"bool": "True", "int32": "3", "int64": "-2", "float32": "2.5", "float64": "-0.5"}
 

@@ -18,7 +18,7 @@ def _state_dict():
     sd["conv1.weight"] = Tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32))
     sd["bn1.weight"] = Tensor(rng.standard_normal(4).astype(np.float32))
     sd["bn1.running_var"] = Tensor(rng.random(4).astype(np.float32))
-    sd["bn1.num_batches_tracked"] = Tensor(np.array(7, dtype=np.int64))
+    sd["bn1.num_batches_tracked"] = Tensor._new(np.array(7, dtype=np.int64))
     sd["layer1.0.conv1.weight"] = Tensor(rng.standard_normal((4, 4, 3, 3)).astype(np.float32))
     sd["fc.weight"] = Tensor(rng.standard_normal((2, 4)).astype(np.float32))
     sd["fc.bias"] = Tensor(np.zeros(2, dtype=np.float32))
@@ -129,8 +129,8 @@ def test_save_state_dict_names_the_bad_entry(tmp_path):
 def _rich_object():
     return {
         "tensor": Tensor(np.arange(4, dtype=np.float32)),
-        "grad_tensor": Tensor(np.ones((2, 2), np.float64), requires_grad=True),
-        "scalar_tensor": Tensor(np.array(True)),
+        "grad_tensor": Tensor._new(np.ones((2, 2), np.float64), requires_grad=True),
+        "scalar_tensor": Tensor._new(np.array(True)),
         "array_u8": np.arange(5, dtype=np.uint8),
         "array_0d": np.array(2.5),
         "empty": np.zeros((0, 3), np.float32),

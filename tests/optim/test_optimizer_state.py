@@ -129,7 +129,7 @@ def test_zero_grad_sets_none_by_default_and_zeros_on_request():
 
 def test_non_contiguous_parameter_is_updated_in_place():
     base = mt.tensor(np.arange(12.0).reshape(3, 4))
-    p = mt.Tensor(base.numpy().T, requires_grad=True)  # a transposed view: not C-contiguous
+    p = mt.from_numpy(base.numpy().T).requires_grad_()  # a transposed view: not C-contiguous
     assert not p.detach().numpy().flags.c_contiguous
     opt = optim.SGD([p], lr=1.0, momentum=0.5)
     for _ in range(2):

@@ -43,9 +43,9 @@ class _BatchNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(shape, dtype=np_dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(shape, dtype=np_dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(np.zeros((), dtype=np.int64)))
+            self.register_buffer("running_mean", Tensor._new(np.zeros(shape, dtype=np_dtype)))
+            self.register_buffer("running_var", Tensor._new(np.ones(shape, dtype=np_dtype)))
+            self.register_buffer("num_batches_tracked", Tensor._new(np.zeros((), dtype=np.int64)))
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)

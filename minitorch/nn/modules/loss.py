@@ -14,7 +14,7 @@ __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "
 
 def _as_tensor(value):
     return value if value is None or isinstance(value, Tensor) \
-        else Tensor(np.asarray(value, dtype=np.float32))
+        else Tensor._new(np.asarray(value, dtype=np.float32))
 
 
 class _Loss(Module):

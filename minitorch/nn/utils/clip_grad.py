@@ -65,7 +65,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite: bool = False,
     p = _norm_type(norm_type)
     tensors = _tensors(tensors)
     if not tensors:
-        return Tensor(np.array(0.0, dtype=np.float32))
+        return Tensor._new(np.array(0.0, dtype=np.float32))
     dtype = np.result_type(*[t._data.dtype for t in tensors])
     if dtype.kind != "f":
         raise TypeError(f"get_total_norm needs floating point tensors, got {dtype}")
@@ -76,7 +76,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite: bool = False,
                            f"non-finite, so it cannot be clipped. To disable this error and "
                            f"scale the gradients by the non-finite norm anyway, set "
                            f"`error_if_nonfinite=False`")
-    return Tensor(np.array(total, dtype=dtype))
+    return Tensor._new(np.array(total, dtype=dtype))
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None) -> None:

@@ -58,7 +58,7 @@ def probe_features(trainer):
     for start in trainer._progress(starts, "features", len(starts)):
         x, y = data.get_batch(np.arange(start, min(start + size, n)))
         with no_grad():
-            out = run_children(trainer.model, backbone, Tensor(np.ascontiguousarray(x)))
+            out = run_children(trainer.model, backbone, Tensor._new(np.ascontiguousarray(x)))
         features.append(out._data.reshape(len(x), -1))
         targets.append(np.asarray(y, dtype=np.int64))
     return np.concatenate(features), np.concatenate(targets)
