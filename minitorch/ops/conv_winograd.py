@@ -2,7 +2,9 @@
 
 The forward runs F(4x4, 3x3) (``kernels/winograd43.py``: 1.78x fewer GEMM flops than F(2x2, 3x3)
 and a 2.25x-input ``V`` instead of 4x, at 8x F(2x2, 3x3)'s rounding error, ~3e-6 of the output)
-where the output is at least 4x4; the backward, and the forward on smaller maps, F(2x2, 3x3).
+at 16x16 and more, and down to 7x7 with 256 channels and more (see ``forward_planes``), and
+F(2x2, 3x3) on other maps; the backward (``conv_winograd_grad``) takes F(4x4, 3x3) at 16x16 and
+more only.
 
 Same contract as the im2col path in ``ops/conv.py`` (which calls these): NCHW in and out, one
 batched BLAS call per product, scratch from the same two per-thread workspaces ("cols" holds the
