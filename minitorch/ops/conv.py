@@ -164,10 +164,12 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None):
     N, O, OH, OW = plan.out_shape
     C, itemsize = x.shape[1], x.dtype.itemsize
     if plan.winograd and U is None:
-        # made per call into scratch that every such convolution reuses (layer4's F(4x4, 3x3)
-        # U is 37.7 MB: a fresh array would be page-faulted in again on each call)
-        U = WG.weight_transform(plan.weight, plan.planes, plan.scale,
-                                _workspace("U", (plan.planes, O, C), x.dtype))
+        # a frozen plan's (per_call) into scratch that every such convolution reuses (layer4's
+        # F(4x4, 3x3) U is 37.7 MB: a fresh array would be page-faulted in again on each call);
+        # a training forward's into a fresh array, freed at once: kept scratch would add its
+        # 37.7 MB to the step's peak (the backward's, measured 727 -> 769 MiB)
+        scratch = _workspace("U", (plan.planes, O, C), x.dtype) if plan.per_call else None
+        U = WG.weight_transform(plan.weight, plan.planes, plan.scale, scratch)
     if U is not None:
         per_image = WG.input_bytes_per_image(C, O, OH, OW, itemsize)
     else:
