@@ -164,12 +164,10 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None):
     N, O, OH, OW = plan.out_shape
     C, itemsize = x.shape[1], x.dtype.itemsize
     if plan.winograd and U is None:
-        # a frozen plan's (per_call) into scratch that every such convolution reuses (layer4's
-        # F(4x4, 3x3) U is 37.7 MB: a fresh array would be page-faulted in again on each call);
-        # a training forward's into a fresh array, freed at once: kept scratch would add its
-        # 37.7 MB to the step's peak (the backward's, measured 727 -> 769 MiB)
-        scratch = _workspace("U", (plan.planes, O, C), x.dtype) if plan.per_call else None
-        U = WG.weight_transform(plan.weight, plan.planes, plan.scale, scratch)
+        # made per call into a fresh array (layer4's F(4x4, 3x3) U: 37.7 MB, mmapped and given
+        # back at once): kept scratch would add its size to the peak, measured (e64) 573 -> 609
+        # MiB and (a) 727 -> 769; the page faults cost a few ms per step
+        U = WG.weight_transform(plan.weight, plan.planes, plan.scale)
     if U is not None:
         per_image = WG.input_bytes_per_image(C, O, OH, OW, itemsize)
     else:
@@ -212,7 +210,7 @@ def _pool_first(plan, x, U, res) -> bool:
 
 # A frozen Winograd plan keeps its transformed weight up to this size; a larger one (layer4's
 # F(4x4, 3x3) U, 37.7 MB each, where F(2x2, 3x3)'s was 16.8) is made on each call from the
-# weight the plan holds anyway, into one scratch buffer all such convolutions share.
+# weight the plan holds anyway (see _run).
 KEEP_U_BYTES = 16 * 1024 * 1024
 
 
