@@ -8,9 +8,10 @@ runs both; this is the room a frozen backbone leaves.
 
 The fold is only taken when it cannot change what the user sees: BatchNorm in eval mode with
 running statistics, no gradient wanted for the convolution's or BatchNorm's parameters, and no
-hooks on either module. Otherwise ``bn(conv(x))`` runs as written. The folded weights are cached
-per convolution and recomputed when any parameter or statistic changes (tracked by the tensors'
-version counters and identities). Results differ from the unfolded path by float32 rounding.
+hooks on either module. Otherwise ``bn(conv(x))`` runs as written. The fold (a scale and a shift
+per output channel, and the plans made from them) is cached per convolution and recomputed when
+any parameter or statistic changes (tracked by the tensors' version counters and identities).
+Results differ from the unfolded path by float32 rounding.
 
 At batch 1 the weights are not folded (see ``conv_bn``); when no graph is recorded the
 convolution runs on a plan kept per module (``ops.conv_batch1``) and the BatchNorm, the residual
@@ -32,6 +33,7 @@ from minitorch.nn.modules.linear import Identity
 from minitorch.nn.modules.pooling import MaxPool2d
 from minitorch.ops import conv as conv_ops
 from minitorch.ops import conv_batch1
+from minitorch.ops import conv_winograd
 from minitorch.ops import norm as norm_ops
 from minitorch.ops.pool import pool_output_size
 from minitorch.tensor import Tensor
@@ -41,16 +43,16 @@ __all__ = ["conv_bn", "can_fold"]
 _folded = weakref.WeakKeyDictionary()  # conv module -> _Fold
 _affine = weakref.WeakKeyDictionary()  # bn module -> (key, mean, invstd, weight, bias) arrays
 _MAX_PLANS = 8  # input shapes planned per convolution
-_FOLD_BLOCK = 32  # output channels folded at a time
 
 
 class _Fold:
-    """A convolution's folded BatchNorm: the shift, the folded weight (dropped once every input
-    size it met runs Winograd, whose plans keep only the transform) and a plan per input shape
-    (``ops.conv.prepare_inference``)."""
+    """A convolution's folded BatchNorm: the per-output-channel scale (float64) and shift, a
+    plan per input shape (``ops.conv.prepare_inference``, which applies the scale itself) and,
+    only for the unfused path, the folded weight (made when that path first runs)."""
 
-    def __init__(self, key, weight, bias):
-        self.key, self.weight, self.bias = key, weight, bias
+    def __init__(self, key, scale, bias):
+        self.key, self.scale, self.bias = key, scale, bias
+        self.weight = None
         self.plans, self.transforms = {}, {}
 
 
@@ -103,7 +105,7 @@ def conv_bn(conv, bn, x, residual=None, relu=None, maxpool=None):
         if fused is not None:
             return fused
         if fold.weight is None:
-            fold.weight = _fold(conv, bn)[0]
+            fold.weight = _folded_weight(conv, fold)
         y = F.conv2d(x, Tensor._new(fold.weight), Tensor._new(fold.bias), conv.stride, conv.padding,
                      conv.dilation, conv.groups)
     if residual is not None:
@@ -254,24 +256,25 @@ def _fold_for(conv, bn):
 
 def _plan_for(conv, bn, fold, x_shape):
     """The inference plan for this input shape. Plans for other batch sizes (a last, smaller
-    batch) share their Winograd transforms rather than compute and keep them twice; the folded
-    weight is dropped once planned (an im2col plan holds it, a Winograd plan needs only ``U``)
-    and refolded if another shape comes."""
+    batch) share their Winograd transforms rather than compute and keep them twice. The plans
+    fold the scale into what they keep (a transform, or an im2col plan's weight); a plan whose
+    transform is too large to keep makes it per call from the module's own weight and the
+    scale, so no folded copy of that weight exists."""
     plan = fold.plans.get(x_shape)
     if plan is None:
-        weight = fold.weight if fold.weight is not None else _fold(conv, bn)[0]
         if len(fold.plans) >= _MAX_PLANS:  # many input sizes: keep memory bounded
             fold.plans.clear()
             fold.transforms.clear()
-        plan = conv_ops.prepare_inference(x_shape, weight, conv.stride, conv.padding,
-                                          conv.dilation, conv.groups, fold.transforms)
+        plan = conv_ops.prepare_inference(x_shape, conv.weight._data, conv.stride, conv.padding,
+                                          conv.dilation, conv.groups, fold.transforms,
+                                          fold.scale)
         fold.plans[x_shape] = plan
-        fold.weight = None
     return plan
 
 
 def _fold(conv, bn):
-    """The folded (weight, bias) as new arrays in the convolution's dtype."""
+    """The BatchNorm as (scale, shift) per output channel: ``bn(conv(x)) = conv(x, scale * W)
+    + shift``; scale in float64, shift in the convolution's dtype."""
     dtype = conv.weight._data.dtype
     invstd = 1.0 / np.sqrt(bn.running_var._data.astype(np.float64) + bn.eps)
     gamma = bn.weight._data.astype(np.float64) if bn.weight is not None else 1.0
@@ -280,15 +283,14 @@ def _fold(conv, bn):
     shift = beta - scale * bn.running_mean._data.astype(np.float64)
     if conv.bias is not None:
         shift = shift + scale * conv.bias._data.astype(np.float64)
-    # in float64, rounded once, a block of output channels at a time: whole-weight float64
-    # temporaries (38 MB for a layer4 weight) would raise the process's peak memory
-    w = conv.weight._data
-    weight = np.empty(w.shape, dtype)
-    for o in range(0, w.shape[0], _FOLD_BLOCK):
-        block = w[o:o + _FOLD_BLOCK].astype(np.float64)
-        block *= scale[o:o + _FOLD_BLOCK].reshape(-1, 1, 1, 1)
-        weight[o:o + _FOLD_BLOCK] = block
-    # read-only: nothing may change a cached fold in place, and the convolution may then keep
-    # derived forms of it (the Winograd-transformed weights)
+    return scale, np.asarray(shift, dtype)
+
+
+def _folded_weight(conv, fold):
+    """The folded weight as a new array, in float64 and rounded once, a block of output
+    channels at a time (``conv_winograd.scaled_weight``). Read-only: nothing may change a cached
+    fold in place, and the convolution may then keep derived forms of it (its Winograd
+    transform, ``conv_winograd.transformed_weight``)."""
+    weight = conv_winograd.scaled_weight(conv.weight._data, fold.scale)
     weight.flags.writeable = False
-    return weight, np.asarray(shift, dtype)
+    return weight

@@ -21,7 +21,7 @@ from . import conv_winograd as WG
 from .conv_winograd_grad import winograd_backward
 
 __all__ = ["Convolution", "conv2d_output_shape", "prepare_inference", "conv2d_inference",
-           "pool_geometry"]
+           "pool_geometry", "KEEP_U_BYTES"]
 
 _scratch = threading.local()
 
@@ -77,10 +77,13 @@ def _geometry(ctx):
 class _Plan:
     """How one convolution runs: the kernel taps kept (``_live_taps``), the weight and padding
     after trimming, and Winograd (with its planes) or im2col. Duck-types the Function's ctx for
-    ``_geometry`` and ``_forward_im2col``."""
+    ``_geometry`` and ``_forward_im2col``. ``U``: Winograd's transformed weight when kept (else
+    made per call, into scratch); ``scale``: per-output-channel factors (float64) the weight is
+    multiplied by before its transform (a folded BatchNorm, see ``prepare_inference``);
+    ``per_call``: ``U`` is made on each call even for a read-only weight."""
 
     __slots__ = ("taps", "weight", "stride", "padding", "dilation", "groups", "winograd",
-                 "planes", "out_shape", "U")
+                 "planes", "out_shape", "U", "scale", "per_call")
 
     def __init__(self, x_shape, w, stride, padding, dilation, groups):
         self.out_shape = N, O, OH, OW = conv2d_output_shape(x_shape, w.shape, stride, padding,
@@ -92,13 +95,15 @@ class _Plan:
         self.weight, self.stride, self.padding = w, stride, padding
         self.dilation, self.groups = dilation, groups
         self.winograd = WG.use_winograd(x_shape, w.shape, stride, dilation, groups, (OH, OW))
-        self.planes = WG.forward_planes(x_shape[1], O, OH, OW) if self.winograd else 0
-        self.U = None
+        self.planes = WG.forward_planes(x_shape[1], O, OH, OW, small_maps=True) \
+            if self.winograd else 0
+        self.U = self.scale = None
+        self.per_call = False
 
     def transform(self):
-        """Winograd's transformed weight ``U`` (None for im2col), cached for read-only weights
-        (``conv_winograd.transformed_weight``)."""
-        if self.winograd and self.U is None:
+        """Winograd's ``U`` when it is kept: the plan's, or (``conv_winograd.transformed_weight``)
+        that of a read-only weight; None otherwise (im2col, or ``_run`` makes it per call)."""
+        if self.U is None and self.winograd and not self.per_call and WG.is_frozen(self.weight):
             return WG.transformed_weight(self.weight, self.planes)
         return self.U
 
@@ -158,6 +163,11 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None):
     batch 64)."""
     N, O, OH, OW = plan.out_shape
     C, itemsize = x.shape[1], x.dtype.itemsize
+    if plan.winograd and U is None:
+        # made per call into a fresh array (layer4's F(4x4, 3x3) U: 37.7 MB, mmapped and given
+        # back at once): kept scratch would add its size to the peak, measured (e64) 573 -> 609
+        # MiB and (a) 727 -> 769; the page faults cost a few ms per step
+        U = WG.weight_transform(plan.weight, plan.planes, plan.scale)
     if U is not None:
         per_image = WG.input_bytes_per_image(C, O, OH, OW, itemsize)
     else:
@@ -198,18 +208,36 @@ def _pool_first(plan, x, U, res) -> bool:
     return not (plan.groups == 1 and _pixels_as_rows(x.shape[1] * KH * KW, x.shape[0] * OH * OW))
 
 
-def prepare_inference(x_shape, w, stride, padding, dilation, groups, transforms=None):
-    """A ``_Plan`` for ``conv2d_inference`` of a fixed weight ``w`` on inputs of ``x_shape``.
-    A Winograd plan keeps the transformed weight ``U`` and not ``w`` (a frozen backbone then
-    holds the transform only, not the folded weight too: ~40 MB for ResNet-18); ``transforms``
-    (a dict) shares ``U`` between plans of one weight that agree on it."""
+# A frozen Winograd plan keeps its transformed weight up to this size; a larger one (layer4's
+# F(4x4, 3x3) U, 37.7 MB each, where F(2x2, 3x3)'s was 16.8) is made on each call from the
+# weight the plan holds anyway (see _run).
+KEEP_U_BYTES = 16 * 1024 * 1024
+
+
+def prepare_inference(x_shape, w, stride, padding, dilation, groups, transforms=None,
+                      scale=None):
+    """A ``_Plan`` for ``conv2d_inference`` of a fixed weight ``w`` (times ``scale[o]`` per
+    output channel when given: ``conv_winograd.scaled_weight``, a folded BatchNorm) on inputs of
+    ``x_shape``. A Winograd plan keeps the transformed weight ``U`` (up to ``KEEP_U_BYTES``) and
+    not the weight (a frozen backbone then holds the transform only, not a folded weight too);
+    a larger ``U`` is made per call from ``w`` and ``scale`` (no folded copy either); an im2col
+    plan keeps the scaled weight. ``transforms`` (a dict) shares ``U`` between plans of one
+    weight that agree on it."""
     plan = _Plan(x_shape, w, stride, padding, dilation, groups)
-    if plan.winograd:
-        transforms = {} if transforms is None else transforms
-        key = (plan.planes, plan.taps)
-        if key not in transforms:
-            transforms[key] = WG.weight_transform(plan.weight, plan.planes)
-        plan.U, plan.weight = transforms[key], None
+    if not plan.winograd:
+        if scale is not None:
+            plan.weight = WG.scaled_weight(plan.weight, scale)
+        return plan
+    O, C = plan.weight.shape[:2]
+    if plan.planes * O * C * plan.weight.itemsize > KEEP_U_BYTES:
+        plan.scale = None if scale is None else np.asarray(scale, np.float64)
+        plan.per_call = True
+        return plan
+    transforms = {} if transforms is None else transforms
+    key = (plan.planes, plan.taps)
+    if key not in transforms:
+        transforms[key] = WG.weight_transform(plan.weight, plan.planes, scale)
+    plan.U, plan.weight = transforms[key], None
     return plan
 
 

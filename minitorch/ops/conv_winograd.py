@@ -2,7 +2,9 @@
 
 The forward runs F(4x4, 3x3) (``kernels/winograd43.py``: 1.78x fewer GEMM flops than F(2x2, 3x3)
 and a 2.25x-input ``V`` instead of 4x, at 8x F(2x2, 3x3)'s rounding error, ~3e-6 of the output)
-where the output is at least 4x4; the backward, and the forward on smaller maps, F(2x2, 3x3).
+at 16x16 and more, and down to 7x7 with 256 channels and more (see ``forward_planes``), and
+F(2x2, 3x3) on other maps; the backward (``conv_winograd_grad``) takes F(4x4, 3x3) at 16x16 and
+more only.
 
 Same contract as the im2col path in ``ops/conv.py`` (which calls these): NCHW in and out, one
 batched BLAS call per product, scratch from the same two per-thread workspaces ("cols" holds the
@@ -20,8 +22,8 @@ from ..kernels import gemm
 from ..kernels import winograd as WG
 from ..kernels import winograd43 as WG43
 
-__all__ = ["use_winograd", "forward_planes", "transformed_weight", "weight_transform", "input_bytes_per_image",
-           "winograd_forward", "empty", "grad_products", "winograd_grad_weight", "winograd_grad_input"]
+__all__ = ["use_winograd", "forward_planes", "is_frozen", "transformed_weight", "weight_transform",
+           "scaled_weight", "input_bytes_per_image", "winograd_forward", "empty", "grad_products", "winograd_grad_weight", "winograd_grad_input"]
 
 # Below this many input or output channels the 16 GEMMs are too thin to beat im2col (measured:
 # the small variant's 3-channel stem is faster as one im2col product).
@@ -45,20 +47,37 @@ def use_winograd(x_shape, w_shape, stride, dilation, groups, out_hw=None) -> boo
     return x_shape[0] * TH * TW >= _MIN_TILES
 
 
-def forward_planes(C, O, OH, OW) -> int:
-    """36 (F(4x4, 3x3)) or 16 (F(2x2, 3x3)): the forward's algorithm for this convolution.
+def forward_planes(C, O, OH, OW, small_maps=False) -> int:
+    """36 (F(4x4, 3x3)) or 16 (F(2x2, 3x3)): the algorithm for this convolution's shapes.
 
     Measured at ResNet-18's shapes, batch 16 and 1: F(4x4, 3x3) is 25-35% faster at 56x56 and
-    28x28 (64 and 128 channels), no faster at 14x14 and 7x7 (its 6x6 tiles overhang the map, its
-    36 GEMMs get thin) while its ``U`` is 2.25x larger. Under 64 channels the products are too
-    small for the saving to pay for compiling a second set of kernels (the digits job's
-    width-16 model never reaches them).
+    28x28 (64 and 128 channels). Under 64 channels the products are too small for the saving to
+    pay for compiling a second set of kernels (the digits job's width-16 model never reaches
+    them). ``small_maps`` (the forward's rule, ``ops.conv._Plan``): F(4x4, 3x3) down to 7x7
+    maps too when both channel counts are 256 or more. There its 6x6 tiles overhang the map
+    (16x16 covered for 14x14, 8x8 for 7x7) and its ``U`` is 2.25x larger, but the products
+    dominate and it still wins: CPU time per convolution at batch 16, transforms included,
+    layer3 (256 channels, 14x14) 70 -> 57 ms and layer4 (512, 7x7) 84 -> 70 ms with the
+    weight transformed per call (68 -> 54 and 77 -> 58 with it kept), at batch 64 278 -> 217
+    and 319 -> 226, the small variant's layer3 at batch 64 (256, 8x8) 93 -> 70. With 64
+    channels at 8x8 (torchvision's stem at 32x32 input) it was slower (10.7 -> 11.5), and at
+    4x4 (512 channels) no faster. The backward's gradients keep the rule without it.
     """
-    return 36 if min(OH, OW) >= 16 and min(C, O) >= 64 else 16
+    if min(C, O) < 64:
+        return 16
+    if min(OH, OW) >= 16 or (small_maps and min(OH, OW) >= 7 and min(C, O) >= 256):
+        return 36
+    return 16
 
 
 # (id(weight), planes) -> (weakref to the weight, U) for read-only weights, see transformed_weight
 _frozen_U = {}
+
+
+def is_frozen(w) -> bool:
+    """Whether ``w`` can never change: a read-only array that owns its memory (``nn.fuse``'s
+    folded weights), whose ``U`` ``transformed_weight`` keeps."""
+    return not w.flags.writeable and w.base is None
 
 
 def transformed_weight(w, planes=16):
@@ -68,7 +87,7 @@ def transformed_weight(w, planes=16):
     lives: minitorch.nn.fuse hands out such arrays for the folded weights of a frozen backbone,
     which would otherwise be transformed again on every forward (4% of a frozen step).
     """
-    frozen = not w.flags.writeable and w.base is None
+    frozen = is_frozen(w)
     key = (id(w), planes)
     if frozen:
         entry = _frozen_U.get(key)
@@ -80,19 +99,39 @@ def transformed_weight(w, planes=16):
     return U
 
 
-def weight_transform(w, planes=16):
-    """``U`` for ``w``, computed now and kept nowhere (``transformed_weight`` keeps it)."""
-    U = np.empty((planes, w.shape[0], w.shape[1]), w.dtype)
+def weight_transform(w, planes=16, scale=None, out=None):
+    """``U`` for ``w``, computed now and kept nowhere (``transformed_weight`` keeps it), into
+    ``out`` when given. ``scale`` (O,) float64: the ``U`` of ``w * scale[o]`` per output channel,
+    that product rounded to ``w``'s dtype (``scaled_weight``'s numbers, a folded BatchNorm)."""
+    U = np.empty((planes, w.shape[0], w.shape[1]), w.dtype) if out is None else out
     weight = np.ascontiguousarray(w)
     if not weight.flags.writeable:
         # numba compiles a kernel once per argument type, and read-only is part of the type:
         # a copy keeps the one signature the warm-up compiles (frozen weights come here once)
         weight = weight.copy()
     if planes == 36:
-        WG43.weight_transform43(U, weight)
+        scale = np.ones(w.shape[0]) if scale is None else np.ascontiguousarray(scale, np.float64)
+        WG43.weight_transform43(U, weight, scale)
     else:
+        if scale is not None:
+            weight = scaled_weight(weight, scale)
         WG.weight_transform_for(U)(U, weight)
     return U
+
+
+# output channels scaled at a time: no whole-weight float64 temporary (38 MB for layer4)
+_SCALE_BLOCK = 32
+
+
+def scaled_weight(w, scale):
+    """``w * scale[o]`` per output channel (``scale`` float64), in float64 and rounded once to
+    ``w``'s dtype: a BatchNorm folded into its convolution's weight (``nn.fuse``)."""
+    out = np.empty(w.shape, w.dtype)
+    for o in range(0, w.shape[0], _SCALE_BLOCK):
+        block = w[o:o + _SCALE_BLOCK].astype(np.float64)
+        block *= np.asarray(scale[o:o + _SCALE_BLOCK], np.float64).reshape(-1, 1, 1, 1)
+        out[o:o + _SCALE_BLOCK] = block
+    return out
 
 
 def _row_length(T: int, itemsize: int) -> int:

@@ -68,7 +68,7 @@ def test_weight_grad_transform_is_the_adjoint_of_the_weight_transform():
     rng = np.random.default_rng(2)
     w, dU = rng.standard_normal((4, 5, 3, 3)), rng.standard_normal((36, 4, 5))
     U = np.empty((36, 4, 5))
-    W4.weight_transform43(U, w)
+    W4.weight_transform43(U, w, np.ones(U.shape[1]))
     dw = np.empty_like(w)
     W4G.weight_grad_transform43(dw, dU)
     assert np.isclose(np.vdot(U, dU), np.vdot(w, dw), rtol=1e-12)

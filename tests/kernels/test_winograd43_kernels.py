@@ -26,7 +26,7 @@ def forward43(x, w, PH, PW, bias=None, pad_rows=0, res=None, relu=False):
     W4.input_transform43(V, x, PH, PW)
     assert not np.isnan(V[:, :, :T]).any() and np.isnan(V[:, :, T:]).all()
     U = np.full((36, O, C), np.nan, x.dtype)
-    W4.weight_transform43(U, w)
+    W4.weight_transform43(U, w, np.ones(U.shape[1]))
     M = np.full((36, O, T + pad_rows), np.nan, x.dtype)
     M[:, :, :T] = np.matmul(U, V[:, :, :T])
     y = np.full((N, O, OH, OW), np.nan, x.dtype)
@@ -89,7 +89,7 @@ def test_weight_transform_is_G_g_G_transposed():
         / np.array([1, 3, 3, 15, 15, 1]).reshape(6, 1)
     w = np.random.default_rng(3).standard_normal((3, 2, 3, 3))
     U = np.empty((36, 3, 2))
-    W4.weight_transform43(U, w)
+    W4.weight_transform43(U, w, np.ones(U.shape[1]))
     np.testing.assert_allclose(U, np.einsum("ia,ocab,jb->ijoc", G, w, G).reshape(36, 3, 2),
                                rtol=1e-14, atol=1e-14)
 
@@ -114,6 +114,27 @@ def test_the_convolution_takes_F4x4_only_where_it_was_measured_to_pay():
     assert forward_planes(64, 64, 16, 16) == 36  # the small variant's layer1 at 32x32 input
     assert forward_planes(256, 256, 14, 14) == 16 and forward_planes(512, 512, 7, 7) == 16
     assert forward_planes(16, 16, 32, 32) == 16  # the digits job's width-16 model
+    # the forward's rule: layer3 and layer4 too, where 256 channels and more make the products
+    # dominate; not 64 channels at 8x8 (torchvision's stem at 32x32) nor 512 at 4x4
+    assert forward_planes(256, 256, 14, 14, small_maps=True) == 36
+    assert forward_planes(512, 512, 7, 7, small_maps=True) == 36
+    assert forward_planes(256, 256, 8, 8, small_maps=True) == 36  # the small variant's layer3
+    assert forward_planes(64, 64, 8, 8, small_maps=True) == 16
+    assert forward_planes(512, 512, 4, 4, small_maps=True) == 16
+
+
+def test_a_scaled_weight_transform_is_bitwise_the_transform_of_the_scaled_weight():
+    # a folded BatchNorm: U of round(w * s[o]) made from w and s, no folded copy of w needed
+    from minitorch.ops.conv_winograd import scaled_weight
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((40, 7, 3, 3)).astype(np.float32)
+    scale = rng.uniform(0.1, 3.0, 40)
+    U, ref = np.empty((36, 40, 7), np.float32), np.empty((36, 40, 7), np.float32)
+    W4.weight_transform43(U, w, scale)
+    W4.weight_transform43(ref, scaled_weight(w, scale), np.ones(40))
+    np.testing.assert_array_equal(U, ref)
+    W4.weight_transform43(ref, w, np.ones(40))  # and the scale did something
+    assert not np.allclose(U, ref)
 
 
 def test_conv2d_through_F4x4_matches_torch():

@@ -270,3 +270,20 @@ def test_a_frozen_winograd_convolution_keeps_its_transform_and_not_the_folded_we
     hooked = conv_bn(conv, bn, x, relu=_hooked(nn.ReLU()))
     np.testing.assert_array_equal(hooked.numpy(), np.maximum(first, 0))
 
+
+
+def test_a_transform_too_large_to_keep_is_made_per_call_from_the_module_weight(monkeypatch):
+    # layer4's F(4x4, 3x3) U (37.7 MB each) is not kept: the plan holds the module's own weight
+    # and the BatchNorm's scale (no folded copy), and gives bitwise the kept plan's result
+    from minitorch.nn import fuse
+    from minitorch.ops import conv as conv_ops
+    conv, bn = _frozen_pair(64, 64)
+    x = mt.randn(2, 64, 16, 16)
+    kept = conv_bn(conv, bn, x, relu=nn.ReLU()).numpy()
+    assert fuse._folded[conv].plans[tuple(x.shape)].U is not None
+    fuse._folded.pop(conv)
+    monkeypatch.setattr(conv_ops, "KEEP_U_BYTES", 1024)
+    per_call = conv_bn(conv, bn, x, relu=nn.ReLU()).numpy()
+    plan = fuse._folded[conv].plans[tuple(x.shape)]
+    assert plan.U is None and plan.weight is conv.weight._data and plan.planes == 36
+    np.testing.assert_array_equal(per_call, kept)
