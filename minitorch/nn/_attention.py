@@ -128,7 +128,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                            f"{shape}")
     scores = (query * scale) @ key.transpose(-2, -1)
     if is_causal:
-        attn_mask = Tensor(np.tril(np.ones((L, S), dtype=np.bool_)))
+        attn_mask = Tensor._new(np.tril(np.ones((L, S), dtype=np.bool_)))
     if attn_mask is not None:
         if attn_mask._data.dtype == np.bool_:
             scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))

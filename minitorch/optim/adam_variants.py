@@ -102,7 +102,7 @@ class NAdam(_AdamFamily):
 
     def _init_state(self, p, group: dict) -> dict:
         state = super()._init_state(p, group)
-        state["mu_product"] = Tensor(np.array(1.0, dtype=np.float32))
+        state["mu_product"] = Tensor._new(np.array(1.0, dtype=np.float32))
         return {key: state[key] for key in ("step", "mu_product", "exp_avg", "exp_avg_sq")}
 
     def _state_kernel_args(self, state: dict, group: dict, step: float, cast) -> tuple:
@@ -168,5 +168,5 @@ def _scalar_state(state: dict, name: str, start: float) -> Tensor:
     array = np.asarray(value._data if isinstance(value, Tensor) else
                        (start if value is None else value))
     if not isinstance(value, Tensor) or array.dtype != np.float32 or array.ndim != 0:
-        value = state[name] = Tensor(np.array(float(array.reshape(-1)[0]), dtype=np.float32))
+        value = state[name] = Tensor._new(np.array(float(array.reshape(-1)[0]), dtype=np.float32))
     return value

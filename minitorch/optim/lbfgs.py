@@ -53,7 +53,7 @@ class LBFGS(Optimizer):
     def _gather_flat_grad(self) -> Tensor:
         parts = [np.zeros(p._data.size, p._data.dtype) if p.grad is None
                  else p.grad._data.reshape(-1) for p in self._params]
-        return Tensor(np.concatenate(parts))
+        return Tensor._new(np.concatenate(parts))
 
     def _add_grad(self, step_size, update: Tensor) -> None:
         """``params += step_size * update`` (the flat vector cut back into the parameters)."""

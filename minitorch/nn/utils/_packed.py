@@ -63,7 +63,7 @@ def invert_permutation(permutation):
     order = np.asarray(permutation._data, dtype=np.int64)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(order.size, dtype=np.int64)
-    return Tensor(inverse)
+    return Tensor._new(inverse)
 
 
 def _lengths_array(lengths, batch: int) -> np.ndarray:
@@ -104,7 +104,7 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False, enforce_sort
         order, sorted_indices = np.arange(batch), None
     else:
         order = np.argsort(-lengths, kind="stable")
-        sorted_indices = Tensor(order.astype(np.int64))
+        sorted_indices = Tensor._new(order.astype(np.int64))
     if lengths.size and lengths.max() > steps:
         raise ValueError(f"a length of {int(lengths.max())} is longer than the padded batch's "
                          f"{steps} steps")
@@ -112,8 +112,8 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False, enforce_sort
     rows = np.concatenate([t * batch + order[:n] for t, n in enumerate(sizes)]) if sizes.size \
         else np.zeros(0, np.int64)
     flat = input.reshape(steps * batch, *input.shape[2:])
-    data = index_select(flat, 0, Tensor(rows.astype(np.int64)))
-    return PackedSequence(data, Tensor(sizes), sorted_indices)
+    data = index_select(flat, 0, Tensor._new(rows.astype(np.int64)))
+    return PackedSequence(data, Tensor._new(sizes), sorted_indices)
 
 
 def pad_packed_sequence(sequence, batch_first: bool = False, padding_value: float = 0.0,
@@ -140,9 +140,9 @@ def pad_packed_sequence(sequence, batch_first: bool = False, padding_value: floa
         unsorted = np.asarray(sequence.unsorted_indices._data, dtype=np.int64)
         index, lengths = index[:, unsorted], lengths[unsorted]
     pad = data.new_full((1, *data.shape[1:]), padding_value)
-    padded = index_select(cat([data, pad], 0), 0, Tensor(index.reshape(-1)))
+    padded = index_select(cat([data, pad], 0), 0, Tensor._new(index.reshape(-1)))
     padded = padded.reshape(steps, batch, *data.shape[1:])
-    return (padded.transpose(0, 1) if batch_first else padded), Tensor(lengths)
+    return (padded.transpose(0, 1) if batch_first else padded), Tensor._new(lengths)
 
 
 def pack_sequence(sequences, enforce_sorted: bool = True):
