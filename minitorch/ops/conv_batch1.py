@@ -95,11 +95,13 @@ class ConvolutionBatch1(Function):
         return out
 
 
-def conv2d(conv, x, affine=None, res=None, relu=False):
+def conv2d(conv, x, affine=None, res=None, relu=False, plan=None):
     """``conv``'s convolution of the C-contiguous ndarray ``x`` (1, C, H, W), nothing recorded:
     an ndarray (1, O, OH, OW). With ``affine`` (an eval BatchNorm's (mean, invstd, weight,
     bias) for ``kernels.batch1``), ``relu(bn(conv(x)) + res)`` in one pass over the output
-    (``res``: a C-contiguous array of the output's shape, or None)."""
-    plan = plan_for(conv, x.shape)
+    (``res``: a C-contiguous array of the output's shape, or None). ``plan``: ``plan_for(conv,
+    x.shape)`` when the caller has it already."""
+    if plan is None:
+        plan = plan_for(conv, x.shape)
     b = None if conv.bias is None else conv.bias._data
     return ConvolutionBatch1.forward(_CTX, x, plan, b, affine, res, relu)
