@@ -11,8 +11,9 @@ import numpy as np
 from numba import njit, prange
 
 from .activation import relu_value
+from .twin import serial_twin
 
-__all__ = ["bn_residual_relu_"]
+__all__ = ["bn_residual_relu_", "bn_residual_relu_serial_", "SERIAL_BELOW"]
 
 
 @njit(parallel=True, cache=True)
@@ -35,3 +36,12 @@ def bn_residual_relu_(y, mean, invstd, weight, bias, res, HAS_RES, RELU):
             if RELU:
                 v = relu_value(v, zero)
             y[c, p] = v
+
+
+# Below this many elements the serial twin runs the epilogue: waking numba's second thread costs
+# more than it saves. Measured (one call between other work, both cores free, min of 50): 25K
+# elements (layer4 at batch 1) 35 us serial against 95-143 us parallel, 50K 49 against 128,
+# 100K 62 against 136, 200K 118-176 against 150-216; 400K about even, 800K (the stem) 681
+# against 553.
+SERIAL_BELOW = 1 << 18
+bn_residual_relu_serial_ = serial_twin(bn_residual_relu_, "bn_residual_relu_serial_")

@@ -130,7 +130,8 @@ def _batch1(conv, bn, x, residual, relu):
     if data.dtype.kind != "f" or data.dtype != conv.weight._data.dtype:
         return None
     data = np.ascontiguousarray(data)
-    out_shape = conv_batch1.plan_for(conv, data.shape).out_shape
+    plan = conv_batch1.plan_for(conv, data.shape)
+    out_shape = plan.out_shape
     if out_shape[1] != bn.num_features:
         return None  # BatchNorm raises its own error
     res = None
@@ -139,7 +140,7 @@ def _batch1(conv, bn, x, residual, relu):
             return None
         res = np.ascontiguousarray(residual._data)
     return Tensor._new(conv_batch1.conv2d(conv, data, _eval_affine(bn, data.dtype), res,
-                                     relu is not None))
+                                          relu is not None, plan))
 
 
 def _bn_in_place(bn, y):

@@ -8,6 +8,7 @@ rather than kept, which would cost ~100 MB per early ResNet layer), ``grad_cols 
 ``col2im``, over slices of the batch as the forward; each is skipped when its input needs no
 gradient.
 """
+import math
 import threading
 
 import numpy as np
@@ -39,7 +40,7 @@ def _workspace(name: str, shape: tuple, dtype) -> np.ndarray:
     everything: "cols" (im2col, later the input-gradient columns) and "prod" (the GEMM product,
     later the channel-major output gradient), which keeps ~350 MB of scratch down to ~170 MB.
     """
-    size = int(np.prod(shape))
+    size = math.prod(shape)  # (np.prod costs ~5 us a call: 30 calls per batch-1 forward)
     key = (name, np.dtype(dtype).str)
     pool = _scratch.__dict__.setdefault("pool", {})
     buf = pool.get(key)

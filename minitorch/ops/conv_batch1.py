@@ -91,15 +91,20 @@ class ConvolutionBatch1(Function):
         if affine is not None:
             y2 = out.reshape(out.shape[1], -1)
             res2 = y2[:0] if res is None else res.reshape(y2.shape)
-            K.bn_residual_relu_(y2, *affine, res2, res is not None, bool(relu))
+            # chosen here, through the module, so that the profiler sees which one ran
+            kernel = K.bn_residual_relu_serial_ if y2.size < K.SERIAL_BELOW \
+                else K.bn_residual_relu_
+            kernel(y2, *affine, res2, res is not None, bool(relu))
         return out
 
 
-def conv2d(conv, x, affine=None, res=None, relu=False):
+def conv2d(conv, x, affine=None, res=None, relu=False, plan=None):
     """``conv``'s convolution of the C-contiguous ndarray ``x`` (1, C, H, W), nothing recorded:
     an ndarray (1, O, OH, OW). With ``affine`` (an eval BatchNorm's (mean, invstd, weight,
     bias) for ``kernels.batch1``), ``relu(bn(conv(x)) + res)`` in one pass over the output
-    (``res``: a C-contiguous array of the output's shape, or None)."""
-    plan = plan_for(conv, x.shape)
+    (``res``: a C-contiguous array of the output's shape, or None). ``plan``: ``plan_for(conv,
+    x.shape)`` when the caller has it already."""
+    if plan is None:
+        plan = plan_for(conv, x.shape)
     b = None if conv.bias is None else conv.bias._data
     return ConvolutionBatch1.forward(_CTX, x, plan, b, affine, res, relu)

@@ -30,3 +30,20 @@ def test_equals_batch_norm_apply_then_add_then_relu_bitwise(has_res, relu):
     np.testing.assert_array_equal(y, expected)
     if relu:
         assert np.isnan(y[2, 5]) and (np.nan_to_num(y) >= 0).all()
+
+
+def test_small_outputs_take_the_serial_twin_with_the_same_bits():
+    # at batch 1 layer1-4's outputs (25K-200K elements) are below the threshold, the stem's
+    # 64x112x112 above it
+    assert 512 * 7 * 7 * 4 < batch1.SERIAL_BELOW < 64 * 112 * 112
+    rng = np.random.default_rng(1)
+    C, P = 9, 41
+    y = rng.standard_normal((C, P)).astype(np.float32)
+    res = rng.standard_normal((C, P)).astype(np.float32)
+    mean, weight, bias = (rng.standard_normal(C).astype(np.float32) for _ in range(3))
+    invstd = rng.uniform(0.2, 3.0, C).astype(np.float32)
+    parallel, serial = y.copy(), y.copy()
+    batch1.bn_residual_relu_(parallel, mean, invstd, weight, bias, res, True, True)
+    batch1.bn_residual_relu_serial_(serial, mean, invstd, weight, bias, res, True, True)
+    np.testing.assert_array_equal(serial, parallel)
+    assert not np.array_equal(serial, y)
