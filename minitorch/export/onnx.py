@@ -14,7 +14,7 @@ walker does not know raises ``OnnxExportError`` naming it.
 import numpy as np
 
 from minitorch import nn
-from minitorch.nn.fuse import _fold
+from minitorch.nn.fuse import fold_batch_norm
 
 __all__ = ["export_onnx", "build_onnx_model", "OnnxExportError", "OPSET"]
 
@@ -70,7 +70,7 @@ def _conv(g, conv, x, name, bn=None):
         if bn.running_mean is None or bn.running_var is None:
             raise OnnxExportError(f"cannot export {name}: its BatchNorm2d keeps no running "
                                   f"statistics (track_running_stats=False)")
-        weight, bias = _fold(conv, bn)
+        weight, bias = fold_batch_norm(conv, bn)
     else:
         weight = conv.weight._data
         bias = conv.bias._data if conv.bias is not None else None

@@ -38,7 +38,7 @@ from minitorch.ops import norm as norm_ops
 from minitorch.ops.pool import pool_output_size
 from minitorch.tensor import Tensor
 
-__all__ = ["conv_bn", "can_fold"]
+__all__ = ["conv_bn", "can_fold", "fold_batch_norm"]
 
 _folded = weakref.WeakKeyDictionary()  # conv module -> _Fold
 _affine = weakref.WeakKeyDictionary()  # bn module -> (key, mean, invstd, weight, bias) arrays
@@ -285,6 +285,13 @@ def _fold(conv, bn):
     if conv.bias is not None:
         shift = shift + scale * conv.bias._data.astype(np.float64)
     return scale, np.asarray(shift, dtype)
+
+
+def fold_batch_norm(conv, bn):
+    """``(weight, bias)`` of ``conv`` with the eval-mode ``bn`` after it folded in: the arrays
+    the fused inference path computes with (and the ONNX export writes)."""
+    scale, shift = _fold(conv, bn)
+    return conv_winograd.scaled_weight(conv.weight._data, scale), shift
 
 
 def _folded_weight(conv, fold):
