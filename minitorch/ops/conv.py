@@ -230,6 +230,10 @@ def prepare_inference(x_shape, w, stride, padding, dilation, groups, transforms=
             plan.weight = WG.scaled_weight(plan.weight, scale)
         return plan
     O, C = plan.weight.shape[:2]
+    if plan.planes == 36 and 16 * O * C * plan.weight.itemsize <= KEEP_U_BYTES < \
+            36 * O * C * plan.weight.itemsize and x_shape[0] < 32:
+        # below batch 32 a kept F(2x2, 3x3) transform beats making F(4x4, 3x3)'s on every call
+        plan.planes = 16
     if plan.planes * O * C * plan.weight.itemsize > KEEP_U_BYTES:
         plan.scale = None if scale is None else np.asarray(scale, np.float64)
         plan.per_call = True
