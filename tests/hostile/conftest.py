@@ -1,7 +1,7 @@
 """The finished tiny run every run-level hostile case starts from (copied, never changed)."""
 import pytest
 
-from tests.hostile.run_helpers import finetune, tiny_config
+from tests.hostile.run_helpers import baseline_mb, finetune, tiny_config
 
 
 @pytest.fixture(scope="session")
@@ -12,3 +12,10 @@ def finished(tmp_path_factory):
     result = finetune(tiny_config(tmp, out, epochs=1))
     assert result.returncode == 0, result
     return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _warm_kernels():
+    """The memory baseline (and its one tiny run that fills a cold numba cache) before any
+    measured run: a refused run on a cold cache would otherwise be measured compiling."""
+    baseline_mb()
