@@ -135,7 +135,19 @@ class Softsign(_Pointwise):
         return _c(x, 1) / (d * d)
 
 
-class Softshrink(_Masked):
+class _Shrink(_Masked):
+    """Softshrink and Hardshrink: no gradient on ``[-lambd, lambd]`` (ends included), 1 outside."""
+
+    @staticmethod
+    def _dead(x, lambd):
+        return (x >= -lambd) & (x <= lambd)
+
+    @staticmethod
+    def _df(x, lambd):
+        return x.dtype.type(1)
+
+
+class Softshrink(_Shrink):
     node_name = "SoftshrinkBackward0"
 
     @staticmethod
@@ -143,29 +155,13 @@ class Softshrink(_Masked):
         lam = _c(x, lambd)
         return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, _c(x, 0)))
 
-    @staticmethod
-    def _dead(x, lambd):
-        return (x >= -lambd) & (x <= lambd)
 
-    @staticmethod
-    def _df(x, lambd):
-        return x.dtype.type(1)
-
-
-class Hardshrink(_Masked):
+class Hardshrink(_Shrink):
     node_name = "HardshrinkBackward0"
 
     @staticmethod
     def _f(x, lambd):
         return np.where((x >= -lambd) & (x <= lambd), _c(x, 0), x)
-
-    @staticmethod
-    def _dead(x, lambd):
-        return (x >= -lambd) & (x <= lambd)
-
-    @staticmethod
-    def _df(x, lambd):
-        return x.dtype.type(1)
 
 
 class Threshold(_Masked):

@@ -40,6 +40,15 @@ def _row_scale(grad_out, row_weight, reduction, R, dtype):
     return np.full(R, g, dtype)
 
 
+def _row_scale_graph(grad_out, row_weight, reduction, R):
+    """``_row_scale`` as a recorded Tensor op of ``grad_out``: (R, 1) rows, or a 0-d factor."""
+    if reduction == "none":
+        return grad_out.reshape(R, 1)
+    if reduction == "sum":
+        return grad_out
+    return grad_out / float(row_weight.sum(dtype=np.float64))
+
+
 class CrossEntropy(Function):
     """Class-index cross-entropy of logits (R, C) and targets (R,)."""
 
@@ -90,12 +99,7 @@ class CrossEntropy(Function):
         kept = target != ignore_index
         onehot = np.zeros((R, C), logits.dtype)
         onehot[np.arange(R), np.where(kept, target, 0)] = 1
-        if reduction == "none":
-            coef = grad_out.reshape(R, 1)
-        elif reduction == "sum":
-            coef = grad_out
-        else:
-            coef = grad_out / float(row_weight.sum(dtype=np.float64))
+        coef = _row_scale_graph(grad_out, row_weight, reduction, R)
         p = x.softmax(1)
         grad = (1.0 - smoothing) * ctx.constant(row_weight.reshape(R, 1)) * (
             p - ctx.constant(onehot))
@@ -143,11 +147,6 @@ class NllLoss(Function):
         R = shape[0]
         picked = np.zeros(shape, dtype)
         picked[np.arange(R), safe] = -row_weight
-        if reduction == "none":
-            coef = grad_out.reshape(R, 1)
-        elif reduction == "sum":
-            coef = grad_out
-        else:
-            coef = grad_out / float(row_weight.sum(dtype=np.float64))
+        coef = _row_scale_graph(grad_out, row_weight, reduction, R)
         grad = coef * ctx.constant(picked)
         return grad.reshape(ctx.moved_shape).movedim(-1, ctx.dim), None, None

@@ -36,6 +36,12 @@ def _expand_grad(grad, shape, dtype, reduction):
     return np.full(n, g, dtype)
 
 
+def _scaled_graph(grad, shape, reduction):
+    """``_expand_grad`` for ``backward_graph``: the upstream Tensor gradient, over n for 'mean'
+    (it broadcasts where the array form is expanded)."""
+    return grad / max(int(np.prod(shape)), 1) if reduction == "mean" else grad
+
+
 def _full(a, shape, dtype):
     """``a`` broadcast to ``shape``, as a contiguous flat array of ``dtype``."""
     return np.ascontiguousarray(np.broadcast_to(a.astype(dtype, copy=False), shape)).reshape(-1)
@@ -114,8 +120,7 @@ class BinaryCrossEntropyWithLogits(Function):
         x_arr, t_arr, w, pw = ctx.saved_tensors
         need_x, need_t = ctx.needs_input_grad[:2]
         x, t = ctx.saved_input(0, x_arr), ctx.saved_input(1, t_arr)
-        n = max(int(np.prod(x_arr.shape)), 1)
-        g = grad / n if ctx.reduction == "mean" else grad
+        g = _scaled_graph(grad, x_arr.shape, ctx.reduction)
         if w is not None:
             g = g * ctx.constant(w)
         p = 1.0 if pw is None else ctx.constant(pw)
@@ -180,8 +185,7 @@ class DistanceLoss(Function):
             linear = d / beta if kind == "smooth_l1" else d
             dl = Where.apply(ctx.constant(inside), linear,
                              ctx.constant(flat / b if kind == "smooth_l1" else flat))
-        n = max(int(np.prod(d_saved.shape)), 1)
-        gd = (grad / n if reduction == "mean" else grad) * dl
+        gd = _scaled_graph(grad, d_saved.shape, reduction) * dl
         need_x, need_t = ctx.needs_input_grad
         return (gd if need_x else None), (-gd if need_t else None)
 

@@ -17,7 +17,7 @@ from minitorch.tensor import Tensor
 from .optimizer import Optimizer, _describe
 from .sgd import SERIAL_BELOW
 
-__all__ = ["FusedOptimizer", "check_hyper", "check_flag"]
+__all__ = ["FusedOptimizer", "check_hyper", "check_flag", "scalar_state"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _EMPTY = {dt: np.empty(0, dt) for dt in _FLOATS}
@@ -173,3 +173,14 @@ def _kernel_ready(buf, data: np.ndarray, name: str, describe) -> Tensor:
     if arr.dtype != data.dtype or not arr.flags.c_contiguous or not arr.flags.writeable:
         return Tensor._new(np.array(arr, dtype=data.dtype, order="C"))
     return buf
+
+
+def scalar_state(state: dict, name: str, start: float) -> Tensor:
+    """The 0-d float32 state tensor ``name`` (PyTorch's dtype for scalar state), made from
+    whatever a loaded state dict holds, or started at ``start``."""
+    value = state.get(name)
+    array = np.asarray(value._data if isinstance(value, Tensor) else
+                       (start if value is None else value))
+    if not isinstance(value, Tensor) or array.dtype != np.float32 or array.ndim != 0:
+        value = state[name] = Tensor._new(np.array(float(array.reshape(-1)[0]), dtype=np.float32))
+    return value

@@ -11,9 +11,8 @@ import numpy as np
 from minitorch.kernels.adam_variants import (adamax_update_, adamax_update_serial_, nadam_update_,
                                              nadam_update_serial_, radam_update_,
                                              radam_update_serial_)
-from minitorch.tensor import Tensor
 
-from ._fused import FusedOptimizer, check_hyper
+from ._fused import FusedOptimizer, check_hyper, scalar_state
 from .adam import _as_betas, check_adam_hypers
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
@@ -102,7 +101,7 @@ class NAdam(_AdamFamily):
 
     def _init_state(self, p, group: dict) -> dict:
         state = super()._init_state(p, group)
-        state["mu_product"] = Tensor._new(np.array(1.0, dtype=np.float32))
+        state["mu_product"] = scalar_state({}, "mu_product", 1.0)
         return {key: state[key] for key in ("step", "mu_product", "exp_avg", "exp_avg_sq")}
 
     def _state_kernel_args(self, state: dict, group: dict, step: float, cast) -> tuple:
@@ -110,7 +109,7 @@ class NAdam(_AdamFamily):
         decay = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * decay)))
-        product = _scalar_state(state, "mu_product", 1.0)
+        product = scalar_state(state, "mu_product", 1.0)
         product._data[...] = product._data * np.float32(mu)   # mu_product *= mu, in float32
         product._bump_version()
         mu_product = float(product._data)
@@ -160,13 +159,3 @@ class RAdam(_AdamFamily):
     def _flags(self, group: dict) -> tuple:
         return (int(bool(group["maximize"])), int(bool(group["decoupled_weight_decay"])))
 
-
-def _scalar_state(state: dict, name: str, start: float) -> Tensor:
-    """The 0-d float32 state tensor ``name`` (PyTorch's dtype for scalar state), made from
-    whatever a loaded state dict holds, or started at ``start``."""
-    value = state.get(name)
-    array = np.asarray(value._data if isinstance(value, Tensor) else
-                       (start if value is None else value))
-    if not isinstance(value, Tensor) or array.dtype != np.float32 or array.ndim != 0:
-        value = state[name] = Tensor._new(np.array(float(array.reshape(-1)[0]), dtype=np.float32))
-    return value

@@ -7,8 +7,7 @@ import numpy as np
 from minitorch.kernels.rprop import (asgd_update_, asgd_update_serial_, rprop_update_,
                                      rprop_update_serial_)
 
-from ._fused import FusedOptimizer, check_flag, check_hyper
-from .adam_variants import _scalar_state
+from ._fused import FusedOptimizer, check_flag, check_hyper, scalar_state
 
 __all__ = ["Rprop", "ASGD"]
 
@@ -94,13 +93,13 @@ class ASGD(FusedOptimizer):
 
     def _init_state(self, p, group: dict) -> dict:
         state = super()._init_state(p, group)
-        state["eta"] = _scalar_state({}, "eta", group["lr"])
-        state["mu"] = _scalar_state({}, "mu", 1.0)
+        state["eta"] = scalar_state({}, "eta", group["lr"])
+        state["mu"] = scalar_state({}, "mu", 1.0)
         return {key: state[key] for key in ("step", "eta", "mu", "ax")}
 
     def _state_kernel_args(self, state: dict, group: dict, step: float, cast) -> tuple:
-        eta = float(_scalar_state(state, "eta", group["lr"])._data)
-        mu = float(_scalar_state(state, "mu", 1.0)._data)
+        eta = float(scalar_state(state, "eta", group["lr"])._data)
+        mu = float(scalar_state(state, "mu", 1.0)._data)
         return (group["weight_decay"], 1 - group["lambd"] * eta, -eta, mu)
 
     def _after_update_(self, state: dict, group: dict, step: float) -> None:
