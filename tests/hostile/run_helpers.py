@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.train.helpers import REPO, _thread_env, config_dict, write_config
 
-# A refused run may use at most this much more memory than a bare import of the tool.
+# A refused run may use at most this much more memory than an ordinary tiny run (baseline_mb).
 MEMORY_BOUND_MB = 300
 
 
@@ -99,17 +99,21 @@ _BASELINE = {}
 
 
 def baseline_mb():
-    """Peak memory of a process that only imports the tool and builds the tiny model.
+    """The larger peak of a process that only imports the tool and builds the tiny model, and of
+    one whole tiny run (which goes first).
 
-    One tiny run goes first, so that on a cold numba cache (a fresh clone) the kernels the runs
-    reach are compiled there, and the measured runs load them as a user's second run does: the
-    bound is about what hostile input costs, not the compiler's first-run memory."""
+    On a cold numba cache (a fresh clone) that run compiles what the runs reach, so the measured
+    runs mostly load kernels, as a user's second run does. A measured run may still meet a
+    kernel it has not (CI showed a refused run at 873 MiB and a diverging one at 1006 MiB
+    against a bare import's 520-677): the bound is about what hostile input costs on top of an
+    ordinary run, so the ordinary run's own peak, compiling included, is part of the baseline."""
     if "mb" not in _BASELINE:
         with tempfile.TemporaryDirectory() as tmp:
-            run(["-m", "minitorch.train.cli", str(tiny_config(tmp, Path(tmp) / "out", epochs=1))])
+            ordinary = run(["-m", "minitorch.train.cli",
+                            str(tiny_config(tmp, Path(tmp) / "out", epochs=1))]).peak_mb
         code = ("import minitorch.train.cli, minitorch.train.trainer; from models import "
                 "resnet18; resnet18(num_classes=2, variant='small', width=4)")
-        _BASELINE["mb"] = run(["-c", code]).peak_mb
+        _BASELINE["mb"] = max(ordinary, run(["-c", code]).peak_mb)
     return _BASELINE["mb"]
 
 
