@@ -16,7 +16,7 @@ from numba import njit, prange
 from .activation import relu_value
 from .twin import serial_twin
 
-__all__ = ["conv_output_size", "im2col", "col2im", "swap01", "transpose12",
+__all__ = ["conv_output_size", "im2col", "im2col_rows", "col2im", "swap01", "transpose12",
            "transpose12_serial", "transpose12_for"]
 
 
@@ -61,32 +61,53 @@ def im2col(cols, x, KH, KW, SH, SW, PH, PW, DH, DW):
     """
     N, C, H, W = x.shape
     OH = conv_output_size(H, KH, SH, PH, DH)
-    OW = conv_output_size(W, KW, SW, PW, DW)
-    P = OH * OW
     xf = x.reshape(-1)
     for k in prange(C * KH * KW):
-        c = k // (KH * KW)
-        kh = (k // KW) % KH
-        kw = k % KW
-        row = cols[k]
-        ow_lo, ow_hi = _valid_range(OW, W, kw * DW - PW, SW)
-        iw0 = kw * DW - PW
-        for n in range(N):
-            for oh in range(OH):
-                ih = oh * SH - PH + kh * DH
-                base = n * P + oh * OW
-                if ih < 0 or ih >= H:
-                    _zero(row, base, base + OW)
-                    continue
-                _zero(row, base, base + ow_lo)
-                src = ((n * C + c) * H + ih) * W + iw0
-                if SW == 1:
-                    for ow in range(ow_lo, ow_hi):
-                        row[np.uint64(base + ow)] = xf[np.uint64(src + ow)]
-                else:
-                    for ow in range(ow_lo, ow_hi):
-                        row[np.uint64(base + ow)] = xf[np.uint64(src + ow * SW)]
-                _zero(row, base + ow_hi, base + OW)
+        _unroll_row(cols[k], xf, k, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, 0, OH)
+
+
+@njit(parallel=True, cache=True)
+def im2col_rows(cols, x, KH, KW, SH, SW, PH, PW, DH, DW, OH0):
+    """``im2col`` for a band of output rows only: ``cols`` (C*KH*KW, N*R*OW) gets output rows
+    ``OH0 .. OH0 + R - 1`` of each image, R = ``cols.shape[1] // (N * OW)``. Columns of one
+    band, so that one image's whole columns (the stem's at 224x224: 7.4 MB) never exist at once.
+
+    Parallel over the rows of ``cols``, as ``im2col``.
+    """
+    N, C, H, W = x.shape
+    OW = conv_output_size(W, KW, SW, PW, DW)
+    R = cols.shape[1] // (N * OW)
+    xf = x.reshape(-1)
+    for k in prange(C * KH * KW):
+        _unroll_row(cols[k], xf, k, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH0, R)
+
+
+@njit(inline="always", cache=True)
+def _unroll_row(row, xf, k, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH0, R):
+    """Row ``k = (c, kh, kw)`` of the columns of output rows ``OH0 .. OH0 + R - 1``."""
+    OW = conv_output_size(W, KW, SW, PW, DW)
+    P = R * OW
+    c = k // (KH * KW)
+    kh = (k // KW) % KH
+    kw = k % KW
+    ow_lo, ow_hi = _valid_range(OW, W, kw * DW - PW, SW)
+    iw0 = kw * DW - PW
+    for n in range(N):
+        for r in range(R):
+            ih = (OH0 + r) * SH - PH + kh * DH
+            base = n * P + r * OW
+            if ih < 0 or ih >= H:
+                _zero(row, base, base + OW)
+                continue
+            _zero(row, base, base + ow_lo)
+            src = ((n * C + c) * H + ih) * W + iw0
+            if SW == 1:
+                for ow in range(ow_lo, ow_hi):
+                    row[np.uint64(base + ow)] = xf[np.uint64(src + ow)]
+            else:
+                for ow in range(ow_lo, ow_hi):
+                    row[np.uint64(base + ow)] = xf[np.uint64(src + ow * SW)]
+            _zero(row, base + ow_hi, base + OW)
 
 
 @njit(parallel=True, cache=True)

@@ -29,6 +29,10 @@ _scratch = threading.local()
 # the forward's im2col columns (or Winograd-transformed input) are built for this many bytes of
 # the batch at a time
 _COLS_BYTES = 16 * 1024 * 1024
+# one image's columns above this size are made a band of output rows at a time: at batch 1
+# the stem's (7.4 MB at 224x224) were the largest scratch array of an inference run, and
+# bands of ~2 MB keep the products as fast (each is still 64 x 147 x 3000+)
+_BAND_BYTES = 2 * 1024 * 1024
 
 
 def _workspace(name: str, shape: tuple, dtype) -> np.ndarray:
@@ -315,12 +319,15 @@ def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
     (O,), ``res`` (shaped like ``out``) and ReLU when given, in the copy to NCHW."""
     N, O = out.shape[:2]
     P = out.shape[2] * out.shape[3]
-    out = out.reshape(N, O, P)  # a view: ``out`` is a slice of a C-contiguous array
+    out4, out = out, out.reshape(N, O, P)  # a view: ``out`` is a slice of a C-contiguous array
     KH, KW = w.shape[2], w.shape[3]
     Kdim = x.shape[1] * KH * KW
-    cols = _workspace("cols", (Kdim, N * P), x.dtype)
-    K.im2col(cols, x, KH, KW, *_geometry(ctx))
     w2 = w.reshape(O, -1)
+    if N == 1 and Kdim * P * x.dtype.itemsize > _BAND_BYTES:
+        cols = None  # made band by band (_banded_matmul)
+    else:
+        cols = _workspace("cols", (Kdim, N * P), x.dtype)
+        K.im2col(cols, x, KH, KW, *_geometry(ctx))
     bias = _epilogue_bias(b, x.dtype)
     res3 = WG.empty(x.dtype, 3) if res is None else res.reshape(N, O, P)
     # batch 1: W @ cols is already NCHW, and measured no slower than the pixel-major product
@@ -330,7 +337,7 @@ def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
         gemm.matmul(cols.T, w2.T, prod)
         K.transpose12_for(out)(out, prod.reshape(N, P, O), bias, res3, relu)
     elif N == 1:  # (O, 1, P) is already NCHW: the GEMM writes the output directly
-        _grouped_matmul(out.reshape(O, P), w2, cols, ctx.groups)
+        _banded_matmul(ctx, out4, x, w, cols)
         if b is not None:
             out += bias.reshape(1, O, 1)
         if res is not None:
@@ -341,6 +348,25 @@ def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
         prod = _workspace("prod", (O, N * P), x.dtype)
         _grouped_matmul(prod, w2, cols, ctx.groups)
         K.swap01(out, prod.reshape(O, N, P), bias, res3, relu)
+
+
+def _banded_matmul(ctx, out, x, w, cols):
+    """``out`` (1, O, OH, OW) = ``w @ im2col(x)`` for one image, from ``cols`` when made, or
+    (None) over bands of output rows whose columns fit in ``_BAND_BYTES``, each band's product
+    written into its own columns of ``out``: each element is the same BLAS dot product."""
+    O, Cg, KH, KW = w.shape
+    OH, OW = out.shape[2:]
+    out2, w2 = out.reshape(O, OH * OW), w.reshape(O, -1)
+    if cols is not None:
+        _grouped_matmul(out2, w2, cols, ctx.groups)
+        return
+    Kdim = x.shape[1] * KH * KW
+    rows = max(1, _BAND_BYTES // (Kdim * OW * x.dtype.itemsize))
+    for r0 in range(0, OH, rows):
+        r1 = min(OH, r0 + rows)
+        band = _workspace("cols", (Kdim, (r1 - r0) * OW), x.dtype)
+        K.im2col_rows(band, x, KH, KW, *_geometry(ctx), r0)
+        _grouped_matmul(out2[:, r0 * OW:r1 * OW], w2, band, ctx.groups)
 
 
 def _epilogue_bias(b, dtype):

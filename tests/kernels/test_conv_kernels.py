@@ -56,6 +56,20 @@ def test_im2col_matches_numpy_reference_exactly(case, dtype):
     np.testing.assert_array_equal(cols, expected)
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_im2col_rows_gives_each_band_of_output_rows_of_the_reference(case):
+    # bands of 2 output rows (the last one shorter when OH is odd) cover the whole columns
+    N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW = case
+    OH, OW = out_size(H, KH, SH, PH, DH), out_size(W, KW, SW, PW, DW)
+    x = np.random.default_rng(2).standard_normal((N, C, H, W)).astype(np.float32)
+    full = im2col_reference(x, KH, KW, SH, SW, PH, PW, DH, DW).reshape(-1, N, OH, OW)
+    for r0 in range(0, OH, 2):
+        r1 = min(OH, r0 + 2)
+        band = np.full((C * KH * KW, N * (r1 - r0) * OW), np.nan, np.float32)
+        conv.im2col_rows(band, x, KH, KW, SH, SW, PH, PW, DH, DW, r0)
+        np.testing.assert_array_equal(band, full[:, :, r0:r1].reshape(band.shape))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CASES)
 def test_col2im_sums_overlapping_windows_like_reference(case, dtype):

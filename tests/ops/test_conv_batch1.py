@@ -56,3 +56,30 @@ def test_matches_torch(C, O, H, k, stride, bias):
         stride=stride, padding=k // 2).numpy()
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_large_columns_are_made_in_bands_of_output_rows(monkeypatch):
+    # the stem's 7.4 MB of columns at 224x224, here forced with a small band size: 23 output
+    # rows of 23 pixels at 3*7*7*4 bytes per pixel, a band of 3.5 rows' bytes -> 3 rows
+    from minitorch.ops import conv as conv_ops
+    conv = _conv(3, 16, 7, 2, bias=True, seed=5)
+    x = np.random.default_rng(2).standard_normal((1, 3, 45, 45)).astype(np.float32)
+    whole = conv_batch1.conv2d(conv, x)
+    bands = []
+    real = conv_ops.K.im2col_rows
+
+    def spy(cols, *args):
+        bands.append(cols.shape)
+        return real(cols, *args)
+
+    band_bytes = 147 * 23 * 4 * 7 // 2
+    monkeypatch.setattr(conv_ops, "_BAND_BYTES", band_bytes)
+    monkeypatch.setattr(conv_ops.K, "im2col_rows", spy)
+    banded = conv_batch1.conv2d(conv, x)
+    assert [s[1] for s in bands] == [3 * 23] * 7 + [2 * 23]
+    assert all(s[0] * s[1] * 4 <= band_bytes for s in bands)
+    np.testing.assert_allclose(banded, whole, rtol=1e-6, atol=1e-6 * np.abs(whole).max())
+    torch = pytest.importorskip("torch")
+    expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(
+        conv.weight.numpy()), torch.from_numpy(conv.bias.numpy()), stride=2, padding=3).numpy()
+    np.testing.assert_allclose(banded, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
