@@ -1,7 +1,7 @@
 """Run hostile input through the real entry points in a subprocess and judge the outcome.
 
 Each case must end in exit code 2 with exactly one ``error: ...`` line on stderr, no traceback,
-a peak memory (the child's own ``ru_maxrss``, from ``os.wait4``) within a bound over the same
+a peak memory (the child's own high-water mark, ``run_helpers.start``) within a bound over the same
 entry point's baseline, and nothing in the output folder changed.
 """
 from pathlib import Path
@@ -27,8 +27,8 @@ class Outcome:
 
 def run(args, timeout=120, cwd=REPO):
     """``python args...`` with the worktree importable and one thread each for numba and BLAS;
-    its exit code, output and peak RSS (``run_helpers.finish``: ``os.wait4``'s rusage is this
-    child's own, a timer kills a hang)."""
+    its exit code, output and peak RSS (``run_helpers.start``/``finish``: the
+    child reports its own peak, a timer kills a hang)."""
     proc, files = start(args, cwd=cwd, env={"NUMBA_NUM_THREADS": "1",
                                             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
     result = finish(proc, files, timeout)

@@ -10,7 +10,6 @@ before and after; and the process's peak memory (a bound on every case's peak).
 import contextlib
 import io
 import json
-import resource
 import sys
 import traceback
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from minitorch.train.cli import finetune_main  # noqa: E402
-from tests.hostile.run_helpers import folder_digest  # noqa: E402
+from tests.hostile.run_helpers import folder_digest, own_peak_mb  # noqa: E402
 
 
 def _run(case):
@@ -37,7 +36,7 @@ def _run(case):
 def main(path):
     cases = json.loads(Path(path).read_text())
     results = {case["name"]: _run(case) for case in cases}
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = own_peak_mb()
     print(json.dumps({"results": results, "peak_mb": peak}))
 
 

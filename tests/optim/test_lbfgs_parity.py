@@ -46,10 +46,12 @@ def test_float64_run_matches_torch(kwargs):
     assert m_counts == t_counts and len(m_calls) == len(t_calls)
     np.testing.assert_allclose(m_calls, t_calls, rtol=1e-7, atol=1e-10)
     assert expected[-1][0] < expected[0][0]   # the run really descends
-    # dot products summed in another order drift by ulps, which Rosenbrock's valley amplifies
+    # dot products summed in another order drift by ulps, which Rosenbrock's valley amplifies:
+    # over the 120 iterations of the first case the fit's weights end 2.5e-7 apart on an AVX-512
+    # machine (1e-11 in the others); a wrong direction or step would differ in the first digit
     for (l_t, xy_t, w_t), (l_m, xy_m, w_m) in zip(expected, got):
-        np.testing.assert_allclose(xy_m, xy_t, rtol=1e-7, atol=1e-10)
-        np.testing.assert_allclose(w_m, w_t, rtol=1e-7, atol=1e-10)
+        np.testing.assert_allclose(xy_m, xy_t, rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(w_m, w_t, rtol=1e-6, atol=1e-10)
 
 
 def test_float32_run_matches_torch_to_float32_rounding():
