@@ -170,7 +170,7 @@ def pad(input, pad, mode="constant", value=None):
     # torch's reflection/replication pads save their input (its constant and circular ones do
     # not): a later in-place change to it fails their backward
     return R.Pad.apply(input, maps=tuple(maps), value=0 if value is None else value,
-                       saves_input=mode in ("reflect", "replicate"))
+                       saves_input=mode in ("reflect", "replicate"), mode=mode, dims=k)
 
 
 _INTERP = {"nearest": 0, "linear": 1, "bilinear": 2}

@@ -124,6 +124,8 @@ class Tensor(TensorMath, TensorShape, TensorInplace, TensorBase):
     def numel(self) -> int:
         return int(self._data.size)
 
+    nelement = numel  # torch's older name, still common in training scripts
+
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

@@ -1,4 +1,6 @@
 """``Tensor.backward`` and ``autograd.grad``: argument checks, then one engine run."""
+import warnings
+
 import numpy as np
 
 from .engine import run_backward
@@ -72,12 +74,22 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         only_inputs=True, allow_unused=None, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching any ``.grad``.
 
     With ``create_graph=True`` the gradients are recorded in the graph (they have a ``grad_fn``
     where they depend on something that requires grad), so they can be differentiated again:
-    Hessian-vector products, gradient penalties. ``retain_graph`` defaults to ``create_graph``."""
+    Hessian-vector products, gradient penalties. ``retain_graph`` defaults to ``create_graph``.
+    ``only_inputs`` is ignored (deprecated in torch, as there); ``materialize_grads=True`` gives
+    zeros rather than None for an input the outputs do not use (and implies allow_unused)."""
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
+                      "To accumulate gradient for other parts of the graph, please use "
+                      "torch.autograd.backward.", stacklevel=2)
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
+    allow_unused = bool(allow_unused or materialize_grads)
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     go = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
     if retain_graph is None:
@@ -95,6 +107,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not have "
                                "been used in the graph. Set allow_unused=True if this is the "
                                "desired behavior.")
+        if g is None and materialize_grads:
+            g = t._new(np.zeros(t.shape, t._data.dtype))
         result.append(None if g is None else _result(t, g, create_graph))
     return tuple(result)
 

@@ -261,15 +261,16 @@ class NoDoubleBackward(Node):
         self._raise()
 
 
-def _once_differentiable(node, grads, make):
+def _once_differentiable(node, grads, make, message=None):
     """The first-order gradient of a Function without ``backward_graph``, by its array
-    ``backward``; results that would need a second derivative get a ``NoDoubleBackward`` node."""
+    ``backward``; results that would need a second derivative get a ``NoDoubleBackward`` node
+    (which raises ``message`` when given, else one naming the Function)."""
     result = node._fn.backward(node, *[g._data for g in grads])
     if not isinstance(result, tuple):
         result = (result,)
     edges = tuple(g._edge() for g in grads if g.requires_grad) + tuple(
         e for e in node.next_functions if e[0] is not None)
-    sink = NoDoubleBackward(node.name(), edges)
+    sink = NoDoubleBackward(node.name(), edges, message)
     out = []
     for r in result:
         if r is None:

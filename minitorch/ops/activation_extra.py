@@ -1,6 +1,7 @@
 """More pointwise activations: SELU, CELU, Hardswish, Hardsigmoid, Mish, LogSigmoid, Softsign,
 Softshrink, Hardshrink and Threshold (numpy, one expression each way, on ``activation_more``'s
-``_Pointwise``: the forward saves its input only, the backward recomputes the derivative).
+``_Pointwise``: the forward saves its input only, the backward recomputes the derivative;
+``_d2f``, the second derivative, serves create_graph=True).
 
 The derivatives at the kinks are PyTorch's: SELU/CELU take the exponential branch at 0,
 Hardswish's gradient is 0 at -3 and 1 at 3, Hardsigmoid passes no gradient at
@@ -9,7 +10,9 @@ the threshold.
 """
 import numpy as np
 
-from .activation_more import _Pointwise, _sigmoid
+from ..autograd.function import _once_differentiable
+from .activation_more import Derivative, _Pointwise, _sigmoid
+from .elementwise import Where
 
 __all__ = ["SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish", "LogSigmoid", "Softsign",
            "Softshrink", "Hardshrink", "Threshold", "SELU_ALPHA", "SELU_SCALE"]
@@ -33,9 +36,20 @@ class _Masked(_Pointwise):
         live = grad * cls._df(x, **ctx.static)
         return np.asarray(np.where(cls._dead(x, **ctx.static), x.dtype.type(0), live), x.dtype)
 
+    @classmethod
+    def backward_graph(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        live = grad * Derivative.apply(ctx.saved_input(0, x), activation=cls, **ctx.static)
+        return Where.apply(ctx.constant(cls._dead(x, **ctx.static)),
+                           ctx.constant(np.zeros((), x.dtype)), live)
+
     @staticmethod
     def _df(x, **static):
         return x.dtype.type(1)
+
+    @staticmethod
+    def _d2f(x, **static):  # piecewise linear, unless a subclass says otherwise
+        return x.dtype.type(0)
 
 
 class SELU(_Pointwise):
@@ -51,6 +65,11 @@ class SELU(_Pointwise):
         return np.where(x <= 0, _c(x, SELU_SCALE * SELU_ALPHA) * np.exp(np.minimum(x, 0)),
                         _c(x, SELU_SCALE))
 
+    @staticmethod
+    def _d2f(x):  # (x < 0: at 0 torch's second derivative is 0, as ELU's)
+        return np.where(x < 0, _c(x, SELU_SCALE * SELU_ALPHA) * np.exp(np.minimum(x, 0)),
+                        _c(x, 0))
+
 
 class CELU(_Pointwise):
     node_name = "EluBackward0"
@@ -63,6 +82,11 @@ class CELU(_Pointwise):
     @staticmethod
     def _df(x, alpha):
         return np.where(x <= 0, np.exp(np.minimum(x, 0) / _c(x, alpha)), _c(x, 1))
+
+    @staticmethod
+    def _d2f(x, alpha):
+        return np.where(x < 0, np.exp(np.minimum(x, 0) / _c(x, alpha)) / _c(x, alpha),
+                        _c(x, 0))
 
 
 class Hardswish(_Masked):
@@ -80,6 +104,10 @@ class Hardswish(_Masked):
     def _df(x):
         return np.where(x < 3, x / _c(x, 3) + _c(x, 0.5), _c(x, 1))
 
+    @staticmethod
+    def _d2f(x):
+        return np.where((x > -3) & (x < 3), _c(x, 1 / 3), _c(x, 0))
+
 
 class Hardsigmoid(_Masked):
     node_name = "HardsigmoidBackward0"
@@ -96,6 +124,11 @@ class Hardsigmoid(_Masked):
     def _df(x):
         return _c(x, 1 / 6)
 
+    @staticmethod
+    def backward_graph(ctx, grad):  # torch has no derivative of its gradient: its error
+        return _once_differentiable(ctx, (grad,), ctx._make, message=(
+            "derivative for aten::hardsigmoid_backward is not implemented"))
+
 
 class Mish(_Pointwise):
     node_name = "MishBackward0"
@@ -109,6 +142,11 @@ class Mish(_Pointwise):
         t = np.tanh(np.logaddexp(x, _c(x, 0)))
         return t + x * _sigmoid(x) * (1 - t * t)
 
+    @staticmethod
+    def _d2f(x):
+        t, s = np.tanh(np.logaddexp(x, _c(x, 0))), _sigmoid(x)
+        return (1 - t * t) * s * (2 + x * (1 - s - 2 * t * s))
+
 
 class LogSigmoid(_Pointwise):
     node_name = "LogSigmoidBackward0"
@@ -120,6 +158,11 @@ class LogSigmoid(_Pointwise):
     @staticmethod
     def _df(x):
         return _sigmoid(-x)
+
+    @staticmethod
+    def _d2f(x):
+        s = _sigmoid(x)
+        return -s * (1 - s)
 
 
 class Softsign(_Pointwise):
@@ -133,6 +176,11 @@ class Softsign(_Pointwise):
     def _df(x):
         d = np.abs(x) + _c(x, 1)
         return _c(x, 1) / (d * d)
+
+    @staticmethod
+    def _d2f(x):
+        d = np.abs(x) + _c(x, 1)
+        return _c(x, -2) * np.sign(x) / (d * d * d)
 
 
 class _Shrink(_Masked):

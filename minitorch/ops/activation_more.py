@@ -57,7 +57,9 @@ class Derivative(Function):
     def forward(ctx, x, *, activation, **static):
         ctx.save_for_backward(x)
         ctx.activation, ctx.static = activation, static
-        return np.asarray(activation._df(x, **static), dtype=x.dtype)
+        out = np.empty_like(x)  # (a derivative may come back as one scalar: constant slope)
+        out[...] = activation._df(x, **static)
+        return out
 
     @staticmethod
     def backward(ctx, grad):

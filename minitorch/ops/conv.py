@@ -18,6 +18,7 @@ from ..kernels import activation as A
 from ..kernels import conv as K
 from ..kernels import gemm
 from ..kernels import pool as pool_kernels
+from . import conv_transpose as CT  # (its ops use this module's only inside calls)
 from . import conv_winograd as WG
 from .conv_winograd_grad import winograd_backward
 
@@ -139,6 +140,23 @@ class Convolution(Function):
             full = np.zeros(w_full.shape, grad_w.dtype)
             full[:, :, ah:bh, aw:bw] = grad_w
             grad_w = full
+        return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        """The gradients as recorded ops (``conv_transpose``'s), with the untrimmed kernel."""
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        padding = ctx.padding
+        if ctx.taps is not None:
+            (ah, _), (aw, _) = ctx.taps
+            padding = padding[0] + ah * ctx.dilation[0], padding[1] + aw * ctx.dilation[1]
+        geo = dict(stride=ctx.stride, padding=padding, dilation=ctx.dilation, groups=ctx.groups)
+        grad_b = grad_out.sum(dim=(0, 2, 3)) if need_b else None
+        grad_w = CT.ConvWeightGrad.apply(ctx.saved_input(0, x), grad_out, w_shape=w.shape,
+                                         **geo) if need_w else None
+        grad_x = CT.ConvInputGrad.apply(grad_out, ctx.saved_input(1, w), None,
+                                        out_hw=x.shape[2:], **geo) if need_x else None
         return grad_x, grad_w, grad_b
 
     @staticmethod

@@ -11,6 +11,13 @@ slices and scratch buffers; nothing here loops over elements.
 ``output_padding`` below the stride only adds rows and columns that ``col2im``'s geometry already
 covers (the convolution of the larger output has the same number of windows); the functional
 layer reduces the rarer ``stride <= output_padding < dilation`` case to that one.
+
+The convolution's own gradients are ops here too, for ``create_graph=True`` (gradient penalties
+through a conv critic, MAML over a CNN): ``ConvInputGrad`` is this transposed convolution under
+torch's double-backward name and ``ConvWeightGrad`` the weight gradient of ``x`` and the output
+gradient. Each is bilinear, so its gradients are the other two ops and ``Convolution`` again
+(torch's ``_convolution_double_backward``), recorded to any order; ordinary training never
+builds them.
 """
 import numpy as np
 
@@ -18,7 +25,7 @@ from ..autograd.function import Function
 from ..kernels import conv as K
 from . import conv as C
 
-__all__ = ["ConvTranspose", "conv_transpose2d_output_size"]
+__all__ = ["ConvTranspose", "ConvInputGrad", "ConvWeightGrad", "conv_transpose2d_output_size"]
 
 
 def conv_transpose2d_output_size(size, kernel, stride, padding, output_padding, dilation):
@@ -81,3 +88,65 @@ class ConvTranspose(Function):
                 raise RuntimeError(f"conv_transpose2d backward: input gradient of shape "
                                    f"{grad_x.shape}, expected {ctx.x_shape}")
         return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        geo = _static(ctx.geo)
+        grad_b = grad_out.sum(dim=(0, 2, 3)) if need_b else None
+        # roles swapped: x is the output gradient of the convolution this one is the adjoint of
+        grad_w = ConvWeightGrad.apply(grad_out, ctx.saved_input(0, x), w_shape=w.shape,
+                                      **geo) if need_w else None
+        grad_x = C.Convolution.apply(grad_out, ctx.saved_input(1, w), None,
+                                     **geo) if need_x else None
+        return grad_x, grad_w, grad_b
+
+
+class ConvInputGrad(ConvTranspose):
+    """``apply(grad_out, w, None, ..., out_hw=)``: a convolution's input gradient, recorded."""
+
+    node_name = "ConvolutionBackwardBackward0"
+
+
+def _static(geo):
+    return dict(stride=geo.stride, padding=geo.padding, dilation=geo.dilation, groups=geo.groups)
+
+
+def _conv(x, w, geo):
+    """The plain convolution of arrays (the im2col or Winograd path it picks)."""
+    plan = C._Plan(x.shape, w, geo.stride, geo.padding, geo.dilation, geo.groups)
+    return C._run(plan, x, plan.transform(), None)
+
+
+class ConvWeightGrad(Function):
+    """``apply(x, grad_out, w_shape=, stride=, padding=, dilation=, groups=)``: the weight
+    gradient of the convolution of ``x`` whose output gradient is ``grad_out``."""
+
+    node_name = "ConvolutionBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, x, grad_out, *, w_shape, stride, padding, dilation, groups):
+        x, g = np.ascontiguousarray(x), np.ascontiguousarray(grad_out)
+        ctx.geo = _Geometry(stride, padding, dilation, groups)
+        ctx.save_for_backward(x, g)
+        return C._grad_weight(ctx.geo, x, np.empty(w_shape, x.dtype), _channel_major(g))
+
+    @staticmethod
+    def backward(ctx, gw):
+        x, g = ctx.saved_tensors
+        need_x, need_g = ctx.needs_input_grad
+        gw = np.ascontiguousarray(gw)
+        grad_x = C._grad_input(ctx.geo, x, gw, _channel_major(g)) if need_x else None
+        grad_g = _conv(x, gw, ctx.geo) if need_g else None
+        return grad_x, grad_g
+
+    @staticmethod
+    def backward_graph(ctx, gw):
+        x, g = ctx.saved_tensors
+        need_x, need_g = ctx.needs_input_grad
+        geo = _static(ctx.geo)
+        grad_x = ConvInputGrad.apply(ctx.saved_input(1, g), gw, None, out_hw=x.shape[2:],
+                                     **geo) if need_x else None
+        grad_g = C.Convolution.apply(ctx.saved_input(0, x), gw, None, **geo) if need_g else None
+        return grad_x, grad_g

@@ -6,6 +6,10 @@ The gradients stay exact when the input holds zeros (PyTorch's results): then th
 import numpy as np
 
 from ..autograd.function import Function
+from .adjoint import LinearMap
+from .elementwise import Where
+from .linalg import Einsum
+from .resample import Pad
 
 __all__ = ["Prod", "CumSum", "CumProd"]
 
@@ -50,6 +54,35 @@ class Prod(Function):
             return out
         return grad * _others_product(a, dim)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """The same gradient in recorded ops, as torch's: without zeros ``grad * out / a``
+        (through the output node); with zeros, the product of the others from exclusive running
+        products (exact, whatever the zeros), over the flattened input when there is no dim and
+        a single zero; with more than one zero and no dim, torch's constant zeros."""
+        a_arr, out_arr = ctx.saved_tensors
+        dim, keepdim = ctx.meta
+        a, out = ctx.saved_input(0, a_arr), ctx.saved_output(out_arr)
+        if dim is not None and not keepdim:
+            grad, out = grad.unsqueeze(dim), out.unsqueeze(dim)
+        zeros = int(np.count_nonzero(a_arr == 0))
+        if not zeros:
+            return grad * (out / a)
+        if dim is None and zeros > 1:
+            return ctx.constant(np.zeros(a_arr.shape, np.result_type(grad._data, a_arr)))
+        flat = a if dim is not None else a.reshape(-1)
+        d = 0 if dim is None else dim % a_arr.ndim
+        others = _exclusive_cumprod_graph(flat, d) * _exclusive_cumprod_graph(flat.flip(d),
+                                                                               d).flip(d)
+        return grad * others.reshape(a_arr.shape)
+
+
+def _exclusive_cumprod_graph(a, d):
+    """``_exclusive_cumprod`` in recorded ops: ``a`` shifted by one along ``d`` (a 1 in
+    front), then its running product."""
+    shifted = Pad.apply(a, maps=((d, np.arange(-1, a.shape[d] - 1)),), value=1)
+    return CumProd.apply(shifted, dim=d)
+
 
 class CumSum(Function):
     @staticmethod
@@ -59,7 +92,19 @@ class CumSum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.flip(np.cumsum(np.flip(grad, ctx.dim), axis=ctx.dim), ctx.dim)
+        return _reversed_cumsum(grad, ctx.dim)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        d = ctx.dim
+        # torch's node is the last flip of its flip-cumsum-flip
+        return LinearMap.apply(grad, fn=lambda g: _reversed_cumsum(g, d),
+                               adjoint=lambda gg: np.cumsum(gg, axis=d, dtype=gg.dtype),
+                               name="FlipBackward0", adjoint_name="CumsumBackward0")
+
+
+def _reversed_cumsum(g, d):
+    return np.flip(np.cumsum(np.flip(g, d), axis=d), d)
 
 
 class CumProd(Function):
@@ -80,6 +125,35 @@ class CumProd(Function):
             return np.flip(np.cumsum(np.flip(grad * out, d), axis=d), d) / a
         return np.moveaxis(_cumprod_grad_with_zeros(np.moveaxis(a, d, -1),
                                                     np.moveaxis(grad, d, -1)), -1, d)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """torch's ``reversed_cumsum(grad * out) / a`` in recorded ops; with a zero in the input
+        the first gradient is right but differentiating it again raises (not supported here)."""
+        a_arr, out_arr = ctx.saved_tensors
+        d = ctx.dim % max(a_arr.ndim, 1)
+        if a_arr.size <= 1 or a_arr.shape[d] == 1:  # torch's: the gradient itself
+            return grad
+        a = ctx.saved_input(0, a_arr)
+        if np.all(a_arr != 0):
+            out = ctx.saved_output(out_arr)
+            return (grad * out).flip(d).cumsum(d).flip(d) / a
+        return _cumprod_grad_with_zeros_graph(ctx, a.movedim(d, -1),
+                                              grad.movedim(d, -1)).movedim(-1, d)
+
+
+def _cumprod_grad_with_zeros_graph(ctx, a, grad):
+    """``_cumprod_grad_with_zeros`` in recorded ops (the running products of the others as
+    cumprods and an einsum, whose first derivatives handle the zeros exactly)."""
+    n, last = a.shape[-1], a.ndim - 1
+    one = ctx.constant(np.ones((), a._data.dtype))
+    upper = ctx.constant(np.triu(np.ones((n, n), bool), 1))
+    tail = CumProd.apply(Where.apply(upper, a.unsqueeze(-2), one), dim=last + 1)
+    tail = Where.apply(ctx.constant(np.triu(np.ones((n, n), bool))), tail,
+                       ctx.constant(np.zeros((), a._data.dtype)))
+    batch = "abcdefgh"[:last]
+    summed = Einsum.apply(tail, grad, inputs=(batch + "yz", batch + "z"), output=batch + "y")
+    return _exclusive_cumprod_graph(a, last) * summed
 
 
 def _cumprod_grad_with_zeros(a, grad):

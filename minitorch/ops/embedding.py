@@ -8,6 +8,7 @@ divides each row's gradient by how often the batch used it. ``Normalize`` is
 import numpy as np
 
 from ..autograd.function import Function
+from .adjoint import LinearMap
 
 __all__ = ["Embedding", "Normalize"]
 
@@ -24,17 +25,48 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (V, D), padding_idx, by_freq = ctx.static
-        flat = ctx.idx.reshape(-1)
-        g = np.ascontiguousarray(grad).reshape(-1, D)
-        if by_freq:
-            counts = np.bincount(flat, minlength=V)
-            g = g / counts[flat][:, None].astype(g.dtype)
-        grad_w = np.zeros((V, D), grad.dtype)
-        np.add.at(grad_w, flat, g)
-        if padding_idx is not None:
-            grad_w[padding_idx] = 0
-        return grad_w, None
+        return _embedding_grad(ctx.idx, ctx.static, grad), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        idx, static = ctx.idx, ctx.static
+        return LinearMap.apply(grad, fn=lambda g: _embedding_grad(idx, static, g),
+                               adjoint=lambda gg: _embedding_grad_adjoint(idx, static, gg),
+                               name="EmbeddingDenseBackwardBackward0",
+                               adjoint_name="EmbeddingBackward0"), None
+
+
+def _row_counts(flat, V, by_freq, dtype):
+    """How often each looked-up row was used, with ``scale_grad_by_freq`` (else None)."""
+    return np.bincount(flat, minlength=V)[flat][:, None].astype(dtype) if by_freq else None
+
+
+def _embedding_grad(idx, static, grad):
+    """The weight gradient: each looked-up row's gradient added onto its row."""
+    (V, D), padding_idx, by_freq = static
+    flat = idx.reshape(-1)
+    g = np.ascontiguousarray(grad).reshape(-1, D)
+    counts = _row_counts(flat, V, by_freq, g.dtype)
+    if counts is not None:
+        g = g / counts
+    grad_w = np.zeros((V, D), grad.dtype)
+    np.add.at(grad_w, flat, g)
+    if padding_idx is not None:
+        grad_w[padding_idx] = 0
+    return grad_w
+
+
+def _embedding_grad_adjoint(idx, static, gg):
+    """torch's double backward of the weight gradient: the rows looked up again, the padding
+    row's lookups at zero. torch leaves out ``scale_grad_by_freq`` here (its
+    ``embedding_dense_double_backward``), so the second derivative is torch's, not the exact
+    transpose, when it is set."""
+    (V, D), padding_idx, _ = static
+    flat = idx.reshape(-1)
+    out = gg[flat]
+    if padding_idx is not None:
+        out[flat == padding_idx] = 0
+    return out.reshape(idx.shape + (D,))
 
 
 class Normalize(Function):

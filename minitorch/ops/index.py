@@ -8,6 +8,7 @@ as the gradient must).
 import numpy as np
 
 from ..autograd.function import Function
+from .adjoint import LinearMap
 
 __all__ = ["Gather", "IndexSelect", "MaskedSelect", "Scatter", "ScatterAdd", "Flip", "Roll", "Repeat", "Triangle", "Diagonal",
            "DiagEmbed", "along"]
@@ -54,6 +55,17 @@ class Gather(Function):
         shape, key, index_shape = ctx.meta
         return _scatter_back(key, shape, grad.reshape(index_shape), grad.dtype), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        shape, key, index_shape = ctx.meta
+        out_shape = grad.shape
+        # torch scatters sort/topk's gradient into zeros (the indices are distinct there)
+        name = "ScatterAddBackward0" if ctx.name() == "GatherBackward0" else "ScatterBackward0"
+        return LinearMap.apply(
+            grad, fn=lambda g: _scatter_back(key, shape, g.reshape(index_shape), g.dtype),
+            adjoint=lambda gg: gg[key].reshape(out_shape), name=name,
+            adjoint_name="GatherBackward0"), None
+
 
 class IndexSelect(Function):
     """The slices ``index`` (1-D int64) along ``dim``, C-contiguous as torch's result (so a
@@ -68,10 +80,22 @@ class IndexSelect(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        return _add_slices(*ctx.meta, grad), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
         shape, index, dim = ctx.meta
-        out = np.zeros(shape, grad.dtype)
-        np.add.at(out, (slice(None),) * dim + (index,), grad)
-        return out, None
+        return LinearMap.apply(grad, fn=lambda g: _add_slices(shape, index, dim, g),
+                               adjoint=lambda gg: np.take(gg, index, axis=dim),
+                               name="IndexAddBackward0",
+                               adjoint_name="IndexSelectBackward0"), None
+
+
+def _add_slices(shape, index, dim, grad):
+    """The gradient of ``index_select``: each slice of ``grad`` added onto the one it took."""
+    out = np.zeros(shape, grad.dtype)
+    np.add.at(out, (slice(None),) * dim + (index,), grad)
+    return out
 
 
 class MaskedSelect(Function):
@@ -91,6 +115,18 @@ class MaskedSelect(Function):
         out = np.zeros(a.shape, grad.dtype)
         out[mask] = grad
         return out, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, mask = ctx.saved_tensors
+        shape = a.shape
+
+        def scatter(g):
+            out = np.zeros(shape, g.dtype)
+            out[mask] = g
+            return out
+        return LinearMap.apply(grad, fn=scatter, adjoint=lambda gg: gg[mask],
+                               name="MaskedScatterBackward0"), None
 
 
 def _src_part(src, index):
@@ -142,6 +178,17 @@ class Scatter(Function):
             gs = _src_grad(grad, key, src_shape, index_shape)
         return ga, None, gs
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        key, src_shape, index_shape = ctx.meta
+        ga = gs = None
+        if ctx.needs_input_grad[0]:
+            ga = LinearMap.apply(grad, fn=lambda g: _cleared(g, key),
+                                 adjoint=lambda gg: _cleared(gg, key), name="ScatterBackward1")
+        if ctx.needs_input_grad[2]:
+            gs = _src_grad_graph(grad, key, src_shape, index_shape)
+        return ga, None, gs
+
 
 class ScatterAdd(Function):
     """``a`` with ``src`` added at ``index`` along ``dim`` (repeated positions add up)."""
@@ -162,6 +209,33 @@ class ScatterAdd(Function):
         gs = _src_grad(grad, key, src_shape, index_shape) if ctx.needs_input_grad[2] else None
         return grad, None, gs
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        key, src_shape, index_shape = ctx.meta
+        gs = _src_grad_graph(grad, key, src_shape, index_shape) \
+            if ctx.needs_input_grad[2] else None
+        return grad, None, gs
+
+
+def _cleared(g, key):
+    """``g`` with the positions scatter overwrote at zero."""
+    out = g.copy()
+    out[key] = 0
+    return out
+
+
+def _src_grad_graph(grad, key, src_shape, index_shape):
+    """``_src_grad`` recorded: its adjoint writes the src-shaped gradient back at ``key``."""
+    shape = grad.shape
+
+    def adjoint(gg):
+        out = np.zeros(shape, gg.dtype)
+        if 0 not in index_shape:
+            np.add.at(out, key, gg[tuple(slice(0, n) for n in index_shape)])
+        return out
+    return LinearMap.apply(grad, fn=lambda g: _src_grad(g, key, src_shape, index_shape),
+                           adjoint=adjoint, name="GatherBackward0")
+
 
 class Flip(Function):
     node_name = "FlipBackward0"
@@ -174,6 +248,12 @@ class Flip(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.flip(grad, ctx.dims)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        dims = ctx.dims
+        flip = lambda g: np.flip(g, dims).copy()  # noqa: E731 (its own adjoint)
+        return LinearMap.apply(grad, fn=flip, adjoint=flip, name="FlipBackward0")
 
 
 class Roll(Function):
@@ -191,6 +271,13 @@ class Roll(Function):
         shifts, dims = ctx.args
         return _roll(grad, tuple(-s for s in shifts), dims)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        shifts, dims = ctx.args
+        back = tuple(-s for s in shifts)
+        return LinearMap.apply(grad, fn=lambda g: _roll(g, back, dims),
+                               adjoint=lambda gg: _roll(gg, shifts, dims), name="RollBackward0")
+
 
 def _roll(a, shifts, dims):
     if dims is None:
@@ -207,18 +294,36 @@ class Repeat(Function):
     @staticmethod
     def forward(ctx, a, *, sizes):
         ctx.in_shape = a.shape
-        return np.tile(a.reshape((1,) * (len(sizes) - a.ndim) + a.shape), sizes)
+        return _tiled(a, sizes)
 
     @staticmethod
     def backward(ctx, grad):
-        shape = (1,) * (grad.ndim - len(ctx.in_shape)) + ctx.in_shape
-        split = []
-        for r, n in zip((g // s if s else 0 for g, s in zip(grad.shape, shape)), shape):
-            split += [r, n]
-        if 0 in grad.shape:
-            return np.zeros(ctx.in_shape, grad.dtype)
-        summed = grad.reshape(split).sum(axis=tuple(range(0, 2 * len(shape), 2)))
-        return summed.reshape(ctx.in_shape)
+        return _tiles_summed(ctx.in_shape, grad)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        in_shape, sizes = ctx.in_shape, grad.shape
+        reps = tuple(g // s if s else 0 for g, s in
+                     zip(sizes, (1,) * (len(sizes) - len(in_shape)) + in_shape))
+        return LinearMap.apply(grad, fn=lambda g: _tiles_summed(in_shape, g),
+                               adjoint=lambda gg: _tiled(gg, reps), name="SumBackward1",
+                               adjoint_name="RepeatBackward0")
+
+
+def _tiled(a, sizes):
+    return np.tile(a.reshape((1,) * (len(sizes) - a.ndim) + a.shape), sizes)
+
+
+def _tiles_summed(in_shape, grad):
+    """Repeat's gradient: the tiles of ``grad`` summed onto one of ``in_shape``."""
+    shape = (1,) * (grad.ndim - len(in_shape)) + in_shape
+    split = []
+    for r, n in zip((g // s if s else 0 for g, s in zip(grad.shape, shape)), shape):
+        split += [r, n]
+    if 0 in grad.shape:
+        return np.zeros(in_shape, grad.dtype)
+    summed = grad.reshape(split).sum(axis=tuple(range(0, 2 * len(shape), 2)))
+    return summed.reshape(in_shape)
 
 
 class Triangle(Function):
@@ -232,6 +337,13 @@ class Triangle(Function):
     @staticmethod
     def backward(ctx, grad):
         return _triangle(grad, *ctx.args)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        k, upper = ctx.args
+        keep = lambda g: _triangle(g, k, upper)  # noqa: E731 (its own adjoint)
+        return LinearMap.apply(grad, fn=keep, adjoint=keep,
+                               name="TriuBackward0" if upper else "TrilBackward0")
 
 
 def _triangle(a, k, upper):
@@ -267,10 +379,24 @@ class Diagonal(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        return _on_diagonal(ctx.meta, grad)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
         shape, offset, dim1, dim2 = ctx.meta
-        out = np.zeros(shape, grad.dtype)
-        diagonal_view(out, offset, dim1, dim2)[...] = grad
-        return out
+        meta = ctx.meta
+        return LinearMap.apply(grad, fn=lambda g: _on_diagonal(meta, g),
+                               adjoint=lambda gg: np.diagonal(gg, offset, dim1, dim2).copy(),
+                               name="DiagonalBackwardBackward0",
+                               adjoint_name="DiagonalBackward0")
+
+
+def _on_diagonal(meta, grad):
+    """Diagonal's gradient: zeros of the input's shape with ``grad`` on the diagonal."""
+    shape, offset, dim1, dim2 = meta
+    out = np.zeros(shape, grad.dtype)
+    diagonal_view(out, offset, dim1, dim2)[...] = grad
+    return out
 
 
 class DiagEmbed(Function):
@@ -286,3 +412,10 @@ class DiagEmbed(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.diagonal(grad, ctx.offset).copy()
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        k = ctx.offset
+        return LinearMap.apply(grad, fn=lambda g: np.diagonal(g, k).copy(),
+                               adjoint=lambda gg: np.diag(gg, k), name="DiagonalBackward0",
+                               adjoint_name="DiagEmbedBackward0")

@@ -10,6 +10,7 @@ from ..autograd.function import Function
 from ..kernels import activation as K
 from .activation import ReLU
 from .elementwise import Where
+from .rounding import rounded_quotient_graph
 from .shape import Index
 
 __all__ = ["AddInplace", "ReLUInplace", "IndexPut", "Fill", "Copy", "Remainder"]
@@ -164,3 +165,9 @@ class Remainder(Function):
         a, b = ctx.saved_tensors
         gb = -grad * np.floor_divide(a, b) if ctx.needs_input_grad[1] else None
         return grad, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        return grad, (rounded_quotient_graph(ctx, grad, a, b, "floor")
+                      if ctx.needs_input_grad[1] else None)

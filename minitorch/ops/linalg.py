@@ -9,7 +9,8 @@ gradient is broadcast back along it).
 """
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, _once_differentiable
+from .adjoint import LinearMap
 
 __all__ = ["Einsum"]
 
@@ -29,12 +30,52 @@ class Einsum(Function):
     def backward(ctx, grad):
         inputs, output, shapes = ctx.spec
         arrays = ctx.saved_tensors
-        sizes = {}
-        for sub, shape in zip(inputs, shapes):
-            for c, n in zip(sub, shape):
-                sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]  # (1 broadcasts, 0 not)
+        sizes = _letter_sizes(inputs, shapes)
         return tuple(_operand_grad(i, grad, arrays, inputs, output, shapes, sizes)
                      if need else None for i, need in enumerate(ctx.needs_input_grad))
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """Each operand's gradient in recorded ops: the einsum of ``grad`` with the other
+        operands, broadcast and transposed back (one operand: a linear map of ``grad`` alone,
+        so it needs no gradient unless ``grad`` does, as torch's). An operand with a repeated
+        letter gets a right first gradient whose differentiation raises (not supported)."""
+        inputs, output, shapes = ctx.spec
+        sizes = _letter_sizes(inputs, shapes)
+        needs = ctx.needs_input_grad
+        if any(need and len(set(sub)) != len(sub) for need, sub in zip(needs, inputs)):
+            return _once_differentiable(ctx, (grad,), ctx._make)
+        if len(inputs) == 1:
+            eq = inputs[0] + "->" + output
+            return LinearMap.apply(
+                grad, fn=lambda g: _operand_grad(0, g, (None,), inputs, output, shapes, sizes),
+                adjoint=lambda gg: np.einsum(eq, gg), name="ExpandBackward0",
+                adjoint_name="EinsumBackward0"),
+        tensors = [None if a is None else ctx.saved_input(j, a)
+                   for j, a in enumerate(ctx.saved_tensors)]
+        return tuple(_operand_grad_graph(i, grad, tensors, inputs, output, shapes, sizes)
+                     if need else None for i, need in enumerate(needs))
+
+
+def _operand_grad_graph(i, grad, tensors, inputs, output, shapes, sizes):
+    """``_operand_grad`` in recorded ops, for an operand without repeated letters."""
+    sub = inputs[i]
+    others = [(s, t) for j, (s, t) in enumerate(zip(inputs, tensors)) if j != i]
+    known = set(output).union(*[set(s) for s, _ in others])
+    have = "".join(c for c in sub if c in known)
+    g = Einsum.apply(grad, *[t for _, t in others], inputs=(output, *[s for s, _ in others]),
+                     output=have)
+    g = g.reshape([sizes[c] if c in have else 1 for c in sub]).expand(*[sizes[c] for c in sub])
+    axes = tuple(k for k, c in enumerate(sub) if shapes[i][k] == 1 and sizes[c] != 1)
+    return g.sum(dim=axes, keepdim=True) if axes else g
+
+
+def _letter_sizes(inputs, shapes):
+    sizes = {}
+    for sub, shape in zip(inputs, shapes):
+        for c, n in zip(sub, shape):
+            sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]  # (1 broadcasts, 0 not)
+    return sizes
 
 
 def _operand_grad(i, grad, arrays, inputs, output, shapes, sizes):

@@ -79,6 +79,20 @@ class BinaryCrossEntropy(Function):
         return (gx.reshape(x.shape) if need_x else None, gt.reshape(x.shape) if need_t else None,
                 None)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """torch's formulas in recorded ops: d/dx = (x - t) / max(x (1 - x), 1e-12), d/dt =
+        log(1 - x) - log(x); the weight is a constant."""
+        x_arr, t_arr, w = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad[:2]
+        x, t = ctx.saved_input(0, x_arr), ctx.saved_input(1, t_arr)
+        g = _scaled_graph(grad, x_arr.shape, ctx.reduction)
+        if w is not None:
+            g = g * ctx.constant(w)
+        gx = g * (x - t) / ((1 - x) * x).clamp(min=K._EPS) if need_x else None
+        gt = g * ((1 - x).log() - x.log()) if need_t else None
+        return gx, gt, None
+
 
 class BinaryCrossEntropyWithLogits(Function):
     """``apply(input, target, weight, pos_weight, reduction=)``: the stable log-sigmoid form."""

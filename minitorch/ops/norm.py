@@ -60,7 +60,7 @@ class BatchNorm(Function):
         # with the ReLU, its mask comes from the output, as a separate ReLU would keep it
         ctx.save_for_backward(x3, y) if relu else ctx.save_for_backward(x3)
         ctx.stats = (mean, invstd, w, b)
-        ctx.training, ctx.relu = bool(training), bool(relu)
+        ctx.training, ctx.relu, ctx.eps = bool(training), bool(relu), eps
         return y.reshape(x.shape)
 
     @staticmethod
@@ -78,6 +78,39 @@ class BatchNorm(Function):
                               int(need_w or need_b))
         return (grad_x.reshape(grad_out.shape) if need_x else None,
                 grad_w if need_w else None, grad_b if need_b else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad_out):
+        """The same gradients in recorded ops, for create_graph. In training the batch mean and
+        inverse deviation are recomputed from the input as recorded ops, so that differentiating
+        again sees them depend on it (torch's ``batchnorm_double_backward``); in evaluation the
+        running statistics are constants."""
+        saved = ctx.saved_tensors
+        x3, y3 = saved[0], saved[-1]
+        mean, invstd, w, _ = ctx.stats
+        need_x, need_w, need_b = ctx.needs_input_grad
+        N, C, P = x3.shape
+        g = grad_out.reshape(N, C, P)
+        if ctx.relu:
+            g = g * ctx.constant((y3 > 0).astype(x3.dtype))
+        x = ctx.saved_input(0, x3.reshape(grad_out.shape)).reshape(N, C, P)
+        if ctx.training:
+            centred = x - x.mean(dim=(0, 2), keepdim=True)
+            inv = ((centred * centred).mean(dim=(0, 2), keepdim=True) + ctx.eps).rsqrt()
+        else:
+            centred = x - ctx.constant(mean.reshape(1, C, 1))
+            inv = ctx.constant(invstd.reshape(1, C, 1))
+        xhat = centred * inv
+        grad_b = g.sum(dim=(0, 2)) if need_b else None
+        grad_w = (g * xhat).sum(dim=(0, 2)) if need_w else None
+        grad_x = None
+        if need_x:
+            scale = ctx.saved_input(1, w).reshape(1, C, 1) * inv
+            if ctx.training:
+                g = (g - g.mean(dim=(0, 2), keepdim=True)
+                     - xhat * (g * xhat).mean(dim=(0, 2), keepdim=True))
+            grad_x = (g * scale).reshape(grad_out.shape)
+        return grad_x, grad_w, grad_b
 
 
 def _update_running(running_mean, running_var, mean, var, momentum, count):

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd.function import Function
 
-__all__ = ["Pad", "Interpolate", "pad_index", "interpolation_taps"]
+__all__ = ["Pad", "PadGradient", "Interpolate", "pad_index", "interpolation_taps"]
 
 
 def pad_index(n, before, after, mode):
@@ -27,45 +27,102 @@ def pad_index(n, before, after, mode):
 
 
 class Pad(Function):
-    """``Pad.apply(x, maps=((axis, index_map), ...), value=, saves_input=)``; ``saves_input``
-    keeps ``x`` for backward's version check only (the gradient needs its shape alone)."""
+    """``Pad.apply(x, maps=((axis, index_map), ...), value=, saves_input=, mode=, dims=)``;
+    ``saves_input`` keeps ``x`` for backward's version check only (the gradient needs its shape
+    alone); ``mode`` and ``dims`` (the padded trailing dims) give torch's node names."""
 
     node_name = "PadBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, maps, value, saves_input=False):
+    def name_for(is_tensor, arrays, static):
+        return _pad_name(static.get("mode"), static.get("dims"), "Backward0")
+
+    @staticmethod
+    def forward(ctx, x, *, maps, value, saves_input=False, mode=None, dims=None):
         if saves_input:
             ctx.save_for_backward(x)
-        y = x
-        for axis, idx in maps:
-            if y.shape[axis] == 0:   # an empty axis (constant mode): nothing to take, all fill
-                shape = list(y.shape)
-                shape[axis] = len(idx)
-                y = np.full(shape, value, y.dtype)
-                continue
-            y = np.take(y, np.maximum(idx, 0), axis=axis)
-            if (idx < 0).any():
-                sl = [slice(None)] * y.ndim
-                sl[axis] = idx < 0
-                y[tuple(sl)] = value
-        ctx.maps = maps
-        ctx.in_shape = x.shape
-        return np.ascontiguousarray(y)
+        ctx.maps, ctx.in_shape, ctx.names = maps, x.shape, (mode, dims)
+        return _gather(x, maps, value)
 
     @staticmethod
     def backward(ctx, grad):
-        g = grad
-        shapes = [ctx.in_shape]
-        for axis, idx in ctx.maps[:-1]:
-            s = list(shapes[-1])
-            s[axis] = len(idx)
-            shapes.append(tuple(s))
-        for (axis, idx), shape in zip(reversed(ctx.maps), reversed(shapes)):
-            keep = idx >= 0
-            out = np.zeros((shape[axis],) + tuple(np.delete(g.shape, axis)), g.dtype)
-            np.add.at(out, idx[keep], np.moveaxis(g, axis, 0)[keep])
-            g = np.moveaxis(out, 0, axis)
-        return np.ascontiguousarray(g)
+        return _scatter(grad, ctx.maps, ctx.in_shape)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return PadGradient.apply(grad, maps=ctx.maps, in_shape=ctx.in_shape, names=ctx.names)
+
+
+class PadGradient(Function):
+    """Pad's gradient (the scatter back) as an op, for create_graph: it is linear in the
+    gradient, so its own gradient is the pad with zeros again."""
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):
+        mode, dims = static["names"]
+        if mode == "constant":  # torch's is a constant pad (a crop) again
+            return "ConstantPadNdBackward0"
+        return _pad_name(mode, dims, "BackwardBackward0")
+
+    @staticmethod
+    def forward(ctx, grad, *, maps, in_shape, names):
+        ctx.maps = maps
+        return _scatter(grad, maps, in_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _gather(gg, ctx.maps, 0)
+
+    @staticmethod
+    def backward_graph(ctx, gg):
+        return Pad.apply(gg, maps=ctx.maps, value=0)
+
+
+_PAD_NAMES = {"constant": "ConstantPadNd", "reflect": "ReflectionPad{}D",
+              "replicate": "ReplicationPad{}D"}
+
+
+def _pad_name(mode, dims, suffix):
+    """torch's node name of a pad in ``mode`` over ``dims`` trailing dims (its circular pad is
+    made of slice copies: its gradient's node is a slice's)."""
+    if mode == "circular" and suffix != "Backward0":
+        return "SliceBackwardBackward0"
+    if mode not in _PAD_NAMES:
+        return "PadBackward0"
+    return _PAD_NAMES[mode].format(dims) + ("Backward0" if mode == "constant" else suffix)
+
+
+def _gather(x, maps, value):
+    """``x`` read through each axis's source-index map, ``value`` where the map is -1."""
+    y = x
+    for axis, idx in maps:
+        if y.shape[axis] == 0:   # an empty axis (constant mode): nothing to take, all fill
+            shape = list(y.shape)
+            shape[axis] = len(idx)
+            y = np.full(shape, value, y.dtype)
+            continue
+        y = np.take(y, np.maximum(idx, 0), axis=axis)
+        if (idx < 0).any():
+            sl = [slice(None)] * y.ndim
+            sl[axis] = idx < 0
+            y[tuple(sl)] = value
+    return np.ascontiguousarray(y)
+
+
+def _scatter(grad, maps, in_shape):
+    """The adjoint of ``_gather``: each output's gradient added onto the element it read."""
+    g = grad
+    shapes = [in_shape]
+    for axis, idx in maps[:-1]:
+        s = list(shapes[-1])
+        s[axis] = len(idx)
+        shapes.append(tuple(s))
+    for (axis, idx), shape in zip(reversed(maps), reversed(shapes)):
+        keep = idx >= 0
+        out = np.zeros((shape[axis],) + tuple(np.delete(g.shape, axis)), g.dtype)
+        np.add.at(out, idx[keep], np.moveaxis(g, axis, 0)[keep])
+        g = np.moveaxis(out, 0, axis)
+    return np.ascontiguousarray(g)
 
 
 def interpolation_taps(n_in, n_out, mode, align_corners, scale, dtype):

@@ -45,6 +45,11 @@ class RoundedDiv(Function):
         zero = np.zeros_like(grad)
         return zero, zero
 
+    @staticmethod
+    def backward_graph(ctx, grad):  # constants: they need no gradient, as torch's
+        zero = ctx.constant(np.zeros_like(grad._data))
+        return zero, zero
+
 
 class _NoDerivative(Function):
     """Recorded (the result requires grad, as in torch) but without a derivative: backward
@@ -100,4 +105,17 @@ class Fmod(Function):
             with _quiet():
                 gb = -grad * _trunc_div(a, b)
         return grad, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        return grad, (rounded_quotient_graph(ctx, grad, a, b, "trunc")
+                      if ctx.needs_input_grad[1] else None)
+
+
+def rounded_quotient_graph(ctx, grad, a, b, mode):
+    """``-grad * div(a, b, rounding_mode=mode)``, the divisor's gradient of fmod (trunc) and
+    remainder (floor), recorded: the rounded quotient is torch's zero-gradient op of both, so the
+    result requires grad where the inputs do, as torch's."""
+    return -grad * RoundedDiv.apply(ctx.saved_input(0, a), ctx.saved_input(1, b), mode=mode)
 

@@ -1,6 +1,8 @@
 """More unary maths Functions: trigonometric, log/exp variants, reciprocal, and the piecewise
 constant rounding ops (zero gradient, as PyTorch's). Each class is its forward ufunc and its
 derivative; the input arrives in a floating dtype (rounding ops also take integers).
+``df_graph`` is the derivative in recorded Tensor ops (create_graph), where ``df``'s numpy form
+does not run on Tensors as it is.
 """
 import numpy as np
 
@@ -41,15 +43,26 @@ class _Unary(Function):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return grad * cls.df(a, out)
 
+    @classmethod
+    def backward_graph(cls, ctx, grad):
+        a, out = ctx.saved_tensors
+        a = None if a is None else ctx.saved_input(0, a)
+        out = None if out is None else ctx.saved_output(out)
+        return grad * (cls.df_graph or cls.df)(a, out)
+
+    df_graph = None
+
 
 class Sin(_Unary):
     f = staticmethod(np.sin)
     df = staticmethod(lambda a, out: np.cos(a))
+    df_graph = staticmethod(lambda a, out: a.cos())
 
 
 class Cos(_Unary):
     f = staticmethod(np.cos)
     df = staticmethod(lambda a, out: -np.sin(a))
+    df_graph = staticmethod(lambda a, out: -a.sin())
 
 
 class Tan(_Unary):
@@ -72,23 +85,27 @@ class Expm1(_Unary):
 class Log2(_Unary):
     f = staticmethod(np.log2)
     df = staticmethod(lambda a, out: 1 / (a * a.dtype.type(_LN2)))
+    df_graph = staticmethod(lambda a, out: 1 / (a * _LN2))
 
 
 class Log10(_Unary):
     f = staticmethod(np.log10)
     df = staticmethod(lambda a, out: 1 / (a * a.dtype.type(_LN10)))
+    df_graph = staticmethod(lambda a, out: 1 / (a * _LN10))
 
 
 class Exp2(_Unary):
     saves = "out"
     f = staticmethod(np.exp2)
     df = staticmethod(lambda a, out: out * out.dtype.type(_LN2))
+    df_graph = staticmethod(lambda a, out: out * _LN2)
 
 
 class Rsqrt(_Unary):
     saves = "out"
     f = staticmethod(lambda a: 1 / np.sqrt(a))
     df = staticmethod(lambda a, out: out * out * out * out.dtype.type(-0.5))
+    df_graph = staticmethod(lambda a, out: out * out * out * -0.5)
 
 
 class Reciprocal(_Unary):
@@ -105,6 +122,10 @@ class _Flat(_Unary):
     @classmethod
     def backward(cls, ctx, grad):
         return np.zeros_like(grad)
+
+    @classmethod
+    def backward_graph(cls, ctx, grad):  # a constant: it needs no gradient, as torch's
+        return ctx.constant(np.zeros_like(grad._data))
 
 
 class Floor(_Flat):
@@ -148,3 +169,5 @@ class Frac(_Unary):
     @classmethod
     def backward(cls, ctx, grad):
         return grad
+
+    backward_graph = backward

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..autograd.function import Function
+from .elementwise import Where
 
 __all__ = ["VectorNorm"]
 
@@ -60,3 +61,33 @@ class VectorNorm(Function):
                 return np.where(out == 0, zero, grad * a / out)
             g = grad * sign * np.power(np.abs(a), ord - 1) / np.power(out, ord - 1)
             return np.where((out == 0) | (a == 0), zero, g)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """The same formulas in recorded ops (the output through this node, as torch's);
+        positions the array form sets to 0 are masked, their branch fed a harmless 1."""
+        a_arr, out_arr = ctx.saved_tensors
+        ord, dim, keepdim = ctx.meta
+        a, out = ctx.saved_input(0, a_arr), ctx.saved_output(out_arr)
+        if ord == 0:  # torch's: no gradient at all (None, not zeros)
+            return None
+        if dim is not None and not keepdim:  # (dim may be a tuple)
+            out_arr = np.expand_dims(out_arr, dim)
+            grad, out = grad.reshape(out_arr.shape), out.reshape(out_arr.shape)
+        sign = a.sign()  # recorded (a zero derivative), so the gradient requires grad as torch's
+        if ord == 1:
+            return grad * sign
+        if abs(ord) == np.inf:
+            mask = np.abs(a_arr) == out_arr
+            share = mask / np.sum(mask, axis=dim, keepdims=True)
+            return grad * sign * ctx.constant(share.astype(a_arr.dtype))
+        dead = out_arr == 0 if ord == 2 else (out_arr == 0) | (a_arr == 0)
+        one = ctx.constant(np.ones((), a_arr.dtype))
+        zero = ctx.constant(np.zeros((), a_arr.dtype))
+        safe_out = Where.apply(ctx.constant(out_arr == 0), one, out)
+        if ord == 2:
+            g = grad * a / safe_out
+        else:
+            safe_a = Where.apply(ctx.constant(a_arr == 0), one, a)
+            g = grad * sign * safe_a.abs() ** (ord - 1) / safe_out ** (ord - 1)
+        return Where.apply(ctx.constant(dead), zero, g)

@@ -207,3 +207,17 @@ def test_independent_graphs_in_threads_give_their_own_gradients():
     for t in threads:
         t.join()
     assert results == {k: 2.0 * k for k in range(6)}
+
+
+def test_grad_takes_torchs_only_inputs_and_materialize_grads():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    unused = mt.tensor([3.0], requires_grad=True)
+    gx, gu = mt.autograd.grad((x * x).sum(), [x, unused], materialize_grads=True,
+                              only_inputs=True)
+    assert gx.tolist() == [2.0, 4.0] and gu.tolist() == [0.0]
+    with pytest.raises(ValueError, match="Expected allow_unused to be True"):
+        mt.autograd.grad((x * x).sum(), [x], materialize_grads=True, allow_unused=False)
+    with pytest.warns(UserWarning, match="only_inputs argument is deprecated"):
+        mt.autograd.grad((x * x).sum(), [x], only_inputs=False)
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        mt.autograd.grad((x * x).sum(), [x, unused])
