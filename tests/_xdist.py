@@ -3,6 +3,10 @@
 * Tests that share a module- or class-scoped fixture of this suite (a trained run, a folder of
   images) are sent to one worker (xdist's ``loadgroup``, one group per module), so the fixture
   is made once and not once per worker. Everything else is dealt out test by test.
+* Tests that compile the same kernel signatures on a cold cache, signatures that the suite's
+  pre-compile (``tests/conftest.py``) does not cover, stay together too (``COMPILE_GROUPS``):
+  dealt out test by test, both workers compiled the same float64 Winograd kernels at once
+  (two 120 s tests in CI where one worker's 50 s compile would do).
 * Session fixtures are made once per worker: each is a few seconds warm, less than keeping
   their users on one worker would cost.
 * ``one_worker_at_a_time`` serialises a step across the workers of one run (the cold-cache
@@ -16,10 +20,22 @@ import os
 
 import pytest
 
-__all__ = ["group_by_shared_fixtures", "mark_groups", "one_worker_at_a_time"]
+__all__ = ["COMPILE_GROUPS", "group_by_shared_fixtures", "mark_groups", "one_worker_at_a_time"]
 
 _SHARED_SCOPES = ("class", "module", "package")
 _LOADGROUP_ENV = "MINITORCH_TESTS_LOADGROUP"
+
+# group name -> the test modules whose first tests compile the same kernels for signatures used
+# nowhere else in the suite (float64, the differential programs' ops): the first test compiles,
+# the others on the same worker load numba's cache
+COMPILE_GROUPS = {
+    "float64-winograd": ("tests/kernels/test_winograd_kernels.py",
+                         "tests/kernels/test_winograd43_kernels.py",
+                         "tests/kernels/test_winograd43_grad_kernels.py"),
+    "nn-programs": ("tests/differential/test_nn_programs.py",),
+    "optim-programs": ("tests/differential/test_optim_programs.py",),
+}
+_MODULE_GROUP = {module: group for group, modules in COMPILE_GROUPS.items() for module in modules}
 
 
 def _xdist_dist(config):
@@ -51,13 +67,19 @@ def _shares_a_fixture(item):
 
 
 def mark_groups(config, items):
-    """Mark every test that shares a module's fixture with that module's xdist group."""
+    """Mark every test that shares a module's fixture with that module's xdist group, and every
+    test of a ``COMPILE_GROUPS`` module with its group."""
     # a worker's own ``dist`` is "no"; xdist tells it the run's choice in ``option.loadgroup``
     if not (getattr(config.option, "loadgroup", False) or _xdist_dist(config) == "loadgroup"):
         return
     for item in items:
-        if item.get_closest_marker("xdist_group") is None and _shares_a_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        module = item.nodeid.split("::")[0]
+        if module in _MODULE_GROUP:
+            item.add_marker(pytest.mark.xdist_group(_MODULE_GROUP[module]))
+        elif _shares_a_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(module))
 
 
 @contextlib.contextmanager
