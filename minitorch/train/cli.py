@@ -21,6 +21,7 @@ import contextlib
 import errno
 import os
 import re
+import signal
 import sys
 import time
 
@@ -67,6 +68,8 @@ def _run(main, argv):
         from minitorch import distributed as dist
         dist.init()
         return main(argv)
+    except BrokenPipeError:
+        return _reader_gone()
     except _UsageError as exc:
         return _fail(str(exc))
     except user_error_types() as exc:
@@ -78,6 +81,15 @@ def _run(main, argv):
         return _fail(f"cannot write{where}: {os.strerror(exc.errno)}")
     except KeyboardInterrupt as exc:
         return _interrupted(exc)
+
+
+def _reader_gone():
+    """The reader of stdout went away (``minitorch-predict ... | head``): stop quietly, as a
+    shell tool killed by SIGPIPE would (128 + 13), with stdout pointed at /dev/null so that
+    the interpreter's final flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def _destination(filename):

@@ -172,3 +172,19 @@ def test_the_process_exits_2_with_one_line_and_no_traceback(tmp_path, out, setti
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert snapshot(out) == before
+
+
+def test_output_piped_into_a_reader_that_stops_is_no_traceback(tmp_path):
+    # ``minitorch-predict ... | head -1``: the reader closes the pipe before the table is written
+    import subprocess
+    import sys
+    from tests.train.helpers import REPO
+    images = _image_folder(tmp_path / "photos")
+    weights = REPO / "models" / "weights" / "resnet18_small_w16_digits04.h5"
+    code = "import sys; from minitorch.train.cli import predict_main; sys.exit(predict_main())"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(weights), str(images)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, stderr   # 128 + SIGPIPE, as a shell tool's
+    assert "Traceback" not in stderr and "Broken pipe" not in stderr, stderr
