@@ -355,7 +355,10 @@ def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
         gemm.matmul(cols.T, w2.T, prod)
         K.transpose12_for(out)(out, prod.reshape(N, P, O), bias, res3, relu)
     elif N == 1:  # (O, 1, P) is already NCHW: the GEMM writes the output directly
-        _banded_matmul(ctx, out4, x, w, cols)
+        if cols is None:
+            _banded_matmul(ctx, out4, x, w)
+        else:
+            _grouped_matmul(out.reshape(O, P), w2, cols, ctx.groups)
         if b is not None:
             out += bias.reshape(1, O, 1)
         if res is not None:
@@ -368,16 +371,13 @@ def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
         K.swap01(out, prod.reshape(O, N, P), bias, res3, relu)
 
 
-def _banded_matmul(ctx, out, x, w, cols):
-    """``out`` (1, O, OH, OW) = ``w @ im2col(x)`` for one image, from ``cols`` when made, or
-    (None) over bands of output rows whose columns fit in ``_BAND_BYTES``, each band's product
-    written into its own columns of ``out``: each element is the same BLAS dot product."""
-    O, Cg, KH, KW = w.shape
+def _banded_matmul(ctx, out, x, w):
+    """``out`` (1, O, OH, OW) = ``w @ im2col(x)`` for one image, over bands of output rows whose
+    columns fit in ``_BAND_BYTES``, each band's product written into its own columns of ``out``:
+    each element is the same BLAS dot product as from the whole image's columns."""
+    O, _, KH, KW = w.shape
     OH, OW = out.shape[2:]
     out2, w2 = out.reshape(O, OH * OW), w.reshape(O, -1)
-    if cols is not None:
-        _grouped_matmul(out2, w2, cols, ctx.groups)
-        return
     Kdim = x.shape[1] * KH * KW
     rows = max(1, _BAND_BYTES // (Kdim * OW * x.dtype.itemsize))
     for r0 in range(0, OH, rows):

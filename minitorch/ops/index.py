@@ -112,21 +112,21 @@ class MaskedSelect(Function):
     @staticmethod
     def backward(ctx, grad):
         a, mask = ctx.saved_tensors
-        out = np.zeros(a.shape, grad.dtype)
-        out[mask] = grad
-        return out, None
+        return _masked_scatter(a.shape, mask, grad), None
 
     @staticmethod
     def backward_graph(ctx, grad):
         a, mask = ctx.saved_tensors
         shape = a.shape
+        return LinearMap.apply(grad, fn=lambda g: _masked_scatter(shape, mask, g),
+                               adjoint=lambda gg: gg[mask], name="MaskedScatterBackward0"), None
 
-        def scatter(g):
-            out = np.zeros(shape, g.dtype)
-            out[mask] = g
-            return out
-        return LinearMap.apply(grad, fn=scatter, adjoint=lambda gg: gg[mask],
-                               name="MaskedScatterBackward0"), None
+
+def _masked_scatter(shape, mask, grad):
+    """MaskedSelect's gradient: zeros of the input's shape with ``grad`` where ``mask`` is."""
+    out = np.zeros(shape, grad.dtype)
+    out[mask] = grad
+    return out
 
 
 def _src_part(src, index):

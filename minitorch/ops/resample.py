@@ -9,8 +9,9 @@ scatters the weighted gradient back the same way. Both gradients are exact.
 import numpy as np
 
 from ..autograd.function import Function
+from .adjoint import LinearMap
 
-__all__ = ["Pad", "PadGradient", "Interpolate", "pad_index", "interpolation_taps"]
+__all__ = ["Pad", "Interpolate", "pad_index", "interpolation_taps"]
 
 
 def pad_index(n, before, after, mode):
@@ -50,32 +51,15 @@ class Pad(Function):
 
     @staticmethod
     def backward_graph(ctx, grad):
-        return PadGradient.apply(grad, maps=ctx.maps, in_shape=ctx.in_shape, names=ctx.names)
-
-
-class PadGradient(Function):
-    """Pad's gradient (the scatter back) as an op, for create_graph: it is linear in the
-    gradient, so its own gradient is the pad with zeros again."""
-
-    @staticmethod
-    def name_for(is_tensor, arrays, static):
-        mode, dims = static["names"]
-        if mode == "constant":  # torch's is a constant pad (a crop) again
-            return "ConstantPadNdBackward0"
-        return _pad_name(mode, dims, "BackwardBackward0")
-
-    @staticmethod
-    def forward(ctx, grad, *, maps, in_shape, names):
-        ctx.maps = maps
-        return _scatter(grad, maps, in_shape)
-
-    @staticmethod
-    def backward(ctx, gg):
-        return _gather(gg, ctx.maps, 0)
-
-    @staticmethod
-    def backward_graph(ctx, gg):
-        return Pad.apply(gg, maps=ctx.maps, value=0)
+        """The scatter back as a recorded linear map, for create_graph: its own gradient is the
+        pad with zeros again."""
+        maps, in_shape, (mode, dims) = ctx.maps, ctx.in_shape, ctx.names
+        # torch's node of a constant pad's gradient is a constant pad (a crop) again
+        name = ("ConstantPadNdBackward0" if mode == "constant"
+                else _pad_name(mode, dims, "BackwardBackward0"))
+        return LinearMap.apply(grad, fn=lambda g: _scatter(g, maps, in_shape),
+                               adjoint=lambda gg: _gather(gg, maps, 0), name=name,
+                               adjoint_name="PadBackward0")
 
 
 _PAD_NAMES = {"constant": "ConstantPadNd", "reflect": "ReflectionPad{}D",
