@@ -72,6 +72,7 @@ def test_recurrent_layers_on_packed_batches_match_torch(kind, bidirectional, num
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 6, 3)).astype(np.float32)   # batch_first
     lengths = [3, 6, 1, 4]
+    torch.manual_seed(0)   # the same weights whichever tests ran before in this process
     t_model = getattr(torch.nn, kind)(3, 5, num_layers=num_layers, batch_first=True,
                                       bidirectional=bidirectional)
     m_model = getattr(mt.nn, kind)(3, 5, num_layers=num_layers, batch_first=True,
@@ -100,7 +101,10 @@ def test_recurrent_layers_on_packed_batches_match_torch(kind, bidirectional, num
     expected = run(torch, trnn, t_model)
     got = run(mt, mrnn, m_model)
     for i, (e, g) in enumerate(zip(expected, got)):
-        np.testing.assert_allclose(g, e, rtol=1e-4, atol=2e-5, err_msg=f"output {i}")
+        # float32 rounding is relative to the terms of a sum: an element of 4e-2 in a gradient
+        # of magnitude 200 may differ by a few ulps of 200
+        scale = max(1.0, float(np.abs(e).max()))
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=2e-6 * scale, err_msg=f"output {i}")
     # padding never reaches the final states: a sequence's h_n is its own last step's output
     assert np.allclose(got[2][-1 if not bidirectional else -2][0], got[1][0, 2, :5], atol=1e-6)
 
