@@ -11,7 +11,7 @@ the threshold.
 import numpy as np
 
 from ..autograd.function import _once_differentiable
-from .activation_more import Derivative, _Pointwise, _sigmoid
+from .activation_more import Derivative, Softplus, _Pointwise, _sigmoid, negative_mask
 from .elementwise import Where
 
 __all__ = ["SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish", "LogSigmoid", "Softsign",
@@ -70,6 +70,10 @@ class SELU(_Pointwise):
         return np.where(x < 0, _c(x, SELU_SCALE * SELU_ALPHA) * np.exp(np.minimum(x, 0)),
                         _c(x, 0))
 
+    @staticmethod
+    def _d2f_graph(ctx, x):
+        return x.clamp(max=0).exp() * (SELU_SCALE * SELU_ALPHA) * negative_mask(ctx, x)
+
 
 class CELU(_Pointwise):
     node_name = "EluBackward0"
@@ -87,6 +91,10 @@ class CELU(_Pointwise):
     def _d2f(x, alpha):
         return np.where(x < 0, np.exp(np.minimum(x, 0) / _c(x, alpha)) / _c(x, alpha),
                         _c(x, 0))
+
+    @staticmethod
+    def _d2f_graph(ctx, x, alpha):
+        return (x.clamp(max=0) / alpha).exp() / alpha * negative_mask(ctx, x)
 
 
 class Hardswish(_Masked):
@@ -107,6 +115,10 @@ class Hardswish(_Masked):
     @staticmethod
     def _d2f(x):
         return np.where((x > -3) & (x < 3), _c(x, 1 / 3), _c(x, 0))
+
+    @staticmethod
+    def _d2f_graph(ctx, x):  # piecewise constant: no gradient through x, as torch's
+        return ctx.constant(Hardswish._d2f(x._data))
 
 
 class Hardsigmoid(_Masked):
@@ -147,6 +159,11 @@ class Mish(_Pointwise):
         t, s = np.tanh(np.logaddexp(x, _c(x, 0))), _sigmoid(x)
         return (1 - t * t) * s * (2 + x * (1 - s - 2 * t * s))
 
+    @staticmethod
+    def _d2f_graph(ctx, x):
+        t, s = Softplus.apply(x, beta=1, threshold=20).tanh(), x.sigmoid()
+        return (1 - t * t) * s * (2 + x * (1 - s - 2 * t * s))
+
 
 class LogSigmoid(_Pointwise):
     node_name = "LogSigmoidBackward0"
@@ -163,6 +180,11 @@ class LogSigmoid(_Pointwise):
     def _d2f(x):
         s = _sigmoid(x)
         return -s * (1 - s)
+
+    @staticmethod
+    def _d2f_graph(ctx, x):
+        s = x.sigmoid()
+        return s * (s - 1)
 
 
 class Softsign(_Pointwise):
@@ -181,6 +203,11 @@ class Softsign(_Pointwise):
     def _d2f(x):
         d = np.abs(x) + _c(x, 1)
         return _c(x, -2) * np.sign(x) / (d * d * d)
+
+    @staticmethod
+    def _d2f_graph(ctx, x):
+        d = x.abs() + 1
+        return ctx.constant(np.sign(x._data) * _c(x._data, -2)) / (d * d * d)
 
 
 class _Shrink(_Masked):

@@ -22,6 +22,8 @@ class _Pointwise(Function):
     """``forward`` = ``_f(x, **static)``; ``backward`` = ``grad * _df(x, **static)``."""
 
     integers = False  # whether an integer input is allowed (Hardtanh: a clamp)
+    # staticmethod(ctx, x Tensor, **static): f''(x) in recorded ops; None: piecewise linear
+    _d2f_graph = None
 
     @classmethod
     def forward(cls, ctx, x, **static):
@@ -46,8 +48,10 @@ class _Pointwise(Function):
 class Derivative(Function):
     """``f'(x)`` of a pointwise activation ``f`` as an op of its own, so that the activation's
     gradient (``grad * f'(x)``) can be differentiated again: its backward is ``grad * f''(x)``
-    (``activation._d2f``; 0 for the piecewise-linear ones, whose result still requires grad
-    through ``x``, as PyTorch's does)."""
+    (``activation._d2f``). Under create_graph ``f''`` is ``activation._d2f_graph`` in recorded
+    Tensor ops (so third and higher orders follow); an activation without one is piecewise
+    linear, and gets torch's ``zeros_like``: a constant, so the second derivative of e.g.
+    leaky_relu does not require grad, while the first still does through ``x``, as in torch."""
 
     @staticmethod
     def name_for(is_tensor, arrays, static):
@@ -65,6 +69,14 @@ class Derivative(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return np.asarray(grad * ctx.activation._d2f(x, **ctx.static), dtype=x.dtype)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = ctx.saved_tensors
+        d2f = ctx.activation._d2f_graph
+        if d2f is None:
+            return ctx.constant(np.zeros(x.shape, x.dtype))
+        return grad * d2f(ctx, ctx.saved_input(0, x), **ctx.static)
 
 
 class GELU(Function):
@@ -111,6 +123,15 @@ class GELU(Function):
             du = k * (1 + 3 * a * x * x)
             return ((1 - t * t) * (du + 0.5 * x * (6 * k * a * x - 2 * t * du * du))).astype(x.dtype)
 
+    @staticmethod
+    def _d2f_graph(ctx, x, tanh):
+        if not tanh:
+            return (2 - x * x) * (x * x * -0.5).exp() * float(1 / np.sqrt(2 * np.pi))
+        k, a = float(np.sqrt(2 / np.pi)), 0.044715
+        t = ((x + x * x * x * a) * k).tanh()
+        du = (x * x * (3 * a) + 1) * k
+        return (1 - t * t) * (du + x * 0.5 * (x * (6 * k * a) - t * du * du * 2))
+
 
 class LeakyReLU(_Pointwise):
     node_name = "LeakyReluBackward0"
@@ -145,6 +166,10 @@ class ELU(_Pointwise):
         # (x < 0: at 0 itself torch's second derivative is 0, though its first takes alpha)
         return np.where(x < 0, x.dtype.type(alpha) * np.exp(np.minimum(x, 0)), x.dtype.type(0))
 
+    @staticmethod
+    def _d2f_graph(ctx, x, alpha):
+        return x.clamp(max=0).exp() * alpha * negative_mask(ctx, x)
+
 
 class Softplus(_Pointwise):
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold`` (as PyTorch)."""
@@ -168,6 +193,12 @@ class Softplus(_Pointwise):
         sig = np.exp(-np.logaddexp(-bx, 0))
         return np.where(bx > threshold, x.dtype.type(0), x.dtype.type(beta) * sig * (1 - sig))
 
+    @staticmethod
+    def _d2f_graph(ctx, x, beta, threshold):
+        sig = (x * beta).sigmoid()
+        soft = ctx.constant((x._data * x._data.dtype.type(beta) <= threshold).astype(x._data.dtype))
+        return sig * (1 - sig) * beta * soft
+
 
 class SiLU(_Pointwise):
     node_name = "SiluBackward0"
@@ -184,6 +215,11 @@ class SiLU(_Pointwise):
     @staticmethod
     def _d2f(x):
         s = _sigmoid(x)
+        return s * (1 - s) * (2 + x * (1 - 2 * s))
+
+    @staticmethod
+    def _d2f_graph(ctx, x):
+        s = x.sigmoid()
         return s * (1 - s) * (2 + x * (1 - 2 * s))
 
 
@@ -209,3 +245,9 @@ class Hardtanh(_Pointwise):
 def _sigmoid(x):
     with np.errstate(over="ignore"):
         return 1 / (1 + np.exp(-x))
+
+
+def negative_mask(ctx, x):
+    """``x < 0`` as a constant of ``x``'s dtype: the exponential branch of the ELUs' second
+    derivative (torch multiplies by it too: 0 at 0 itself, though f' takes that branch)."""
+    return ctx.constant((x._data < 0).astype(x._data.dtype))
