@@ -8,6 +8,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import conv as K
+from .adjoint import LinearMap
+from .pool_grad import pool_gradient
 
 __all__ = ["Unfold", "Fold", "AdaptiveMaxPool2d", "adaptive_windows"]
 
@@ -52,6 +54,15 @@ class Unfold(Function):
     def backward(ctx, grad):
         return _fold(grad, ctx.shape, ctx.kernel, ctx.geometry)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # col2im of grad alone (torch's im2col backward takes no input): linear, its own
+        # gradient is the unfold again
+        shape, kernel, geometry = ctx.shape, ctx.kernel, ctx.geometry
+        return LinearMap.apply(grad, fn=lambda g: _fold(g, shape, kernel, geometry),
+                               adjoint=lambda gg: _unfold(gg, kernel, geometry),
+                               name="Col2ImBackward0", adjoint_name="Im2ColBackward0")
+
 
 class Fold(Function):
     """(N, C*KH*KW, L) -> (N, C, H, W) with overlaps summed (``out_shape`` given)."""
@@ -60,12 +71,20 @@ class Fold(Function):
 
     @staticmethod
     def forward(ctx, cols, *, out_shape, kernel, geometry):
-        ctx.kernel, ctx.geometry = kernel, geometry
+        ctx.kernel, ctx.geometry, ctx.out_shape = kernel, geometry, out_shape
         return _fold(cols, out_shape, kernel, geometry)
 
     @staticmethod
     def backward(ctx, grad):
         return _unfold(grad, ctx.kernel, ctx.geometry)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        kernel, geometry = ctx.kernel, ctx.geometry
+        out_shape = ctx.out_shape
+        return LinearMap.apply(grad, fn=lambda g: _unfold(g, kernel, geometry),
+                               adjoint=lambda gg: _fold(gg, out_shape, kernel, geometry),
+                               name="Im2ColBackward0", adjoint_name="Col2ImBackward0")
 
 
 def adaptive_windows(size, out):
@@ -99,7 +118,7 @@ class AdaptiveMaxPool2d(Function):
                 out[:, :, i, j] = np.take_along_axis(win, k[..., None], -1)[..., 0]
                 kw = we[j] - ws[j]
                 idx[:, :, i, j] = (hs[i] + k // kw) * W + ws[j] + k % kw
-        ctx.shape, ctx.idx = x.shape, idx
+        ctx.shape, ctx.in_shape, ctx.idx = x.shape, x.shape, idx
         ctx.mark_non_differentiable(idx)
         return out, idx
 
@@ -110,3 +129,8 @@ class AdaptiveMaxPool2d(Function):
         rows = np.repeat(np.arange(N * C), ctx.idx[0, 0].size)
         np.add.at(grad_x, (rows, ctx.idx.reshape(-1)), np.ascontiguousarray(grad).reshape(-1))
         return grad_x.reshape(ctx.shape)
+
+    @staticmethod
+    def backward_graph(ctx, grad, _grad_idx=None):
+        # the flat h*W + w argmax, as a max pool's: the same scatter, and gather back
+        return pool_gradient(ctx, grad, "max", indices=ctx.idx)

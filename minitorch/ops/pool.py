@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.function import BackwardNode, Function
 from ..kernels import pool as K
-from .pool_grad import PoolGradient
+from .pool_grad import pool_gradient
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "pool_output_size"]
 
@@ -20,12 +20,6 @@ def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
     return out
-
-
-def _input_edge(ctx, grad_out):
-    """The pooled input's place in the graph, for ``PoolGradient`` (which needs only its shape):
-    a zero-strided array of the input's shape, so nothing is saved for it."""
-    return ctx.saved_input(0, np.broadcast_to(np.zeros((), grad_out._data.dtype), ctx.in_shape))
 
 
 class MaxPool2d(Function):
@@ -63,8 +57,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward_graph(ctx, grad_out, *_grad_indices):
-        return PoolGradient.apply(grad_out, _input_edge(ctx, grad_out), kind="max",
-                                  indices=ctx.indices)
+        return pool_gradient(ctx, grad_out, "max", indices=ctx.indices)
 
 
 class AvgPool2d(Function):
@@ -87,7 +80,7 @@ class AvgPool2d(Function):
 
     @staticmethod
     def backward_graph(ctx, grad_out):
-        return PoolGradient.apply(grad_out, _input_edge(ctx, grad_out), kind="avg", args=ctx.args)
+        return pool_gradient(ctx, grad_out, "avg", args=ctx.args)
 
 
 class AdaptiveAvgPool2d(Function):
@@ -109,4 +102,4 @@ class AdaptiveAvgPool2d(Function):
 
     @staticmethod
     def backward_graph(ctx, grad_out):
-        return PoolGradient.apply(grad_out, _input_edge(ctx, grad_out), kind="adaptive")
+        return pool_gradient(ctx, grad_out, "adaptive")

@@ -1,53 +1,56 @@
-"""The pooling gradients as ops of their own, so that ``create_graph=True`` can differentiate
-them again (gradient penalties through a CNN). A pool's backward is linear in the incoming
-gradient: its own gradient is the adjoint map, the gather of the max pool's indices or the
-average pools' forward, and zero for the pooled input, which torch's backward also takes."""
+"""The pooling gradients as recorded linear maps, so that ``create_graph=True`` can
+differentiate them again (gradient penalties through a CNN), to any order.
+
+A pool's backward is linear in the incoming gradient: its own gradient is the adjoint map, the
+gather of the max pools' indices or the average pools' forward. Torch's backward op also takes
+the pooled input (``avg_pool2d_backward(grad, self)``), so the gradient requires grad when the
+input does and the input's second-order gradient is a constant zero: ``LinearMap``'s ``like``
+input carries that.
+"""
 import numpy as np
 
-from ..autograd.function import Function
 from ..kernels import pool as K
+from .adjoint import LinearMap
 
-__all__ = ["PoolGradient"]
+__all__ = ["pool_gradient"]
+
+_NAMES = {"max": ("MaxPool2DWithIndicesBackwardBackward0", "MaxPoolDoubleBackwardBackward0"),
+          "avg": ("AvgPool2DBackwardBackward0", "AvgPool2DBackward0"),
+          "adaptive": ("AdaptiveAvgPool2DBackwardBackward0", "AdaptiveAvgPool2DBackward0")}
 
 
-class PoolGradient(Function):
-    """``apply(grad, x, kind=, ...)``: the gradient of pooling ``x`` for ``grad``; ``kind`` is
-    'max' (``indices=``), 'avg' (``args=``, the kernels' geometry) or 'adaptive'."""
+def pool_gradient(ctx, grad, kind, indices=None, args=()):
+    """The gradient of the pool recorded by ``ctx`` for ``grad`` (a Tensor), as a recorded op:
+    ``kind`` is 'max' (``indices``: flat ``h*W + w`` per plane, also adaptive max pooling's),
+    'avg' (``args``: the kernels' geometry) or 'adaptive'."""
+    in_shape, dtype = ctx.in_shape, grad._data.dtype
+    out_shape = grad.shape
+    # the pooled input's place in the graph: a zero-strided array of its shape, nothing saved
+    x = ctx.saved_input(0, np.broadcast_to(np.zeros((), dtype), in_shape))
 
-    _NAMES = {"max": "MaxPool2DWithIndicesBackwardBackward0",
-              "avg": "AvgPool2DBackwardBackward0",
-              "adaptive": "AdaptiveAvgPool2DBackwardBackward0"}
-
-    @staticmethod
-    def name_for(is_tensor, arrays, static):
-        return PoolGradient._NAMES[static["kind"]]
-
-    @staticmethod
-    def forward(ctx, grad, x, *, kind, indices=None, args=()):
-        grad = np.ascontiguousarray(grad)
-        out = np.empty(x.shape, grad.dtype)
+    def back(g):
+        g = np.ascontiguousarray(g)
+        out = np.empty(in_shape, g.dtype)
         if kind == "max":
-            K.max_pool2d_backward(out, grad, indices)
+            K.max_pool2d_backward(out, g, indices)
         elif kind == "avg":
-            K.avg_pool2d_backward(out, grad, *args)
+            K.avg_pool2d_backward(out, g, *args)
         else:
-            K.adaptive_avg_pool2d_backward(out, grad)
-        ctx.kind, ctx.indices, ctx.args = kind, indices, args
-        ctx.shapes = (grad.shape, x.shape, x.dtype)
+            K.adaptive_avg_pool2d_backward(out, g)
         return out
 
-    @staticmethod
-    def backward(ctx, gg):
-        grad_shape, x_shape, x_dtype = ctx.shapes
+    def forth(gg):
         gg = np.ascontiguousarray(gg)
-        if ctx.kind == "max":
-            planes = gg.reshape(*x_shape[:2], -1)
-            g2 = np.take_along_axis(planes, ctx.indices.reshape(*grad_shape[:2], -1), axis=2)
-            g2 = g2.reshape(grad_shape)
+        if kind == "max":
+            planes = gg.reshape(*in_shape[:2], -1)
+            flat = np.take_along_axis(planes, indices.reshape(*out_shape[:2], -1), axis=2)
+            return flat.reshape(out_shape)
+        out = np.empty(out_shape, gg.dtype)
+        if kind == "avg":
+            K.avg_pool2d_forward(out, gg, *args)
         else:
-            g2 = np.empty(grad_shape, gg.dtype)
-            if ctx.kind == "avg":
-                K.avg_pool2d_forward(g2, gg, *ctx.args)
-            else:
-                K.adaptive_avg_pool2d_forward(g2, gg)
-        return g2, np.zeros(x_shape, x_dtype)
+            K.adaptive_avg_pool2d_forward(out, gg)
+        return out
+
+    name, adjoint_name = _NAMES[kind]
+    return LinearMap.apply(grad, x, fn=back, adjoint=forth, name=name, adjoint_name=adjoint_name)

@@ -57,7 +57,11 @@ class Pad(Function):
         # torch's node of a constant pad's gradient is a constant pad (a crop) again
         name = ("ConstantPadNdBackward0" if mode == "constant"
                 else _pad_name(mode, dims, "BackwardBackward0"))
-        return LinearMap.apply(grad, fn=lambda g: _scatter(g, maps, in_shape),
+        # torch's reflection/replication pad backward also takes the input (its gradient then
+        # requires grad when the input does); its constant pad's is a crop of grad alone
+        like = () if mode in ("constant", "circular") else (
+            ctx.saved_input(0, np.broadcast_to(np.zeros((), grad._data.dtype), in_shape)),)
+        return LinearMap.apply(grad, *like, fn=lambda g: _scatter(g, maps, in_shape),
                                adjoint=lambda gg: _gather(gg, maps, 0), name=name,
                                adjoint_name="PadBackward0")
 
@@ -149,30 +153,47 @@ class Interpolate(Function):
 
     @staticmethod
     def forward(ctx, x, *, taps):
-        y = x
-        for axis in reversed(range(len(taps))):  # the last axis first, as PyTorch's kernels
-            i0, i1, lam = taps[axis]
-            a = 2 + axis
-            if i1 is None:
-                y = np.take(y, i0, axis=a)
-            else:
-                lam = _along(lam, a, y.ndim)
-                y = np.take(y, i0, axis=a) * (1 - lam) + np.take(y, i1, axis=a) * lam
         ctx.taps, ctx.in_shape = taps, x.shape
-        return np.ascontiguousarray(y)
+        return _interpolate(x, taps)
 
     @staticmethod
     def backward(ctx, grad):
-        g = grad
-        for axis, (i0, i1, lam) in enumerate(ctx.taps):
-            a = 2 + axis
-            moved = np.moveaxis(g, a, 0)
-            out = np.zeros((ctx.in_shape[a],) + moved.shape[1:], g.dtype)
-            if i1 is None:
-                np.add.at(out, i0, moved)
-            else:
-                w = lam.reshape((-1,) + (1,) * (moved.ndim - 1))
-                np.add.at(out, i0, moved * (1 - w))
-                np.add.at(out, i1, moved * w)
-            g = np.moveaxis(out, 0, a)
-        return np.ascontiguousarray(g)
+        return _interpolate_back(grad, ctx.taps, ctx.in_shape)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # linear in grad, and torch's upsample backward takes grad alone: its gradient is the
+        # interpolation again
+        taps, in_shape = ctx.taps, ctx.in_shape
+        return LinearMap.apply(grad, fn=lambda g: _interpolate_back(g, taps, in_shape),
+                               adjoint=lambda gg: _interpolate(gg, taps),
+                               name="UpsampleBackwardBackward0", adjoint_name="UpsampleBackward0")
+
+
+def _interpolate(x, taps):
+    y = x
+    for axis in reversed(range(len(taps))):  # the last axis first, as PyTorch's kernels
+        i0, i1, lam = taps[axis]
+        a = 2 + axis
+        if i1 is None:
+            y = np.take(y, i0, axis=a)
+        else:
+            lam = _along(lam, a, y.ndim)
+            y = np.take(y, i0, axis=a) * (1 - lam) + np.take(y, i1, axis=a) * lam
+    return np.ascontiguousarray(y)
+
+
+def _interpolate_back(grad, taps, in_shape):
+    g = grad
+    for axis, (i0, i1, lam) in enumerate(taps):
+        a = 2 + axis
+        moved = np.moveaxis(g, a, 0)
+        out = np.zeros((in_shape[a],) + moved.shape[1:], g.dtype)
+        if i1 is None:
+            np.add.at(out, i0, moved)
+        else:
+            w = lam.reshape((-1,) + (1,) * (moved.ndim - 1))
+            np.add.at(out, i0, moved * (1 - w))
+            np.add.at(out, i1, moved * w)
+        g = np.moveaxis(out, 0, a)
+    return np.ascontiguousarray(g)
