@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .adjoint import LinearMap
+from .elementwise import Where
 
 __all__ = ["Embedding", "Normalize"]
 
@@ -99,3 +100,24 @@ class Normalize(Function):
             else:
                 dn = np.where(n > 0, np.sign(x) * np.abs(x) ** (p - 1) / n ** (p - 1), 0)
         return (grad / d - s * dn).astype(x.dtype)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """The same formula in recorded ops of ``x`` (and ``grad``), for create_graph; the
+        masks are constants, and the zero norm is replaced by 1 under them (so no 0/0 reaches
+        a higher derivative)."""
+        (x,) = ctx.saved_tensors
+        n_arr, d_arr, p, dim, eps = ctx.stats
+        xt = ctx.saved_input(0, x)
+
+        def total(t):
+            return t.sum(dim=dim, keepdim=True) if dim is not None else t
+
+        a = xt.abs()
+        n = total(xt * xt).sqrt() if p == 2 else total(a ** p) ** (1.0 / p)
+        live = ctx.constant(n_arr > 0)
+        d = Where.apply(live, n, ctx.constant(np.zeros((), x.dtype))).clamp(min=eps)
+        n = Where.apply(live, n, ctx.constant(np.ones((), x.dtype)))
+        s = total(grad * xt) / (d * d) * ctx.constant((n_arr >= eps).astype(x.dtype))
+        dn = xt / n if p == 2 else ctx.constant(np.sign(x)) * a ** (p - 1) / n ** (p - 1)
+        return grad / d - s * (dn * ctx.constant(live._data.astype(x.dtype)))
