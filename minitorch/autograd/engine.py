@@ -121,7 +121,14 @@ def _run(roots, root_grads, retain_graph, capture, make):
             ready.append(n)
     while ready:
         node = ready.pop()
-        grads = buffers.pop(node, None) or [None] * _n_outputs(node)
+        grads = buffers.pop(node, None)
+        if grads is None:
+            # nothing reached it (every path in returned None: torch's undefined gradient):
+            # it passes nothing on, rather than zeros, so a gradient not depending on an input
+            # comes back None for it, as torch's does
+            _release(node, deps, ready)
+            continue
+        grads = grads or [None] * _n_outputs(node)
         if node._pre_hooks:
             _run_pre_hooks(node, grads, make)
         if captured is not None:

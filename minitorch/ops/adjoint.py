@@ -17,7 +17,7 @@ import numpy as np
 
 from ..autograd.function import Function
 
-__all__ = ["LinearMap"]
+__all__ = ["LinearMap", "Tied", "tie_to_inputs"]
 
 
 class LinearMap(Function):
@@ -45,3 +45,46 @@ class LinearMap(Function):
         return (LinearMap.apply(gg, fn=adjoint, adjoint=fn, name=adjoint_name or name,
                                 adjoint_name=name),) + tuple(
             ctx.constant(np.zeros(s, d)) for s, d in ctx.like)
+
+
+class Tied(Function):
+    """``apply(g, *inputs, name=)``: ``g`` itself, recorded as depending on ``inputs`` too, with
+    no gradient for them (torch's undefined one)."""
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):
+        return static["name"]
+
+    @staticmethod
+    def forward(ctx, g, *inputs, name):
+        ctx.count = len(inputs)
+        return g.copy()
+
+    @staticmethod
+    def backward(ctx, gg):
+        return (gg,) + (None,) * ctx.count
+
+    @staticmethod
+    def backward_graph(ctx, gg):
+        return (gg,) + (None,) * ctx.count
+
+
+def tie_to_inputs(ctx, grads, inputs=None):
+    """``grads`` (backward_graph's results) as torch's fused backward ops give them: one node
+    (``convolution_backward(grad, input, weight)``, ``native_layer_norm_backward(grad, input,
+    weight, bias)``) computes every gradient from all the forward's tensor inputs, so each
+    requires grad when any input does, even one it does not depend on (a bias's gradient, a
+    weight's whose input is a constant); differentiating it through such an input gives None.
+    ``inputs``: the positions of the forward's inputs that torch's backward op takes (default
+    all; ``convolution_backward`` takes no bias, only its sizes)."""
+    if all(g is None or g.requires_grad for g in grads):
+        return grads
+    zero = np.zeros((), np.float32)
+    like = [ctx.saved_input(i, np.broadcast_to(zero.astype(meta[1]), meta[0]))
+            for i, ((node, _), meta) in enumerate(zip(ctx.next_functions, ctx._inputs_meta))
+            if node is not None and meta is not None and (inputs is None or i in inputs)]
+    if not like:
+        return grads
+    name = ctx.name().replace("Backward0", "BackwardBackward0")
+    return tuple(g if g is None or g.requires_grad else Tied.apply(g, *like, name=name)
+                 for g in grads)

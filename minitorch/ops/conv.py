@@ -20,6 +20,7 @@ from ..kernels import gemm
 from ..kernels import pool as pool_kernels
 from . import conv_transpose as CT  # (its ops use this module's only inside calls)
 from . import conv_winograd as WG
+from .adjoint import tie_to_inputs
 from .conv_winograd_grad import winograd_backward
 
 __all__ = ["Convolution", "conv2d_output_shape", "prepare_inference", "conv2d_inference",
@@ -157,7 +158,7 @@ class Convolution(Function):
                                          **geo) if need_w else None
         grad_x = CT.ConvInputGrad.apply(grad_out, ctx.saved_input(1, w), None,
                                         out_hw=x.shape[2:], **geo) if need_x else None
-        return grad_x, grad_w, grad_b
+        return tie_to_inputs(ctx, (grad_x, grad_w, grad_b), inputs=(0, 1))
 
     @staticmethod
     def _backward(ctx, x, w, grad_out):

@@ -24,6 +24,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..kernels import conv as K
 from . import conv as C
+from .adjoint import tie_to_inputs
 
 __all__ = ["ConvTranspose", "ConvInputGrad", "ConvWeightGrad", "conv_transpose2d_output_size"]
 
@@ -100,7 +101,7 @@ class ConvTranspose(Function):
                                       **geo) if need_w else None
         grad_x = C.Convolution.apply(grad_out, ctx.saved_input(1, w), None,
                                      **geo) if need_x else None
-        return grad_x, grad_w, grad_b
+        return tie_to_inputs(ctx, (grad_x, grad_w, grad_b), inputs=(0, 1))
 
 
 class ConvInputGrad(ConvTranspose):
@@ -149,4 +150,4 @@ class ConvWeightGrad(Function):
         grad_x = ConvInputGrad.apply(ctx.saved_input(1, g), gw, None, out_hw=x.shape[2:],
                                      **geo) if need_x else None
         grad_g = C.Convolution.apply(ctx.saved_input(0, x), gw, None, **geo) if need_g else None
-        return grad_x, grad_g
+        return tie_to_inputs(ctx, (grad_x, grad_g))

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import layer_norm as K
+from .adjoint import tie_to_inputs
 
 __all__ = ["LayerNorm"]
 
@@ -91,4 +92,4 @@ class LayerNorm(Function):
             grad_w = (g * xhat).sum(0).reshape(ctx.param_shape)
         if need_b:
             grad_b = g.sum(0).reshape(ctx.param_shape)
-        return grad_x, grad_w, grad_b
+        return tie_to_inputs(ctx, (grad_x, grad_w, grad_b))

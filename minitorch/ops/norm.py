@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import norm as K
+from .adjoint import tie_to_inputs
 
 __all__ = ["BatchNorm"]
 
@@ -110,7 +111,7 @@ class BatchNorm(Function):
                 g = (g - g.mean(dim=(0, 2), keepdim=True)
                      - xhat * (g * xhat).mean(dim=(0, 2), keepdim=True))
             grad_x = (g * scale).reshape(grad_out.shape)
-        return grad_x, grad_w, grad_b
+        return tie_to_inputs(ctx, (grad_x, grad_w, grad_b), inputs=(0, 1))
 
 
 def _update_running(running_mean, running_var, mean, var, momentum, count):

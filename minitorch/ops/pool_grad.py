@@ -25,8 +25,10 @@ def pool_gradient(ctx, grad, kind, indices=None, args=()):
     'avg' (``args``: the kernels' geometry) or 'adaptive'."""
     in_shape, dtype = ctx.in_shape, grad._data.dtype
     out_shape = grad.shape
-    # the pooled input's place in the graph: a zero-strided array of its shape, nothing saved
-    x = ctx.saved_input(0, np.broadcast_to(np.zeros((), dtype), in_shape))
+    # the pooled input's place in the graph: a zero-strided array of its shape, nothing saved.
+    # (torch's adaptive average pool to 1x1 is a mean, whose gradient takes grad alone)
+    like = () if kind == "adaptive" and out_shape[2:] == (1, 1) else (
+        ctx.saved_input(0, np.broadcast_to(np.zeros((), dtype), in_shape)),)
 
     def back(g):
         g = np.ascontiguousarray(g)
@@ -53,4 +55,5 @@ def pool_gradient(ctx, grad, kind, indices=None, args=()):
         return out
 
     name, adjoint_name = _NAMES[kind]
-    return LinearMap.apply(grad, x, fn=back, adjoint=forth, name=name, adjoint_name=adjoint_name)
+    return LinearMap.apply(grad, *like, fn=back, adjoint=forth, name=name,
+                           adjoint_name=adjoint_name)
