@@ -12,9 +12,9 @@ import numpy as np
 
 from . import random as _random
 from ._ops_nn_act import _maybe_inplace, leaky_relu
-from ._ops_shape import where
 from ._registry import declare
 from .ops import activation_extra as A
+from .ops import prelu as PR
 
 __all__ = ["selu", "selu_", "celu", "celu_", "hardswish", "hardsigmoid", "mish", "logsigmoid",
            "softsign", "softshrink", "hardshrink", "tanhshrink", "threshold", "threshold_",
@@ -167,4 +167,4 @@ def prelu(input, weight):
         w = weight.reshape(())
     else:
         w = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
-    return where(input > 0, input, w * input)
+    return PR.PReLU.apply(input, w)

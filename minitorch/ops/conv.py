@@ -158,6 +158,8 @@ class Convolution(Function):
                                          **geo) if need_w else None
         grad_x = CT.ConvInputGrad.apply(grad_out, ctx.saved_input(1, w), None,
                                         out_hw=x.shape[2:], **geo) if need_x else None
+        if ctx._fn is not Convolution:   # (CT.ConvGrad: part of a composed double backward)
+            return grad_x, grad_w, grad_b
         return tie_to_inputs(ctx, (grad_x, grad_w, grad_b), inputs=(0, 1))
 
     @staticmethod

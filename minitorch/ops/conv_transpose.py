@@ -99,13 +99,23 @@ class ConvTranspose(Function):
         # roles swapped: x is the output gradient of the convolution this one is the adjoint of
         grad_w = ConvWeightGrad.apply(grad_out, ctx.saved_input(0, x), w_shape=w.shape,
                                       **geo) if need_w else None
-        grad_x = C.Convolution.apply(grad_out, ctx.saved_input(1, w), None,
+        grad_x = ConvGrad.apply(grad_out, ctx.saved_input(1, w), None,
                                      **geo) if need_x else None
+        if ctx._fn is not ConvTranspose:  # (a convolution's input gradient: torch composes
+            return grad_x, grad_w, grad_b    # its double backward, no fused node)
         return tie_to_inputs(ctx, (grad_x, grad_w, grad_b), inputs=(0, 1))
 
 
 class ConvInputGrad(ConvTranspose):
     """``apply(grad_out, w, None, ..., out_hw=)``: a convolution's input gradient, recorded."""
+
+    node_name = "ConvolutionBackwardBackward0"
+
+
+class ConvGrad(C.Convolution):
+    """A convolution inside a double backward (a transposed convolution's input gradient, or
+    the weight gradient's own), recorded: torch composes those, so its gradients require grad
+    by what they depend on, not by a fused node's inputs."""
 
     node_name = "ConvolutionBackwardBackward0"
 
@@ -149,5 +159,5 @@ class ConvWeightGrad(Function):
         geo = _static(ctx.geo)
         grad_x = ConvInputGrad.apply(ctx.saved_input(1, g), gw, None, out_hw=x.shape[2:],
                                      **geo) if need_x else None
-        grad_g = C.Convolution.apply(ctx.saved_input(0, x), gw, None, **geo) if need_g else None
-        return tie_to_inputs(ctx, (grad_x, grad_g))
+        grad_g = ConvGrad.apply(ctx.saved_input(0, x), gw, None, **geo) if need_g else None
+        return grad_x, grad_g
