@@ -17,6 +17,7 @@ from ._ops_reduce import norm
 from ._ops_shape import where
 from ._registry import declare
 from .autograd.grad_mode import no_grad
+from .ops.adjoint import OnceDifferentiable
 
 __all__ = ["cosine_similarity", "pairwise_distance", "pdist", "kl_div", "margin_ranking_loss",
            "triplet_margin_loss", "cosine_embedding_loss", "hinge_embedding_loss",
@@ -85,7 +86,11 @@ def pdist(input, p=2):
         raise RuntimeError("pdist only supports non-negative p values")
     _floating("pdist", input)
     i, j = np.triu_indices(input.shape[0], 1)
-    return norm(input[i] - input[j], p, dim=1)
+    # torch's pdist has no double backward: its error under create_graph, not a derivative
+    return OnceDifferentiable.apply(norm(input[i] - input[j], p, dim=1),
+                                    node_name="PdistBackward0", message=(
+                                        "the derivative for '_pdist_backward' is not "
+                                        "implemented."))
 
 
 @declare(**_F)

@@ -249,8 +249,10 @@ class NoDoubleBackward(Node):
         return "NotImplemented"
 
     def _raise(self):
-        if self._message:
-            raise RuntimeError(self._message)
+        if self._message:  # (torch raises "the derivative for ... is not implemented" as this)
+            kind = NotImplementedError if self._message.startswith("the derivative for") \
+                else RuntimeError
+            raise kind(self._message)
         raise RuntimeError(f"{self._op_name} does not support create_graph=True (double "
                            "backward): its gradient cannot be differentiated again")
 

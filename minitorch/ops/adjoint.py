@@ -15,9 +15,9 @@ a constant. ``x`` passes only its place in the graph (any array of its shape and
 """
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, _once_differentiable
 
-__all__ = ["LinearMap", "Tied", "tie_to_inputs"]
+__all__ = ["LinearMap", "Tied", "tie_to_inputs", "OnceDifferentiable"]
 
 
 class LinearMap(Function):
@@ -88,3 +88,26 @@ def tie_to_inputs(ctx, grads, inputs=None):
     name = ctx.name().replace("Backward0", "BackwardBackward0")
     return tuple(g if g is None or g.requires_grad else Tied.apply(g, *like, name=name)
                  for g in grads)
+
+
+class OnceDifferentiable(Function):
+    """``apply(y, node_name=, message=)``: ``y`` itself, whose gradient raises ``message`` if
+    differentiated again: a composed op whose torch counterpart has no double backward
+    (``pdist``), so that create_graph gives torch's error rather than a second derivative."""
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):
+        return static["node_name"]
+
+    @staticmethod
+    def forward(ctx, y, *, node_name, message):
+        ctx.message = message
+        return y.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return _once_differentiable(ctx, (grad,), ctx._make, message=ctx.message)

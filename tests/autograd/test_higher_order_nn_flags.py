@@ -88,6 +88,11 @@ FUSED = [
     ("F.layer_norm(a.reshape(2, 3), (3,), weight=w[:3], bias=b)", "", "b"),
     ("F.layer_norm(a.reshape(2, 3), (3,), weight=w[:3], bias=b)", "w", "b"),
     ("F.batch_norm(a.reshape(2, 3), None, None, w[:3], w[3:], training=True)", "", "w"),
+    # prelu's kernel: zeros (not None) for x-x and w-w, its mixed terms count x < 0 only
+    ("F.prelu(a.reshape(2, 3) * (a.reshape(2, 3) > 0.5), w[:1])", "", "a w"),
+    ("F.prelu(a.reshape(2, 3), w[:1])", "a", "w"),
+    ("F.prelu(a.reshape(2, 3), w[:1])", "w", "a"),
+    ("F.prelu(a.reshape(1, 2, 3), w[:2])", "w", "a w"),
     ("F.batch_norm(a.reshape(2, 3), None, None, w[:3], b[:1].expand(3), training=True)", "a",
      "b"),
 ]
@@ -148,3 +153,12 @@ def test_third_derivative_through_layer_norm_is_the_finite_difference_of_the_sec
         d[i] = 1e-6
         numeric[i] = (second(x0 + d) - second(x0 - d)) / 2e-6
     np.testing.assert_allclose(second(x0, third=True), numeric, atol=1e-8)
+
+
+@pytest.mark.parametrize("lib", [mt, torch], ids=["minitorch", "torch"])
+def test_pdist_gradient_cannot_be_differentiated_again(lib):
+    x = lib.tensor(X, requires_grad=True)
+    (g,) = lib.autograd.grad(lib.nn.functional.pdist(x).sum(), x, create_graph=True)
+    assert g.requires_grad
+    with pytest.raises(NotImplementedError, match="derivative for '_pdist_backward'"):
+        lib.autograd.grad((g * g).sum(), x)
