@@ -32,8 +32,9 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     if not isinstance(negative_slope, numbers.Real):
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
+    op = A.LeakyReLUInplace if inplace else A.LeakyReLU
     return _maybe_inplace(input, inplace, "leaky_relu_",
-                          lambda: A.LeakyReLU.apply(input, negative_slope=float(negative_slope)))
+                          lambda: op.apply(input, negative_slope=float(negative_slope)))
 
 
 @declare(method=False, function=False, functional=True, out=False)

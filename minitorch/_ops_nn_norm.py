@@ -13,6 +13,7 @@ import numpy as np
 from ._ops_shape import cat
 from ._registry import declare
 from .ops import norm as N
+from .ops.adjoint import FusedBackward
 
 __all__ = ["group_norm", "instance_norm", "rms_norm", "local_response_norm"]
 
@@ -55,7 +56,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     x = input.reshape(1, Nb * int(num_groups), -1)
     out = N.BatchNorm.apply(x, None, None, running_mean=None, running_var=None, training=True,
                             momentum=0.0, eps=float(eps))
-    return _affine(out.reshape(tuple(input.shape)), weight, bias)
+    out = _affine(out.reshape(tuple(input.shape)), weight, None)
+    if weight is not None and (weight.requires_grad or input.requires_grad):
+        # torch's group norm backward takes (grad, input, weight): the input's and weight's
+        # gradients require grad when any of those does (create_graph), the bias's does not
+        out = FusedBackward.apply(out, input, weight, node_name="NativeGroupNormBackward0")
+    return _affine(out, None, bias)
 
 
 @declare(method=False, function=False, functional=True, out=False)

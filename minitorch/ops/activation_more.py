@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..kernels import gelu as K
 
-__all__ = ["GELU", "LeakyReLU", "ELU", "Softplus", "SiLU", "Hardtanh"]
+__all__ = ["GELU", "LeakyReLU", "LeakyReLUInplace", "ELU", "Softplus", "SiLU", "Hardtanh"]
 
 
 def _flat(a):
@@ -147,6 +147,25 @@ class LeakyReLU(_Pointwise):
     @staticmethod
     def _d2f(x, negative_slope):
         return np.zeros_like(x)
+
+
+class LeakyReLUInplace(LeakyReLU):
+    """``leaky_relu_``: torch's in-place form differentiates through its result (the slope is
+    read from its sign), so under create_graph the second derivative's zero flows back into
+    this node, and comes out requiring grad, where the out-of-place form's is a constant."""
+
+    node_name = "LeakyReluBackward1"
+
+    @classmethod
+    def forward(cls, ctx, x, **static):
+        out = super().forward(ctx, x, **static)
+        ctx.result = out
+        return out
+
+    @classmethod
+    def backward_graph(cls, ctx, grad):
+        return grad * Derivative.apply(ctx.saved_output(ctx.result), activation=LeakyReLU,
+                                       **ctx.static)
 
 
 class ELU(_Pointwise):

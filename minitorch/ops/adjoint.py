@@ -17,7 +17,7 @@ import numpy as np
 
 from ..autograd.function import Function, _once_differentiable
 
-__all__ = ["LinearMap", "Tied", "tie_to_inputs", "OnceDifferentiable"]
+__all__ = ["LinearMap", "Tied", "tie_to_inputs", "OnceDifferentiable", "FusedBackward"]
 
 
 class LinearMap(Function):
@@ -111,3 +111,28 @@ class OnceDifferentiable(Function):
     @staticmethod
     def backward_graph(ctx, grad):
         return _once_differentiable(ctx, (grad,), ctx._make, message=ctx.message)
+
+
+class FusedBackward(Function):
+    """``apply(y, *inputs, node_name=)``: ``y`` itself (a view), for an op composed of smaller
+    ones whose torch counterpart is one fused node (``native_group_norm``): the gradient that
+    enters the composition is tied to ``inputs`` (see ``tie_to_inputs``), so every gradient
+    computed from it requires grad when any of torch's backward op's inputs does."""
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):
+        return static["node_name"]
+
+    @staticmethod
+    def forward(ctx, y, *inputs, node_name):
+        ctx.count = len(inputs)
+        return y.view()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad,) + (None,) * ctx.count
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        tied = tie_to_inputs(ctx, (grad,), inputs=range(1, ctx.count + 1))
+        return tied + (None,) * ctx.count

@@ -4,7 +4,7 @@ torch: the values, and which gradients require grad, are leaves or are None. Tor
 activation's second derivative is a constant zero (no grad), a pool's or a reflection pad's
 first gradient requires grad through the pooled input (its backward takes it), an
 interpolation's or unfold's does not (theirs takes the gradient alone), and the fused
-backward ops (convolution, layer/batch norm) give every gradient the requires_grad of all
+backward ops (convolution, layer/batch/group norm, prelu) give every gradient the requires_grad of all
 their inputs, with None for a second derivative that does not exist."""
 import numpy as np
 import pytest
@@ -22,6 +22,7 @@ ONE_INPUT = [
     "F.logsigmoid(x)", "F.softsign(x)", "F.softshrink(x, 0.5)", "F.hardshrink(x, 0.5)",
     "F.threshold(x, 0.5, 2.0)", "F.rrelu(x, training=False)",
     "F.elu(x.clone(), inplace=True)", "F.relu6(x.clone(), inplace=True)",
+    "F.leaky_relu(x.clone(), 0.2, inplace=True)",
     "F.normalize(x, p=2, dim=1)", "F.normalize(x, p=1, dim=1)", "F.normalize(x, p=3, dim=0)",
     "F.pad(x, (1, 2), mode='reflect')", "F.pad(x, (1, 2), mode='replicate')",
     "F.pad(x, (1, 2), mode='constant', value=0.5)", "F.pad(x, (1, 2), mode='circular')",
@@ -88,6 +89,10 @@ FUSED = [
     ("F.layer_norm(a.reshape(2, 3), (3,), weight=w[:3], bias=b)", "", "b"),
     ("F.layer_norm(a.reshape(2, 3), (3,), weight=w[:3], bias=b)", "w", "b"),
     ("F.batch_norm(a.reshape(2, 3), None, None, w[:3], w[3:], training=True)", "", "w"),
+    ("F.group_norm(a.reshape(1, 2, 3), 1, w[:2], b)", "a", "w b"),
+    ("F.group_norm(a.reshape(1, 2, 3), 1, w[:2], b)", "w", "b"),
+    ("F.group_norm(a.reshape(1, 2, 3), 1, w[:2], b)", "b", "w"),
+    ("F.group_norm(a.reshape(1, 2, 3), 2)", "", "a"),
     # prelu's kernel: zeros (not None) for x-x and w-w, its mixed terms count x < 0 only
     ("F.prelu(a.reshape(2, 3) * (a.reshape(2, 3) > 0.5), w[:1])", "", "a w"),
     ("F.prelu(a.reshape(2, 3), w[:1])", "a", "w"),
