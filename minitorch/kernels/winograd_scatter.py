@@ -142,32 +142,19 @@ def output_transform(y, M, bias, res, relu):
 
 
 @njit(cache=True)
-def _adjoint_indices(G, TH, TW, TT, H, W, PH, PW, Z, LS):
-    """The two index maps of ``input_transform_adjoint``, for a unit of ``G`` images.
-
-    ``src[p]``, ``valid[p]``: the padded tile grid (``TH + 1`` rows of ``TW + 1`` tiles per
-    image, the extra row and column zero) position p's tile column in ``dV`` relative to the
-    unit's first, and whether it is a tile (else zero). ``dst[h * W + w]``: where input element
-    (h, w) of the first image sits in the four assembled streams."""
-    RW, B = TW + 1, (TH + 1) * (TW + 1)
-    src = np.zeros(G * B, np.uint64)
-    valid = np.zeros(G * B, np.bool_)
-    for n in range(G):
-        for ty in range(TH):
-            for tx in range(TW):
-                p = n * B + ty * RW + tx
-                src[p] = n * TT + ty * TW + tx
-                valid[p] = True
+def _adjoint_index(H, W, PH, PW, RW, Z, LS):
+    """``dst[h * W + w]``: where input element (h, w) of a unit's first image sits in the four
+    streams of ``_adjoint_unit``'s ``A`` (by row and column parity, stride ``LS``)."""
     dst = np.empty(H * W, np.uint64)
     for h in range(H):
         for w in range(W):
             Yp, Xp = PH + h, PW + w
             dst[h * W + w] = (2 * (Yp % 2) + Xp % 2) * LS + Z + (Yp // 2) * RW + Xp // 2
-    return src, valid, dst
+    return dst
 
 
 @njit(cache=True)
-def _adjoint_unit(A, R, D, dVf, base, S, src, valid, nimg, TH, TW, stride, zero):
+def _adjoint_unit(A, R, D, dVf, base, S, nimg, TH, TW, stride, zero):
     """The padded plane sums ``B dV B^T`` of a unit, into ``A`` (4 streams by row and column
     parity). Per tile grid position p (``Z`` leading zeros, then each image's padded grid):
     ``D`` gathers the 16 planes, ``R`` sums each tile row's ``dV B^T`` over its two horizontally
@@ -176,6 +163,7 @@ def _adjoint_unit(A, R, D, dVf, base, S, src, valid, nimg, TH, TW, stride, zero)
     per-plane kernel's, in its order: it started from zero and added the left (upper) tile's
     term first, and a zero neighbour's term leaves such a sum bitwise unchanged."""
     RW, TT = TW + 1, TH * TW
+    B, T = np.uint64((TH + 1) * RW), np.uint64(TT)
     Z, Lg = RW + 1, nimg * (TH + 1) * RW
     LS = np.uint64(stride)  # the streams' stride (``Z + Lg`` or more)
     Zu = np.uint64(Z)
@@ -184,11 +172,15 @@ def _adjoint_unit(A, R, D, dVf, base, S, src, valid, nimg, TH, TW, stride, zero)
         s = base + np.uint64(k) * S
         for p in range(Z):
             D[d + np.uint64(p)] = zero
-        if TW < _ROW_COPY:
-            for p0 in range(Lg):
-                p = np.uint64(p0)
-                v = dVf[s + src[p]]
-                D[d + Zu + p] = v if valid[p] else zero
+        if TW < _ROW_COPY:  # few tiles per row: one loop over the images per tile instead
+            for p in range(Z, Z + Lg):
+                D[d + np.uint64(p)] = zero
+            for t in range(TT):
+                q = d + Zu + np.uint64((t // TW) * RW + t % TW)
+                st = s + np.uint64(t)
+                for n0 in range(nimg):
+                    n = np.uint64(n0)
+                    D[q + n * B] = dVf[st + n * T]
         else:  # whole tile rows, contiguous copies (the map's gather does not vectorise)
             for n in range(nimg):
                 for ty in range(TH + 1):
@@ -243,7 +235,7 @@ def input_transform_adjoint(dx, dV, PH, PW):
     S = np.uint64(C * LD)
     dVf, dxf = dV.reshape(-1), dx.reshape(-1)
     zero = np.zeros(1, dx.dtype)[0]
-    src, valid, dst = _adjoint_indices(G, TH, TW, TT, H, W, PH, PW, Z, LS)
+    dst = _adjoint_index(H, W, PH, PW, RW, Z, LS)
     P = H * W
     for unit in prange(C * NG):
         c, n0 = unit // NG, (unit % NG) * G
@@ -251,8 +243,8 @@ def input_transform_adjoint(dx, dV, PH, PW):
         D = np.empty(16 * LS, dx.dtype)
         R = np.empty(8 * LS, dx.dtype)
         A = np.empty(4 * LS, dx.dtype)
-        _adjoint_unit(A, R, D, dVf, np.uint64(c * LD + n0 * TT), S, src, valid,
-                      n1 - n0, TH, TW, LS, zero)
+        _adjoint_unit(A, R, D, dVf, np.uint64(c * LD + n0 * TT), S, n1 - n0, TH, TW, LS,
+                      zero)
         for n in range(n0, n1):
             xo = np.uint64((n * C + c) * P)
             off = np.uint64((n - n0) * B)
