@@ -34,8 +34,8 @@ output rows ``2*ty, 2*ty + 1`` (dropped past the output's edge when its size is 
 import numpy as np
 from numba import njit, prange
 
-from .activation import relu_value
 from .twin import serial_twin
+from .winograd_scatter import input_transform_adjoint, output_transform
 
 __all__ = ["tiles", "input_transform", "output_transform", "output_transform_adjoint",
            "input_transform_adjoint", "weight_transform", "weight_transform_serial",
@@ -192,80 +192,6 @@ def input_transform(V, x, PH, PW):
 
 
 @njit(cache=True)
-def _output_row(row, q, TW, OW):
-    """One output row from one row ``q`` (4, TW) of ``A^T m``: per tile ``q0 + q1 + q2`` and
-    ``q1 - q2 - q3`` (the second dropped past an odd edge)."""
-    for tx in range(OW // 2):
-        row[2 * tx] = q[0, tx] + q[1, tx] + q[2, tx]
-        row[2 * tx + 1] = q[1, tx] - q[2, tx] - q[3, tx]
-    if OW % 2:
-        tx = TW - 1
-        row[2 * tx] = q[0, tx] + q[1, tx] + q[2, tx]
-
-
-@njit(cache=True)
-def _output_plane(yp, Mf, o, S, q, TH, TW):
-    """One output plane ``yp`` from the 16 planes of ``M`` (tile row ``ty`` at ``o + ty*TW``)."""
-    OH, OW = yp.shape
-    for ty in range(TH):
-        base = o + np.uint64(ty * TW)
-        for j in range(4):  # column j of A^T m, from four contiguous runs of M
-            p0 = base + np.uint64(j) * S
-            p1 = p0 + np.uint64(4) * S
-            p2 = p1 + np.uint64(4) * S
-            p3 = p2 + np.uint64(4) * S
-            for tx in range(TW):
-                u = np.uint64(tx)
-                m1, m2 = Mf[p1 + u], Mf[p2 + u]
-                q[0, j, tx] = Mf[p0 + u] + m1 + m2
-                q[1, j, tx] = m1 - m2 - Mf[p3 + u]
-        for a in range(2):
-            if 2 * ty + a < OH:
-                _output_row(yp[2 * ty + a], q[a], TW, OW)
-
-
-@njit(cache=True)
-def _epilogue_plane(yp, bias, res, n, o, relu, zero):
-    """``yp = y[n, o]`` ``+ bias[o]`` (when ``bias`` is not empty) ``+ res[n, o]`` (when ``res``
-    is not empty), then ReLU when ``relu``, in place, while the plane is still in cache: a
-    folded BatchNorm's shift, a BasicBlock's residual and its ReLU cost no pass of their own."""
-    has_b, has_r = bias.size > 0, res.size > 0
-    OH, OW = yp.shape
-    for h in range(OH):
-        for w in range(OW):
-            v = yp[h, w]
-            if has_b:
-                v += bias[o]
-            if has_r:
-                v += res[n, o, h, w]
-            yp[h, w] = relu_value(v, zero) if relu else v
-
-
-@njit(parallel=True, cache=True)
-def output_transform(y, M, bias, res, relu):
-    """``y`` (N, O, OH, OW) from the products ``M`` (16, O, T): each tile's ``A^T m A``, then the
-    epilogue of ``_epilogue_plane`` (``bias`` (O,) or empty, ``res`` shaped like ``y`` or empty,
-    ``relu``) while the plane is in cache.
-
-    Parallel over blocks of (n, o) output planes: plane (n, o) writes only ``y[n, o]``.
-    """
-    N, O, OH, OW = y.shape
-    TH, TW = tiles(OH, OW)
-    LD = M.shape[2]
-    S = np.uint64(O * LD)
-    Mf = M.reshape(-1)
-    fused = bias.size > 0 or res.size > 0 or relu
-    zero = np.zeros(1, y.dtype)[0]
-    for blk in prange(_blocks(N * O)):
-        q = np.empty((2, 4, TW), y.dtype)  # the two rows of A^T m, per column j, per tile
-        for no in _block_range(blk, N * O):
-            n, o = no // O, no % O
-            _output_plane(y[n, o], Mf, np.uint64(o * LD + n * TH * TW), S, q, TH, TW)
-            if fused:
-                _epilogue_plane(y[n, o], bias, res, n, o, relu, zero)
-
-
-@njit(cache=True)
 def _output_adjoint_plane(dMf, o, S, gp, g, r, TH, TW):
     """``A dY A^T`` for every tile of one output-gradient plane ``gp``."""
     OH, OW = gp.shape
@@ -309,55 +235,3 @@ def output_transform_adjoint(dM, dy):
             n, o = no // O, no % O
             _output_adjoint_plane(dMf, np.uint64(o * LD + n * TH * TW), S, dy[n, o], g, r, TH,
                                   TW)
-
-
-@njit(parallel=True, cache=True)
-def input_transform_adjoint(dx, dV, PH, PW):
-    """``dx`` (N, C, H, W) = the sum over tiles of ``B dV B^T``, dropping the padding.
-
-    Parallel over blocks of (n, c) planes of ``dx``: the overlapping tiles of one plane are
-    summed by one iteration in a fixed order, and no two iterations write the same plane, so
-    the sums are race-free and deterministic. Per tile row, ``R = dV B^T`` is summed over
-    overlapping tiles into four padded rows, then ``B R`` onto the padded plane ``acc``.
-
-    Written as one flat function over 1-d scratch: with helper functions and 2-d slices numba
-    took 10 s to compile it, this way 3 s (and it runs within 20% of that version).
-    """
-    N, C, H, W = dx.shape
-    TH, TW = tiles(H + 2 * PH - 2, W + 2 * PW - 2)
-    LD = dV.shape[2]
-    S = np.uint64(C * LD)
-    dVf = dV.reshape(-1)
-    L = 2 * TW + 2
-    Lu = np.uint64(L)
-    for blk in prange(_blocks(N * C)):
-        acc = np.empty((2 * TH + 2) * L, dx.dtype)
-        R = np.empty(4 * L, dx.dtype)
-        for nc in _block_range(blk, N * C):
-            n, c = nc // C, nc % C
-            for i in range(acc.size):
-                acc[i] = 0
-            for ty in range(TH):
-                o0 = np.uint64(c * LD + n * TH * TW + ty * TW)
-                for i in range(4):  # row i of dV B^T, overlapping tiles summed
-                    for w in range(L):
-                        R[i * L + w] = 0
-                    oi = o0 + np.uint64(4 * i) * S
-                    for tx in range(TW):
-                        u = oi + np.uint64(tx)
-                        v0, v1, v2, v3 = dVf[u], dVf[u + S], dVf[u + S + S], dVf[u + S + S + S]
-                        w = np.uint64(i * L + 2 * tx)
-                        R[w] += v0
-                        R[w + 1] += v1 - v2 + v3
-                        R[w + 2] += v1 + v2 - v0
-                        R[w + 3] -= v3
-                h = np.uint64(2 * ty * L)
-                for k in range(L):  # rows of B R, onto the tile row's four plane rows
-                    w = np.uint64(k)
-                    acc[h + w] += R[w]
-                    acc[h + Lu + w] += R[Lu + w] - R[2 * Lu + w] + R[3 * Lu + w]
-                    acc[h + 2 * Lu + w] += R[Lu + w] + R[2 * Lu + w] - R[w]
-                    acc[h + 3 * Lu + w] -= R[3 * Lu + w]
-            for hh in range(H):
-                for ww in range(W):
-                    dx[n, c, hh, ww] = acc[(PH + hh) * L + PW + ww]
