@@ -72,7 +72,7 @@ def _times_At(Q, G, L, k0, k1, k2, k3, k4, k5, j):
 def _adjoint_column(dMf, p, S6, Q, G, L, k0, k1, k2, k3, k4, k5, j):
     """Planes ``j, 6 + j, .. 30 + j`` of ``dM`` for one chunk of tiles (``p``: plane j's run):
     column j of ``dY A^T``, then ``A`` times it. Called with a variable ``j`` (the branch taken
-    once a call): 12 loops to compile, not 60 (14 s, now 4)."""
+    once a call): 12 loops to compile, not 60 (14 s, now 5)."""
     if j == 0:
         _times_At(Q, G, L, k0, k1, k2, k3, k4, k5, 0)
     elif j == 1:

@@ -178,7 +178,7 @@ def _bt_rows_for(Q, G, L, k0, k1, k2, k3, i):
 def _transform_row(Vf, p, S, Q, G, L, k0, k1, k2, k3, i):
     """Planes ``6i .. 6i + 5`` of ``V`` for one chunk (``p``: plane 6i's run). Called with a
     variable ``i``, not inlined six times: 12 loops to compile instead of 72 (the kernel took
-    19 s to compile, now 4)."""
+    19 s to compile, now 8)."""
     _bt_rows_for(Q, G, L, k0, k1, k2, k3, i)
     _times_B(Vf, p, Q, L, k0, k1, k2, k3, 0)
     _times_B(Vf, p + S, Q, L, k0, k1, k2, k3, 1)
