@@ -115,16 +115,16 @@ _MODULES = (conv, winograd, winograd43, winograd43_grad, norm, activation, pool,
 # output_transform stopped using an array expression for its bias (11.6 -> 5.9 s alone).
 _COMPILE_SECONDS = {
     "im2col": 4.3, "swap01": 0.8, "batch_norm_stats": 1.4, "batch_norm_apply": 2.2,
-    "max_pool2d_forward": 2.8, "weight_transform": 3.9, "tiles": 0.1, "input_transform": 4.7,
+    "max_pool2d_forward": 2.8, "weight_transform": 3.9, "tiles": 0.1, "input_transform": 7.0,
     "output_transform": 5.2, "relu_forward": 0.6, "transpose12": 1.3,
     "adaptive_avg_pool2d_forward": 0.8, "cross_entropy_forward": 0.7,
     "cross_entropy_backward": 0.5, "adaptive_avg_pool2d_backward": 0.6, "relu_backward": 0.6,
     "batch_norm_backward": 4.0, "output_transform_adjoint": 3.2, "weight_grad_transform": 1.5,
-    "input_transform_adjoint": 3.4, "col2im": 2.5, "max_pool2d_backward": 1.2,
+    "input_transform_adjoint": 5.9, "col2im": 2.5, "max_pool2d_backward": 1.2,
     "sgd_update_serial_": 0.5, "sgd_update_": 1.3, "max_pool2d_forward_values": 2.5,
     "weight_transform_serial": 1.9, "transpose12_serial": 2.1,
-    "weight_transform43": 2.0, "tiles43": 0.1, "input_transform43": 4.0, "output_transform43": 4.5,
-    "output_transform_adjoint43": 4.0, "weight_grad_transform43": 1.5,
+    "weight_transform43": 2.0, "tiles43": 0.1, "input_transform43": 3.0, "output_transform43": 4.5,
+    "output_transform_adjoint43": 6.0, "weight_grad_transform43": 1.5,
 }
 
 
