@@ -252,6 +252,16 @@ def machine_info(threads):
                            if s.startswith("Model name"))
     except (OSError, StopIteration):
         pass
+    # numpy's BLAS kernels: OPENBLAS_CORETYPE (some machines set it) can force AVX2 kernels on
+    # an AVX-512 CPU, which moves every ratio; PyTorch's own kernels ignore it
+    try:
+        from threadpoolctl import threadpool_info
+        info["blas"] = ", ".join(f"{i.get('internal_api')} {i.get('version')} "
+                                 f"{i.get('architecture')}" for i in threadpool_info()
+                                 if i.get("user_api") == "blas")
+    except ImportError:
+        pass
+    info["OPENBLAS_CORETYPE"] = os.environ.get("OPENBLAS_CORETYPE")
     try:
         from importlib.metadata import version
         info["torch"] = version("torch")

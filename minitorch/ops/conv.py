@@ -126,14 +126,25 @@ class Convolution(Function):
         ctx.save_for_backward(x, w)
         plan = _Plan(x.shape, w, stride, padding, dilation, groups)
         ctx.taps, ctx.winograd = plan.taps, plan.winograd
+        # the trimmed copy, for the backward: making it reads the whole weight again (layer4's
+        # 9.4 MB, four times per step at 32x32 input); the saved weight's version check still
+        # guards against an in-place change in between
+        ctx.trimmed = plan.weight if plan.taps is not None else None
         ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, plan.padding, dilation, \
             groups
-        return _run(plan, x, plan.transform(), b)
+        U = plan.transform()
+        if plan.winograd and plan.planes == 16 and U is None and \
+                16 * w.shape[0] * w.shape[1] * w.itemsize <= KEEP_U_FOR_BACKWARD:
+            U = WG.weight_transform(plan.weight, 16)
+        # the input gradient's F(2x2, 3x3) product takes the same transform (see _run for why
+        # larger ones are not kept)
+        ctx.U = U if plan.winograd and plan.planes == 16 else None
+        return _run(plan, x, U, b)
 
     @staticmethod
     def backward(ctx, grad_out):
         x, w_full = ctx.saved_tensors
-        w = w_full if ctx.taps is None else _trimmed_weight(w_full, ctx.taps)
+        w = w_full if ctx.taps is None else ctx.trimmed
         grad_x, grad_w, grad_b = Convolution._backward(ctx, x, w, grad_out)
         if grad_w is not None and ctx.taps is not None:
             # the dead taps never met a real input element: their gradient is exactly zero
@@ -238,6 +249,9 @@ def _pool_first(plan, x, U, res) -> bool:
 # F(4x4, 3x3) U, 37.7 MB each, where F(2x2, 3x3)'s was 16.8) is made on each call from the
 # weight the plan holds anyway (see _run).
 KEEP_U_BYTES = 16 * 1024 * 1024
+# A training forward keeps an F(2x2, 3x3) transform up to this size for its backward's input
+# gradient, instead of making it twice (a few MB per step in all at 32x32 input)
+KEEP_U_FOR_BACKWARD = 4 * 1024 * 1024
 
 
 def prepare_inference(x_shape, w, stride, padding, dilation, groups, transforms=None,
@@ -420,7 +434,7 @@ def _winograd_backward(ctx, x, w, grad_out):
     if not (need_x or need_w):
         return None, None, grad_b
     grad_x, grad_w = winograd_backward(_workspace, x, w, grad_out, ctx.padding, need_x, need_w,
-                                       _batch_slices)
+                                       _batch_slices, ctx.U)
     return grad_x, grad_w, grad_b
 
 

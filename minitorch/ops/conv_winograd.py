@@ -209,11 +209,13 @@ def winograd_grad_weight(workspace, x, w, dM, padding):
     return grad_w
 
 
-def winograd_grad_input(workspace, x_shape, w, dM, padding):
-    """The input gradient: ``dV = U^T @ dM`` folded back onto the input by the adjoint transform."""
+def winograd_grad_input(workspace, x_shape, w, dM, padding, U=None):
+    """The input gradient: ``dV = U^T @ dM`` folded back onto the input by the adjoint transform
+    (``U``: ``w``'s 16-plane transform when the forward kept it)."""
     C = w.shape[1]
     dV_full, dV = _planes(workspace, "cols", C, dM.shape[2], dM.dtype)
-    gemm.matmul(transformed_weight(w).transpose(0, 2, 1), dM, dV)
+    U = transformed_weight(w) if U is None else U
+    gemm.matmul(U.transpose(0, 2, 1), dM, dV)
     grad_x = np.empty(x_shape, dM.dtype)
     WG.input_transform_adjoint(grad_x, dV_full, *padding)
     return grad_x

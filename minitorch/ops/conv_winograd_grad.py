@@ -21,11 +21,12 @@ from . import conv_winograd as WG
 __all__ = ["winograd_backward"]
 
 
-def winograd_backward(workspace, x, w, grad_out, padding, need_x, need_w, batch_slices):
+def winograd_backward(workspace, x, w, grad_out, padding, need_x, need_w, batch_slices, U=None):
     """(grad_x, grad_w) of the 3x3 stride-1 convolution ``conv2d(x, w, padding=padding)`` (None
     where not needed), ``grad_out`` its output gradient. The F(4x4, 3x3) gradients run over
     ``batch_slices(N, bytes_per_image)`` (``ops.conv._batch_slices``), as the forward does:
-    whole-batch scratch (29 MB each for layer1 at batch 16) made their transforms ~1.5x slower."""
+    whole-batch scratch (29 MB each for layer1 at batch 16) made their transforms ~1.5x slower.
+    ``U``: the forward's F(2x2, 3x3) transform of ``w``, if it kept one."""
     grad_out = np.ascontiguousarray(grad_out)
     N, C, H, W = x.shape
     O, OH, OW = grad_out.shape[1:]
@@ -42,7 +43,7 @@ def winograd_backward(workspace, x, w, grad_out, padding, need_x, need_w, batch_
         return _grad_input43(workspace, x.shape, w, grad_out, padding, batch_slices), grad_w
     if not need_w or WG.forward_planes(C, O, OH, OW) == 36:
         dM = WG.grad_products(workspace, grad_out)  # not left in "prod" by the weight gradient
-    return WG.winograd_grad_input(workspace, x.shape, w, dM, padding), grad_w
+    return WG.winograd_grad_input(workspace, x.shape, w, dM, padding, U), grad_w
 
 
 def _grad_weight43(workspace, x, w, grad_out, padding, batch_slices):

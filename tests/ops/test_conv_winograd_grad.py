@@ -76,3 +76,25 @@ def test_batch_slices_give_the_whole_batch_gradients(step):
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     torch.nn.functional.conv2d(xt, wt, padding=1).backward(torch.from_numpy(g))
     assert rel_err(gx, xt.grad.numpy()) < 1e-5 and rel_err(gw, wt.grad.numpy()) < 1e-5
+
+
+def test_a_small_map_backward_reuses_the_forward_weight_transform(monkeypatch):
+    # F(2x2, 3x3) both ways (64 channels, 8x8): the input gradient's product takes the U the
+    # forward made, so one transform per step, and the gradient still matches a fresh one
+    from minitorch.ops import conv_winograd as WG
+    calls = []
+    real = WG.weight_transform
+    monkeypatch.setattr(WG, "weight_transform", lambda *a, **k: calls.append(a[1:2]) or
+                        real(*a, **k))
+    rng = np.random.default_rng(1)
+    x = mt.tensor(rng.standard_normal((2, 64, 8, 8)).astype(np.float32), requires_grad=True)
+    w = mt.tensor((rng.standard_normal((64, 64, 3, 3)) * 0.05).astype(np.float32),
+                  requires_grad=True)
+    F.conv2d(x, w, padding=1).sum().backward()
+    assert calls == [(16,)]
+    U = real(w.detach().numpy(), 16)
+    fresh = WG.winograd_grad_input(lambda name, shape, dtype: np.empty(shape, dtype), (2, 64, 8, 8),
+                                   w.detach().numpy(),
+                                   WG.grad_products(lambda n, s, d: np.empty(s, d),
+                                                    np.ones((2, 64, 8, 8), np.float32)), (1, 1), U)
+    assert np.array_equal(x.grad.numpy(), fresh)
