@@ -19,6 +19,7 @@ from ..kernels import conv as K
 from ..kernels import gemm
 from ..kernels import pool as pool_kernels
 from . import conv_transpose as CT  # (its ops use this module's only inside calls)
+from . import conv_taps as TAPS
 from . import conv_winograd as WG
 from .adjoint import tie_to_inputs
 from .conv_winograd_grad import winograd_backward
@@ -82,8 +83,8 @@ def _geometry(ctx):
 
 
 class _Plan:
-    """How one convolution runs: the kernel taps kept (``_live_taps``), the weight and padding
-    after trimming, and Winograd (with its planes) or im2col. Duck-types the Function's ctx for
+    """How one convolution runs: the kernel taps kept (``conv_taps.live_taps``), the weight and
+    padding after trimming, and Winograd (with its planes) or im2col. Duck-types the Function's ctx for
     ``_geometry`` and ``_forward_im2col``. ``U``: Winograd's transformed weight when kept (else
     made per call, into scratch); ``scale``: per-output-channel factors (float64) the weight is
     multiplied by before its transform (a folded BatchNorm, see ``prepare_inference``);
@@ -95,10 +96,10 @@ class _Plan:
     def __init__(self, x_shape, w, stride, padding, dilation, groups):
         self.out_shape = N, O, OH, OW = conv2d_output_shape(x_shape, w.shape, stride, padding,
                                                             dilation)
-        self.taps = _live_taps(x_shape, w.shape, stride, padding, dilation, (OH, OW))
-        if self.taps is not None:  # a smaller kernel computes the same (see _live_taps)
-            w, padding = _trimmed_weight(w, self.taps), _trimmed_padding(padding, dilation,
-                                                                         self.taps)
+        self.taps = TAPS.live_taps(x_shape, w.shape, stride, padding, dilation, (OH, OW))
+        if self.taps is not None:  # a smaller kernel computes the same (see conv_taps.live_taps)
+            w = TAPS.trimmed_weight(w, self.taps)
+            padding = TAPS.trimmed_padding(padding, dilation, self.taps)
         self.weight, self.stride, self.padding = w, stride, padding
         self.dilation, self.groups = dilation, groups
         self.winograd = WG.use_winograd(x_shape, w.shape, stride, dilation, groups, (OH, OW))
@@ -304,49 +305,6 @@ def pool_geometry(kernel, stride, padding, dilation, out_hw):
     """The max-pool argument of ``conv2d_inference`` from (h, w) pairs: (KH, KW, SH, SW, PH,
     PW, DH, DW, OH, OW)."""
     return (*kernel, *stride, *padding, *dilation, *out_hw)
-
-
-def _live_taps(x_shape, w_shape, stride, padding, dilation, out_hw):
-    """((ah, bh), (aw, bw)): the kernel rows and columns that read a real input element for
-    some output pixel, or None when that is all of them.
-
-    On small feature maps much of a kernel only ever meets padding: a 3x3 convolution over a
-    1x1 map (ResNet-18's layer4 at 32x32 input) uses its centre tap alone, so im2col would
-    multiply 8 zero columns out of 9 (and Winograd 16 products for one useful). The trimmed
-    kernel, with the padding reduced by the taps cut off in front, reads the same input
-    elements for every output pixel, so it computes the same sums (minus exact zeros).
-    """
-    ranges = []
-    for size, k, s, p, d, out in zip(x_shape[2:], w_shape[2:], stride, padding, dilation, out_hw):
-        live = [t for t in range(k) if _tap_meets_input(size, s, p, d, out, t)]
-        if not live:
-            return None  # every tap reads padding only: leave this odd case as it is
-        ranges.append((live[0], live[-1] + 1))
-    if all(r == (0, k) for r, k in zip(ranges, w_shape[2:])):
-        return None
-    new_pad = _trimmed_padding(padding, dilation, ranges)
-    # same output size with the smaller kernel (it can differ when the cut is asymmetric)
-    same = all((size + 2 * p - d * (b - a - 1) - 1) // s + 1 == out for size, p, d, (a, b), s, out
-               in zip(x_shape[2:], new_pad, dilation, ranges, stride, out_hw))
-    return tuple(ranges) if same and min(new_pad) >= 0 else None
-
-
-def _tap_meets_input(size, stride, pad, dil, out, t):
-    """Whether tap ``t`` reads an input index in [0, size) for some output index in [0, out)."""
-    first = t * dil - pad              # the input index output 0 reads through tap t
-    o = max(0, -(first // stride))     # the first output whose index is >= 0
-    return o < out and 0 <= first + o * stride < size
-
-
-def _trimmed_weight(w, taps):
-    (ah, bh), (aw, bw) = taps
-    return np.ascontiguousarray(w[:, :, ah:bh, aw:bw])
-
-
-def _trimmed_padding(padding, dilation, taps):
-    """The padding that keeps every remaining tap on the input element it read before."""
-    (ah, _), (aw, _) = taps
-    return padding[0] - ah * dilation[0], padding[1] - aw * dilation[1]
 
 
 def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
