@@ -143,16 +143,16 @@ def warmup(processes: int = 2, names=None) -> None:
         _warmup(processes, names)
 
 
-def kernels_for(model):
+def kernels_for(model, image_size=None):
     """The kernel names training ``model`` reaches: the forward, loss and update kernels, plus
     the backward ones only when a parameter outside its Linear layers trains (a frozen backbone's
     backward stops at the head), and max-pooling only when the model has a MaxPool2d.
 
-    A frozen backbone's F(4x4, 3x3) kernels are left to their first call: only layers of 64
-    channels and more at 16x16 and more reach them, which the digits job's model never does. So
-    are the parallel ``weight_transform`` and ``transpose12``: its list has their serial twins,
-    which small weights and copies take (``kernels/twin.py``), and only a wide model (256
-    channels and more) reaches the parallel kernels.
+    A frozen backbone's F(4x4, 3x3) kernels and the parallel ``weight_transform`` are listed
+    only for a model with 3x3 layers wide enough to reach them (``_wide_forward_names``; the
+    digits job's width-16 model has none); otherwise its list has the serial twins, which small
+    weights and copies take (``kernels/twin.py``). ``image_size``: the run's input side, if
+    known.
     """
     from . import kernels, nn
     modules = list(model.modules())
@@ -165,16 +165,58 @@ def kernels_for(model):
     from .optim.sgd import SERIAL_BELOW
     if any(p.requires_grad and p.numel() >= SERIAL_BELOW for p in model.parameters()):
         names.append("sgd_update_")  # a large head (ImageNet's 1000 classes) updates in parallel
+    return names + _wide_forward_names(modules, image_size)
+
+
+def _wide_forward_names(modules, image_size=None):
+    """The forward kernels only wide 3x3 layers reach: F(4x4, 3x3) Winograd (64 channels and
+    more on maps of 16x16 and more, see ``ops.conv_winograd.forward_planes``; a photo at 224
+    reaches it at 56x56) and the parallel F(2x2, 3x3) weight transform (256x256 channels and
+    more, which batch 1 takes at any map size, ``ops.conv_batch1``). Without them a frozen torchvision-width backbone compiled ~30 s of kernels,
+    unannounced, in its first epoch. With ``image_size`` each convolution's map is followed
+    through the modules in order (a strided 1x1 convolution is taken for a ResNet's projection
+    shortcut, beside the path: it moves no size), and a kernel is listed only if a layer reaches
+    it; without, every wide 3x3 layer is taken to reach both."""
+    from . import nn
+    from .kernels.winograd import _SERIAL_TRANSFORM_BELOW
+    from .ops.conv_winograd import forward_planes
+    size, planes = image_size, set()
+    for m in modules:
+        if isinstance(m, nn.Conv2d):
+            k, st, d = m.kernel_size[0], m.stride[0], m.dilation[0]
+            if k == 1 and st > 1:
+                continue
+            if size is not None:
+                pad = m.padding if isinstance(m.padding, str) else m.padding[0]
+                pad = {"same": d * (k - 1) // 2, "valid": 0}.get(pad, pad)
+                size = (size + 2 * pad - d * (k - 1) - 1) // st + 1
+            O, C = m.weight.shape[:2]
+            if (k, st, d, m.groups) == (3, 1, 1, 1) and min(O, C) >= 16:
+                p = 36 if size is None and min(O, C) >= 64 else \
+                    forward_planes(C, O, size or 0, size or 0, small_maps=True)
+                planes.add(p)
+                if 16 * O * C >= _SERIAL_TRANSFORM_BELOW:
+                    planes.add("wide16")  # F(2x2, 3x3) on one image (predict, the last batch)
+        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)) and size is not None:
+            k, st, pad = (v if isinstance(v, int) else v[0] for v in (m.kernel_size,
+                          m.stride or m.kernel_size, m.padding))
+            size = (size + 2 * pad - k) // st + 1
+    names = []
+    if 36 in planes:
+        names += ["tiles43", "weight_transform43", "input_transform43", "output_transform43"]
+    if "wide16" in planes:
+        names.append("weight_transform")
     return names
 
 
-def compile_if_cold(processes: int = 2, announce: bool = True, file=None, model=None) -> bool:
+def compile_if_cold(processes: int = 2, announce: bool = True, file=None, model=None,
+                    image_size=None) -> bool:
     """On a cold numba cache, say so in one line and compile the training kernels now, in
     ``processes`` processes (faster than the first step compiling them one by one); True if it
     compiled. With ``model``, only the kernels training it reaches (``kernels_for``). A warm
     cache costs a few file checks."""
     from .kernels import cold_kernels
-    names = kernels_for(model) if model is not None else None
+    names = kernels_for(model, image_size) if model is not None else None
     if not cold_kernels(names):
         return False
     if announce:

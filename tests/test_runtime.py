@@ -108,9 +108,18 @@ def test_a_frozen_backbone_compiles_no_backward_kernel(monkeypatch):
     asked = []
     monkeypatch.setattr(runtime, "warmup", lambda processes, names: asked.append(names))
     monkeypatch.setattr(kernels, "cold_kernels", lambda names: list(names or ["all"]))
-    runtime.compile_if_cold(model=_frozen_backbone(variant="small", width=16), announce=False)
+    runtime.compile_if_cold(model=_frozen_backbone(variant="small", width=16), announce=False,
+                            image_size=32)
     # the digits job's model: forward, loss and the head's update, nothing else
     assert sorted(asked[0]) == sorted(kernels.HEAD_ONLY_NAMES)
+    # torchvision's widths on photos reach F(4x4, 3x3); on 32x32 images only batch 1's
+    # parallel weight transform; with no size known, both are taken
+    wide = {"tiles43", "weight_transform43", "input_transform43", "output_transform43"}
+    tv = _frozen_backbone(variant="imagenet", width=64)
+    assert wide | {"weight_transform"} <= set(runtime.kernels_for(tv, 224))
+    assert not wide & set(runtime.kernels_for(tv, 32))
+    assert "weight_transform" in runtime.kernels_for(tv, 32)
+    assert wide <= set(runtime.kernels_for(_frozen_backbone(variant="small", width=16)))
     names = runtime.kernels_for(_frozen_backbone())  # the imagenet stem's max-pool
     assert set(kernels.MAX_POOL_NAMES) <= set(names) and "col2im" not in names
     model = _frozen_backbone(variant="small", width=16)

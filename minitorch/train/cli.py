@@ -149,7 +149,8 @@ def _finetune(argv):
         # only the kernels this model's training reaches (a frozen backbone needs no backward)
         from minitorch import runtime
         runtime.compile_if_cold(processes=2 if dist.world_size() == 1 else 1,
-                                announce=dist.is_main_process(), model=trainer.model)
+                                announce=dist.is_main_process(), model=trainer.model,
+                                image_size=config.data.image_size)
         if args.find_lr:
             from .recipes.lr_finder import find_lr
             try:

@@ -162,3 +162,27 @@ def test_warm_calls_cover_every_signature_a_frozen_backbone_run_compiles():
     opt.step()
     new = {f.__name__: sorted(map(str, set(f.signatures) - before[f])) for f in _dispatchers()}
     assert {k: v for k, v in new.items() if v} == {}
+
+
+def test_warm_calls_cover_a_frozen_torchvision_width_backbone_on_photos():
+    # the own-images flow: torchvision's widths, a frozen backbone; at 64x64 its layer1 runs
+    # at 16x16 (F(4x4, 3x3) Winograd) and layer3's 256x256 weights take the parallel transform,
+    # which a 224 photo reaches too: kernels_for must list them, or epoch 1 compiles them
+    sys.path.insert(0, ROOT)
+    from models import resnet18
+    from minitorch import runtime
+    mt.manual_seed(0)
+    model = resnet18(num_classes=3, variant="imagenet", width=64)
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith("fc."))
+    model.eval()
+    names = runtime.kernels_for(model, image_size=64)
+    assert {"input_transform43", "weight_transform"} <= set(names)
+    kernels.compile_kernels(names)
+    before = {f: set(f.signatures) for f in _dispatchers()}
+    opt = optim.SGD(model.fc.parameters(), lr=0.1, momentum=0.9)
+    x = mt.tensor(np.random.default_rng(0).standard_normal((2, 3, 64, 64), dtype=np.float32))
+    nn.functional.cross_entropy(model(x), mt.tensor([1, 2])).backward()
+    opt.step()
+    new = {f.__name__: sorted(map(str, set(f.signatures) - before[f])) for f in _dispatchers()}
+    assert {k: v for k, v in new.items() if v} == {}
