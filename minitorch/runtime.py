@@ -143,7 +143,7 @@ def warmup(processes: int = 2, names=None) -> None:
         _warmup(processes, names)
 
 
-def kernels_for(model, image_size=None):
+def kernels_for(model, image_size=None, inference=False):
     """The kernel names training ``model`` reaches: the forward, loss and update kernels, plus
     the backward ones only when a parameter outside its Linear layers trains (a frozen backbone's
     backward stops at the head), and max-pooling only when the model has a MaxPool2d.
@@ -152,10 +152,17 @@ def kernels_for(model, image_size=None):
     only for a model with 3x3 layers wide enough to reach them (``_wide_forward_names``; the
     digits job's width-16 model has none); otherwise its list has the serial twins, which small
     weights and copies take (``kernels/twin.py``). ``image_size``: the run's input side, if
-    known.
+    known. ``inference``: an eval forward's kernels only (``minitorch-predict``, evaluate).
     """
     from . import kernels, nn
     modules = list(model.modules())
+    if inference:
+        names = [n for n in kernels.HEAD_ONLY_NAMES if n not in _HEAD_TRAINING_NAMES]
+        if any(isinstance(m, nn.MaxPool2d) for m in modules):
+            names.append("max_pool2d_forward_values")
+        # one image at a time (a single photo, the last one of a folder) takes kernels.batch1's
+        names += ["im2col_rows", "bn_residual_relu_serial_", "bn_residual_relu_"]
+        return names + _wide_forward_names(modules, image_size)
     names = list(kernels.HEAD_ONLY_NAMES)
     if any(isinstance(m, nn.MaxPool2d) for m in modules):
         names += kernels.MAX_POOL_NAMES
@@ -166,6 +173,10 @@ def kernels_for(model, image_size=None):
     if any(p.requires_grad and p.numel() >= SERIAL_BELOW for p in model.parameters()):
         names.append("sgd_update_")  # a large head (ImageNet's 1000 classes) updates in parallel
     return names + _wide_forward_names(modules, image_size)
+
+
+# what a head's training adds to the forward: the loss and its update
+_HEAD_TRAINING_NAMES = ("cross_entropy_forward", "cross_entropy_backward", "sgd_update_serial_")
 
 
 def _wide_forward_names(modules, image_size=None):
@@ -210,13 +221,13 @@ def _wide_forward_names(modules, image_size=None):
 
 
 def compile_if_cold(processes: int = 2, announce: bool = True, file=None, model=None,
-                    image_size=None) -> bool:
+                    image_size=None, inference=False) -> bool:
     """On a cold numba cache, say so in one line and compile the training kernels now, in
     ``processes`` processes (faster than the first step compiling them one by one); True if it
-    compiled. With ``model``, only the kernels training it reaches (``kernels_for``). A warm
-    cache costs a few file checks."""
+    compiled. With ``model``, only the kernels training it (or, ``inference``, its eval forward)
+    reaches (``kernels_for``). A warm cache costs a few file checks."""
     from .kernels import cold_kernels
-    names = kernels_for(model, image_size) if model is not None else None
+    names = kernels_for(model, image_size, inference) if model is not None else None
     if not cold_kernels(names):
         return False
     if announce:

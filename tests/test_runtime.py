@@ -120,6 +120,17 @@ def test_a_frozen_backbone_compiles_no_backward_kernel(monkeypatch):
     assert not wide & set(runtime.kernels_for(tv, 32))
     assert "weight_transform" in runtime.kernels_for(tv, 32)
     assert wide <= set(runtime.kernels_for(_frozen_backbone(variant="small", width=16)))
+    # minitorch-predict / evaluate: the eval forward only, whatever requires_grad says
+    infer = set(runtime.kernels_for(resnet18_imagenet(), 224, inference=True))
+    assert wide | {"max_pool2d_forward_values", "im2col"} <= infer
+    assert not infer & {"cross_entropy_forward", "sgd_update_serial_", "col2im",
+                        "max_pool2d_forward"}
+
+
+def resnet18_imagenet():
+    sys.path.insert(0, ROOT)
+    from models import resnet18
+    return resnet18(num_classes=3, variant="imagenet", width=64)
     names = runtime.kernels_for(_frozen_backbone())  # the imagenet stem's max-pool
     assert set(kernels.MAX_POOL_NAMES) <= set(names) and "col2im" not in names
     model = _frozen_backbone(variant="small", width=16)

@@ -16,7 +16,8 @@ import sys
 
 import numpy as np
 
-from . import activation, conv, loss, norm, pool, sgd, winograd, winograd43, winograd43_grad
+from . import (activation, batch1, conv, loss, norm, pool, sgd, winograd, winograd43,
+               winograd43_grad)
 
 __all__ = ["KERNEL_NAMES", "HEAD_ONLY_NAMES", "MAX_POOL_NAMES", "compile_kernels", "warmup",
            "split_by_cost", "cold_kernels"]
@@ -94,6 +95,13 @@ def _warm_calls(dt):
         "sgd_update_serial_": lambda: sgd.sgd_update_serial_(w.copy(), w.copy(), w, s, s, s, s,
                                                              0, 0, 1, 1),
         "sgd_update_": lambda: sgd.sgd_update_(w.copy(), w.copy(), w, s, s, s, s, 0, 0, 1, 1),
+        # batch 1 (minitorch-predict on one image): the stem's banded columns and the epilogue
+        "im2col_rows": lambda: conv.im2col_rows(np.empty((27, 10), dt), x, 3, 3, 1, 1, 1, 1, 1, 1,
+                                                0),
+        "bn_residual_relu_serial_": lambda: batch1.bn_residual_relu_serial_(
+            np.ones((3, 4), dt), w, w, w, w, np.ones((3, 4), dt), True, True),
+        "bn_residual_relu_": lambda: batch1.bn_residual_relu_(
+            np.ones((3, 4), dt), w, w, w, w, np.ones((3, 4), dt), True, True),
     }
 
 
@@ -107,7 +115,8 @@ HEAD_ONLY_NAMES = ("im2col", "swap01", "transpose12_serial", "relu_forward", "ti
                    "adaptive_avg_pool2d_forward", "cross_entropy_forward", "cross_entropy_backward",
                    "sgd_update_serial_")
 MAX_POOL_NAMES = ("max_pool2d_forward", "max_pool2d_forward_values", "max_pool2d_backward")
-_MODULES = (conv, winograd, winograd43, winograd43_grad, norm, activation, pool, loss, sgd)
+_MODULES = (conv, winograd, winograd43, winograd43_grad, norm, activation, pool, loss, sgd,
+            batch1)
 
 # Cold-cache compile seconds per kernel, measured one after another in one process (shared
 # machine, 2026-12-01); only their proportions matter, for splitting the work evenly. The
@@ -125,6 +134,7 @@ _COMPILE_SECONDS = {
     "weight_transform_serial": 1.9, "transpose12_serial": 2.1,
     "weight_transform43": 2.0, "tiles43": 0.1, "input_transform43": 3.0, "output_transform43": 4.5,
     "output_transform_adjoint43": 6.0, "weight_grad_transform43": 1.5,
+    "im2col_rows": 4.3, "bn_residual_relu_serial_": 1.0, "bn_residual_relu_": 2.0,
 }
 
 

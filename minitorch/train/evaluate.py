@@ -236,6 +236,9 @@ def evaluate_data(path, data, out_dir=None, batch_size=32, out=None):
     clf, out = load_classifier(path), out or sys.stdout
     if not os.path.exists(data):
         raise DataFileNotFoundError(f"--data: no such folder or npz file: {data}")
+    from minitorch import runtime  # an empty numba cache is said and compiled in 2 processes
+    runtime.compile_if_cold(model=clf.model, image_size=clf.transform.image_size,
+                            inference=True)
     score = _score_folder if os.path.isdir(data) else _score_npz
     ids, probs, targets = score(clf, data, batch_size)
     names, k = clf.class_names, len(clf.class_names)

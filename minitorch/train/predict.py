@@ -132,6 +132,9 @@ def run_predict(args, out=None, err=None):
     clf = load_classifier(args.file)
     check_topk(args.topk, len(clf.class_names))
     paths = collect_images(args.paths)
+    from minitorch import runtime  # after the input checks: a typo compiles nothing
+    runtime.compile_if_cold(model=clf.model, image_size=clf.transform.image_size,
+                            inference=True, file=err)
     bad = []
     from tqdm import tqdm   # to stderr, and off when stderr is not a terminal
     with tqdm(total=len(paths), desc="predict", unit="img", file=err, disable=None,
