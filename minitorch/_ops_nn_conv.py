@@ -41,6 +41,9 @@ def _check(fn, x, weight, bias, stride, padding, output_padding, groups, dilatio
                            f"dilation, but got output_padding {output_padding}, stride "
                            f"{stride}, dilation {dilation}")
     w_shape = list(weight.shape)
+    if weight.shape[0] < groups:
+        raise RuntimeError(f"{fn}: Given groups={groups}, expected weight to be at least "
+                           f"{groups} at dimension 0, but got weight of size {w_shape} instead")
     if weight.shape[0] % groups:
         raise RuntimeError(f"{fn}: Given groups={groups}, expected weight to be divisible by "
                            f"{groups} at dimension 0, but got weight of size {w_shape} instead")
@@ -59,6 +62,22 @@ def _check(fn, x, weight, bias, stride, padding, output_padding, groups, dilatio
                                f"(input and weight/bias must share one dtype)")
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"{fn}: not implemented for dtype {x.dtype}")
+    if weight.numel() == 0:
+        raise RuntimeError(f"{fn}: non-empty 2D or 4D weight tensor expected, but got: "
+                           f"{w_shape}")
+    if x.numel() == 0 and x.shape[0] and x.shape[1]:
+        raise RuntimeError(f"{fn}: Only zero batch or zero channel inputs are supported, but "
+                           f"got input shape: {list(x.shape)}")
+
+
+def _check_output_size(fn, x, out_hw):
+    """torch's rule: every output length at least 1, or at least 0 for an empty batch (whose
+    result is an empty tensor of the output's shape)."""
+    if min(out_hw) < (0 if x.shape[0] == 0 else 1):
+        sizes = " x ".join(str(s) for s in x.shape[2:])
+        raise RuntimeError(f"{fn}: Given input size per channel: ({sizes}). Calculated output "
+                           f"size per channel: ({' x '.join(str(s) for s in out_hw)}). Output "
+                           f"size is too small")
 
 
 @declare(method=False, function=True, functional=True, out=False)
@@ -72,6 +91,12 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         raise RuntimeError(f"{fn}: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input and a "
                            f"4-d weight, got input of shape {list(input.shape)} and weight of "
                            f"shape {list(weight.shape)}")
+    return _conv_transpose(fn, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def _conv_transpose(fn, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """conv_transpose2d once its ranks are checked; ``fn`` names the public op in errors."""
     squeeze = input.ndim == 3
     x = input.unsqueeze(0) if squeeze else input
     stride, padding, output_padding, dilation = (
@@ -82,10 +107,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out_hw = tuple(CT.conv_transpose2d_output_size(x.shape[2 + i], weight.shape[2 + i],
                                                    stride[i], padding[i], output_padding[i],
                                                    dilation[i]) for i in range(2))
-    if min(out_hw) < 1:
-        raise RuntimeError(f"{fn}: output size {out_hw} is too small (input of shape "
-                           f"{list(input.shape)}, weight {list(weight.shape)}, padding "
-                           f"{padding})")
+    _check_output_size(fn, x, out_hw)
     # output padding at or above the stride (allowed below the dilation) adds rows that no
     # window of the input reaches: pad the input with zero rows until the windows cover the
     # output, then crop (the zero rows contribute nothing, and get a gradient that is dropped)
@@ -115,8 +137,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            f"{list(weight.shape)}")
     one = (lambda v, name: (0 if name in ("padding", "output_padding") else 1,
                             _ntuple(v, 1, name, fn)[0]))
-    out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(2), bias,
-                           one(stride, "stride"), one(padding, "padding"),
-                           one(output_padding, "output_padding"), groups,
-                           one(dilation, "dilation"))
+    out = _conv_transpose(fn, input.unsqueeze(-2), weight.unsqueeze(2), bias,
+                          one(stride, "stride"), one(padding, "padding"),
+                          one(output_padding, "output_padding"), groups,
+                          one(dilation, "dilation"))
     return out.squeeze(-2)

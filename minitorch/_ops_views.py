@@ -1,5 +1,6 @@
 """Ops whose results are views of their input: split, chunk, unbind, tensor_split, narrow,
-movedim, diagonal (declared once; methods and ``mt.`` functions come from the registry).
+movedim, diagonal, Tensor.unfold (declared once; methods and ``mt.`` functions come from the
+registry).
 
 Each piece is made by the existing view Functions (``Slice``, ``Permute``, ``Diagonal``), so it
 shares storage and version counter with its input and an in-place op on it reaches the base
@@ -16,7 +17,7 @@ from ._tensor_shape import _dim
 from .ops import index as X
 from .ops import shape as S
 
-__all__ = ["split", "chunk", "unbind", "tensor_split", "narrow", "movedim", "diagonal"]
+__all__ = ["split", "chunk", "unbind", "tensor_split", "narrow", "movedim", "diagonal", "unfold"]
 
 
 def _pieces(input, dim, bounds, op=None):
@@ -166,3 +167,29 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return X.Diagonal.apply(input, offset=int(offset), dim1=d1, dim2=d2)
+
+
+def _int_arg(op, name, pos, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be int, not "
+                        f"{type(value).__name__}")
+    return int(value)
+
+
+# a method only: torch has no torch.unfold (nn.functional.unfold is im2col, in _ops_nn_shape)
+@declare(function=False)
+def unfold(input, dimension, size, step):
+    """The view of every ``size``-long slice of ``dimension``, ``step`` apart: that dim becomes
+    ``(n - size) // step + 1`` long and a last dim of length ``size`` is appended."""
+    dimension = _int_arg("unfold", "dimension", 1, dimension)
+    size = _int_arg("unfold", "size", 2, size)
+    step = _int_arg("unfold", "step", 3, step)
+    d = _dim(dimension, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return S.UnfoldView.apply(input, dim=d, size=size, step=step)

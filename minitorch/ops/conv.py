@@ -217,7 +217,7 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None):
         out = np.empty((N, O) + pool[-2:], x.dtype)
     # over slices of the batch whose scratch fits in _COLS_BYTES: same speed (the GEMMs stay
     # large), a fraction of the scratch (the stem's im2col columns are 118 MB at batch 16)
-    step = max(1, min(N, _COLS_BYTES // per_image))
+    step = max(1, min(N, _COLS_BYTES // max(1, per_image)))  # (0: an empty output)
     for n0 in range(0, N, step):
         n1 = min(N, n0 + step)
         x_n, res_n = x[n0:n1], None if res is None else res[n0:n1]
@@ -419,6 +419,8 @@ def _grad_weight(ctx, x, w, g2):
     scratch; the slices' partial products are summed)."""
     O, Cg, KH, KW = w.shape
     N, C = x.shape[:2]
+    if N == 0:  # an empty batch: no window met the weight (torch's zeros)
+        return np.zeros(w.shape, x.dtype)
     P = g2.shape[1] // N
     G = ctx.groups
     Og, Kg = O // G, Cg * KH * KW
@@ -446,6 +448,8 @@ def _grad_input(ctx, x, w, g2):
     slices of the batch as the weight gradient."""
     O, Cg, KH, KW = w.shape
     N = x.shape[0]
+    if N == 0:  # an empty batch (a transposed convolution's input or output has no image)
+        return np.zeros(x.shape, x.dtype)
     P = g2.shape[1] // N
     G = ctx.groups
     Og, Kg = O // G, Cg * KH * KW

@@ -10,9 +10,10 @@ op, and for indexing a scatter Function whose own backward is the indexing again
 import numpy as np
 
 from ..autograd.function import Function
+from .adjoint import LinearMap
 
-__all__ = ["Reshape", "Permute", "Expand", "Squeeze", "Unsqueeze", "Cat", "Stack", "Slice",
-           "Index"]  # (SliceBackward, IndexBackward: internal, the gradients of indexing)
+__all__ = ["Reshape", "Permute", "Expand", "Squeeze", "Unsqueeze", "UnfoldView", "Cat", "Stack",
+           "Slice", "Index"]  # (SliceBackward, IndexBackward: internal, the gradients of indexing)
 
 
 def _put(shape, key, grad):
@@ -127,6 +128,57 @@ class Unsqueeze(Function):
         return grad.reshape(ctx.in_shape)
 
     backward_graph = staticmethod(_reshape_back)
+
+
+def _windows(a, dim, size, step):
+    """The view of every ``size``-long window of ``a`` along ``dim``, ``step`` apart: that dim
+    counts the windows, a new last dim (stride of ``dim``) runs along each. A 0-d ``a`` is one
+    element long (``size`` <= 1)."""
+    if a.ndim == 0:
+        return a.reshape(1)[:size]
+    count = (a.shape[dim] - size) // step + 1
+    shape = a.shape[:dim] + (count,) + a.shape[dim + 1:] + (size,)
+    strides = a.strides[:dim] + (a.strides[dim] * step,) + a.strides[dim + 1:] + (a.strides[dim],)
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=a.flags.writeable)
+
+
+def _unwindow(meta, grad):
+    """UnfoldView's gradient: each window's gradient added back where it came from (windows
+    that overlap add up), one strided add per position within a window."""
+    shape, dim, size, step = meta
+    if not shape:
+        return grad.sum().reshape(()).astype(grad.dtype)
+    out = np.zeros(shape, grad.dtype)
+    count = grad.shape[dim]
+    lead = (slice(None),) * dim
+    for j in range(size):
+        out[lead + (slice(j, j + step * (count - 1) + 1, step),)] += grad[..., j]
+    return out
+
+
+class UnfoldView(Function):
+    """``Tensor.unfold(dimension, size, step)``: sliding windows as a strided view."""
+
+    is_view = True
+    node_name = "UnfoldBackward0"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, size, step):
+        ctx.meta = (a.shape, dim, size, step)
+        return _windows(a, dim, size, step)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _unwindow(ctx.meta, grad)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        meta = ctx.meta
+        _, dim, size, step = meta
+        # the gradient is linear in grad; its own gradient is the windowing again (a copy)
+        return LinearMap.apply(grad, fn=lambda g: _unwindow(meta, g),
+                               adjoint=lambda gg: _windows(gg, dim, size, step).copy(),
+                               name="UnfoldBackwardBackward0", adjoint_name="UnfoldBackward0")
 
 
 class Cat(Function):

@@ -64,8 +64,10 @@ class VectorNorm(Function):
 
     @staticmethod
     def backward_graph(ctx, grad):
-        """The same formulas in recorded ops (the output through this node, as torch's);
-        positions the array form sets to 0 are masked, their branch fed a harmless 1."""
+        """torch's ``norm_backward`` formulas in recorded ops (the output through this node, as
+        torch's), each masked *after* its division as torch masks: so its second derivative is
+        torch's too, NaN where a masked branch divides by a zero norm or raises a zero element
+        to a negative power (a zero vector's Hessian, p < 2 at a zero element)."""
         a_arr, out_arr = ctx.saved_tensors
         ord, dim, keepdim = ctx.meta
         a, out = ctx.saved_input(0, a_arr), ctx.saved_output(out_arr)
@@ -81,13 +83,12 @@ class VectorNorm(Function):
             mask = np.abs(a_arr) == out_arr
             share = mask / np.sum(mask, axis=dim, keepdims=True)
             return grad * sign * ctx.constant(share.astype(a_arr.dtype))
-        dead = out_arr == 0 if ord == 2 else (out_arr == 0) | (a_arr == 0)
-        one = ctx.constant(np.ones((), a_arr.dtype))
         zero = ctx.constant(np.zeros((), a_arr.dtype))
-        safe_out = Where.apply(ctx.constant(out_arr == 0), one, out)
+        dead = ctx.constant(out_arr == 0)
         if ord == 2:
-            g = grad * a / safe_out
-        else:
-            safe_a = Where.apply(ctx.constant(a_arr == 0), one, a)
-            g = grad * sign * safe_a.abs() ** (ord - 1) / safe_out ** (ord - 1)
-        return Where.apply(ctx.constant(dead), zero, g)
+            return grad * Where.apply(dead, zero, a / out)
+        if ord < 1:
+            scaled = sign * Where.apply(ctx.constant(a_arr == 0), zero, a.abs() ** (ord - 1))
+            return scaled * grad * out ** (1 - ord)
+        scaled = sign * a.abs() ** (ord - 1) if ord < 2 else a * a.abs() ** (ord - 2)
+        return scaled * Where.apply(dead, zero, grad / out ** (ord - 1))

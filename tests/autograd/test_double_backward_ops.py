@@ -1,7 +1,7 @@
 """Second derivatives through norms, products and running sums, the gathering and scattering
 ops (gather, sort, topk, index_select, scatter, masked_select, flip, roll, repeat, tril,
-diagonal, einsum), binary cross-entropy, the unary maths and the further activations, compared
-with torch's values and grad_fn names."""
+diagonal, einsum), binary cross-entropy, cosine similarity, the unary maths and the further
+activations, compared with torch's values and grad_fn names."""
 import numpy as np
 import pytest
 
@@ -130,3 +130,27 @@ def test_cumprod_with_zeros_second_derivatives_match_torch(dim):
     a = rng.standard_normal((3, 4, 2))
     a[0, 1, 0] = a[1, 2, 1] = a[2, 0, 0] = a[2, 3, 0] = a[1, 0, 1] = 0.0   # one and two a row
     assert_like_torch(lambda lib, x: x.cumprod(dim), [a], names=False)
+
+
+ZERO_ROW = X.copy()
+ZERO_ROW[0] = 0.0                              # a zero norm, beside X's zero element
+
+
+@pytest.mark.parametrize("ord", [2, 3, 2.5, 1.5, 0.5, 1, float("inf")])
+def test_norm_second_derivatives_at_a_zero_vector_and_element_are_torchs(ord):
+    """torch's norm_backward masks after dividing by the norm, so its Hessian is NaN at a zero
+    vector (and at a zero element for p < 2): minitorch gives the same numbers."""
+    assert_like_torch(lambda lib, x: x.norm(ord, dim=1, keepdim=True) * x, [ZERO_ROW],
+                      names=False)
+
+
+@pytest.mark.parametrize("dim,eps", [(1, 1e-8), (0, 1e-8), (-1, 0.5)])
+def test_cosine_similarity_derivatives_at_zero_and_ordinary_vectors_are_torchs(dim, eps):
+    """Each norm clamped by eps outside autograd (torch's documented max(|x1|, eps) *
+    max(|x2|, eps)): the gradient at a zero vector is x2 / (eps |x2|), its Hessian NaN there
+    (the norm's, as torch's)."""
+    other = rng.standard_normal((3, 4))
+    assert_like_torch(lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b, dim, eps),
+                      [ZERO_ROW, other], names=False)
+    assert_like_torch(lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b, dim, eps),
+                      [X, other], names=False)

@@ -1,5 +1,5 @@
 """The "index" family of the differential tester: random lines over the shape, indexing and
-linear-algebra ops (split/chunk/unbind pieces, narrow, movedim, diagonal, gather/scatter,
+linear-algebra ops (split/chunk/unbind pieces, narrow, movedim, diagonal, unfold, gather/scatter,
 index_select, masks, sort/topk, flip/roll/repeat, tril/triu, the matrix products and einsum),
 their in-place forms, and in-place ops through split pieces.
 
@@ -61,7 +61,7 @@ def index_line(gen):
     nd = t.dim()
     d = rng.randrange(-nd, nd) if nd else 0
     n = t.shape[d] if nd else 1
-    kind = rng.randrange(22)
+    kind = rng.randrange(23)
     if kind == 0:
         fn = rng.choice(["split", "chunk", "tensor_split"])
         arg = rng.choice(["1", "2", "3"]) if fn != "split" or rng.random() < 0.7 else \
@@ -154,7 +154,19 @@ def index_line(gen):
         other = gen.pick(lambda v: v.dim() == 1)[0]
         return f"lib.addmm({other or a}, {a}, {a}.mT)" if nd == 2 else \
             f"{a}.expand_as({gen.pick()[0]})"
+    if kind == 22:
+        return _unfold(rng, a, d, n)
     return None
+
+
+def _unfold(rng, a, d, n):
+    """Windows along ``d``; or an in-place op through windows that do not overlap (through
+    overlapping ones torch's result depends on its loop order)."""
+    size = rng.randint(0, n)
+    if rng.random() < 0.3:
+        step = rng.randint(max(size, 1), max(size, 1) + 1)
+        return f"{a}.unfold({d}, {size}, {step}).{rng.choice(['mul_(2)', 'add_(1)', 'zero_()'])}"
+    return f"{a}.unfold({d}, {size}, {rng.randint(1, 3)})"
 
 
 def _distinct_along(t, d):

@@ -12,7 +12,7 @@ CHUNKS = 3
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_index_programs_agree_with_torch(chunk):
-    """split/chunk/unbind pieces, narrow, movedim, diagonal, gather/scatter, masks, sort/topk,
+    """split/chunk/unbind pieces, narrow, movedim, diagonal, unfold, gather/scatter, masks, sort/topk,
     flip/roll/repeat, tril/triu, mm/bmm/dot/mv/outer/addmm/einsum, their in-place forms and
     in-place ops through split pieces, some under no_grad."""
     report = _divergences(300_000 + chunk * 100, ("index",))

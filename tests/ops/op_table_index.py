@@ -89,7 +89,7 @@ def _matrix_ref(a):
 
 
 OPS = [
-    # views: split and friends (their pieces reassembled), narrow, movedim, diagonal
+    # views: split and friends (their pieces reassembled), narrow, movedim, diagonal, unfold
     ("split", 1, lambda a: _weighted(a, a.split(2, -1)), lambda a: _split_ref(a, 2),
      lambda a: _weighted(a, a.split(2, -1)), "any"),
     ("split_sizes", 1, lambda a: _weighted(a, a.split([1, a.shape[-1] - 1], -1)),
@@ -114,6 +114,12 @@ OPS = [
     ("diagonal_offset", 1, lambda a: a.unsqueeze(-1).diagonal(-1, -1, 0),
      lambda a: np.diagonal(a[..., None], -1, -1, 0).copy(),
      lambda a: a.unsqueeze(-1).diagonal(-1, -1, 0), "any"),
+    # overlapping windows along the last dim (their gradients add up), every other row of dim 0
+    ("unfold", 1, lambda a: a.unfold(-1, min(2, a.shape[-1]), 1),
+     lambda a: np.lib.stride_tricks.sliding_window_view(a, min(2, a.shape[-1]), -1),
+     lambda a: a.unfold(-1, min(2, a.shape[-1]), 1), "any"),
+    ("unfold_step", 1, lambda a: a.unfold(0, 1, 2), lambda a: a[::2][..., None],
+     lambda a: a.unfold(0, 1, 2), "any"),
     ("mT", 1, lambda a: a.unsqueeze(0).mT, lambda a: np.swapaxes(a[None], -1, -2),
      lambda a: a.unsqueeze(0).mT, "any"),
     # gather / scatter / index_select / masks
