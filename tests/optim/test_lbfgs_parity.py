@@ -107,5 +107,3 @@ def test_errors():
         mt.optim.LBFGS([x], lr=-1)
     with pytest.raises(ValueError, match="per-parameter options"):
         mt.optim.LBFGS([{"params": [x]}, {"params": [mt.zeros(1, requires_grad=True)]}])
-    with pytest.raises(ValueError, match="strong_wolfe"):
-        mt.optim.LBFGS([x], line_search_fn="strong_wolfe")
