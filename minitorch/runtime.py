@@ -187,9 +187,12 @@ def _wide_forward_names(modules, image_size=None):
     unannounced, in its first epoch. With ``image_size`` each convolution's map is followed
     through the modules in order (a strided 1x1 convolution is taken for a ResNet's projection
     shortcut, beside the path: it moves no size), and a kernel is listed only if a layer reaches
-    it; without, every wide 3x3 layer is taken to reach both."""
+    it; without, every wide 3x3 layer is taken to reach both. The dense product's gather
+    (``ops.conv_dense``: maps of a few pixels, torchvision's layer3 at 32x32 input) is listed
+    when a layer's map gets that small, and without ``image_size``."""
     from . import nn
     from .kernels.winograd import _SERIAL_TRANSFORM_BELOW
+    from .ops.conv import takes_dense
     from .ops.conv_winograd import forward_planes
     size, planes = image_size, set()
     for m in modules:
@@ -197,11 +200,16 @@ def _wide_forward_names(modules, image_size=None):
             k, st, d = m.kernel_size[0], m.stride[0], m.dilation[0]
             if k == 1 and st > 1:
                 continue
+            O, C = m.weight.shape[:2]
             if size is not None:
                 pad = m.padding if isinstance(m.padding, str) else m.padding[0]
                 pad = {"same": d * (k - 1) // 2, "valid": 0}.get(pad, pad)
+                if size > 0 and takes_dense((1, C, size, size), m.weight.shape, (st, st),
+                                            (pad, pad), (d, d), m.groups):
+                    planes.add("dense")
                 size = (size + 2 * pad - d * (k - 1) - 1) // st + 1
-            O, C = m.weight.shape[:2]
+            else:
+                planes.add("dense")  # a map may get that small
             if (k, st, d, m.groups) == (3, 1, 1, 1) and min(O, C) >= 16:
                 p = 36 if size is None and min(O, C) >= 64 else \
                     forward_planes(C, O, size or 0, size or 0, small_maps=True)
@@ -217,6 +225,8 @@ def _wide_forward_names(modules, image_size=None):
         names += ["tiles43", "weight_transform43", "input_transform43", "output_transform43"]
     if "wide16" in planes:
         names.append("weight_transform")
+    if "dense" in planes:
+        names.append("dense_weight")
     return names
 
 

@@ -119,6 +119,9 @@ def test_a_frozen_backbone_compiles_no_backward_kernel(monkeypatch):
     assert wide | {"weight_transform"} <= set(runtime.kernels_for(tv, 224))
     assert not wide & set(runtime.kernels_for(tv, 32))
     assert "weight_transform" in runtime.kernels_for(tv, 32)
+    # layer3's 2x2 maps at 32x32 run as one dense product; photos never get maps that small
+    assert "dense_weight" in runtime.kernels_for(tv, 32)
+    assert "dense_weight" not in runtime.kernels_for(tv, 224)
     assert wide <= set(runtime.kernels_for(_frozen_backbone(variant="small", width=16)))
     # minitorch-predict / evaluate: the eval forward only, whatever requires_grad says
     infer = set(runtime.kernels_for(resnet18_imagenet(), 224, inference=True))

@@ -9,11 +9,12 @@ are made by an explicit call, ``minitorch.runtime.configure()`` (the CLI and the
 ``gemm`` is the one piece of state here: the size of the thread pool its products run on (1, i.e.
 plain ``np.matmul``, until ``configure`` sets it).
 """
-from . import activation, conv, gemm, loss, norm, pool, sgd, winograd, winograd43, winograd43_grad
+from . import (activation, conv, conv_dense, gemm, loss, norm, pool, sgd, winograd, winograd43,
+               winograd43_grad)
 from .precompile import (HEAD_ONLY_NAMES, KERNEL_NAMES, MAX_POOL_NAMES, cold_kernels,
                          compile_kernels, warmup)
 
-__all__ = ["activation", "conv", "gemm", "loss", "norm", "pool", "sgd", "winograd", "winograd43",
+__all__ = ["activation", "conv", "conv_dense", "gemm", "loss", "norm", "pool", "sgd", "winograd", "winograd43",
            "winograd43_grad",
            "compile_kernels", "cold_kernels", "warmup", "KERNEL_NAMES", "HEAD_ONLY_NAMES",
            "MAX_POOL_NAMES"]

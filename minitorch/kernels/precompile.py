@@ -16,8 +16,8 @@ import sys
 
 import numpy as np
 
-from . import (activation, batch1, conv, loss, norm, pool, sgd, winograd, winograd43,
-               winograd43_grad)
+from . import (activation, batch1, conv, conv_dense, loss, norm, pool, sgd, winograd,
+               winograd43, winograd43_grad)
 
 __all__ = ["KERNEL_NAMES", "HEAD_ONLY_NAMES", "MAX_POOL_NAMES", "compile_kernels", "warmup",
            "split_by_cost", "cold_kernels"]
@@ -61,6 +61,10 @@ def _warm_calls(dt):
                                                                   1),
         "output_transform43": lambda: winograd43.output_transform43(
             np.empty_like(x4), np.ones((36, 2, 2), dt), w[:2], x4[:0], False),
+        # maps of a few pixels (torchvision's layer3 and layer4 at 32x32 input)
+        "dense_weight": lambda: conv_dense.dense_weight(np.empty((8, 8), dt),
+                                                        np.ones((2, 2, 9), dt),
+                                                        np.zeros((4, 4), np.int64)),
         "relu_forward": lambda: activation.relu_forward(np.empty(4, dt), np.ones(4, dt)),
         "transpose12": lambda: conv.transpose12(np.empty((2, 25, 3), dt), v3, w[:0], v3[:0],
                                                 False),
@@ -90,6 +94,8 @@ def _warm_calls(dt):
             np.empty_like(w4), np.ones((36, 2, 2), dt)),
         "col2im": lambda: conv.col2im(np.empty_like(x), np.ones((27, 50), dt), 3, 3, 1, 1, 1, 1,
                                       1, 1),
+        "dense_weight_grad": lambda: conv_dense.dense_weight_grad(
+            np.empty((2, 2, 9), dt), np.ones((8, 8), dt), np.zeros((4, 4), np.int64)),
         "max_pool2d_backward": lambda: pool.max_pool2d_backward(np.empty_like(x),
                                                                 np.ones((2, 3, 2, 2), dt), i2),
         "sgd_update_serial_": lambda: sgd.sgd_update_serial_(w.copy(), w.copy(), w, s, s, s, s,
@@ -115,7 +121,7 @@ HEAD_ONLY_NAMES = ("im2col", "swap01", "transpose12_serial", "relu_forward", "ti
                    "adaptive_avg_pool2d_forward", "cross_entropy_forward", "cross_entropy_backward",
                    "sgd_update_serial_")
 MAX_POOL_NAMES = ("max_pool2d_forward", "max_pool2d_forward_values", "max_pool2d_backward")
-_MODULES = (conv, winograd, winograd43, winograd43_grad, norm, activation, pool, loss, sgd,
+_MODULES = (conv, conv_dense, winograd, winograd43, winograd43_grad, norm, activation, pool, loss, sgd,
             batch1)
 
 # Cold-cache compile seconds per kernel, measured one after another in one process (shared
@@ -135,6 +141,7 @@ _COMPILE_SECONDS = {
     "weight_transform43": 2.0, "tiles43": 0.1, "input_transform43": 3.0, "output_transform43": 4.5,
     "output_transform_adjoint43": 6.0, "weight_grad_transform43": 1.5,
     "im2col_rows": 4.3, "bn_residual_relu_serial_": 1.0, "bn_residual_relu_": 2.0,
+    "dense_weight": 1.7, "dense_weight_grad": 1.6,
 }
 
 

@@ -19,13 +19,14 @@ from ..kernels import conv as K
 from ..kernels import gemm
 from ..kernels import pool as pool_kernels
 from . import conv_transpose as CT  # (its ops use this module's only inside calls)
+from . import conv_dense as DENSE
 from . import conv_taps as TAPS
 from . import conv_winograd as WG
 from .adjoint import tie_to_inputs
 from .conv_winograd_grad import winograd_backward
 
 __all__ = ["Convolution", "conv2d_output_shape", "prepare_inference", "conv2d_inference",
-           "pool_geometry", "KEEP_U_BYTES"]
+           "pool_geometry", "takes_dense", "KEEP_U_BYTES"]
 
 _scratch = threading.local()
 
@@ -82,31 +83,52 @@ def _geometry(ctx):
     return SH, SW, PH, PW, DH, DW
 
 
+def _algorithm(x_shape, w_shape, stride, padding, dilation, groups, dtype=np.float32):
+    """(taps, winograd, planes, dense) of a convolution: the kernel taps kept (None: all),
+    whether it takes Winograd and with how many planes (0: not), and the dense product's tap
+    table (``conv_dense``, None: not taken; it reads the whole kernel, untrimmed)."""
+    O = w_shape[0]
+    out_hw = conv2d_output_shape(x_shape, w_shape, stride, padding, dilation)[2:]
+    taps = TAPS.live_taps(x_shape, w_shape, stride, padding, dilation, out_hw)
+    shape = w_shape if taps is None else (O, w_shape[1]) + tuple(b - a for a, b in taps)
+    winograd = WG.use_winograd(x_shape, shape, stride, dilation, groups, out_hw)
+    planes = WG.forward_planes(x_shape[1], O, *out_hw, small_maps=True) if winograd else 0
+    products = WG.products(planes, *out_hw) if winograd else None
+    if DENSE.use_dense(x_shape, w_shape, groups, out_hw, shape[2] * shape[3], products, dtype):
+        return None, False, 0, DENSE.tap_table(x_shape, w_shape, stride, padding, dilation,
+                                               out_hw)
+    return taps, winograd, planes, None
+
+
+def takes_dense(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
+    """Whether the convolution of these shapes runs as one dense product (``conv_dense``)."""
+    return _algorithm(x_shape, w_shape, stride, padding, dilation, groups)[3] is not None
+
+
 class _Plan:
-    """How one convolution runs: the kernel taps kept (``conv_taps.live_taps``), the weight and
-    padding after trimming, and Winograd (with its planes) or im2col. Duck-types the Function's ctx for
-    ``_geometry`` and ``_forward_im2col``. ``U``: Winograd's transformed weight when kept (else
-    made per call, into scratch); ``scale``: per-output-channel factors (float64) the weight is
+    """How one convolution runs (``_algorithm``): the kernel taps kept (``conv_taps.live_taps``),
+    the weight and padding after trimming, and Winograd (with its planes), the dense product
+    (``dense``: its tap table) or im2col. Duck-types the Function's ctx for ``_geometry`` and
+    ``_forward_im2col``. ``U``: Winograd's transformed weight when kept (else made per call,
+    into scratch); ``D``: the dense product's matrix when kept; ``scale``: per-output-channel factors (float64) the weight is
     multiplied by before its transform (a folded BatchNorm, see ``prepare_inference``);
     ``per_call``: ``U`` is made on each call even for a read-only weight."""
 
     __slots__ = ("taps", "weight", "stride", "padding", "dilation", "groups", "winograd",
-                 "planes", "out_shape", "U", "scale", "per_call")
+                 "planes", "out_shape", "U", "scale", "per_call", "dense", "D")
 
     def __init__(self, x_shape, w, stride, padding, dilation, groups):
         self.out_shape = N, O, OH, OW = conv2d_output_shape(x_shape, w.shape, stride, padding,
                                                             dilation)
-        self.taps = TAPS.live_taps(x_shape, w.shape, stride, padding, dilation, (OH, OW))
-        if self.taps is not None:  # a smaller kernel computes the same (see conv_taps.live_taps)
+        self.stride, self.dilation, self.groups = stride, dilation, groups
+        self.U = self.scale = self.D = None
+        self.per_call = False
+        self.taps, self.winograd, self.planes, self.dense = _algorithm(
+            x_shape, w.shape, stride, padding, dilation, groups, w.dtype)
+        if self.taps is not None:  # a smaller kernel computes the same (conv_taps.live_taps)
             w = TAPS.trimmed_weight(w, self.taps)
             padding = TAPS.trimmed_padding(padding, dilation, self.taps)
-        self.weight, self.stride, self.padding = w, stride, padding
-        self.dilation, self.groups = dilation, groups
-        self.winograd = WG.use_winograd(x_shape, w.shape, stride, dilation, groups, (OH, OW))
-        self.planes = WG.forward_planes(x_shape[1], O, OH, OW, small_maps=True) \
-            if self.winograd else 0
-        self.U = self.scale = None
-        self.per_call = False
+        self.weight, self.padding = w, padding
 
     def transform(self):
         """Winograd's ``U`` when it is kept: the plan's, or (``conv_winograd.transformed_weight``)
@@ -126,7 +148,13 @@ class Convolution(Function):
         x = np.ascontiguousarray(x)
         ctx.save_for_backward(x, w)
         plan = _Plan(x.shape, w, stride, padding, dilation, groups)
-        ctx.taps, ctx.winograd = plan.taps, plan.winograd
+        if plan.dense is not None and not DENSE.finite(x):
+            plan.dense = None   # im2col on the untrimmed weight (conv_dense.finite)
+        ctx.taps, ctx.winograd, ctx.dense = plan.taps, plan.winograd, plan.dense
+        if plan.dense is not None:
+            plan.D = DENSE.dense_matrix(w, plan.dense)
+        # the backward's input gradient takes the same matrix (see KEEP_U_FOR_BACKWARD)
+        ctx.D = plan.D if plan.D is not None and plan.D.nbytes <= KEEP_U_FOR_BACKWARD else None
         # the trimmed copy, for the backward: making it reads the whole weight again (layer4's
         # 9.4 MB, four times per step at 32x32 input); the saved weight's version check still
         # guards against an in-place change in between
@@ -145,6 +173,13 @@ class Convolution(Function):
     @staticmethod
     def backward(ctx, grad_out):
         x, w_full = ctx.saved_tensors
+        if ctx.dense is not None and DENSE.finite(grad_out):
+            need_x, need_w, need_b = ctx.needs_input_grad
+            D = ctx.D if ctx.D is not None or not need_x else \
+                DENSE.dense_matrix(w_full, ctx.dense)
+            grad_x, grad_w = DENSE.dense_backward(x, w_full.shape, D, ctx.dense, grad_out,
+                                                  need_x, need_w)
+            return grad_x, grad_w, grad_out.sum(axis=(0, 2, 3)) if need_b else None
         w = w_full if ctx.taps is None else ctx.trimmed
         grad_x, grad_w, grad_b = Convolution._backward(ctx, x, w, grad_out)
         if grad_w is not None and ctx.taps is not None:
@@ -201,6 +236,14 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None):
     batch 64)."""
     N, O, OH, OW = plan.out_shape
     C, itemsize = x.shape[1], x.dtype.itemsize
+    if plan.dense is not None and DENSE.finite(x):   # (else im2col, the weight untrimmed)
+        D = plan.D if plan.D is not None else DENSE.dense_matrix(plan.weight, plan.dense)
+        out = DENSE.dense_forward(np.empty(plan.out_shape, x.dtype), x, D, b, res, relu)
+        if pool is not None:
+            pooled = np.empty((N, O) + pool[-2:], x.dtype)
+            pool_kernels.max_pool2d_forward_values(pooled, out, *pool[:-2])
+            out = pooled
+        return out
     if plan.winograd and U is None:
         # made per call into a fresh array (layer4's F(4x4, 3x3) U: 37.7 MB, mmapped and given
         # back at once): kept scratch would add its size to the peak, measured (e64) 573 -> 609
@@ -268,6 +311,8 @@ def prepare_inference(x_shape, w, stride, padding, dilation, groups, transforms=
     if not plan.winograd:
         if scale is not None:
             plan.weight = WG.scaled_weight(plan.weight, scale)
+        if plan.dense is not None:
+            plan.D = DENSE.dense_matrix(plan.weight, plan.dense)
         return plan
     O, C = plan.weight.shape[:2]
     if plan.planes == 36 and 16 * O * C * plan.weight.itemsize <= KEEP_U_BYTES < \

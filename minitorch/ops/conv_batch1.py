@@ -22,6 +22,7 @@ import weakref
 from ..autograd.function import Function
 from ..kernels import batch1 as K
 from . import conv as conv_ops
+from . import conv_dense
 from . import conv_winograd as WG
 
 __all__ = ["plan_for", "conv2d", "ConvolutionBatch1", "KEEP_U_BYTES"]
@@ -54,6 +55,8 @@ def plan_for(conv, x_shape):
         U_bytes = plan.planes * plan.weight.shape[0] * plan.weight.shape[1] * w.itemsize
         if U_bytes <= KEEP_U_BYTES:
             plan.U = WG.weight_transform(plan.weight, plan.planes)
+    elif plan.dense is not None:
+        plan.D = conv_dense.dense_matrix(plan.weight, plan.dense)
     _plans[conv] = (key, plan)
     return plan
 
@@ -61,7 +64,7 @@ def plan_for(conv, x_shape):
 def _choose(plan, x_shape):
     """Switch ``plan`` to F(2x2, 3x3) where one image's products favour it (see the module
     docstring); leave every other decision to ``_Plan``."""
-    if plan.winograd or plan.taps is not None:
+    if plan.winograd or plan.taps is not None or plan.dense is not None:
         return
     O, C, KH, KW = plan.weight.shape
     if not WG.use_winograd(x_shape, plan.weight.shape, plan.stride, plan.dilation, plan.groups):

@@ -22,7 +22,7 @@ from ..kernels import gemm
 from ..kernels import winograd as WG
 from ..kernels import winograd43 as WG43
 
-__all__ = ["use_winograd", "forward_planes", "is_frozen", "transformed_weight", "weight_transform",
+__all__ = ["use_winograd", "forward_planes", "products", "is_frozen", "transformed_weight", "weight_transform",
            "scaled_weight", "input_bytes_per_image", "winograd_forward", "empty", "grad_products", "winograd_grad_weight", "winograd_grad_input"]
 
 # Below this many input or output channels the 16 GEMMs are too thin to beat im2col (measured:
@@ -68,6 +68,12 @@ def forward_planes(C, O, OH, OW, small_maps=False) -> int:
     if min(OH, OW) >= 16 or (small_maps and min(OH, OW) >= 7 and min(C, O) >= 256):
         return 36
     return 16
+
+
+def products(planes, OH, OW) -> int:
+    """Multiplications per (image, output channel, input channel) of the Winograd GEMMs."""
+    TH, TW = (WG43.tiles43 if planes == 36 else WG.tiles)(OH, OW)
+    return planes * TH * TW
 
 
 # (id(weight), planes) -> (weakref to the weight, U) for read-only weights, see transformed_weight

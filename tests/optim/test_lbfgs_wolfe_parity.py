@@ -126,9 +126,12 @@ def test_float64_run_matches_torch_call_by_call(problem, kwargs):
 
 
 # the MLP's own forward pass already differs from torch's by an ulp (matmul summation order),
-# which L-BFGS's iterations grow: one step of it stays within float32 rounding
+# which L-BFGS's iterations grow: one step of it stays within float32 rounding. The logistic
+# loss's mean differs by an ulp too (torch's float32 sum order depends on the CPU's vector
+# width): its second step reaches the minimum, where the search's stopping rule compares
+# losses an ulp apart, so one step of it is what float32 can promise
 @pytest.mark.parametrize("problem, kwargs, steps", [CASES[0] + (2,), CASES[2] + (2,),
-                                                    CASES[7] + (2,), CASES[9] + (1,)])
+                                                    CASES[7] + (1,), CASES[9] + (1,)])
 def test_float32_run_matches_torch_to_float32_rounding(problem, kwargs, steps):
     expected, t_losses, _, _, _ = run(torch, problem, steps, "float32", **kwargs)
     got, m_losses, opt, params, _ = run(mt, problem, steps, "float32", **kwargs)
