@@ -14,7 +14,7 @@ from . import (activation, conv, conv_dense, gemm, loss, norm, pool, sgd, winogr
 from .precompile import (HEAD_ONLY_NAMES, KERNEL_NAMES, MAX_POOL_NAMES, cold_kernels,
                          compile_kernels, warmup)
 
-__all__ = ["activation", "conv", "conv_dense", "gemm", "loss", "norm", "pool", "sgd", "winograd", "winograd43",
-           "winograd43_grad",
+__all__ = ["activation", "conv", "conv_dense", "gemm", "loss", "norm", "pool", "sgd", "winograd",
+           "winograd43", "winograd43_grad",
            "compile_kernels", "cold_kernels", "warmup", "KERNEL_NAMES", "HEAD_ONLY_NAMES",
            "MAX_POOL_NAMES"]

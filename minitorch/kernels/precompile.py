@@ -121,8 +121,8 @@ HEAD_ONLY_NAMES = ("im2col", "swap01", "transpose12_serial", "relu_forward", "ti
                    "adaptive_avg_pool2d_forward", "cross_entropy_forward", "cross_entropy_backward",
                    "sgd_update_serial_")
 MAX_POOL_NAMES = ("max_pool2d_forward", "max_pool2d_forward_values", "max_pool2d_backward")
-_MODULES = (conv, conv_dense, winograd, winograd43, winograd43_grad, norm, activation, pool, loss, sgd,
-            batch1)
+_MODULES = (conv, conv_dense, winograd, winograd43, winograd43_grad, norm, activation, pool, loss,
+            sgd, batch1)
 
 # Cold-cache compile seconds per kernel, measured one after another in one process (shared
 # machine, 2026-12-01); only their proportions matter, for splitting the work evenly. The

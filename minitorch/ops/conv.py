@@ -110,8 +110,8 @@ class _Plan:
     the weight and padding after trimming, and Winograd (with its planes), the dense product
     (``dense``: its tap table) or im2col. Duck-types the Function's ctx for ``_geometry`` and
     ``_forward_im2col``. ``U``: Winograd's transformed weight when kept (else made per call,
-    into scratch); ``D``: the dense product's matrix when kept; ``scale``: per-output-channel factors (float64) the weight is
-    multiplied by before its transform (a folded BatchNorm, see ``prepare_inference``);
+    into scratch); ``D``: the dense product's matrix when kept; ``scale``: per-output-channel
+    factors (float64) the weight is multiplied by before its transform (a folded BatchNorm, see ``prepare_inference``);
     ``per_call``: ``U`` is made on each call even for a read-only weight."""
 
     __slots__ = ("taps", "weight", "stride", "padding", "dilation", "groups", "winograd",
@@ -168,7 +168,7 @@ class Convolution(Function):
         # the input gradient's F(2x2, 3x3) product takes the same transform (see _run for why
         # larger ones are not kept)
         ctx.U = U if plan.winograd and plan.planes == 16 else None
-        return _run(plan, x, U, b)
+        return _run(plan, x, U, b, x_finite=plan.dense is not None)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -228,15 +228,16 @@ class Convolution(Function):
         return grad_x, grad_w, grad_b
 
 
-def _run(plan, x, U, b, res=None, relu=False, pool=None):
+def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
     """The forward of ``plan`` on ``x`` (C-contiguous), with ``U = plan.transform()``: the
     convolution plus ``b``, then (the inference path's epilogue) ``+ res`` and ReLU inside the
     last pass over each output, and a max-pool ``pool`` (``_pool_geometry``) per batch slice,
     so the unpooled activation never exists whole (the stem's is 51 MB at batch 16, 205 MB at
-    batch 64)."""
+    batch 64). ``x_finite``: the caller has checked ``x`` for the dense product
+    (``conv_dense.finite``)."""
     N, O, OH, OW = plan.out_shape
     C, itemsize = x.shape[1], x.dtype.itemsize
-    if plan.dense is not None and DENSE.finite(x):   # (else im2col, the weight untrimmed)
+    if plan.dense is not None and (x_finite or DENSE.finite(x)):  # (else im2col, untrimmed)
         D = plan.D if plan.D is not None else DENSE.dense_matrix(plan.weight, plan.dense)
         out = DENSE.dense_forward(np.empty(plan.out_shape, x.dtype), x, D, b, res, relu)
         if pool is not None:

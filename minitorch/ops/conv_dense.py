@@ -53,7 +53,7 @@ def use_dense(x_shape, w_shape, groups, out_hw, live_taps, winograd_products=Non
     """Whether the dense product makes no more multiplications than im2col over ``live_taps``
     kernel taps (the trimmed kernel's, ``conv_taps``) and, when given, than Winograd's
     ``winograd_products`` per (image, output channel, input channel); and fits its size bound."""
-    N, C, H, W = x_shape
+    _, C, H, W = x_shape
     O = w_shape[0]
     PI, PO = H * W, out_hw[0] * out_hw[1]
     if groups != 1 or PI == 0 or PO == 0 or PI > live_taps:
