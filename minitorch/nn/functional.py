@@ -43,6 +43,11 @@ class TargetOutOfBoundsError(IndexError, ValueError):
     """A class-index target outside [0, C) (PyTorch raises IndexError here)."""
 
 
+class ConvolutionError(RuntimeError, ValueError):
+    """Arguments a convolution cannot take (channels, kernel size, bias, dtypes): PyTorch raises
+    RuntimeError, minitorch's argument checks raise ValueError; either ``except`` catches it."""
+
+
 def _pair(value, name, fn, minimum):
     """An int or a 2-sequence of ints as a tuple of two, each at least ``minimum``."""
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
@@ -74,27 +79,32 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride = _pair(stride, "stride", "conv2d", 1)
     dilation = _pair(dilation, "dilation", "conv2d", 1)
     if weight.ndim != 4:
-        raise ValueError(f"conv2d: expected a 4-d weight (O, C/groups, KH, KW), got shape "
-                         f"{tuple(weight.shape)}")
+        raise ConvolutionError(f"conv2d: expected a 4-d weight (O, C/groups, KH, KW), got "
+                               f"shape {tuple(weight.shape)}")
     O, Cg, KH, KW = weight.shape
+    if O == 0:
+        raise ConvolutionError(f"conv2d: weight of shape {tuple(weight.shape)} has no output "
+                               f"channels (at least 1 expected at dimension 0)")
     padding = _conv_padding(padding, stride, dilation, (KH, KW))
     if not isinstance(groups, (int, np.integer)) or groups < 1 or O % groups:
-        raise ValueError(f"conv2d: groups={groups!r} must be a positive int dividing the "
-                         f"{O} output channels")
+        raise ConvolutionError(f"conv2d: groups={groups!r} must be a positive int dividing the "
+                               f"{O} output channels")
     if x.shape[1] != Cg * groups:
-        raise ValueError(f"conv2d: weight of shape {tuple(weight.shape)} with groups={groups} "
-                         f"expects input with {Cg * groups} channels, got input of shape "
-                         f"{tuple(input.shape)}")
+        raise ConvolutionError(f"conv2d: weight of shape {tuple(weight.shape)} with "
+                               f"groups={groups} expects input with {Cg * groups} channels, "
+                               f"got input of shape {tuple(input.shape)}")
     if bias is not None and tuple(bias.shape) != (O,):
-        raise ValueError(f"conv2d: bias must have shape ({O},), got {tuple(bias.shape)}")
+        raise ConvolutionError(f"conv2d: bias must have shape ({O},), got "
+                               f"{tuple(bias.shape)}")
     if x._data.dtype != weight._data.dtype:
-        raise ValueError(f"conv2d: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
+        raise ConvolutionError(f"conv2d: input dtype {x.dtype} and weight dtype {weight.dtype} "
+                               f"differ")
     for axis, k in ((2, KH), (3, KW)):
         i = axis - 2
         if x.shape[axis] + 2 * padding[i] < dilation[i] * (k - 1) + 1:
-            raise ValueError(f"conv2d: kernel {(KH, KW)} (dilation {dilation}) is larger than "
-                             f"the padded input of shape {tuple(input.shape)} "
-                             f"(padding {padding})")
+            raise ConvolutionError(f"conv2d: kernel {(KH, KW)} (dilation {dilation}) is larger "
+                                   f"than the padded input of shape {tuple(input.shape)} "
+                                   f"(padding {padding})")
     out = _conv.Convolution.apply(x, weight, bias, stride=stride, padding=padding,
                                   dilation=dilation, groups=int(groups))
     return _unbatch(out, squeeze)
