@@ -40,8 +40,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-d convolution (cross-correlation) of (N, C, L) with weight (O, C/groups, K)."""
     x = _as_2d(input, "conv1d")
     if weight.ndim != 3:
-        raise ValueError(f"conv1d: expected a 3-d weight (O, C/groups, K), got shape "
-                         f"{tuple(weight.shape)}")
+        raise F.ConvolutionError(f"conv1d: expected a 3-d weight (O, C/groups, K), got shape "
+                                 f"{tuple(weight.shape)}")
     stride, dilation = _single(stride, "stride", "conv1d"), _single(dilation, "dilation", "conv1d")
     pad = padding if isinstance(padding, str) else (0, _single(padding, "padding", "conv1d"))
     total = dilation * (weight.shape[-1] - 1)

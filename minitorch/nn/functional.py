@@ -44,8 +44,9 @@ class TargetOutOfBoundsError(IndexError, ValueError):
 
 
 class ConvolutionError(RuntimeError, ValueError):
-    """Arguments a convolution cannot take (channels, kernel size, bias, dtypes): PyTorch raises
-    RuntimeError, minitorch's argument checks raise ValueError; either ``except`` catches it."""
+    """Arguments a convolution cannot take (weight rank, channels, kernel size, bias, dtypes, a
+    strided 'same' padding): PyTorch raises RuntimeError, minitorch's argument checks raise
+    ValueError; either ``except`` catches it."""
 
 
 def _pair(value, name, fn, minimum):
@@ -116,7 +117,8 @@ def _conv_padding(padding, stride, dilation, kernel):
         return 0, 0
     if padding == "same":
         if stride != (1, 1):
-            raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+            raise ConvolutionError("conv2d: padding='same' is not supported for strided "
+                                   "convolutions")
         totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
         if any(t % 2 for t in totals):
             raise ValueError(f"conv2d: padding='same' with kernel {kernel} and dilation "

@@ -111,8 +111,8 @@ class _Plan:
     (``dense``: its tap table) or im2col. Duck-types the Function's ctx for ``_geometry`` and
     ``_forward_im2col``. ``U``: Winograd's transformed weight when kept (else made per call,
     into scratch); ``D``: the dense product's matrix when kept; ``scale``: per-output-channel
-    factors (float64) the weight is multiplied by before its transform (a folded BatchNorm, see ``prepare_inference``);
-    ``per_call``: ``U`` is made on each call even for a read-only weight."""
+    factors (float64) the weight is multiplied by before its transform (a folded BatchNorm, see
+    ``prepare_inference``); ``per_call``: ``U`` is made on each call even for a read-only weight."""
 
     __slots__ = ("taps", "weight", "stride", "padding", "dilation", "groups", "winograd",
                  "planes", "out_shape", "U", "scale", "per_call", "dense", "D")

@@ -23,7 +23,8 @@ from ..kernels import winograd as WG
 from ..kernels import winograd43 as WG43
 
 __all__ = ["use_winograd", "forward_planes", "products", "is_frozen", "transformed_weight",
-           "weight_transform", "scaled_weight", "input_bytes_per_image", "winograd_forward", "empty", "grad_products", "winograd_grad_weight", "winograd_grad_input"]
+           "weight_transform", "scaled_weight", "input_bytes_per_image", "winograd_forward",
+           "empty", "grad_products", "winograd_grad_weight", "winograd_grad_input"]
 
 # Below this many input or output channels the 16 GEMMs are too thin to beat im2col (measured:
 # the small variant's 3-channel stem is faster as one im2col product).

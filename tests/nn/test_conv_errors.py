@@ -20,6 +20,8 @@ BAD = [
     ("conv2d", (1, 3, 5, 5), (4, 3, 3), {}, "4-d weight"),
     ("conv1d", (1, 3, 2), (4, 3, 3), {}, "larger"),
     ("conv1d", (1, 2, 8), (4, 3, 3), {}, "channels"),
+    ("conv1d", (1, 3, 5), (4, 3, 3, 3), {}, "3-d weight"),
+    ("conv2d", (1, 3, 5, 5), (4, 3, 3, 3), dict(stride=2, padding="same"), "strided"),
 ]
 
 
