@@ -143,7 +143,7 @@ def warmup(processes: int = 2, names=None) -> None:
         _warmup(processes, names)
 
 
-def kernels_for(model, image_size=None, inference=False):
+def kernels_for(model, image_size=None, inference=False, feature_cache=False):
     """The kernel names training ``model`` reaches: the forward, loss and update kernels, plus
     the backward ones only when a parameter outside its Linear layers trains (a frozen backbone's
     backward stops at the head), and max-pooling only when the model has a MaxPool2d.
@@ -153,6 +153,8 @@ def kernels_for(model, image_size=None, inference=False):
     digits job's width-16 model has none); otherwise its list has the serial twins, which small
     weights and copies take (``kernels/twin.py``). ``image_size``: the run's input side, if
     known. ``inference``: an eval forward's kernels only (``minitorch-predict``, evaluate).
+    ``feature_cache``: the run fills the trainer's feature cache, whose forward takes the serial
+    twins of F(2x2, 3x3)'s transforms (``ops.conv.forward_once``).
     """
     from . import kernels, nn
     modules = list(model.modules())
@@ -168,11 +170,28 @@ def kernels_for(model, image_size=None, inference=False):
         names += kernels.MAX_POOL_NAMES
     if any(p.requires_grad for m in modules if not isinstance(m, nn.Linear)
            for p in m.parameters(recurse=False)):
-        return names + [n for n in kernels.KERNEL_NAMES if n not in names]
+        names += [n for n in kernels.KERNEL_NAMES if n not in names]
+        return _once_twins(names, feature_cache, False)
     from .optim.sgd import SERIAL_BELOW
     if any(p.requires_grad and p.numel() >= SERIAL_BELOW for p in model.parameters()):
         names.append("sgd_update_")  # a large head (ImageNet's 1000 classes) updates in parallel
-    return names + _wide_forward_names(modules, image_size)
+    return _once_twins(names + _wide_forward_names(modules, image_size), feature_cache, True)
+
+
+# F(2x2, 3x3)'s transforms and the twins a forward under ops.conv.forward_once takes instead
+_ONCE_TWINS = {"input_transform": "input_transform_serial",
+               "output_transform": "output_transform_serial"}
+
+
+def _once_twins(names, feature_cache, head_only):
+    """``names`` with F(2x2, 3x3)'s serial transforms where a feature cache's fill takes them:
+    in place of the parallel ones when only the head trains (nothing else runs the backbone's
+    forward), besides them when more trains; without a feature cache, none."""
+    if not feature_cache:
+        return [n for n in names if n not in _ONCE_TWINS.values()]
+    if head_only:
+        return [_ONCE_TWINS.get(n, n) for n in names]
+    return names + [t for t in _ONCE_TWINS.values() if t not in names]
 
 
 # what a head's training adds to the forward: the loss and its update
@@ -183,8 +202,8 @@ def _wide_forward_names(modules, image_size=None):
     """The forward kernels only wide 3x3 layers reach: F(4x4, 3x3) Winograd (64 channels and
     more on maps of 16x16 and more, see ``ops.conv_winograd.forward_planes``; a photo at 224
     reaches it at 56x56) and the parallel F(2x2, 3x3) weight transform (256x256 channels and
-    more, which batch 1 takes at any map size, ``ops.conv_batch1``). Without them a frozen torchvision-width backbone compiled ~30 s of kernels,
-    unannounced, in its first epoch. With ``image_size`` each convolution's map is followed
+    more, which batch 1 takes at any map size, ``ops.conv_batch1``). Without them a frozen
+    torchvision-width backbone compiled ~30 s of kernels, unannounced, in its first epoch. With ``image_size`` each convolution's map is followed
     through the modules in order (a strided 1x1 convolution is taken for a ResNet's projection
     shortcut, beside the path: it moves no size), and a kernel is listed only if a layer reaches
     it; without, every wide 3x3 layer is taken to reach both. The dense product's gather
@@ -231,13 +250,15 @@ def _wide_forward_names(modules, image_size=None):
 
 
 def compile_if_cold(processes: int = 2, announce: bool = True, file=None, model=None,
-                    image_size=None, inference=False) -> bool:
+                    image_size=None, inference=False, feature_cache=False) -> bool:
     """On a cold numba cache, say so in one line and compile the training kernels now, in
     ``processes`` processes (faster than the first step compiling them one by one); True if it
     compiled. With ``model``, only the kernels training it (or, ``inference``, its eval forward)
-    reaches (``kernels_for``). A warm cache costs a few file checks."""
+    reaches (``kernels_for``; ``feature_cache``: the run fills one). A warm cache costs a few
+    file checks."""
     from .kernels import cold_kernels
-    names = kernels_for(model, image_size, inference) if model is not None else None
+    names = kernels_for(model, image_size, inference, feature_cache) if model is not None \
+        else None
     if not cold_kernels(names):
         return False
     if announce:

@@ -112,6 +112,12 @@ def test_a_frozen_backbone_compiles_no_backward_kernel(monkeypatch):
                             image_size=32)
     # the digits job's model: forward, loss and the head's update, nothing else
     assert sorted(asked[0]) == sorted(kernels.HEAD_ONLY_NAMES)
+    # its frozen backbone run once into the feature cache: F(2x2, 3x3)'s serial transforms
+    cached = runtime.kernels_for(_frozen_backbone(variant="small", width=16), 32,
+                                 feature_cache=True)
+    twins = {"input_transform_serial", "output_transform_serial"}
+    assert sorted(cached) == sorted(set(kernels.HEAD_ONLY_NAMES) - {
+        "input_transform", "output_transform"} | twins)
     # torchvision's widths on photos reach F(4x4, 3x3); on 32x32 images only batch 1's
     # parallel weight transform; with no size known, both are taken
     wide = {"tiles43", "weight_transform43", "input_transform43", "output_transform43"}
@@ -138,7 +144,9 @@ def resnet18_imagenet():
     assert set(kernels.MAX_POOL_NAMES) <= set(names) and "col2im" not in names
     model = _frozen_backbone(variant="small", width=16)
     model.layer4[1].bn2.weight.requires_grad_(True)  # one trainable BatchNorm: the whole set
-    assert sorted(runtime.kernels_for(model)) == sorted(kernels.KERNEL_NAMES)
+    twins = {"input_transform_serial", "output_transform_serial"}  # (a feature cache's)
+    assert sorted(runtime.kernels_for(model)) == sorted(set(kernels.KERNEL_NAMES) - twins)
+    assert sorted(runtime.kernels_for(model, feature_cache=True)) == sorted(kernels.KERNEL_NAMES)
 
 
 def test_set_num_threads_is_torchs_and_sets_the_kernels_threads():

@@ -54,6 +54,11 @@ def _warm_calls(dt):
         "input_transform": lambda: winograd.input_transform(np.empty_like(p4), x4, 1, 1),
         "output_transform": lambda: winograd.output_transform(np.empty_like(x4), p4, w[:2],
                                                               x4[:0], False),
+        # a feature cache's fill (ops.conv.forward_once)
+        "input_transform_serial": lambda: winograd.input_transform_serial(np.empty_like(p4), x4,
+                                                                          1, 1),
+        "output_transform_serial": lambda: winograd.output_transform_serial(
+            np.empty_like(x4), p4, w[:2], x4[:0], False),
         "weight_transform43": lambda: winograd43.weight_transform43(np.empty((36, 2, 2), dt), w4,
                                                                     np.ones(2)),
         "tiles43": lambda: winograd43.tiles43(4, 4),
@@ -138,6 +143,7 @@ _COMPILE_SECONDS = {
     "input_transform_adjoint": 5.9, "col2im": 2.5, "max_pool2d_backward": 1.2,
     "sgd_update_serial_": 0.5, "sgd_update_": 1.3, "max_pool2d_forward_values": 2.5,
     "weight_transform_serial": 1.9, "transpose12_serial": 2.1,
+    "input_transform_serial": 5.0, "output_transform_serial": 3.5,
     "weight_transform43": 2.0, "tiles43": 0.1, "input_transform43": 3.0, "output_transform43": 4.5,
     "output_transform_adjoint43": 6.0, "weight_grad_transform43": 1.5,
     "im2col_rows": 4.3, "bn_residual_relu_serial_": 1.0, "bn_residual_relu_": 2.0,

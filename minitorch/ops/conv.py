@@ -8,6 +8,7 @@ rather than kept, which would cost ~100 MB per early ResNet layer), ``grad_cols 
 ``col2im``, over slices of the batch as the forward; each is skipped when its input needs no
 gradient.
 """
+import contextlib
 import math
 import threading
 
@@ -26,9 +27,10 @@ from .adjoint import tie_to_inputs
 from .conv_winograd_grad import winograd_backward
 
 __all__ = ["Convolution", "conv2d_output_shape", "prepare_inference", "conv2d_inference",
-           "pool_geometry", "takes_dense", "KEEP_U_BYTES"]
+           "pool_geometry", "takes_dense", "forward_once", "in_forward_once", "KEEP_U_BYTES"]
 
 _scratch = threading.local()
+_once = threading.local()   # see forward_once
 
 # the forward's im2col columns (or Winograd-transformed input) are built for this many bytes of
 # the batch at a time
@@ -37,6 +39,30 @@ _COLS_BYTES = 16 * 1024 * 1024
 # the stem's (7.4 MB at 224x224) were the largest scratch array of an inference run, and
 # bands of ~2 MB keep the products as fast (each is still 64 x 147 x 3000+)
 _BAND_BYTES = 2 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def forward_once():
+    """Inside (this thread): each convolution's forward is taken to run once on its inputs, as
+    a feature cache's fill does, and F(2x2, 3x3) Winograd transforms its input and output with
+    the serial twins of its kernels (``kernels/twin.py``), bitwise the same numbers.
+
+    The parallel transforms cost about twice the compile time of their twins (19 CPU s
+    against 9), which one pass over the digits job's images cannot win back; at the sizes of
+    a frozen digits backbone the twins take as little CPU time (the products stay parallel).
+    Training and inference that runs again and again keep the parallel kernels.
+    """
+    before = getattr(_once, "active", False)
+    _once.active = True
+    try:
+        yield
+    finally:
+        _once.active = before
+
+
+def in_forward_once() -> bool:
+    """Whether this thread is inside ``forward_once()``."""
+    return getattr(_once, "active", False)
 
 
 def _workspace(name: str, shape: tuple, dtype) -> np.ndarray:
@@ -270,7 +296,8 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
             continue
         y_n = out[n0:n1] if pool is None else _workspace("stage", (n1 - n0, O, OH, OW), x.dtype)
         if U is not None:
-            WG.winograd_forward(_workspace, y_n, x_n, U, plan.padding, b, res_n, relu)
+            WG.winograd_forward(_workspace, y_n, x_n, U, plan.padding, b, res_n, relu,
+                                serial=in_forward_once())
         else:
             _forward_im2col(plan, y_n, x_n, plan.weight, b, res_n, relu)
         if pool is not None:

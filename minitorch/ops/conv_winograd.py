@@ -155,12 +155,15 @@ def _planes(workspace, name, rows, T, dtype, planes=16):
     return full, full[:, :, :T]
 
 
-def _transformed_input(workspace, x, padding, planes=16):
+def _transformed_input(workspace, x, padding, planes=16, serial=False):
     N, C, H, W = x.shape
     tiles = WG43.tiles43 if planes == 36 else WG.tiles
     TH, TW = tiles(H + 2 * padding[0] - 2, W + 2 * padding[1] - 2)
     V_full, V = _planes(workspace, "cols", C, N * TH * TW, x.dtype, planes)
-    (WG43.input_transform43 if planes == 36 else WG.input_transform)(V_full, x, *padding)
+    if planes == 36:
+        WG43.input_transform43(V_full, x, *padding)
+    else:
+        (WG.input_transform_serial if serial else WG.input_transform)(V_full, x, *padding)
     return V
 
 
@@ -171,13 +174,15 @@ def input_bytes_per_image(C, O, OH, OW, itemsize) -> int:
     return planes * max(C, O) * TH * TW * itemsize
 
 
-def winograd_forward(workspace, out, x, U, padding, bias=None, res=None, relu=False):
+def winograd_forward(workspace, out, x, U, padding, bias=None, res=None, relu=False,
+                     serial=False):
     """``out`` (N, O, OH, OW) = ``conv2d(x, w, bias, padding=padding)``, ``U`` =
     ``transformed_weight(w, forward_planes(C, O, OH, OW))`` for a 3x3 stride-1 weight ``w``;
     then ``+ res`` (an array shaped like ``out``) and ReLU when given, inside the output
-    transform (the inference path's fused epilogue, see ``ops/conv.py``)."""
+    transform (the inference path's fused epilogue, see ``ops/conv.py``). ``serial``:
+    F(2x2, 3x3)'s transforms by their serial twins (``ops.conv.forward_once``)."""
     planes = U.shape[0]
-    V = _transformed_input(workspace, x, padding, planes)
+    V = _transformed_input(workspace, x, padding, planes, serial)
     M_full, M = _planes(workspace, "prod", out.shape[1], V.shape[2], x.dtype, planes)
     gemm.matmul(U, V, M)
     res = empty(x.dtype, 4) if res is None else res
@@ -186,7 +191,7 @@ def winograd_forward(workspace, out, x, U, padding, bias=None, res=None, relu=Fa
         WG43.output_transform43(out, M_full, np.ascontiguousarray(bias, x.dtype), res, relu)
         return
     bias = empty(x.dtype, 1) if bias is None else np.ascontiguousarray(bias, x.dtype)
-    WG.output_transform(out, M_full, bias, res, relu)
+    (WG.output_transform_serial if serial else WG.output_transform)(out, M_full, bias, res, relu)
 
 
 @functools.lru_cache(maxsize=None)

@@ -150,7 +150,8 @@ def _finetune(argv):
         from minitorch import runtime
         runtime.compile_if_cold(processes=2 if dist.world_size() == 1 else 1,
                                 announce=dist.is_main_process(), model=trainer.model,
-                                image_size=config.data.image_size)
+                                image_size=config.data.image_size,
+                                feature_cache=trainer.feature_cache is not None)
         if args.find_lr:
             from .recipes.lr_finder import find_lr
             try:

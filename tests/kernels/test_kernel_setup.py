@@ -141,28 +141,51 @@ def _dispatchers():
     return [W._kernel(n) for n in kernels.KERNEL_NAMES]
 
 
+def _frozen_resnet(num_classes=5, **kwargs):
+    """A ResNet-18 (``models.resnet18(**kwargs)``) in eval mode with only ``fc`` trainable."""
+    sys.path.insert(0, ROOT)
+    from models import resnet18
+    mt.manual_seed(0)
+    model = resnet18(num_classes=num_classes, **kwargs)
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith("fc."))
+    return model.eval()
+
+
 def test_warm_calls_cover_every_signature_a_frozen_backbone_run_compiles():
     # the digits job's path: frozen, folded (read-only) conv weights, a head that trains; a
     # signature the warm-up misses would be compiled, unannounced, in the first epoch
-    sys.path.insert(0, ROOT)
-    from models import resnet18
     from minitorch import runtime
-    mt.manual_seed(0)
-    model = resnet18(num_classes=5, variant="small", width=8)
-    for name, p in model.named_parameters():
-        p.requires_grad_(name.startswith("fc."))
-    model.eval()
+    model = _frozen_resnet(variant="small", width=8)
     _assert_head_step_compiles_nothing_new(model, runtime.kernels_for(model), 32)
 
 
-def _assert_head_step_compiles_nothing_new(model, names, size):
+def test_warm_calls_cover_the_digits_jobs_feature_cache_fill():
+    # the digits job's width, its backbone run once into the feature cache (forward_once)
+    from minitorch import runtime
+    model = _frozen_resnet(variant="small", width=16)
+    _assert_head_step_compiles_nothing_new(model, runtime.kernels_for(model, 32, False, True),
+                                           32, once=True)
+
+
+def _assert_head_step_compiles_nothing_new(model, names, size, once=False):
     """After compiling ``names``, one head-training step of ``model`` on two ``size`` images
-    adds no signature to any kernel."""
+    adds no signature to any kernel (``once``: the backbone under ``forward_once``, then the
+    head, as the feature cache runs them)."""
+    from minitorch.autograd.grad_mode import no_grad
+    from minitorch.ops import conv as conv_ops
     kernels.compile_kernels(names)
     before = {f: set(f.signatures) for f in _dispatchers()}
     opt = optim.SGD(model.fc.parameters(), lr=0.1, momentum=0.9)
     x = mt.tensor(np.random.default_rng(0).standard_normal((2, 3, size, size), dtype=np.float32))
-    nn.functional.cross_entropy(model(x), mt.tensor([1, 2])).backward()
+    if once:
+        from minitorch.train.prefix_cache import RESNET_ORDER, run_children
+        with no_grad(), conv_ops.forward_once():
+            features = run_children(model, list(RESNET_ORDER[:-1]), x)
+        logits = model.fc(features)
+    else:
+        logits = model(x)
+    nn.functional.cross_entropy(logits, mt.tensor([1, 2])).backward()
     opt.step()
     new = {f.__name__: sorted(map(str, set(f.signatures) - before[f])) for f in _dispatchers()}
     assert {k: v for k, v in new.items() if v} == {}
@@ -172,14 +195,8 @@ def test_warm_calls_cover_a_frozen_torchvision_width_backbone_on_photos():
     # the own-images flow: torchvision's widths, a frozen backbone; at 64x64 its layer1 runs
     # at 16x16 (F(4x4, 3x3) Winograd) and layer3's 256x256 weights take the parallel transform,
     # which a 224 photo reaches too: kernels_for must list them, or epoch 1 compiles them
-    sys.path.insert(0, ROOT)
-    from models import resnet18
     from minitorch import runtime
-    mt.manual_seed(0)
-    model = resnet18(num_classes=3, variant="imagenet", width=64)
-    for name, p in model.named_parameters():
-        p.requires_grad_(name.startswith("fc."))
-    model.eval()
+    model = _frozen_resnet(3, variant="imagenet", width=64)
     names = runtime.kernels_for(model, image_size=64)
     assert {"input_transform43", "weight_transform"} <= set(names)
     _assert_head_step_compiles_nothing_new(model, names, 64)

@@ -238,3 +238,31 @@ def test_a_negative_cache_budget_is_one_line_and_exit_2(tmp_path, inputs):
     assert proc.returncode == 2 and not (tmp_path / "run").exists()
     assert proc.stderr.strip().splitlines() == [
         f"error: {path}: train.feature_cache_memory_mb: must be >= 0.0, got -1.0"]
+
+
+def test_the_fill_runs_in_forward_once_mode_and_the_cli_compiles_for_it(tmp_path, inputs,
+                                                                        monkeypatch):
+    # the frozen prefix is computed once a row (ops.conv.forward_once: no F(2x2, 3x3) kernels),
+    # the trainable rest as usual; minitorch-finetune compiles for exactly that
+    from minitorch import runtime
+    from minitorch.ops import conv as conv_ops
+    from minitorch.train import feature_cache
+    from minitorch.train.cli import finetune_main
+    from tests.train.helpers import write_config
+    real, seen, asked = feature_cache.run_children, [], []
+
+    def recording(model, names, x):
+        seen.append((names[0], conv_ops.in_forward_once()))
+        return real(model, names, x)
+
+    monkeypatch.setattr(feature_cache, "run_children", recording)
+    monkeypatch.setattr(runtime, "compile_if_cold", lambda **kw: asked.append(kw))
+    data, weights, _ = inputs
+    cfg = cache_config(tmp_path / "run", data, weights, freeze="backbone", augment={}, epochs=1)
+    assert finetune_main([str(write_config(tmp_path / "run.yaml", cfg))]) == 0
+    assert {flag for name, flag in seen if name == "conv1"} == {True}
+    assert {flag for name, flag in seen if name != "conv1"} == {False} and len(seen) > 2
+    assert asked[0]["feature_cache"] is True
+    cfg["model"]["freeze"], cfg["output"]["dir"] = "none", str(tmp_path / "all")
+    assert finetune_main([str(write_config(tmp_path / "all.yaml", cfg))]) == 0
+    assert asked[1]["feature_cache"] is False
