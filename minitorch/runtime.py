@@ -1,8 +1,10 @@
 """Process tuning for minitorch's kernels: explicit, made only when called.
 
-``import minitorch`` changes nothing in the process. A program that wants the settings minitorch
-was measured with calls ``minitorch.runtime.configure()`` once, at its start (the CLI and the
-Trainer do):
+``import minitorch`` changes nothing in the process. Without ``configure``, minitorch's own
+products still run on its pool with BLAS limited to one thread for each of them, restored after
+(``minitorch.kernels.gemm``), so a script that never calls it is not left with BLAS's threads
+and numba's competing for the cores. A program that wants the settings minitorch was measured
+with calls ``minitorch.runtime.configure()`` once, at its start (the CLI and the Trainer do):
 
 * BLAS runs one thread per call, and minitorch's products run on its own pool of ``threads``
   Python threads (``minitorch.kernels.gemm``): independent pieces taken by whichever thread is
@@ -108,15 +110,9 @@ def _single_threaded_blas() -> int:
 
 
 def _warm_blas() -> None:
-    """One product above the size where OpenBLAS's single-thread slow start ends (~1-2 ms).
-
-    Measured (OpenBLAS 0.3.31, 1 thread): before the process's first product of more than ~25M
-    multiply-adds, 128x576 @ 576x196 takes 2.4 ms; after it, 0.77 ms, in every thread. 128x576 @
-    576x300 (22M) does not end it, 128x576 @ 576x392 (29M) does.
-    """
-    import numpy as np
-    a = np.ones((128, 576), np.float32)
-    a @ np.ones((576, 512), np.float32)
+    """Past OpenBLAS's single-thread slow start (``kernels.gemm.warm_blas``)."""
+    from .kernels import gemm
+    gemm.warm_blas()
 
 
 def tune_allocator() -> bool:

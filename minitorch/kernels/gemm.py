@@ -12,9 +12,14 @@ does fewer pieces, and the calling thread, which takes pieces too, waits only fo
 taken, never for a pool thread to wake up (see ``_Job``). numpy releases the GIL inside
 ``matmul``, so the threads run in parallel.
 
-This only pays when BLAS itself runs one thread, so the pool stays at one thread (a plain
-``np.matmul``) until ``minitorch.runtime.configure`` sets BLAS to one thread and this pool to
-the core count; ``set_num_threads`` is its knob.
+This only pays when BLAS itself runs one thread. Until ``set_num_threads`` is called (what
+``minitorch.runtime.configure`` does, after making BLAS single-threaded for the process) the
+pool follows numba's thread count and each product here runs with BLAS limited to one thread
+for its duration, restored after it (``_one_blas_thread``): the program's own numpy products
+keep their threads, and a script that never calls ``configure`` is not left with two BLAS
+threads and numba's threads competing for the same cores (measured, a small CNN's training step
+2.5-3x slower). Without threadpoolctl, or a BLAS it cannot reach, products are plain
+``np.matmul``.
 """
 import itertools
 import os
@@ -23,9 +28,11 @@ import threading
 
 import numpy as np
 
-__all__ = ["matmul", "set_num_threads", "get_num_threads"]
+__all__ = ["matmul", "set_num_threads", "get_num_threads", "warm_blas"]
 
-_state = {"threads": 1, "pool": None}
+# "auto": no set_num_threads yet, see the module docstring; "blas": the BLAS libraries'
+# threadpoolctl controllers (None until the first product), "warm": BLAS's slow start is over
+_state = {"threads": 1, "pool": None, "auto": True, "blas": None, "warm": False}
 _lock = threading.Lock()
 
 # a piece below this many flops costs more in Python overhead (~20 us) than it saves
@@ -100,14 +107,53 @@ def _serve(q):
 
 
 def set_num_threads(n: int) -> None:
-    """Run products on ``n`` threads (this one and ``n - 1`` pool threads); 1 = plain matmul."""
-    n = max(1, int(n))
+    """Run products on ``n`` threads (this one and ``n - 1`` pool threads); 1 = plain matmul.
+    From then on BLAS is left as it is (``configure`` makes it single-threaded first)."""
+    _state["auto"] = False
+    _resize(max(1, int(n)))
+
+
+def _resize(n):
     with _lock:
         old = _state["pool"]
         _state["pool"] = _new_pool(n)
         _state["threads"] = n
     if old is not None:
         old.shutdown()
+
+
+def _blas_libraries():
+    """threadpoolctl's controllers of the loaded BLAS libraries (found once; [] without it)."""
+    if _state["blas"] is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _state["blas"] = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+        except Exception:  # noqa: BLE001  (no threadpoolctl, or it cannot inspect this process)
+            _state["blas"] = []
+    return _state["blas"]
+
+
+def _auto_threads() -> int:
+    """The pool size while ``set_num_threads`` was never called: numba's thread count when
+    BLAS can be limited per product, else 1."""
+    if not _blas_libraries():
+        return 1
+    import numba
+    n = numba.get_num_threads()
+    if n != _state["threads"]:
+        _resize(n)
+    return n
+
+
+def warm_blas() -> None:
+    """One product above the size where OpenBLAS's single-thread slow start ends (~1-2 ms).
+
+    Measured (OpenBLAS 0.3.31, 1 thread): before the process's first product of more than ~25M
+    multiply-adds, 128x576 @ 576x196 takes 2.4 ms; after it, 0.77 ms, in every thread. 128x576 @
+    576x300 (22M) does not end it, 128x576 @ 576x392 (29M) does.
+    """
+    _state["warm"] = True
+    np.ones((128, 576), np.float32) @ np.ones((576, 512), np.float32)
 
 
 def _new_pool(n):
@@ -127,12 +173,33 @@ if hasattr(os, "register_at_fork"):
 
 
 def get_num_threads() -> int:
-    return _state["threads"]
+    return _auto_threads() if _state["auto"] else _state["threads"]
 
 
 def matmul(a, b, out):
     """``out[...] = a @ b`` for 2-d operands or equal-length stacks of them; returns ``out``."""
-    n, pool = _state["threads"], _state["pool"]
+    if not _state["auto"]:
+        return _matmul(a, b, out, _state["threads"], _state["pool"])
+    n = _auto_threads()
+    if n == 1:
+        np.matmul(a, b, out=out)
+        return out
+    libs = _state["blas"]
+    before = [lib.num_threads for lib in libs]
+    for lib, k in zip(libs, before):
+        if k != 1:
+            lib.set_num_threads(1)
+    try:
+        if not _state["warm"]:
+            warm_blas()
+        return _matmul(a, b, out, n, _state["pool"])
+    finally:
+        for lib, k in zip(libs, before):
+            if k != 1:
+                lib.set_num_threads(k)
+
+
+def _matmul(a, b, out, n, pool):
     M, K = a.shape[-2:]
     N = b.shape[-1]
     batch = a.shape[0] if a.ndim == 3 else 1

@@ -155,3 +155,50 @@ def test_a_thin_product_is_cut_into_few_tall_row_blocks(two_threads):
     out = np.full((512, 49), np.nan, np.float32)
     gemm.matmul(a, b, out)
     np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=2e-5, atol=2e-3)
+
+
+_UNCONFIGURED = r'''
+import json, numpy as np, numba
+from threadpoolctl import threadpool_info
+from minitorch.kernels import gemm
+
+def blas_threads():
+    return sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+
+before, during = blas_threads(), []
+real = np.matmul
+class Spy:  # what the pool's pieces see: the module's np, with matmul recorded
+    def __getattr__(self, name):
+        return getattr(np, name)
+    @staticmethod
+    def matmul(*a, **k):
+        during.extend(blas_threads())
+        return real(*a, **k)
+gemm.np = Spy()
+a, b = np.ones((16, 64, 64), np.float32), np.ones((16, 64, 3000), np.float32)
+out = gemm.matmul(a, b, np.empty((16, 64, 3000), np.float32))
+after, limited = blas_threads(), sorted(set(during))
+auto = gemm.get_num_threads()
+gemm.set_num_threads(2)
+del during[:]
+gemm.matmul(a, b, out)
+print(json.dumps({"before": before, "during": limited, "after": after,
+                  "ok": bool((out == 64).all()), "auto": auto, "numba": numba.get_num_threads(),
+                  "explicit": sorted(set(during))}))
+'''
+
+
+def test_unconfigured_products_run_one_blas_thread_each_and_restore_it():
+    # without runtime.configure: the pool takes numba's threads and BLAS is limited to one
+    # thread only while minitorch's own product runs; set_num_threads then leaves BLAS alone
+    import json
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["OPENBLAS_NUM_THREADS"] = "2"   # (what a 2-core machine has by default)
+    out = subprocess.run([sys.executable, "-c", _UNCONFIGURED], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["before"] == r["after"] == [2] and r["during"] == [1] and r["ok"]
+    assert r["auto"] == r["numba"] and r["explicit"] == [2]
