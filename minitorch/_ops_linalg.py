@@ -16,23 +16,31 @@ from .ops import linalg as L
 from .ops import matmul as M
 from .ops import shape as S
 
-__all__ = ["mm", "bmm", "dot", "mv", "outer", "addmm", "einsum", "parse_einsum"]
+__all__ = ["mm", "bmm", "dot", "vdot", "inner", "mv", "outer", "addmm", "einsum",
+           "parse_einsum", "bool_product_error"]
 
 _TORCH_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
                 "bool": "bool", "float16": "c10::Half", "int16": "short int", "int8": "signed char",
                 "uint8": "unsigned char"}
 
 
-def _same_dtype(a, b, message):
+def _same_dtype(a, b, message, kernel="addmm_impl_cpu_"):
+    """Refuse mixed dtypes (``message(a's, b's)``) and, naming torch's ``kernel``, bool."""
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(message(a._data.dtype, b._data.dtype))
     if a._data.dtype == np.bool_ and a._data.size and b._data.size:  # (empty: torch short-cuts)
-        raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
+        raise bool_product_error(kernel)
 
 
-def _mm_dtype(a, b):
+def bool_product_error(kernel):
+    """torch's error for a product of bool tensors, which names the kernel it reached."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def _mm_dtype(a, b, kernel="addmm_impl_cpu_"):
     _same_dtype(a, b, lambda x, y: f"expected m1 and m2 to have the same dtype, but got: "
-                                   f"{_TORCH_NAMES.get(str(x), x)} != {_TORCH_NAMES.get(str(y), y)}")
+                                   f"{_TORCH_NAMES.get(str(x), x)} != {_TORCH_NAMES.get(str(y), y)}",
+                kernel)
 
 
 @declare()
@@ -62,7 +70,7 @@ def bmm(input, mat2):
                            f"{want} but got: {list(mat2.shape[:2])}.")
     if input._data.size == 0 or mat2._data.size == 0:  # torch: zeros of batch2's dtype
         input = _cast(input, mat2._data.dtype)
-    _mm_dtype(input, mat2)
+    _mm_dtype(input, mat2, "bmm")
     return M.MatMul.apply(input, mat2)
 
 
@@ -77,8 +85,31 @@ def dot(input, tensor):
                            f"[{tensor.shape[0]}] to have the same number of elements, but got "
                            f"{input.shape[0]} and {tensor.shape[0]} elements respectively")
     _same_dtype(input, tensor, lambda x, y: f"dot : expected both vectors to have same dtype, "
-                                            f"but found {_short(x)} and {_short(y)}")
+                                            f"but found {_short(x)} and {_short(y)}", "dot")
     return M.MatMul.apply(input, tensor)
+
+
+@declare()
+def vdot(input, other):
+    """``dot`` with the first vector conjugated: for the real dtypes here, ``dot``."""
+    return dot(input, other)
+
+
+@declare()
+def inner(input, other):
+    """The sum of products over the last dimension of both (a 0-d operand: ``input * other``)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(input.shape)} and {list(other.shape)}")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    if input.ndim == 1 and other.ndim == 1:
+        return dot(input, other)
+    a = input.reshape(-1, input.shape[-1])
+    b = other.reshape(-1, other.shape[-1])
+    return mm(a, b.t()).reshape(*input.shape[:-1], *other.shape[:-1])
 
 
 def _short(dt):
@@ -95,7 +126,8 @@ def mv(input, vec):
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x"
                            f"{input.shape[1]}), vec ({vec.shape[0]})")
     _same_dtype(input, vec, lambda m, v: f"addmv input tensors must have the same dtype, but "
-                                          f"got {_short(v)}, {_short(m)}, and {_short(v)}")
+                                          f"got {_short(v)}, {_short(m)}, and {_short(v)}",
+                "addmv_impl_cpu")
     return M.MatMul.apply(input, vec)
 
 

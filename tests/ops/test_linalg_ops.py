@@ -1,4 +1,5 @@
-"""mm, bmm, dot, mv, outer, addmm and einsum against torch: values, gradients, dtypes, errors."""
+"""mm, bmm, dot, vdot, inner, mv, outer, addmm and einsum against torch: values, gradients, dtypes,
+errors."""
 import numpy as np
 import pytest
 
@@ -125,7 +126,40 @@ PRODUCT_ERRORS = [
     ("mv_dtypes", lambda L: L.mv(L.zeros(2, 3), L.zeros(3, dtype=L.float64))),
     ("outer_2d", lambda L: L.outer(L.zeros(3, 4), L.zeros(3))),
     ("mm_bool", lambda L: L.ones(2, 2, dtype=L.bool).mm(L.ones(2, 2, dtype=L.bool))),
-]
+    # bool products name the kernel torch reaches, per function and, for matmul, per rank
+    ("bmm_bool", lambda L: L.bmm(*[L.ones(1, 2, 2, dtype=L.bool)] * 2)),
+    ("dot_bool", lambda L: L.dot(*[L.ones(2, dtype=L.bool)] * 2)),
+    ("mv_bool", lambda L: L.mv(L.ones(2, 2, dtype=L.bool), L.ones(2, dtype=L.bool))),
+    ("inner_bool", lambda L: L.inner(*[L.ones(2, 2, dtype=L.bool)] * 2)),
+    ("vdot_2d", lambda L: L.vdot(L.zeros(2, 2), L.zeros(2, 2))),
+    ("inner_last_dim", lambda L: L.inner(L.zeros(2, 3), L.zeros(4, 2))),
+    ("inner_dtypes", lambda L: L.inner(L.zeros(3, dtype=L.int64), L.zeros(3))),
+] + [(f"matmul_bool_{ra}d_{rb}d", lambda L, ra=ra, rb=rb: L.matmul(
+    L.ones((2,) * ra, dtype=L.bool), L.ones((2,) * rb, dtype=L.bool)))
+    for ra, rb in [(1, 1), (2, 1), (1, 2), (2, 2), (3, 3), (3, 1), (1, 3), (3, 2)]]
+
+
+@pytest.mark.parametrize("shapes", [[(3,), (3,)], [(2, 3), (4, 3)], [(2, 3, 4), (2, 4)],
+                                    [(), (2, 3)], [(0, 3), (2, 3)]],
+                         ids=["1d", "2d", "3d-2d", "0d", "empty"])
+def test_inner_and_vdot_match_torch_with_gradients(shapes):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    results = []
+    for lib in (torch, mt):
+        a, b = (lib.tensor(x, requires_grad=True) for x in arrays)
+        out = lib.inner(a, b)
+        (out * out).sum().backward()
+        got = {"out": out.detach().numpy(), "grad_a": a.grad.numpy(), "grad_b": b.grad.numpy(),
+               "dtype": str(out.dtype).split(".")[-1]}
+        if len(shapes[0]) == len(shapes[1]) == 1:
+            got["vdot"] = lib.vdot(a, b).item()
+            got["method"] = a.detach().vdot(b.detach()).item()
+        results.append(got)
+    theirs, ours = results
+    assert theirs.keys() == ours.keys() and theirs["dtype"] == ours["dtype"]
+    for key in (k for k in theirs if k != "dtype"):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, atol=1e-6, err_msg=key)
 
 
 @pytest.mark.parametrize("make", [e[1] for e in PRODUCT_ERRORS],
