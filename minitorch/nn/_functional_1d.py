@@ -2,7 +2,8 @@
 
 A 1-d op is its 2-d counterpart on a height-1 image: ``(N, C, L)`` is viewed as
 ``(N, C, 1, L)`` (and a weight ``(O, C, K)`` as ``(O, C, 1, K)``), so values, gradients and the
-fused kernels are exactly the 2-d ones. The rank is checked here, so a wrong input names the 1-d op.
+fused kernels are exactly the 2-d ones. The rank is checked here, and conv1d's other argument
+errors come from conv2d's checks with the 1-d op's name and shapes.
 """
 import numbers
 
@@ -48,7 +49,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if padding == "same" and stride == 1 and total % 2:
         # an even effective kernel: torch pads the extra column on the right, as here
         x, pad = F.pad(x, (total // 2, total - total // 2)), (0, 0)
-    out = F.conv2d(x, weight.unsqueeze(2), bias, (1, stride), pad, (1, dilation), groups)
+    out = F._convolution(x, weight.unsqueeze(2), bias, (1, stride), pad, (1, dilation), groups,
+                         "conv1d", (input, weight))
     return out.squeeze(-2)
 
 

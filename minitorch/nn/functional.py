@@ -76,55 +76,65 @@ def _unbatch(out, squeeze):
 # ----------------------------------------------------------------------------- layers
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation) of (N, C, H, W) with weight (O, C/groups, KH, KW)."""
-    x, squeeze = _batched(input, "conv2d")
-    stride = _pair(stride, "stride", "conv2d", 1)
-    dilation = _pair(dilation, "dilation", "conv2d", 1)
+    return _convolution(input, weight, bias, stride, padding, dilation, groups)
+
+
+def _convolution(input, weight, bias, stride, padding, dilation, groups, fn="conv2d",
+                 shown=None):
+    """``conv2d`` for ``fn`` (conv1d runs on a height-1 view): its argument errors name ``fn``
+    and the shapes of ``shown`` (the caller's (input, weight), by default these)."""
+    shown_x, shown_w = shown or (input, weight)
+    x, squeeze = _batched(input, fn)
+    stride = _pair(stride, "stride", fn, 1)
+    dilation = _pair(dilation, "dilation", fn, 1)
     if weight.ndim != 4:
-        raise ConvolutionError(f"conv2d: expected a 4-d weight (O, C/groups, KH, KW), got "
+        raise ConvolutionError(f"{fn}: expected a 4-d weight (O, C/groups, KH, KW), got "
                                f"shape {tuple(weight.shape)}")
     O, Cg, KH, KW = weight.shape
     if O == 0:
-        raise ConvolutionError(f"conv2d: weight of shape {tuple(weight.shape)} has no output "
+        raise ConvolutionError(f"{fn}: weight of shape {tuple(shown_w.shape)} has no output "
                                f"channels (at least 1 expected at dimension 0)")
-    padding = _conv_padding(padding, stride, dilation, (KH, KW))
+    padding = _conv_padding(padding, stride, dilation, (KH, KW), fn)
     if not isinstance(groups, (int, np.integer)) or groups < 1 or O % groups:
-        raise ConvolutionError(f"conv2d: groups={groups!r} must be a positive int dividing the "
+        raise ConvolutionError(f"{fn}: groups={groups!r} must be a positive int dividing the "
                                f"{O} output channels")
     if x.shape[1] != Cg * groups:
-        raise ConvolutionError(f"conv2d: weight of shape {tuple(weight.shape)} with "
+        raise ConvolutionError(f"{fn}: weight of shape {tuple(shown_w.shape)} with "
                                f"groups={groups} expects input with {Cg * groups} channels, "
-                               f"got input of shape {tuple(input.shape)}")
+                               f"got input of shape {tuple(shown_x.shape)}")
     if bias is not None and tuple(bias.shape) != (O,):
-        raise ConvolutionError(f"conv2d: bias must have shape ({O},), got "
+        raise ConvolutionError(f"{fn}: bias must have shape ({O},), got "
                                f"{tuple(bias.shape)}")
     if x._data.dtype != weight._data.dtype:
-        raise ConvolutionError(f"conv2d: input dtype {x.dtype} and weight dtype {weight.dtype} "
+        raise ConvolutionError(f"{fn}: input dtype {x.dtype} and weight dtype {weight.dtype} "
                                f"differ")
+    spatial = len(shown_w.shape) - 2   # (the caller's kernel dimensions, the last of the pair)
     for axis, k in ((2, KH), (3, KW)):
         i = axis - 2
         if x.shape[axis] + 2 * padding[i] < dilation[i] * (k - 1) + 1:
-            raise ConvolutionError(f"conv2d: kernel {(KH, KW)} (dilation {dilation}) is larger "
-                                   f"than the padded input of shape {tuple(input.shape)} "
-                                   f"(padding {padding})")
+            raise ConvolutionError(
+                f"{fn}: kernel {tuple(shown_w.shape[2:])} (dilation {dilation[-spatial:]}) is "
+                f"larger than the padded input of shape {tuple(shown_x.shape)} (padding "
+                f"{padding[-spatial:]})")
     out = _conv.Convolution.apply(x, weight, bias, stride=stride, padding=padding,
                                   dilation=dilation, groups=int(groups))
     return _unbatch(out, squeeze)
 
 
-def _conv_padding(padding, stride, dilation, kernel):
+def _conv_padding(padding, stride, dilation, kernel, fn="conv2d"):
     """Numeric padding pair from an int, a pair, 'valid' or 'same' (stride 1, symmetric only)."""
     if padding == "valid":
         return 0, 0
     if padding == "same":
         if stride != (1, 1):
-            raise ConvolutionError("conv2d: padding='same' is not supported for strided "
+            raise ConvolutionError(f"{fn}: padding='same' is not supported for strided "
                                    "convolutions")
         totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
         if any(t % 2 for t in totals):
-            raise ValueError(f"conv2d: padding='same' with kernel {kernel} and dilation "
+            raise ValueError(f"{fn}: padding='same' with kernel {kernel} and dilation "
                              f"{dilation} needs asymmetric padding, which is not supported")
         return totals[0] // 2, totals[1] // 2
-    return _pair(padding, "padding", "conv2d", 0)
+    return _pair(padding, "padding", fn, 0)
 
 
 def linear(input, weight, bias=None):

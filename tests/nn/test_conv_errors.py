@@ -21,6 +21,9 @@ BAD = [
     ("conv1d", (1, 3, 2), (4, 3, 3), {}, "larger"),
     ("conv1d", (1, 2, 8), (4, 3, 3), {}, "channels"),
     ("conv1d", (1, 3, 5), (4, 3, 3, 3), {}, "3-d weight"),
+    ("conv1d", (1, 3, 5), (0, 3, 3), {}, "no output channels"),
+    ("conv1d", (1, 3, 5), (4, 3, 3), dict(bias=(5,)), "bias"),
+    ("conv1d", (1, 3, 5), (4, 3, 3), dict(stride=2, padding="same"), "strided"),
     ("conv2d", (1, 3, 5, 5), (4, 3, 3, 3), dict(stride=2, padding="same"), "strided"),
 ]
 
@@ -45,7 +48,10 @@ def test_bad_convolution_raises_torchs_runtime_error_and_a_value_error(op, x_sha
     with pytest.raises(RuntimeError, match=word) as info:
         _call(mt, op, x_shape, w_shape, kwargs)
     assert isinstance(info.value, ValueError)
-    assert op in str(info.value) or "conv2d" in str(info.value)
+    # the op called, and the caller's shapes (conv1d runs on a height-1 view of them)
+    assert str(info.value).startswith(op + ":")
+    named = [str(tuple(shape)) in str(info.value) for shape in (x_shape, w_shape)]
+    assert any(named) or word in ("bias", "strided", "3-d weight")
 
 
 def test_mismatched_dtypes_raise_runtime_error_in_both():
