@@ -217,7 +217,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                            f"{input.dtype} (nearest also takes uint8)")
     taps = tuple(R.interpolation_taps(n, o, mode, bool(align_corners), s, dt)
                  for n, o, s in zip(in_sizes, out, scales))
-    return R.Interpolate.apply(input, taps=taps)
+    kind = f"Upsample{mode.capitalize()}{spatial}D"   # torch's node: UpsampleBilinear2DBackward0
+    return R.Interpolate.apply(input, taps=taps, kind=kind)
 
 
 def _per_axis(value, n, name, kind=int):

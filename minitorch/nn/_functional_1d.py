@@ -38,20 +38,22 @@ def _as_2d(input, fn, kinds="f"):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-d convolution (cross-correlation) of (N, C, L) with weight (O, C/groups, K)."""
-    x = _as_2d(input, "conv1d")
+    """1-d convolution (cross-correlation) of (N, C, L) with weight (O, C/groups, K): one
+    ``ConvolutionBackward0`` node, as torch's, on height-1 views inside."""
+    _as_2d(input, "conv1d")   # (the rank and dtype checks)
     if weight.ndim != 3:
         raise F.ConvolutionError(f"conv1d: expected a 3-d weight (O, C/groups, K), got shape "
                                  f"{tuple(weight.shape)}")
     stride, dilation = _single(stride, "stride", "conv1d"), _single(dilation, "dilation", "conv1d")
     pad = padding if isinstance(padding, str) else (0, _single(padding, "padding", "conv1d"))
+    x = input if input.ndim == 3 else input.unsqueeze(0)
     total = dilation * (weight.shape[-1] - 1)
     if padding == "same" and stride == 1 and total % 2:
         # an even effective kernel: torch pads the extra column on the right, as here
         x, pad = F.pad(x, (total // 2, total - total // 2)), (0, 0)
-    out = F._convolution(x, weight.unsqueeze(2), bias, (1, stride), pad, (1, dilation), groups,
-                         "conv1d", (input, weight))
-    return out.squeeze(-2)
+    out = F._convolution(x, weight, bias, (1, stride), pad, (1, dilation), groups, "conv1d",
+                         (input, weight))
+    return out if input.ndim == 3 else out.squeeze(0)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

@@ -81,16 +81,23 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _convolution(input, weight, bias, stride, padding, dilation, groups, fn="conv2d",
                  shown=None):
-    """``conv2d`` for ``fn`` (conv1d runs on a height-1 view): its argument errors name ``fn``
-    and the shapes of ``shown`` (the caller's (input, weight), by default these)."""
+    """``conv2d``, or (``fn="conv1d"``) conv1d of a batched (N, C, L) input and an (O, C, K)
+    weight as a height-1 convolution (``stride``, ``padding`` and ``dilation`` pairs whose first
+    entries are 1, 0, 1). Its argument errors name ``fn`` and the shapes of ``shown`` (the
+    caller's (input, weight), by default these)."""
     shown_x, shown_w = shown or (input, weight)
-    x, squeeze = _batched(input, fn)
     stride = _pair(stride, "stride", fn, 1)
     dilation = _pair(dilation, "dilation", fn, 1)
-    if weight.ndim != 4:
-        raise ConvolutionError(f"{fn}: expected a 4-d weight (O, C/groups, KH, KW), got "
-                               f"shape {tuple(weight.shape)}")
-    O, Cg, KH, KW = weight.shape
+    if fn == "conv1d":
+        x, squeeze, x_hw = input, False, (1, input.shape[2])
+        w_shape = (weight.shape[0], weight.shape[1], 1, weight.shape[2])
+    else:
+        x, squeeze = _batched(input, fn)
+        if weight.ndim != 4:
+            raise ConvolutionError(f"{fn}: expected a 4-d weight (O, C/groups, KH, KW), got "
+                                   f"shape {tuple(weight.shape)}")
+        x_hw, w_shape = x.shape[2:], tuple(weight.shape)
+    O, Cg, KH, KW = w_shape
     if O == 0:
         raise ConvolutionError(f"{fn}: weight of shape {tuple(shown_w.shape)} has no output "
                                f"channels (at least 1 expected at dimension 0)")
@@ -109,9 +116,8 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, fn="con
         raise ConvolutionError(f"{fn}: input dtype {x.dtype} and weight dtype {weight.dtype} "
                                f"differ")
     spatial = len(shown_w.shape) - 2   # (the caller's kernel dimensions, the last of the pair)
-    for axis, k in ((2, KH), (3, KW)):
-        i = axis - 2
-        if x.shape[axis] + 2 * padding[i] < dilation[i] * (k - 1) + 1:
+    for i, k in enumerate((KH, KW)):
+        if x_hw[i] + 2 * padding[i] < dilation[i] * (k - 1) + 1:
             raise ConvolutionError(
                 f"{fn}: kernel {tuple(shown_w.shape[2:])} (dilation {dilation[-spatial:]}) is "
                 f"larger than the padded input of shape {tuple(shown_x.shape)} (padding "

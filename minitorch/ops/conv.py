@@ -165,12 +165,23 @@ class _Plan:
 
 
 class Convolution(Function):
-    """``conv2d(x, w, b)`` with pairs ``stride``, ``padding``, ``dilation`` and ``groups``."""
+    """``conv2d(x, w, b)`` with pairs ``stride``, ``padding``, ``dilation`` and ``groups``; on
+    conv1d's (N, C, L) input and (O, C, K) weight it runs on their height-1 views (the pairs'
+    first entries (1, 0, 1)), so conv1d's node is torch's ``ConvolutionBackward0`` too."""
 
     node_name = "ConvolutionBackward0"
 
     @staticmethod
     def forward(ctx, x, w, b, *, stride, padding, dilation, groups):
+        ctx.one_d = x.ndim == 3
+        if ctx.one_d:
+            out = Convolution._forward(ctx, np.ascontiguousarray(x)[:, :, None], w[:, :, None],
+                                       b, stride, padding, dilation, groups)
+            return out[:, :, 0]
+        return Convolution._forward(ctx, x, w, b, stride, padding, dilation, groups)
+
+    @staticmethod
+    def _forward(ctx, x, w, b, stride, padding, dilation, groups):
         x = np.ascontiguousarray(x)
         ctx.save_for_backward(x, w)
         plan = _Plan(x.shape, w, stride, padding, dilation, groups)
@@ -198,6 +209,14 @@ class Convolution(Function):
 
     @staticmethod
     def backward(ctx, grad_out):
+        if not getattr(ctx, "one_d", False):
+            return Convolution._backward_2d(ctx, grad_out)
+        grad_x, grad_w, grad_b = Convolution._backward_2d(ctx, grad_out[:, :, None])
+        return (None if grad_x is None else grad_x[:, :, 0],
+                None if grad_w is None else grad_w[:, :, 0], grad_b)
+
+    @staticmethod
+    def _backward_2d(ctx, grad_out):
         x, w_full = ctx.saved_tensors
         if ctx.dense is not None and DENSE.finite(grad_out):
             need_x, need_w, need_b = ctx.needs_input_grad
@@ -220,17 +239,28 @@ class Convolution(Function):
     def backward_graph(ctx, grad_out):
         """The gradients as recorded ops (``conv_transpose``'s), with the untrimmed kernel."""
         x, w = ctx.saved_tensors
+        one_d = getattr(ctx, "one_d", False)
         need_x, need_w, need_b = ctx.needs_input_grad
         padding = ctx.padding
         if ctx.taps is not None:
             (ah, _), (aw, _) = ctx.taps
             padding = padding[0] + ah * ctx.dilation[0], padding[1] + aw * ctx.dilation[1]
         geo = dict(stride=ctx.stride, padding=padding, dilation=ctx.dilation, groups=ctx.groups)
+        if one_d:   # the height-1 views of conv1d's tensors, as Tensors with their history
+            grad_out = grad_out.unsqueeze(2)
+            saved_x = ctx.saved_input(0, x[:, :, 0]).unsqueeze(2) if need_w else None
+            saved_w = ctx.saved_input(1, w[:, :, 0]).unsqueeze(2) if need_x else None
+        else:
+            saved_x = ctx.saved_input(0, x) if need_w else None
+            saved_w = ctx.saved_input(1, w) if need_x else None
         grad_b = grad_out.sum(dim=(0, 2, 3)) if need_b else None
-        grad_w = CT.ConvWeightGrad.apply(ctx.saved_input(0, x), grad_out, w_shape=w.shape,
+        grad_w = CT.ConvWeightGrad.apply(saved_x, grad_out, w_shape=w.shape,
                                          **geo) if need_w else None
-        grad_x = CT.ConvInputGrad.apply(grad_out, ctx.saved_input(1, w), None,
+        grad_x = CT.ConvInputGrad.apply(grad_out, saved_w, None,
                                         out_hw=x.shape[2:], **geo) if need_x else None
+        if one_d:
+            grad_w = None if grad_w is None else grad_w.squeeze(2)
+            grad_x = None if grad_x is None else grad_x.squeeze(2)
         if ctx._fn is not Convolution:   # (CT.ConvGrad: part of a composed double backward)
             return grad_x, grad_w, grad_b
         return tie_to_inputs(ctx, (grad_x, grad_w, grad_b), inputs=(0, 1))

@@ -144,7 +144,8 @@ def _along(v, axis, ndim):
 
 
 class Interpolate(Function):
-    """``Interpolate.apply(x, taps=((i0, i1, lam) per spatial axis))``.
+    """``Interpolate.apply(x, taps=((i0, i1, lam) per spatial axis), kind=)``; ``kind`` names
+    torch's node (``"UpsampleBilinear2D"``: ``UpsampleBilinear2DBackward0``).
 
     Gathers, not dense matrices: a NaN or inf reaches exactly the outputs whose taps read it
     (a zero-weight tap included, as in PyTorch's kernels)."""
@@ -152,8 +153,12 @@ class Interpolate(Function):
     node_name = "UpsampleBackward0"
 
     @staticmethod
-    def forward(ctx, x, *, taps):
-        ctx.taps, ctx.in_shape = taps, x.shape
+    def name_for(is_tensor, arrays, static):
+        return static.get("kind", "Upsample") + "Backward0"
+
+    @staticmethod
+    def forward(ctx, x, *, taps, kind="Upsample"):
+        ctx.taps, ctx.in_shape, ctx.kind = taps, x.shape, kind
         return _interpolate(x, taps)
 
     @staticmethod
@@ -164,10 +169,10 @@ class Interpolate(Function):
     def backward_graph(ctx, grad):
         # linear in grad, and torch's upsample backward takes grad alone: its gradient is the
         # interpolation again
-        taps, in_shape = ctx.taps, ctx.in_shape
+        taps, in_shape, kind = ctx.taps, ctx.in_shape, ctx.kind
         return LinearMap.apply(grad, fn=lambda g: _interpolate_back(g, taps, in_shape),
                                adjoint=lambda gg: _interpolate(gg, taps),
-                               name="UpsampleBackwardBackward0", adjoint_name="UpsampleBackward0")
+                               name=kind + "BackwardBackward0", adjoint_name=kind + "Backward0")
 
 
 def _interpolate(x, taps):

@@ -74,6 +74,12 @@ def _build(text):
 
 @pytest.mark.parametrize("text,shape,kind", LAYERS, ids=[row[0] for row in LAYERS])
 def test_layer_matches_torch_in_train_and_eval(text, shape, kind):
+    check_layer(text, shape, kind)
+
+
+def check_layer(text, shape, kind, names=True):
+    """The layer ``text`` against torch's (see the module docstring); ``names``: the output's
+    node name too (composed layers such as GroupNorm or GLU name their last op instead)."""
     ours, theirs = _build(text)
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
@@ -85,6 +91,8 @@ def test_layer_matches_torch_in_train_and_eval(text, shape, kind):
         xt = torch.tensor(x, requires_grad=kind == "float")
         out, tout = ours(xo), theirs(xt)
         assert tuple(out.shape) == tuple(tout.shape)
+        if names and tout.grad_fn is not None:   # (conv1d's is one ConvolutionBackward0)
+            assert out.grad_fn.name() == tout.grad_fn.name()
         np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-5,
                                    atol=1e-5)
         g = np.random.default_rng(3).standard_normal(tuple(tout.shape)).astype(np.float32)
