@@ -148,7 +148,8 @@ def kernels_for(model, image_size=None, inference=False, feature_cache=False):
     only for a model with 3x3 layers wide enough to reach them (``_wide_forward_names``; the
     digits job's width-16 model has none); otherwise its list has the serial twins, which small
     weights and copies take (``kernels/twin.py``). ``image_size``: the run's input side, if
-    known. ``inference``: an eval forward's kernels only (``minitorch-predict``, evaluate).
+    known. ``inference``: the eval forward's kernels only, as ``minitorch-predict`` and
+    ``minitorch-evaluate`` run it (under ``ops.conv.forward_once``).
     ``feature_cache``: the run fills the trainer's feature cache, whose forward takes the serial
     twins of F(2x2, 3x3)'s transforms (``ops.conv.forward_once``).
     """
@@ -160,7 +161,8 @@ def kernels_for(model, image_size=None, inference=False, feature_cache=False):
             names.append("max_pool2d_forward_values")
         # one image at a time (a single photo, the last one of a folder) takes kernels.batch1's
         names += ["im2col_rows", "bn_residual_relu_serial_", "bn_residual_relu_"]
-        return names + _wide_forward_names(modules, image_size)
+        # (minitorch-predict and evaluate run their forward under ops.conv.forward_once)
+        return _once_twins(names + _wide_forward_names(modules, image_size), True, True)
     names = list(kernels.HEAD_ONLY_NAMES)
     if any(isinstance(m, nn.MaxPool2d) for m in modules):
         names += kernels.MAX_POOL_NAMES

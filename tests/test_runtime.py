@@ -132,6 +132,9 @@ def test_a_frozen_backbone_compiles_no_backward_kernel(monkeypatch):
     # minitorch-predict / evaluate: the eval forward only, whatever requires_grad says
     infer = set(runtime.kernels_for(resnet18_imagenet(), 224, inference=True))
     assert wide | {"max_pool2d_forward_values", "im2col"} <= infer
+    # (their forward runs under ops.conv.forward_once: F(2x2, 3x3)'s serial transforms)
+    assert {"input_transform_serial", "output_transform_serial"} <= infer
+    assert not infer & {"input_transform", "output_transform"}
     assert not infer & {"cross_entropy_forward", "sgd_update_serial_", "col2im",
                         "max_pool2d_forward"}
 

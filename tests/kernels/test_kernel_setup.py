@@ -168,6 +168,22 @@ def test_warm_calls_cover_the_digits_jobs_feature_cache_fill():
                                            32, once=True)
 
 
+def test_warm_calls_cover_predicts_forward_at_batch_64_and_1():
+    # minitorch-predict on the digits model: a folder in batches, then a last single image
+    from minitorch import runtime
+    from minitorch.autograd.grad_mode import no_grad
+    from minitorch.ops import conv as conv_ops
+    model = _frozen_resnet(variant="small", width=16)
+    kernels.compile_kernels(runtime.kernels_for(model, 32, inference=True))
+    before = {f: set(f.signatures) for f in _dispatchers()}
+    rng = np.random.default_rng(0)
+    with no_grad(), conv_ops.forward_once():
+        for n in (64, 1):
+            model(mt.tensor(rng.standard_normal((n, 3, 32, 32), dtype=np.float32)))
+    new = {f.__name__: sorted(map(str, set(f.signatures) - before[f])) for f in _dispatchers()}
+    assert {k: v for k, v in new.items() if v} == {}
+
+
 def _assert_head_step_compiles_nothing_new(model, names, size, once=False):
     """After compiling ``names``, one head-training step of ``model`` on two ``size`` images
     adds no signature to any kernel (``once``: the backbone under ``forward_once``, then the

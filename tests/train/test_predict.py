@@ -90,6 +90,25 @@ def _symmetric_image(path):
     return path
 
 
+def test_predict_and_evaluate_run_their_forward_once(run, tmp_path, monkeypatch):
+    # the CLIs' forward runs each image once: under ops.conv.forward_once, which the kernels
+    # they compile on a cold cache (kernels_for(..., inference=True)) are listed for
+    from minitorch.nn.module import Module
+    from minitorch.ops import conv as conv_ops
+    from minitorch.train.cli import evaluate_main
+    _, best, root = run
+    seen, real = [], Module.__call__
+
+    def call(self, *args, **kwargs):
+        if type(self).__name__ == "ResNet":
+            seen.append(conv_ops.in_forward_once())
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(Module, "__call__", call)
+    assert predict_main([str(best), str(root), "--topk", "1"]) == 0
+    assert evaluate_main([str(best), "--data", str(root), "--out", str(tmp_path)]) == 0
+    assert len(seen) >= 2 and all(seen)
+
+
 def test_tta_flip_on_a_mirror_symmetric_image_equals_no_tta(run, tmp_path):
     _, best, _ = run
     clf = load_classifier(best)
