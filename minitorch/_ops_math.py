@@ -13,19 +13,23 @@ from .ops import elementwise as E
 from .ops import softmax as SM
 from .ops import unary as U
 
-__all__ = ["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos", "tan", "log1p", "expm1", "log2",
+__all__ = ["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos", "tan", "asin", "acos", "atan",
+           "sinh", "cosh", "asinh", "acosh", "atanh", "log1p", "expm1", "log2",
            "log10", "exp2", "rsqrt", "reciprocal", "abs", "neg", "square", "sign", "floor", "ceil",
            "trunc", "round", "frac", "relu", "clamp", "isnan", "isinf", "isfinite", "softmax",
            "log_softmax"]
 
 
-def _floating(name, fn, doc):
-    """A floating op: integer and bool inputs compute in the default float dtype."""
+def _floating(name, fn, doc, alias=None):
+    """A floating op: integer and bool inputs compute in the default float dtype. ``alias``:
+    numpy's name, which torch has too (``arcsin`` for ``asin``)."""
     def op(input):  # noqa: A002 - PyTorch's argument names throughout
         return fn.apply(_as_float(input))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
-    return declare(inplace=True)(op)
+    names = (name, alias) if alias else True
+    return declare(inplace=(name + "_", alias + "_") if alias else True, function=names,
+                   method=names)(op)
 
 
 exp = _floating("exp", E.Exp, "e ** input, elementwise.")
@@ -36,6 +40,14 @@ sigmoid = _floating("sigmoid", E.Sigmoid, "1 / (1 + exp(-input)), elementwise.")
 sin = _floating("sin", U.Sin, "The sine, elementwise.")
 cos = _floating("cos", U.Cos, "The cosine, elementwise.")
 tan = _floating("tan", U.Tan, "The tangent, elementwise.")
+asin = _floating("asin", U.Asin, "The inverse sine, elementwise.", "arcsin")
+acos = _floating("acos", U.Acos, "The inverse cosine, elementwise.", "arccos")
+atan = _floating("atan", U.Atan, "The inverse tangent, elementwise.", "arctan")
+sinh = _floating("sinh", U.Sinh, "The hyperbolic sine, elementwise.")
+cosh = _floating("cosh", U.Cosh, "The hyperbolic cosine, elementwise.")
+asinh = _floating("asinh", U.Asinh, "The inverse hyperbolic sine, elementwise.", "arcsinh")
+acosh = _floating("acosh", U.Acosh, "The inverse hyperbolic cosine, elementwise.", "arccosh")
+atanh = _floating("atanh", U.Atanh, "The inverse hyperbolic tangent, elementwise.", "arctanh")
 log1p = _floating("log1p", U.Log1p, "log(1 + input), accurate near 0.")
 expm1 = _floating("expm1", U.Expm1, "exp(input) - 1, accurate near 0.")
 log2 = _floating("log2", U.Log2, "The base-2 logarithm, elementwise.")

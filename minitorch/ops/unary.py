@@ -8,8 +8,9 @@ import numpy as np
 
 from ..autograd.function import Function
 
-__all__ = ["Sin", "Cos", "Tan", "Log1p", "Expm1", "Log2", "Log10", "Exp2", "Rsqrt", "Reciprocal",
-           "Floor", "Ceil", "Round", "Trunc", "Sign", "Frac"]
+__all__ = ["Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
+           "Log1p", "Expm1", "Log2", "Log10", "Exp2", "Rsqrt", "Reciprocal", "Floor", "Ceil",
+           "Round", "Trunc", "Sign", "Frac"]
 
 _LN2 = np.log(2.0)
 _LN10 = np.log(10.0)
@@ -69,6 +70,52 @@ class Tan(_Unary):
     saves = "out"
     f = staticmethod(np.tan)
     df = staticmethod(lambda a, out: 1 + out * out)
+
+
+class Asin(_Unary):
+    f = staticmethod(np.arcsin)
+    df = staticmethod(lambda a, out: 1 / np.sqrt(1 - a * a))
+    df_graph = staticmethod(lambda a, out: (1 - a * a).rsqrt())
+
+
+class Acos(_Unary):
+    f = staticmethod(np.arccos)
+    df = staticmethod(lambda a, out: -1 / np.sqrt(1 - a * a))
+    df_graph = staticmethod(lambda a, out: -(1 - a * a).rsqrt())
+
+
+class Atan(_Unary):
+    f = staticmethod(np.arctan)
+    df = staticmethod(lambda a, out: 1 / (1 + a * a))
+
+
+class Sinh(_Unary):
+    f = staticmethod(np.sinh)
+    df = staticmethod(lambda a, out: np.cosh(a))
+    df_graph = staticmethod(lambda a, out: a.cosh())
+
+
+class Cosh(_Unary):
+    f = staticmethod(np.cosh)
+    df = staticmethod(lambda a, out: np.sinh(a))
+    df_graph = staticmethod(lambda a, out: a.sinh())
+
+
+class Asinh(_Unary):
+    f = staticmethod(np.arcsinh)
+    df = staticmethod(lambda a, out: 1 / np.sqrt(a * a + 1))
+    df_graph = staticmethod(lambda a, out: (a * a + 1).rsqrt())
+
+
+class Acosh(_Unary):
+    f = staticmethod(np.arccosh)
+    df = staticmethod(lambda a, out: 1 / np.sqrt(a * a - 1))
+    df_graph = staticmethod(lambda a, out: (a * a - 1).rsqrt())
+
+
+class Atanh(_Unary):
+    f = staticmethod(np.arctanh)
+    df = staticmethod(lambda a, out: 1 / (1 - a * a))
 
 
 class Log1p(_Unary):
