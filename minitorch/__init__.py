@@ -18,7 +18,7 @@ from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inferenc
                        no_grad, set_grad_enabled)
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
-                       randperm, tensor, zeros, zeros_like)
+                       randperm, tensor, tril_indices, triu_indices, zeros, zeros_like)
 from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor,
                       LongTensor, ShortTensor)
 from .dtypes import (bool, dtype, float32, float64, get_default_dtype, int8, int16, int32, int64,
@@ -93,6 +93,7 @@ __all__ = [
 # The declared ops' mt. functions (minitorch/_ops_*.py, built by functions.py from the registry).
 globals().update(_DECLARED)
 __all__ += list(_DECLARED)
+__all__ += ["tril_indices", "triu_indices"]
 
 # einsum takes the equation first (not a tensor), so it is exported here, not declared.
 from ._ops_linalg import einsum  # noqa: E402

@@ -9,7 +9,8 @@ from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
            "linspace", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like",
-           "full_like", "empty_like", "rand_like", "randn_like", "eye"]
+           "full_like", "empty_like", "rand_like", "randn_like", "eye", "tril_indices",
+           "triu_indices"]
 
 
 def _float_default(np_dtype):
@@ -102,6 +103,20 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     check_device(device)
     return Tensor._new(np.eye(n, m, dtype=_dt(dtype)), requires_grad=requires_grad)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle of a ``row`` x ``col`` matrix."""
+    check_device(device)
+    rows_cols = np.stack(np.tril_indices(row, offset, col))
+    return Tensor._new(rows_cols.astype(_dt(dtype or dtypes.int64)))
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the upper triangle of a ``row`` x ``col`` matrix."""
+    check_device(device)
+    rows_cols = np.stack(np.triu_indices(row, offset, col))
+    return Tensor._new(rows_cols.astype(_dt(dtype or dtypes.int64)))
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:

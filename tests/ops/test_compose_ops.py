@@ -126,3 +126,99 @@ def test_inplace_forms_write_into_the_tensor_as_torch(expr):
         assert out is x
         results.append(x.numpy())
     np.testing.assert_allclose(results[1], results[0], rtol=1e-6, equal_nan=True)
+
+
+def _arrangement_inputs(lib):
+    return {"a": lib.arange(6).reshape(2, 3), "f": lib.arange(24.).reshape(2, 3, 4),
+            "g": lib.arange(60.).reshape(3, 4, 5) / 10, "v": lib.tensor([1., 2., 3.]),
+            "s0": lib.tensor(2.)}
+
+
+ARRANGEMENTS = [
+    "lib.atleast_1d(s0)", "lib.atleast_2d(v)", "lib.atleast_3d(v)", "lib.atleast_3d(a)",
+    "lib.atleast_3d(s0)", "lib.atleast_1d(s0, v)[0]", "lib.atleast_2d([v, a])[1]",
+    "lib.dstack([v, v])", "lib.dstack([a, a])", "lib.column_stack([v, v])",
+    "lib.rot90(a)", "lib.rot90(a, 2)", "lib.rot90(a, -1)", "lib.rot90(f, 1, [1, 2])",
+    "lib.rot90(a, 1, [0, 0])", "a.rot90(3)", "lib.flipud(a)", "lib.fliplr(a)", "lib.fliplr(v)",
+    "lib.tensordot(f, g, dims=2)", "lib.tensordot(f, g, dims=([1], [0]))",
+    "lib.tensordot(f, g, dims=[[1, 2], [0, 1]])", "lib.tensordot(f, g, dims=0)",
+    "lib.tensordot(f, g, dims=([0], [0]))", "lib.kron(a, a)", "lib.kron(v, a.float())",
+    "lib.kron(f[0], v)", "a.kron(a)", "lib.take_along_dim(a, lib.tensor([[0, 2]]), 1)",
+    "lib.take_along_dim(a, lib.tensor([5, 0]))",
+    "lib.take_along_dim(f, lib.tensor([[[1], [0], [3]]]), 2)",
+    "a.take_along_dim(lib.tensor([[1], [0]]), dim=1)", "lib.tril_indices(3, 4, 1)",
+    "lib.triu_indices(3, 3, -1)", "lib.tril_indices(4, 2)",
+    "lib.triu_indices(3, 5, 2, dtype=lib.int32)",
+]
+
+
+def _in_both(expr, inputs):
+    """(minitorch's, torch's) (dtype, shape, values rounded) of ``expr``, or ("error", type)."""
+    results = []
+    for lib in (mt, torch):
+        try:
+            out = eval(expr, dict(inputs(lib), lib=lib))  # noqa: S307 - test expressions only
+            results.append((str(out.dtype).split(".")[-1], tuple(out.shape),
+                            np.asarray(out.detach().numpy(), float).round(6).tolist()))
+        except Exception as e:  # noqa: BLE001 - an error is a result here
+            results.append(("error", type(e).__name__))
+    return results
+
+
+@pytest.mark.parametrize("expr", ARRANGEMENTS)
+def test_arrangements_match_torch(expr):
+    ours, theirs = _in_both(expr, _arrangement_inputs)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("expr", [
+    "lib.tensordot(x, y.reshape(3, 2), dims=1)", "lib.tensordot(x, y, dims=([0, 1], [0, 1]))",
+    "lib.kron(x, y)", "lib.take_along_dim(x, idx, 1) * 3", "lib.rot90(x * y, 1)",
+    "lib.dstack([x, y]) * lib.dstack([y, x])", "lib.column_stack([x[0], y[1]]) ** 2",
+    "lib.atleast_3d(x * y)"])
+def test_arrangement_gradients_match_torch(expr):
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal((2, 3)) for _ in range(2)]
+    grads = []
+    for lib in (torch, mt):
+        x, y = (lib.tensor(a, requires_grad=True) for a in arrays)
+        idx = lib.tensor([[2, 0], [1, 1]])
+        out = eval(expr, {"lib": lib, "x": x, "y": y, "idx": idx})  # noqa: S307
+        (out * out).sum().backward()
+        grads.append((out.detach().numpy(), x.grad.numpy(),
+                      None if y.grad is None else y.grad.numpy()))
+    for theirs, ours in zip(*grads):
+        assert (theirs is None) == (ours is None)
+        if theirs is not None:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def _counting_inputs(lib):
+    return {"x": lib.tensor([3, 1, 3, 2]), "m": lib.tensor([[1, 2], [1, 2], [0, 1]]),
+            "n": lib.tensor([3., float("nan"), 1., float("nan")]),
+            "s": lib.tensor([1., 3., 5., 7.]), "v": lib.tensor([[3., 6.], [0., 9.]]),
+            "s2": lib.tensor([[1., 3., 5.], [2., 4., 6.]]), "v2": lib.tensor([[3., 6.], [1., 5.]]),
+            "b": lib.tensor([1, 3, 3, 0, 7]), "w": lib.tensor([0.5, 1., 1., 2., 0.25])}
+
+
+COUNTING = [
+    "lib.unique(x)", "lib.unique(x, return_inverse=True)[1]",
+    "lib.unique(x, return_counts=True)[1]", "lib.unique(x, return_inverse=True, "
+    "return_counts=True)[2]", "lib.unique(m, dim=0)", "lib.unique(m, dim=0, return_counts=True)[1]",
+    "lib.unique(m, dim=0, return_inverse=True)[1]", "lib.unique(n)", "x.unique()",
+    "lib.unique(m, dim=1)", "lib.unique(lib.tensor([[2, 1], [1, 2]]), return_inverse=True)[1]",
+    "lib.bincount(b)", "lib.bincount(b, weights=w)", "lib.bincount(b, weights=w.double())",
+    "lib.bincount(b, minlength=10)", "lib.bincount(lib.tensor([-1]))", "lib.bincount(m)",
+    "lib.bincount(lib.tensor([1.0]))", "lib.bincount(b, weights=lib.tensor([1, 2, 3, 4, 5]))",
+    "b.bincount()", "lib.searchsorted(s, v)", "lib.searchsorted(s, v, right=True)",
+    "lib.searchsorted(s, v, side='right')", "lib.searchsorted(s, v, out_int32=True)",
+    "lib.searchsorted(s2, v2)", "lib.searchsorted(s2, v2, right=True)", "lib.bucketize(v, s)",
+    "lib.bucketize(v, s, right=True)", "v.bucketize(s)", "lib.searchsorted(s, lib.tensor(4.0))",
+    "lib.bucketize(v, s2)", "lib.searchsorted(s2, v)",
+]
+
+
+@pytest.mark.parametrize("expr", COUNTING)
+def test_counting_and_searching_match_torch(expr):
+    ours, theirs = _in_both(expr, _counting_inputs)
+    assert str(ours) == str(theirs)   # (as strings: NaN equals NaN)
