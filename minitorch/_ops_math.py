@@ -9,12 +9,13 @@ from ._registry import declare
 from ._tensor_shape import _dim
 from .autograd.variable import TensorBase
 from .ops import activation as A
+from .ops import angle as AN
 from .ops import elementwise as E
 from .ops import softmax as SM
 from .ops import unary as U
 
 __all__ = ["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos", "tan", "asin", "acos", "atan",
-           "sinh", "cosh", "asinh", "acosh", "atanh", "log1p", "expm1", "log2",
+           "sinh", "cosh", "asinh", "acosh", "atanh", "atan2", "log1p", "expm1", "log2",
            "log10", "exp2", "rsqrt", "reciprocal", "abs", "neg", "square", "sign", "floor", "ceil",
            "trunc", "round", "frac", "relu", "clamp", "isnan", "isinf", "isfinite", "softmax",
            "log_softmax"]
@@ -55,6 +56,13 @@ log10 = _floating("log10", U.Log10, "The base-10 logarithm, elementwise.")
 exp2 = _floating("exp2", U.Exp2, "2 ** input, elementwise.")
 rsqrt = _floating("rsqrt", U.Rsqrt, "1 / sqrt(input), elementwise.")
 reciprocal = _floating("reciprocal", U.Reciprocal, "1 / input, elementwise.")
+
+
+@declare(inplace=True, function=("atan2", "arctan2"), method=("atan2", "arctan2"))
+def atan2(input, other):  # noqa: A002
+    """The angle of the point (other, input), elementwise, in (-pi, pi]."""
+    a, b = _promote_many("atan2", input, other, floating=True)
+    return AN.Atan2.apply(a, b)
 
 
 @declare(inplace=True, function=("abs", "absolute"), method=("abs", "absolute"))

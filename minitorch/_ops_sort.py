@@ -6,9 +6,9 @@ from ._registry import declare
 from ._tensor_shape import _dim
 from ._ops_index import _rank1
 from .ops import index as X
-from .return_types import sort as _sort_result, topk as _topk_result
+from .return_types import median as _median_result, sort as _sort_result, topk as _topk_result
 
-__all__ = ["sort", "argsort", "topk"]
+__all__ = ["sort", "argsort", "topk", "median"]
 
 
 def _order(a, dim, descending):
@@ -76,3 +76,33 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's
     k = 1 if input.ndim == 0 else k  # torch: topk(0) of a 0-d tensor is the tensor too
     idx = np.take(_order(x._data, d, largest), np.arange(k), axis=d)
     return _picked(_topk_result, input, x, idx, d, "TopkBackward0")
+
+
+@declare()
+def median(input, dim=None, keepdim=False):  # noqa: A002
+    """The lower median (of all elements, or (values, indices) along ``dim``); NaN where a NaN
+    is present, as torch's."""
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"median_cpu\" not implemented for 'Bool'")
+    if dim is None:
+        if input.numel() == 0:   # (torch: NaN)
+            return input._new(np.full((), np.nan, input._data.dtype))
+        return _median_along(input.reshape(-1), 0, (), "MedianBackward0")[0]
+    x = _rank1(input)
+    d = _dim(dim, input.ndim)
+    kept = (1,) if keepdim else ()
+    shape = () if input.ndim == 0 else tuple(input.shape[:d]) + kept + tuple(input.shape[d + 1:])
+    return _median_result(*_median_along(x, d, shape, "MedianBackward1"))
+
+
+def _median_along(x, d, shape, node):
+    """(values, indices) of shape ``shape``: the element at rank (n - 1) // 2 of each line along
+    ``d``, or its first NaN (NaN sorts last)."""
+    a = x._data
+    order = _order(a, d, False)
+    nan = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
+    rank = np.where(nan.any(axis=d, keepdims=True), (~nan).sum(axis=d, keepdims=True),
+                    (a.shape[d] - 1) // 2)
+    idx = np.take_along_axis(order, rank, axis=d)
+    values = X.Gather.apply(x, idx, dim=d, saves_input=False, out_shape=shape, node=node)
+    return values, x._new(idx.reshape(shape))

@@ -2,7 +2,7 @@
 fields are ``.values`` and ``.indices`` and the result unpacks like a tuple."""
 from collections import namedtuple
 
-__all__ = ["sort", "topk"]
+__all__ = ["sort", "topk", "median"]
 
 
 class _Result:
@@ -20,4 +20,8 @@ class sort(_Result, namedtuple("sort", ["values", "indices"])):  # noqa: N801 - 
 
 
 class topk(_Result, namedtuple("topk", ["values", "indices"])):  # noqa: N801 - torch's name
+    __slots__ = ()
+
+
+class median(_Result, namedtuple("median", ["values", "indices"])):  # noqa: N801 - torch's name
     __slots__ = ()

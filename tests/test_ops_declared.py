@@ -33,7 +33,7 @@ _EXPRESSIONS = [
     "{a} ^ {b}", "lib.isnan({a} / 0)", "lib.isinf({a} / 0)", "lib.isfinite({a} / 0)",
     "lib.sin({a})", "lib.cos({a})", "lib.tan({a})", "lib.asin({a})", "lib.arccos({a})",
     "lib.atan({a})", "lib.sinh({a})", "lib.cosh({a})", "lib.asinh({a})", "lib.acosh({a})",
-    "lib.arctanh({a})", "{a}.arcsin()", "lib.log1p({a})", "lib.expm1({a})",
+    "lib.arctanh({a})", "{a}.arcsin()", "lib.atan2({a}, {b})", "lib.arctan2({a}, {b})", "lib.log1p({a})", "lib.expm1({a})",
     "lib.log2({a})", "lib.log10({a})", "lib.exp2({a})", "lib.rsqrt({a})", "lib.reciprocal({a})",
     "lib.square({a})", "lib.sign({a})", "lib.floor({a})", "lib.ceil({a})", "lib.round({a})",
     "lib.round({a}, decimals=1)", "lib.trunc({a})", "lib.frac({a})", "lib.neg({a})",

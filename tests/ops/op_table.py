@@ -61,6 +61,7 @@ OPS = [
     ("acos", 1, lambda a: mt.arccos(a * 0.4), lambda a: np.arccos(a * 0.4),
      lambda a: __import__("torch").acos(a * 0.4), "positive"),
     ("atan", 1, mt.atan, np.arctan, "atan", "any"),
+    ("atan2", 2, mt.atan2, np.arctan2, "atan2", "apart"),
     ("sinh", 1, mt.sinh, np.sinh, "sinh", "any"),
     ("cosh", 1, mt.cosh, np.cosh, "cosh", "any"),
     ("asinh", 1, mt.asinh, np.arcsinh, "asinh", "any"),

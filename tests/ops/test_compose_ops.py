@@ -222,3 +222,37 @@ COUNTING = [
 def test_counting_and_searching_match_torch(expr):
     ours, theirs = _in_both(expr, _counting_inputs)
     assert str(ours) == str(theirs)   # (as strings: NaN equals NaN)
+
+
+def _median_inputs(lib):
+    return {"x": lib.tensor([[3., 1., 2., 5.], [float("nan"), 1., 0., 2.]]),
+            "i": lib.tensor([4, 1, 3, 2]), "b": lib.tensor([True, False])}
+
+
+MEDIANS = [   # (minitorch/_ops_sort.py's median, beside sort and topk)
+    "lib.median(x)", "lib.median(x, 1)[0]", "lib.median(x, 1)[1]",
+    "lib.median(x, 0, keepdim=True)[0]", "lib.median(x, 0, keepdim=True)[1]", "lib.median(i)",
+    "x[0].median()", "x.median(dim=-1).values", "x.median(dim=-1).indices", "lib.median(b)",
+    "lib.median(lib.zeros(0))", "lib.median(lib.tensor(3.), 0)[0]",
+    "lib.median(lib.tensor(3.), 0)[1]", "lib.median(lib.tensor(3.))",
+]
+
+
+@pytest.mark.parametrize("expr", MEDIANS)
+def test_median_matches_torch(expr):
+    ours, theirs = _in_both(expr, _median_inputs)
+    assert str(ours) == str(theirs)
+
+
+def test_median_gradient_reaches_the_chosen_element_as_torch():
+    results = []
+    for lib in (torch, mt):
+        y = lib.tensor([[3., 1., 2., 5.], [4., 1., 0., 2.]], requires_grad=True)
+        along = lib.median(y, 1)
+        (along.values * lib.tensor([1., 2.])).sum().backward()
+        z = lib.tensor([[3., 1., 2., 5.]], requires_grad=True)
+        whole = lib.median(z)
+        whole.backward()
+        results.append((y.grad.tolist(), z.grad.tolist(), along.values.grad_fn.name(),
+                        whole.grad_fn.name()))
+    assert results[0] == results[1]
