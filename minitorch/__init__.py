@@ -39,7 +39,7 @@ int = int32  # noqa: A001
 short = int16
 
 # Subpackages load on first use, so `import minitorch` stays fast and light.
-_SUBMODULES = ("nn", "optim", "io", "data", "train", "distributed", "utils", "runtime")
+_SUBMODULES = ("nn", "optim", "io", "data", "train", "distributed", "utils", "runtime", "linalg")
 
 
 def __getattr__(name):
@@ -85,7 +85,7 @@ __all__ = [
     "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
     "autograd", "allclose", "equal", "is_floating_point",
     "is_tensor", "numel", "save", "load", "set_num_threads", "get_num_threads", "nn", "optim", "io", "data", "train", "distributed",
-    "utils", "runtime", "device", "DeviceError", "get_default_device", "set_default_device",
+    "utils", "runtime", "linalg", "device", "DeviceError", "get_default_device", "set_default_device",
     "Size", "Generator", "cuda", "backends", "accelerator", "FloatTensor", "DoubleTensor",
     "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
 ]
