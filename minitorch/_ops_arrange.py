@@ -1,13 +1,16 @@
 """Arranging tensors, composed of views and products (so differentiable to any order):
 ``atleast_1d/2d/3d``, ``dstack``, ``column_stack``, ``rot90``, ``flipud``, ``fliplr``,
-``tensordot``, ``kron``, ``take_along_dim``."""
+``tensordot``, ``kron``, ``take_along_dim``, ``cross``, ``unflatten``, ``block_diag``,
+``cartesian_prod``."""
 import numpy as np
 
+from . import _promotion as P
 from ._registry import declare
 from ._tensor_shape import _dim
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "dstack", "column_stack", "rot90",
-           "flipud", "fliplr", "tensordot", "kron", "take_along_dim"]
+           "flipud", "fliplr", "tensordot", "kron", "take_along_dim", "cross", "unflatten",
+           "block_diag", "cartesian_prod"]
 
 
 def _mt():
@@ -142,3 +145,63 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
     x_shape, i_shape = list(shape), list(shape)
     x_shape[d], i_shape[d] = input.shape[d], indices.shape[d]
     return input.expand(*x_shape).gather(d, indices.expand(*i_shape))
+
+
+@declare()
+def cross(input, other, dim=None):  # noqa: A002
+    """The cross product of 3-vectors along ``dim`` (without it, the first dim of size 3,
+    with torch's warning)."""
+    if dim is None:
+        import warnings
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.",
+                      UserWarning, stacklevel=3)
+        dim = next((i for i, n in enumerate(input.shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    d = _dim(dim, input.ndim)
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got "
+                           f"{input.shape[d]} and {other.shape[d]}")
+    a = [input.narrow(d, i, 1) for i in range(3)]
+    b = [other.narrow(d, i, 1) for i in range(3)]
+    return _mt().cat([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                      a[0] * b[1] - a[1] * b[0]], d)
+
+
+@declare(out=False)
+def unflatten(input, dim, sizes):  # noqa: A002
+    """Dim ``dim`` split into ``sizes`` (one of them may be -1)."""
+    d = _dim(dim, input.ndim)
+    return input.reshape(*input.shape[:d], *sizes, *input.shape[d + 1:])
+
+
+@declare(method=False, sequence_input=True)
+def block_diag(*tensors):
+    """The tensors (0-d, 1-d as a row, or 2-d) as diagonal blocks of one matrix."""
+    mt = _mt()
+    blocks = [x.reshape(1, 1) if x.ndim == 0 else x.reshape(1, -1) if x.ndim == 1 else x
+              for x in tensors]
+    for i, x in enumerate(blocks):
+        if x.ndim != 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. "
+                               f"Input {i} has {x.ndim} dimensions")
+    width = sum(x.shape[1] for x in blocks)
+    dtype = P.result_type(*[x._data for x in blocks])
+    rows, left = [], 0
+    for x in blocks:
+        r, c = x.shape
+        parts = [mt.zeros(r, left, dtype=dtype), x.to(dtype), mt.zeros(r, width - left - c,
+                                                                       dtype=dtype)]
+        rows.append(mt.cat(parts, 1))
+        left += c
+    return mt.cat(rows, 0)
+
+
+@declare(method=False, sequence_input=True)
+def cartesian_prod(*tensors):
+    """Every combination of the 1-d tensors' elements, one per row (a 1-d tensor alone: a
+    copy)."""
+    if len(tensors) == 1:
+        return tensors[0].clone()
+    grids = _mt().meshgrid(*tensors, indexing="ij")
+    return _mt().stack([g.reshape(-1) for g in grids], 1)

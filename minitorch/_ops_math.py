@@ -15,10 +15,10 @@ from .ops import softmax as SM
 from .ops import unary as U
 
 __all__ = ["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos", "tan", "asin", "acos", "atan",
-           "sinh", "cosh", "asinh", "acosh", "atanh", "atan2", "log1p", "expm1", "log2",
-           "log10", "exp2", "rsqrt", "reciprocal", "abs", "neg", "square", "sign", "floor", "ceil",
-           "trunc", "round", "frac", "relu", "clamp", "isnan", "isinf", "isfinite", "softmax",
-           "log_softmax"]
+           "sinh", "cosh", "asinh", "acosh", "atanh", "atan2", "erf", "erfc", "log1p", "expm1",
+           "log2", "log10", "exp2", "rsqrt", "reciprocal", "abs", "neg", "square", "sign",
+           "floor", "ceil", "trunc", "round", "frac", "relu", "clamp", "isnan", "isinf",
+           "isfinite", "softmax", "log_softmax"]
 
 
 def _floating(name, fn, doc, alias=None):
@@ -49,6 +49,8 @@ cosh = _floating("cosh", U.Cosh, "The hyperbolic cosine, elementwise.")
 asinh = _floating("asinh", U.Asinh, "The inverse hyperbolic sine, elementwise.", "arcsinh")
 acosh = _floating("acosh", U.Acosh, "The inverse hyperbolic cosine, elementwise.", "arccosh")
 atanh = _floating("atanh", U.Atanh, "The inverse hyperbolic tangent, elementwise.", "arctanh")
+erf = _floating("erf", U.Erf, "The error function, elementwise.")
+erfc = _floating("erfc", U.Erfc, "1 - erf(input), accurate where erf is near 1.")
 log1p = _floating("log1p", U.Log1p, "log(1 + input), accurate near 0.")
 expm1 = _floating("expm1", U.Expm1, "exp(input) - 1, accurate near 0.")
 log2 = _floating("log2", U.Log2, "The base-2 logarithm, elementwise.")

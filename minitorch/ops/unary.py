@@ -7,12 +7,14 @@ does not run on Tensors as it is.
 import numpy as np
 
 from ..autograd.function import Function
+from ..kernels import special as SP
 
-__all__ = ["Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
-           "Log1p", "Expm1", "Log2", "Log10", "Exp2", "Rsqrt", "Reciprocal", "Floor", "Ceil",
-           "Round", "Trunc", "Sign", "Frac"]
+__all__ = ["Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh",
+           "Atanh", "Erf", "Erfc", "Log1p", "Expm1", "Log2", "Log10", "Exp2", "Rsqrt",
+           "Reciprocal", "Floor", "Ceil", "Round", "Trunc", "Sign", "Frac"]
 
 _LN2 = np.log(2.0)
+_TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
 _LN10 = np.log(10.0)
 
 
@@ -116,6 +118,27 @@ class Acosh(_Unary):
 class Atanh(_Unary):
     f = staticmethod(np.arctanh)
     df = staticmethod(lambda a, out: 1 / (1 - a * a))
+
+
+def _flat(kernel):
+    """``kernel(out, x)`` on flat arrays, as a ufunc-like ``f(a)``."""
+    def f(a):
+        out = np.empty(a.shape, a.dtype)   # (ascontiguousarray would make a 0-d array 1-d)
+        kernel(out.reshape(-1), np.ascontiguousarray(a).reshape(-1))
+        return out
+    return f
+
+
+class Erf(_Unary):
+    f = staticmethod(_flat(SP.erf))
+    df = staticmethod(lambda a, out: np.exp(-a * a) * a.dtype.type(_TWO_OVER_SQRT_PI))
+    df_graph = staticmethod(lambda a, out: (-(a * a)).exp() * _TWO_OVER_SQRT_PI)
+
+
+class Erfc(_Unary):
+    f = staticmethod(_flat(SP.erfc))
+    df = staticmethod(lambda a, out: np.exp(-a * a) * a.dtype.type(-_TWO_OVER_SQRT_PI))
+    df_graph = staticmethod(lambda a, out: (-(a * a)).exp() * -_TWO_OVER_SQRT_PI)
 
 
 class Log1p(_Unary):

@@ -62,6 +62,8 @@ OPS = [
      lambda a: __import__("torch").acos(a * 0.4), "positive"),
     ("atan", 1, mt.atan, np.arctan, "atan", "any"),
     ("atan2", 2, mt.atan2, np.arctan2, "atan2", "apart"),
+    ("erf", 1, mt.erf, lambda a: np.vectorize(__import__("math").erf)(a), "erf", "any"),
+    ("erfc", 1, mt.erfc, lambda a: np.vectorize(__import__("math").erfc)(a), "erfc", "any"),
     ("sinh", 1, mt.sinh, np.sinh, "sinh", "any"),
     ("cosh", 1, mt.cosh, np.cosh, "cosh", "any"),
     ("asinh", 1, mt.asinh, np.arcsinh, "asinh", "any"),

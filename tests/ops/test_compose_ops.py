@@ -256,3 +256,48 @@ def test_median_gradient_reaches_the_chosen_element_as_torch():
         results.append((y.grad.tolist(), z.grad.tolist(), along.values.grad_fn.name(),
                         whole.grad_fn.name()))
     assert results[0] == results[1]
+
+
+def _indexing_inputs(lib):
+    return {"x": lib.zeros(3, 4), "idx": lib.tensor([0, 2, 0]),
+            "s": lib.arange(12.).reshape(3, 4)}
+
+
+INDEXING = [   # (minitorch/_ops_index_compose.py and the rest of _ops_arrange.py)
+    "x.index_add(0, idx, s, alpha=2)", "lib.index_add(x, 1, lib.tensor([3, 0, 1, 1]), s)",
+    "x.index_copy(0, lib.tensor([2, 0, 1]), s)", "x.index_fill(1, lib.tensor([1, 3]), -1.)",
+    "x.clone().index_add_(0, idx, s)", "x.clone().index_fill_(0, lib.tensor([1]), 2.5)",
+    "x.clone().index_copy_(1, lib.tensor([3, 2, 1, 0]), s)",
+    "x.index_add(0, lib.tensor([[0]]), s[:1])",
+    "lib.cross(lib.tensor([[1., 0, 0]]), lib.tensor([[0., 1, 0]]), dim=1)",
+    "lib.cross(s[:, :3], s[:, 1:], dim=1)", "lib.cross(lib.ones(3, 2), lib.ones(3, 2), dim=0)",
+    "lib.cross(lib.ones(2, 4), lib.ones(2, 4), dim=1)",
+    "lib.block_diag(lib.ones(2, 2), lib.tensor([[5.]]), lib.tensor([1., 2.]))",
+    "lib.block_diag(lib.tensor([1, 2]), lib.ones(1, 1))",
+    "lib.cartesian_prod(lib.tensor([1, 2]), lib.tensor([3, 4, 5]))",
+    "lib.cartesian_prod(lib.tensor([1, 2]))", "lib.ones(2, 6).unflatten(1, (2, 3))",
+    "lib.ones(2, 6).unflatten(-1, (-1, 3))", "lib.unflatten(lib.ones(2, 6), 0, (1, 2))",
+]
+
+
+@pytest.mark.parametrize("expr", INDEXING)
+def test_index_ops_and_products_match_torch(expr):
+    ours, theirs = _in_both(expr, _indexing_inputs)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("expr", [
+    "a.index_add(0, lib.tensor([0, 2, 0]), src, alpha=2)",
+    "a.index_copy(0, lib.tensor([2, 0, 1]), src)", "a.index_fill(1, lib.tensor([1]), 5.) * src",
+    "lib.cross(a[:, :3], src[:, 1:], dim=1)",
+    "lib.block_diag(a, src[:1]) * 2", "lib.cartesian_prod(a[0], src[1])"])
+def test_index_op_gradients_match_torch(expr):
+    grads = []
+    for lib in (torch, mt):
+        a = lib.tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
+        src = lib.tensor(np.linspace(2, 0, 12).reshape(3, 4), requires_grad=True)
+        out = eval(expr, {"lib": lib, "a": a, "src": src})  # noqa: S307
+        (out * out).sum().backward()
+        grads.append((out.detach().numpy(), a.grad.numpy(), src.grad.numpy()))
+    for theirs, ours in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
