@@ -2,10 +2,12 @@
 ``meshgrid`` ...): each declared once (``_registry``), its gradient the recorded ops' own, so
 it differentiates to any order. Written in the formula torch's kernels use where the rounding
 depends on it (``lerp``'s two branches, ``addcdiv``'s quotient first)."""
+import warnings
+
 import numpy as np
 
 from . import _promotion as P
-from ._registry import declare
+from ._registry import _TYPE, declare
 from ._tensor_shape import _dim
 from .autograd.variable import TensorBase
 
@@ -21,24 +23,20 @@ def _mt():
     return minitorch
 
 
-_TORCH_TYPE = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-               "uint8": "Byte", "bool": "Bool"}
-
-
-def _floating(name, *tensors):
+def _check_floating(name, *tensors):
     """torch's kernel error when the tensors promote to an integer or bool dtype."""
     arrays = [x._data for x in tensors if isinstance(x, TensorBase)]
     dtype = P.result_type(*arrays)
     if np.dtype(dtype).kind != "f":
         raise NotImplementedError(f'"{name}" not implemented for '
-                                  f"'{_TORCH_TYPE.get(str(np.dtype(dtype)), dtype)}'")
+                                  f"'{_TYPE.get(str(np.dtype(dtype)), dtype)}'")
 
 
 # ----------------------------------------------------------------------------- arithmetic
 @declare(inplace=True)
 def lerp(input, end, weight):  # noqa: A002 - PyTorch's names
     """``input + weight * (end - input)``, as torch's kernel: from ``end`` when weight >= 0.5."""
-    _floating("lerp", input)
+    _check_floating("lerp", input)
     if end._data.dtype != input._data.dtype:
         raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
     diff = end - input
@@ -80,14 +78,14 @@ def clamp_max(input, max):  # noqa: A002
 @declare(inplace=True)
 def hypot(input, other):  # noqa: A002
     """``sqrt(input ** 2 + other ** 2)`` (floating-point tensors, as torch's)."""
-    _floating("hypot", input, other)
+    _check_floating("hypot", input, other)
     return (input * input + other * other).sqrt()
 
 
 @declare()
 def logaddexp(input, other):  # noqa: A002
     """``log(exp(input) + exp(other))`` without overflow."""
-    _floating("logaddexp", input, other)
+    _check_floating("logaddexp", input, other)
     big = _mt().maximum(input, other)
     return big + (-(input - other).abs()).exp().log1p()
 
@@ -95,7 +93,7 @@ def logaddexp(input, other):  # noqa: A002
 @declare()
 def logaddexp2(input, other):  # noqa: A002
     """``log2(2 ** input + 2 ** other)`` without overflow."""
-    _floating("logaddexp2", input, other)
+    _check_floating("logaddexp2", input, other)
     big = _mt().maximum(input, other)
     return big + (-(input - other).abs()).exp2().log1p() / np.log(2.0)
 
@@ -278,7 +276,6 @@ def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:
-        import warnings
         warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
                       "indexing argument.", UserWarning, stacklevel=3)
         indexing = "ij"

@@ -4,6 +4,7 @@ gradients to any order (``inv`` and ``det`` are Functions whose backward is reco
 ``solve`` is ``inv(A) @ B``)."""
 import numpy as np
 
+from ._registry import _TYPE
 from .autograd.function import Function
 
 __all__ = ["vector_norm", "norm", "matrix_norm", "inv", "det", "solve"]
@@ -16,8 +17,7 @@ def _mt():
 
 def _floating(name, x):
     if x._data.dtype.kind != "f":
-        kind = {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(str(x._data.dtype),
-                                                                     str(x._data.dtype))
+        kind = _TYPE.get(str(x._data.dtype), str(x._data.dtype))
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
                            f"{kind}")
 

@@ -201,10 +201,11 @@ def _wide_forward_names(modules, image_size=None):
     more on maps of 16x16 and more, see ``ops.conv_winograd.forward_planes``; a photo at 224
     reaches it at 56x56) and the parallel F(2x2, 3x3) weight transform (256x256 channels and
     more, which batch 1 takes at any map size, ``ops.conv_batch1``). Without them a frozen
-    torchvision-width backbone compiled ~30 s of kernels, unannounced, in its first epoch. With ``image_size`` each convolution's map is followed
-    through the modules in order (a strided 1x1 convolution is taken for a ResNet's projection
-    shortcut, beside the path: it moves no size), and a kernel is listed only if a layer reaches
-    it; without, every wide 3x3 layer is taken to reach both. The dense product's gather
+    torchvision-width backbone compiled ~30 s of kernels, unannounced, in its first epoch. With
+    ``image_size`` each convolution's map is followed through the modules in order (a strided
+    1x1 convolution is taken for a ResNet's projection shortcut, beside the path: it moves no
+    size), and a kernel is listed only if a layer reaches it; without, every wide 3x3 layer is
+    taken to reach both. The dense product's gather
     (``ops.conv_dense``: maps of a few pixels, torchvision's layer3 at 32x32 input) is listed
     when a layer's map gets that small, and without ``image_size``."""
     from . import nn

@@ -21,6 +21,7 @@ threads and numba's threads competing for the same cores (measured, a small CNN'
 2.5-3x slower). Without threadpoolctl, or a BLAS it cannot reach, products are plain
 ``np.matmul``.
 """
+import contextlib
 import itertools
 import os
 import queue
@@ -184,15 +185,22 @@ def matmul(a, b, out):
     if n == 1:
         np.matmul(a, b, out=out)
         return out
+    with _one_blas_thread():
+        if not _state["warm"]:
+            warm_blas()
+        return _matmul(a, b, out, n, _state["pool"])
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """BLAS limited to one thread inside, each library's count restored after."""
     libs = _state["blas"]
     before = [lib.num_threads for lib in libs]
     for lib, k in zip(libs, before):
         if k != 1:
             lib.set_num_threads(1)
     try:
-        if not _state["warm"]:
-            warm_blas()
-        return _matmul(a, b, out, n, _state["pool"])
+        yield
     finally:
         for lib, k in zip(libs, before):
             if k != 1:

@@ -220,9 +220,9 @@ def input_transform(V, x, PH, PW):
                 _transform_row(Vf, p + np.uint64(4 * i) * S, S, Q, G, L, i)
 
 
-
 # a forward that runs once (ops.conv.forward_once) takes this: half the compile time
 input_transform_serial = serial_twin(input_transform)
+
 
 @njit(inline="always", cache=True)
 def _a(i, g0, g1):

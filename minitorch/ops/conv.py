@@ -175,8 +175,8 @@ class Convolution(Function):
     def forward(ctx, x, w, b, *, stride, padding, dilation, groups):
         ctx.one_d = x.ndim == 3
         if ctx.one_d:
-            out = Convolution._forward(ctx, np.ascontiguousarray(x)[:, :, None], w[:, :, None],
-                                       b, stride, padding, dilation, groups)
+            out = Convolution._forward(ctx, x[:, :, None], w[:, :, None], b, stride, padding,
+                                       dilation, groups)
             return out[:, :, 0]
         return Convolution._forward(ctx, x, w, b, stride, padding, dilation, groups)
 
