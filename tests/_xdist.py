@@ -5,8 +5,8 @@
   is made once and not once per worker. Everything else is dealt out test by test.
 * Tests that compile the same kernel signatures on a cold cache, signatures that the suite's
   pre-compile (``tests/conftest.py``) does not cover, stay together too (``COMPILE_GROUPS``):
-  dealt out test by test, both workers compiled the same float64 Winograd kernels at once
-  (two 120 s tests in CI where one worker's 50 s compile would do).
+  dealt out test by test, both workers compiled the same Winograd kernels at once (the
+  F(4x4, 3x3) ones and the per-plane kernels the scatter tests keep as references).
 * Session fixtures are made once per worker: each is a few seconds warm, less than keeping
   their users on one worker would cost.
 * ``one_worker_at_a_time`` serialises a step across the workers of one run (the cold-cache
@@ -26,12 +26,13 @@ _SHARED_SCOPES = ("class", "module", "package")
 _LOADGROUP_ENV = "MINITORCH_TESTS_LOADGROUP"
 
 # group name -> the test modules whose first tests compile the same kernels for signatures used
-# nowhere else in the suite (float64, the differential programs' ops): the first test compiles,
+# nowhere else in the suite (F(4x4, 3x3), the differential programs' ops): the first test compiles,
 # the others on the same worker load numba's cache
 COMPILE_GROUPS = {
-    "float64-winograd": ("tests/kernels/test_winograd_kernels.py",
+    "winograd-kernels": ("tests/kernels/test_winograd_kernels.py",
                          "tests/kernels/test_winograd43_kernels.py",
-                         "tests/kernels/test_winograd43_grad_kernels.py"),
+                         "tests/kernels/test_winograd43_grad_kernels.py",
+                         "tests/kernels/test_winograd_scatter_kernels.py"),
     "nn-programs": ("tests/differential/test_nn_programs.py",),
     "optim-programs": ("tests/differential/test_optim_programs.py",),
 }

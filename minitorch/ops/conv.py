@@ -117,7 +117,7 @@ def _algorithm(x_shape, w_shape, stride, padding, dilation, groups, dtype=np.flo
     out_hw = conv2d_output_shape(x_shape, w_shape, stride, padding, dilation)[2:]
     taps = TAPS.live_taps(x_shape, w_shape, stride, padding, dilation, out_hw)
     shape = w_shape if taps is None else (O, w_shape[1]) + tuple(b - a for a, b in taps)
-    winograd = WG.use_winograd(x_shape, shape, stride, dilation, groups, out_hw)
+    winograd = WG.use_winograd(x_shape, shape, stride, dilation, groups, dtype, out_hw)
     planes = WG.forward_planes(x_shape[1], O, *out_hw, small_maps=True) if winograd else 0
     products = WG.products(planes, *out_hw) if winograd else None
     if DENSE.use_dense(x_shape, w_shape, groups, out_hw, shape[2] * shape[3], products, dtype):

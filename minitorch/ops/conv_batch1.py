@@ -67,7 +67,8 @@ def _choose(plan, x_shape):
     if plan.winograd or plan.taps is not None or plan.dense is not None:
         return
     O, C, KH, KW = plan.weight.shape
-    if not WG.use_winograd(x_shape, plan.weight.shape, plan.stride, plan.dilation, plan.groups):
+    if not WG.use_winograd(x_shape, plan.weight.shape, plan.stride, plan.dilation, plan.groups,
+                           plan.weight.dtype):
         return  # not a 3x3 stride-1 ungrouped convolution of enough channels
     if O * C <= _WINOGRAD_BATCH1_MAX:
         plan.winograd, plan.planes = True, 16

@@ -36,9 +36,17 @@ _MIN_CHANNELS = 16
 _MIN_TILES, _BIG_WEIGHT = 64, 256 * 256
 
 
-def use_winograd(x_shape, w_shape, stride, dilation, groups, out_hw=None) -> bool:
-    """Whether this convolution takes the Winograd path (``out_hw``: its (OH, OW), if known)."""
+def use_winograd(x_shape, w_shape, stride, dilation, groups, dtype, out_hw=None) -> bool:
+    """Whether this convolution takes the Winograd path (``out_hw``: its (OH, OW), if known).
+
+    float32 only. A float64 convolution is asked for precision (gradcheck), not speed, and
+    takes im2col, as PyTorch's CPU float64 convolution is its im2col-and-GEMM ``slow_conv2d``:
+    sums of the products themselves, without the transforms' extra rounding, and no float64
+    build of the Winograd kernels to wait for (about 2 minutes of compiling).
+    """
     O, C, KH, KW = w_shape
+    if np.dtype(dtype) != np.float32:
+        return False
     if not ((KH, KW) == (3, 3) and stride == (1, 1) and dilation == (1, 1) and groups == 1
             and min(C, O) >= _MIN_CHANNELS):
         return False

@@ -160,7 +160,7 @@ def test_batch_of_one_channel_mismatch_raises_batch_norms_error():
 
 def test_large_weights_over_few_tiles_take_im2col_not_winograd():
     from minitorch.ops.conv_winograd import use_winograd
-    geometry = ((1, 1), (1, 1), 1)
+    geometry = ((1, 1), (1, 1), 1, np.float32)
     # ResNet-18 at batch 1, 224x224: layer3 (49 tiles) and layer4 (16) by im2col, layer2 Winograd
     assert not use_winograd((1, 256, 14, 14), (256, 256, 3, 3), *geometry, (14, 14))
     assert not use_winograd((1, 512, 7, 7), (512, 512, 3, 3), *geometry, (7, 7))

@@ -42,7 +42,8 @@ CASES = [
      lambda F, x, w: F.conv2d(x, w, stride=2, padding=3)),
     ("conv_few_pixels", [randn(1, 16, 3, 3), randn(5, 16, 3, 3), randn(5)],  # pixel-major GEMM
      lambda F, x, w, b: F.conv2d(x, w, b, padding=1)),
-    # 3x3 stride 1 with >= 16 channels: the Winograd path (odd and even sizes, padding 0-2)
+    # 3x3 stride 1 with >= 16 channels: the Winograd path in float32 (the torch parity test;
+    # the float64 gradcheck runs im2col, as torch does) (odd and even sizes, padding 0-2)
     ("conv_winograd_pad1", [randn(2, 16, 7, 6), randn(16, 16, 3, 3), randn(16)],
      lambda F, x, w, b: F.conv2d(x, w, b, padding=1)),
     ("conv_winograd_pad0_odd", [randn(1, 16, 9, 8), randn(17, 16, 3, 3)],
@@ -283,15 +284,36 @@ def test_winograd_forward_over_batch_slices_equals_the_whole_batch(monkeypatch):
     assert batches == [1] * 5
 
 
-def test_winograd_is_chosen_only_for_3x3_stride1_convolutions():
+def test_winograd_is_chosen_only_for_float32_3x3_stride1_convolutions():
     from minitorch.ops.conv_winograd import use_winograd
 
-    assert use_winograd((2, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1), 1)
-    assert not use_winograd((2, 64, 56, 56), (64, 64, 3, 3), (2, 2), (1, 1), 1)
-    assert not use_winograd((2, 64, 56, 56), (64, 64, 3, 3), (1, 1), (2, 2), 1)
-    assert not use_winograd((2, 64, 56, 56), (64, 32, 3, 3), (1, 1), (1, 1), 2)
-    assert not use_winograd((2, 64, 56, 56), (64, 64, 1, 1), (1, 1), (1, 1), 1)
-    assert not use_winograd((2, 3, 32, 32), (64, 3, 3, 3), (1, 1), (1, 1), 1)
+    f32 = np.float32
+    assert use_winograd((2, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1), 1, f32)
+    assert not use_winograd((2, 64, 56, 56), (64, 64, 3, 3), (2, 2), (1, 1), 1, f32)
+    assert not use_winograd((2, 64, 56, 56), (64, 64, 3, 3), (1, 1), (2, 2), 1, f32)
+    assert not use_winograd((2, 64, 56, 56), (64, 32, 3, 3), (1, 1), (1, 1), 2, f32)
+    assert not use_winograd((2, 64, 56, 56), (64, 64, 1, 1), (1, 1), (1, 1), 1, f32)
+    assert not use_winograd((2, 3, 32, 32), (64, 3, 3, 3), (1, 1), (1, 1), 1, f32)
+    # float64 takes im2col, as torch's CPU float64 convolution (slow_conv2d)
+    assert not use_winograd((2, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1), 1, np.float64)
+
+
+def test_a_float64_convolution_runs_im2col_and_sums_the_products_exactly(monkeypatch):
+    from minitorch.ops import conv_winograd
+
+    def no_winograd(*args, **kwargs):
+        raise AssertionError("float64 reached the Winograd path")
+
+    monkeypatch.setattr(conv_winograd, "winograd_forward", no_winograd)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 16, 6, 6))
+    w = rng.standard_normal((16, 16, 3, 3))
+    y = F.conv2d(mt.tensor(x), mt.tensor(w), padding=1).numpy()
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    direct = sum(np.einsum("nchw,oc->nohw", xp[:, :, i:i + 6, j:j + 6], w[:, :, i, j])
+                 for i in range(3) for j in range(3))
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y, direct, rtol=1e-12, atol=1e-12)
 
 
 def test_relu_inplace_without_grad_overwrites_input_and_bumps_version():
