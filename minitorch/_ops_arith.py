@@ -152,9 +152,10 @@ def matmul(input, other):  # noqa: A002
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"matmul: expected both operands to have the same dtype, but got "
                            f"{a.dtype} and {b.dtype}")
-    if a._data.dtype == np.bool_:
+    if a._data.dtype == np.bool_ and (a.ndim == b.ndim == 1 or a._data.size and b._data.size):
         from ._ops_linalg import bool_product_error
-        # the kernel torch's matmul reaches for these ranks
+        # the kernel torch's matmul reaches for these ranks (an empty operand: torch short-cuts
+        # before any kernel, except for dot)
         raise bool_product_error("dot" if a.ndim == b.ndim == 1 else "addmv_impl_cpu"
                                  if b.ndim == 1 else "addmm_impl_cpu_" if b.ndim == 2 else "bmm")
     k_a = a.shape[-1]

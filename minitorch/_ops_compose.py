@@ -162,9 +162,9 @@ def count_nonzero(input, dim=None):  # noqa: A002
 @declare()
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
     """``|input - other| <= atol + rtol * |other|``, elementwise (equal infinities too)."""
-    if input._data.dtype != other._data.dtype:
-        raise RuntimeError(f"{input.dtype} did not match {other.dtype}".replace("minitorch.",
-                                                                                "torch."))
+    a, b = input._data.dtype, other._data.dtype
+    if a != b:   # torch's own words: "Long did not match Float"
+        raise RuntimeError(f"{_TYPE.get(str(a), a)} did not match {_TYPE.get(str(b), b)}")
     a, b = input._data, other._data
     with np.errstate(invalid="ignore", over="ignore"):
         close = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)

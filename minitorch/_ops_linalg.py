@@ -4,6 +4,7 @@ mm/bmm/dot/mv check their shapes and dtypes as torch does (messages naming the o
 BLAS-backed ``MatMul`` Function; ``einsum`` parses its equation here ('...' expanded to explicit
 letters) and runs ``ops.linalg.Einsum``.
 """
+import math
 import string
 
 import numpy as np
@@ -28,7 +29,8 @@ def _same_dtype(a, b, message, kernel="addmm_impl_cpu_"):
     """Refuse mixed dtypes (``message(a's, b's)``) and, naming torch's ``kernel``, bool."""
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(message(a._data.dtype, b._data.dtype))
-    if a._data.dtype == np.bool_ and a._data.size and b._data.size:  # (empty: torch short-cuts)
+    # an empty operand: torch short-cuts before the kernel, except for dot
+    if a._data.dtype == np.bool_ and (kernel == "dot" or a._data.size and b._data.size):
         raise bool_product_error(kernel)
 
 
@@ -107,8 +109,9 @@ def inner(input, other):
         raise RuntimeError("both inputs should have same dtype")
     if input.ndim == 1 and other.ndim == 1:
         return dot(input, other)
-    a = input.reshape(-1, input.shape[-1])
-    b = other.reshape(-1, other.shape[-1])
+    # (math.prod, not -1: a last dimension of 0 leaves -1 undetermined)
+    a = input.reshape(math.prod(input.shape[:-1]), input.shape[-1])
+    b = other.reshape(math.prod(other.shape[:-1]), other.shape[-1])
     return mm(a, b.t()).reshape(*input.shape[:-1], *other.shape[:-1])
 
 

@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from .. import random as _random
+from ..autograd.grad_mode import is_grad_enabled
 from .._nn_checks import check_probability
 from . import functional as F
 
@@ -67,6 +68,10 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                        return_indices)
     if return_indices:
         return res[0].squeeze(-2), res[1].squeeze(-2)
+    if not (input.requires_grad and is_grad_enabled()):
+        # torch's kernel without autograd: a tensor of its own, not a view (an in-place change
+        # of it under grad mode is then allowed, as there)
+        return input._new(res._data[..., 0, :])
     return res.squeeze(-2)
 
 

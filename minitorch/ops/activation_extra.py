@@ -1,4 +1,4 @@
-"""More pointwise activations: SELU, CELU, Hardswish, Hardsigmoid, Mish, LogSigmoid, Softsign,
+"""More pointwise activations: SELU, CELU, Hardswish, Hardsigmoid, Mish, LogSigmoid,
 Softshrink, Hardshrink and Threshold (numpy, one expression each way, on ``activation_more``'s
 ``_Pointwise``: the forward saves its input only, the backward recomputes the derivative;
 ``_d2f``, the second derivative, serves create_graph=True).
@@ -14,7 +14,7 @@ from ..autograd.function import _once_differentiable
 from .activation_more import Derivative, Softplus, _Pointwise, _sigmoid, negative_mask
 from .elementwise import Where
 
-__all__ = ["SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish", "LogSigmoid", "Softsign",
+__all__ = ["SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish", "LogSigmoid",
            "Softshrink", "Hardshrink", "Threshold", "SELU_ALPHA", "SELU_SCALE"]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -185,29 +185,6 @@ class LogSigmoid(_Pointwise):
     def _d2f_graph(ctx, x):
         s = x.sigmoid()
         return s * (s - 1)
-
-
-class Softsign(_Pointwise):
-    node_name = "DivBackward0"   # torch composes it: x / (|x| + 1)
-
-    @staticmethod
-    def _f(x):
-        return x / (np.abs(x) + _c(x, 1))
-
-    @staticmethod
-    def _df(x):
-        d = np.abs(x) + _c(x, 1)
-        return _c(x, 1) / (d * d)
-
-    @staticmethod
-    def _d2f(x):
-        d = np.abs(x) + _c(x, 1)
-        return _c(x, -2) * np.sign(x) / (d * d * d)
-
-    @staticmethod
-    def _d2f_graph(ctx, x):
-        d = x.abs() + 1
-        return ctx.constant(np.sign(x._data) * _c(x._data, -2)) / (d * d * d)
 
 
 class _Shrink(_Masked):

@@ -260,6 +260,14 @@ class Hardtanh(_Pointwise):
     def _d2f(x, min_val, max_val):
         return np.zeros_like(x)
 
+    @classmethod
+    def backward(cls, ctx, grad):
+        # torch selects zero at a bound rather than multiplying by it: an infinite or NaN
+        # gradient stops there too
+        (x,) = ctx.saved_tensors
+        at_bound = (x <= ctx.static["min_val"]) | (x >= ctx.static["max_val"])
+        return np.where(at_bound, np.zeros((), x.dtype), grad).astype(x.dtype, copy=False)
+
 
 def _sigmoid(x):
     with np.errstate(over="ignore"):

@@ -44,8 +44,8 @@ class VectorNorm(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         ord, dim, keepdim = ctx.meta
-        if ord == 0:  # (torch leaves the input's grad None here; our engine wants an array)
-            return np.zeros_like(a)
+        if ord == 0:  # torch's: no gradient at all (the input's grad stays None)
+            return None
         if dim is not None and not keepdim:
             grad, out = np.expand_dims(grad, dim), np.expand_dims(out, dim)
         sign = np.sign(a)

@@ -101,3 +101,69 @@ def test_constant_pad_of_an_empty_tensor():
              "y.sum().backward()"]
     diffs = diff_program(lines)
     assert not diffs, "\n".join(diffs)
+
+
+# an infinite gradient through a clamped activation: torch selects zero at the bounds (0, not
+# 0 * inf = NaN); softsign is composed in torch, so it meets the division's inf - inf; a
+# 0-norm passes no gradient at all (the leaf's grad stays None)
+INFINITE_GRADIENTS = [
+    "lib.nn.functional.hardtanh(x, 0, 2)", "lib.nn.functional.relu6(x)",
+    "lib.nn.functional.hardtanh(x)", "lib.nn.functional.softsign(x)", "x.clamp(-1, 1)",
+    "lib.nn.functional.relu(x)", "lib.nn.functional.hardsigmoid(x)",
+]
+
+
+@pytest.mark.parametrize("expr", INFINITE_GRADIENTS)
+def test_an_infinite_gradient_through_a_clamped_activation(expr):
+    lines = ["x = lib.tensor([-3.0, -1.0, -0.2, 0.0, 0.3, 1.0, 2.0, 2.5, 7.0], requires_grad=True)",
+             f"y = {expr}", "y.backward(lib.full((9,), float('inf')))", "g = x.grad"]
+    diffs = diff_program(lines)
+    assert not diffs, "\n".join(diffs)
+
+
+def test_the_zero_norm_leaves_no_gradient():
+    lines = ["x = lib.tensor([[-0.37, 2.26, 1.34]], requires_grad=True)",
+             "v = lib.norm(lib.mean(x, dtype=lib.float64), 0)",
+             "w = lib.linalg.vector_norm(x * 2, 0)", "(v + w).backward()", "g = x.grad"]
+    diffs = diff_program(lines)
+    assert not diffs, "\n".join(diffs)
+
+
+# results that torch makes as tensors of their own, not views: changed in place under grad mode
+# afterwards without an error
+FRESH_RESULTS = [
+    ["x = lib.tensor([[[0.0, 2.0, 3.0]]])", "w = lib.tensor([[[2.0, 2.0, -0.5]]], requires_grad=True)",
+     "b = lib.tensor([-0.14], requires_grad=True)",
+     "with lib.no_grad(): v = lib.nn.functional.conv_transpose1d(x, w, b, stride=3)",
+     "u = v.add_(b)", "u.sum().backward()", "g = b.grad"],
+    ["x = lib.tensor([[[0.5, -1.0, 2.0, 3.0]]], requires_grad=True)",
+     "b = lib.tensor([0.5], requires_grad=True)",
+     "with lib.no_grad(): v = lib.nn.functional.max_pool1d(x, 2)", "u = v.mul_(b)",
+     "u.sum().backward()", "g = b.grad"],
+    ["x = lib.tensor([[[0.5, -1.0, 2.0, 3.0]]], requires_grad=True)",
+     "with lib.no_grad(): v = lib.nn.functional.avg_pool1d(x, 2)", "u = v.mul_(x[0, 0, :2])"],
+]
+
+
+@pytest.mark.parametrize("lines", FRESH_RESULTS, ids=["conv_transpose1d", "max_pool1d",
+                                                      "avg_pool1d"])
+def test_1d_results_that_are_views_only_where_torchs_are(lines):
+    diffs = diff_program(lines)
+    assert not diffs, "\n".join(diffs)
+
+
+# bool products with an empty operand: torch returns before its kernel (all False), but dot
+EMPTY_BOOL_PRODUCTS = ["x = lib.zeros(3, 1, dtype=lib.bool) @ lib.zeros(1, 0, dtype=lib.bool)",
+                       "x = lib.zeros(3, 0, dtype=lib.bool) @ lib.zeros(0, 2, dtype=lib.bool)",
+                       "x = lib.zeros(2, 3, 0, dtype=lib.bool) @ lib.zeros(0, dtype=lib.bool)",
+                       "x = lib.zeros(0, dtype=lib.bool) @ lib.zeros(0, dtype=lib.bool)",
+                       "x = lib.dot(lib.zeros(0, dtype=lib.bool), lib.zeros(0, dtype=lib.bool))",
+                       "x = lib.mv(lib.zeros(2, 0, dtype=lib.bool), lib.zeros(0, dtype=lib.bool))",
+                       "x = lib.inner(lib.zeros(2, 0, dtype=lib.bool), lib.zeros(3, 0, dtype=lib.bool))",
+                       "x = lib.inner(lib.ones(2, 0), lib.ones(3, 0))"]
+
+
+@pytest.mark.parametrize("line", EMPTY_BOOL_PRODUCTS)
+def test_products_with_an_empty_operand(line):
+    diffs = diff_program([line])
+    assert not diffs, "\n".join(diffs)

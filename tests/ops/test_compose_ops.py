@@ -301,3 +301,13 @@ def test_index_op_gradients_match_torch(expr):
         grads.append((out.detach().numpy(), a.grad.numpy(), src.grad.numpy()))
     for theirs, ours in zip(*grads):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("a,b", [("int64", "float32"), ("float64", "float32"), ("bool", "int64")])
+def test_isclose_of_two_dtypes_raises_torchs_message(a, b):
+    messages = []
+    for lib in (torch, mt):
+        with pytest.raises(RuntimeError) as info:
+            lib.isclose(lib.zeros(2, dtype=getattr(lib, a)), lib.zeros(2, dtype=getattr(lib, b)))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
