@@ -119,7 +119,7 @@ class TensorShape:
                                f"{self.ndim}-D tensor."
                                + (" For batches of matrices, consider using tensor.mH"
                                   if self.ndim > 2 else ""))
-        return self.t() if self.ndim else self
+        return self.transpose(0, 1) if self.ndim else self   # (torch's node: TransposeBackward0)
 
     def __getitem__(self, key):
         basic, advanced = _split_key(_index_key(key), self.ndim)

@@ -31,6 +31,10 @@ class Prod(Function):
     """The product over ``dim`` (None: all elements)."""
 
     @staticmethod
+    def name_for(is_tensor, arrays, static):  # PyTorch: prod() / prod(dim)
+        return "ProdBackward0" if static.get("dim") is None else "ProdBackward1"
+
+    @staticmethod
     def forward(ctx, a, *, dim=None, keepdim=False):
         out = np.asarray(np.prod(a, axis=dim, keepdims=keepdim, dtype=a.dtype))
         ctx.save_for_backward(a, out)
@@ -85,6 +89,8 @@ def _exclusive_cumprod_graph(a, d):
 
 
 class CumSum(Function):
+    node_name = "CumsumBackward0"
+
     @staticmethod
     def forward(ctx, a, *, dim):
         ctx.dim = dim
@@ -109,6 +115,8 @@ def _reversed_cumsum(g, d):
 
 class CumProd(Function):
     """d out[k] / d a[i] = prod(a[j] for j <= k, j != i) for k >= i."""
+
+    node_name = "CumprodBackward0"
 
     @staticmethod
     def forward(ctx, a, *, dim):
@@ -159,6 +167,8 @@ def _cumprod_grad_with_zeros_graph(ctx, a, grad):
 def _cumprod_grad_with_zeros(a, grad):
     """The exact gradient along the last axis in O(n^2) memory per row (only when zeros occur):
     grad_a[i] = prod(a[:i]) * sum_{k >= i} grad[k] * prod(a[i+1:k+1])."""
+
+    node_name = "CumprodBackward0"
     n = a.shape[-1]
     upper = np.triu(np.ones((n, n), bool), 1)  # [i, j]: j > i
     tail = np.cumprod(np.where(upper, a[..., None, :], 1), axis=-1)  # [.., i, k]

@@ -154,6 +154,10 @@ class Scatter(Function):
     node_name = "ScatterBackward0"
 
     @staticmethod
+    def name_for(is_tensor, arrays, static):  # PyTorch: scatter(src=Tensor) / scatter(value=)
+        return "ScatterBackward0" if is_tensor[2] else "ScatterBackward1"
+
+    @staticmethod
     def forward(ctx, a, index, src, *, dim, reduce=None):
         key = along(index, dim)
         ctx.meta = (key, np.shape(src), index.shape)
@@ -328,6 +332,10 @@ def _tiles_summed(in_shape, grad):
 
 class Triangle(Function):
     """``tril`` (``upper=False``) or ``triu`` of the last two dims, with torch's ``diagonal``."""
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):
+        return "TriuBackward0" if static["upper"] else "TrilBackward0"
 
     @staticmethod
     def forward(ctx, a, *, diagonal, upper):

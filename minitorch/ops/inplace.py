@@ -147,6 +147,10 @@ class Remainder(Function):
     """``a % b`` with the sign of the divisor (Python's and PyTorch's ``remainder``)."""
 
     @staticmethod
+    def name_for(is_tensor, arrays, static):  # PyTorch: remainder(Tensor) / remainder(Scalar)
+        return "RemainderBackward1" if is_tensor[1] else "RemainderBackward0"
+
+    @staticmethod
     def forward(ctx, a, b):
         if np.asarray(b).dtype.kind in "iub" and np.any(np.asarray(b) == 0):
             raise RuntimeError("ZeroDivisionError")

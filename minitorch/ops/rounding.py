@@ -90,6 +90,10 @@ class Fmod(Function):
     node_name = "FmodBackward1"
 
     @staticmethod
+    def name_for(is_tensor, arrays, static):  # PyTorch: fmod(Tensor) / fmod(Scalar)
+        return "FmodBackward1" if is_tensor[1] else "FmodBackward0"
+
+    @staticmethod
     def forward(ctx, a, b):
         check_int_divisor(b)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,

@@ -142,6 +142,7 @@ class Erfc(_Unary):
 
 
 class Log1p(_Unary):
+    node_name = "Log1PBackward0"
     f = staticmethod(np.log1p)
     df = staticmethod(lambda a, out: 1 / (a + 1))
 

@@ -167,3 +167,24 @@ EMPTY_BOOL_PRODUCTS = ["x = lib.zeros(3, 1, dtype=lib.bool) @ lib.zeros(1, 0, dt
 def test_products_with_an_empty_operand(line):
     diffs = diff_program([line])
     assert not diffs, "\n".join(diffs)
+
+
+# torch's node names where they depend on the overload a call takes (a Tensor or a Python number
+# as the other operand, a dim given or not) or differ from the op's spelling
+NODE_NAMES = [
+    "v = a % b", "v = a % 2", "v = lib.remainder(a, lib.tensor(2.0))", "v = lib.fmod(a, b)",
+    "v = lib.fmod(a, 2)", "v = a.prod()", "v = a.prod(0)", "v = a.cumsum(0)",
+    "v = a.cumprod(0)", "v = a.log1p()", "v = m.tril()", "v = m.triu(1)",
+    "v = m.scatter(0, lib.tensor([[0, 1, 2]]), 2.0)",
+    "v = m.scatter(0, lib.tensor([[0, 1, 2]]), m[:1] * 2)", "v = m[:2].H", "v = m[:2].t()",
+    "v = m[:2].T", "v = m[:2].mT",
+]
+
+
+@pytest.mark.parametrize("line", NODE_NAMES)
+def test_node_names_follow_torchs_overloads(line):
+    lines = ["a = lib.tensor([1.0, 2.5, -3.0], requires_grad=True)",
+             "b = lib.tensor([2.0, -2.0, 2.0], requires_grad=True)",
+             "m = lib.ones(3, 3, requires_grad=True)", line, "v.sum().backward()"]
+    diffs = diff_program(lines, grad_fn_names=True)
+    assert not diffs, "\n".join(diffs)
