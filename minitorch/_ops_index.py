@@ -179,7 +179,7 @@ def masked_fill(input, mask, value):
                            ) from None
     # the mask tensor itself (not its array): saved, so changing it before backward is torch's
     # version error
-    return E.Where.apply(mask if hasattr(mask, "_data") else m, v, input)
+    return E.MaskedFill.apply(mask if hasattr(mask, "_data") else m, v, input)
 
 
 @declare()

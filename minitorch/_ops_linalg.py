@@ -73,7 +73,7 @@ def bmm(input, mat2):
     if input._data.size == 0 or mat2._data.size == 0:  # torch: zeros of batch2's dtype
         input = _cast(input, mat2._data.dtype)
     _mm_dtype(input, mat2, "bmm")
-    return M.MatMul.apply(input, mat2)
+    return M.Bmm.apply(input, mat2)
 
 
 @declare()

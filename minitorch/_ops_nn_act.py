@@ -45,7 +45,8 @@ def leaky_relu_(input, negative_slope=0.01):
 @declare(method=False, function=False, functional=True, out=False)
 def elu(input, alpha=1.0, inplace=False):
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
-    return _maybe_inplace(input, inplace, "elu_", lambda: A.ELU.apply(input, alpha=float(alpha)))
+    op = A.ELUInplace if inplace else A.ELU
+    return _maybe_inplace(input, inplace, "elu_", lambda: op.apply(input, alpha=float(alpha)))
 
 
 @declare(method=False, function=False, functional=True, out=False)

@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..kernels import gelu as K
 
-__all__ = ["GELU", "LeakyReLU", "LeakyReLUInplace", "ELU", "Softplus", "SiLU", "Hardtanh"]
+__all__ = ["GELU", "LeakyReLU", "LeakyReLUInplace", "ELU", "ELUInplace", "Softplus", "SiLU", "Hardtanh"]
 
 
 def _flat(a):
@@ -149,21 +149,55 @@ class LeakyReLU(_Pointwise):
         return np.zeros_like(x)
 
 
-class LeakyReLUInplace(LeakyReLU):
-    """``leaky_relu_``: torch's in-place form differentiates through its result (the slope is
-    read from its sign), so under create_graph the second derivative's zero flows back into
-    this node, and comes out requiring grad, where the out-of-place form's is a constant."""
+class _FromResult:
+    """An in-place activation that torch differentiates through its result (``f'`` read from
+    it): the result is saved, not the input, so changing it in place again fails the backward
+    as in torch, and a negative slope, where the result does not tell the branch, is refused
+    there with torch's message (``_refusal``; the slope is the static ``_slope``)."""
 
-    node_name = "LeakyReluBackward1"
+    _slope = _refusal = None
 
     @classmethod
     def forward(cls, ctx, x, **static):
         out = super().forward(ctx, x, **static)
+        ctx.save_for_backward(out)
         ctx.result = out
         return out
 
     @classmethod
+    def _check(cls, ctx):
+        if ctx.static[cls._slope] < 0:
+            raise RuntimeError(f"In-place {cls._refusal} backward calculation is triggered with "
+                               f"a negative slope which is not supported. This is caused by "
+                               f"calling in-place forward function with a negative slope, please "
+                               f"call out-of-place version instead.")
+
+
+class LeakyReLUInplace(_FromResult, LeakyReLU):
+    """``leaky_relu_``: the slope is read from the result's sign, so under create_graph the
+    second derivative's zero flows back into this node, and comes out requiring grad, where the
+    out-of-place form's is a constant."""
+
+    node_name = "LeakyReluBackward1"
+    _slope, _refusal = "negative_slope", "leakyReLu"
+
+    @classmethod
+    def _check(cls, ctx):
+        try:
+            super()._check(ctx)
+        except RuntimeError as e:   # (torch's message goes on)
+            raise RuntimeError(f"{e} File an issue at https://github.com/pytorch/pytorch if you "
+                               f"do require supporting in-place leakRelu backward calculation "
+                               f"with negative slope") from None
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        cls._check(ctx)
+        return super().backward(ctx, grad)
+
+    @classmethod
     def backward_graph(cls, ctx, grad):
+        cls._check(ctx)
         return grad * Derivative.apply(ctx.saved_output(ctx.result), activation=LeakyReLU,
                                        **ctx.static)
 
@@ -188,6 +222,31 @@ class ELU(_Pointwise):
     @staticmethod
     def _d2f_graph(ctx, x, alpha):
         return x.clamp(max=0).exp() * alpha * negative_mask(ctx, x)
+
+
+class ELUInplace(_FromResult, ELU):
+    """``elu_``: ``f'`` is ``result + alpha`` where ``result <= 0``, 1 elsewhere."""
+
+    node_name = "EluBackward1"
+    _slope, _refusal = "alpha", "elu"
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        cls._check(ctx)
+        (result,) = ctx.saved_tensors
+        slope = result + result.dtype.type(ctx.static["alpha"])
+        return np.where(result <= 0, grad * slope, grad).astype(result.dtype, copy=False)
+
+    @classmethod
+    def backward_graph(cls, ctx, grad):
+        cls._check(ctx)
+        alpha = ctx.static["alpha"]
+        (result,) = ctx.saved_tensors
+        r = ctx.saved_output(result)
+        slope = np.where(result <= 0, result + result.dtype.type(alpha), result.dtype.type(1))
+        # f'(r) with r recorded where r < 0 (torch's double backward masks r < 0, though f'
+        # takes the exponential branch at 0 too), so its derivative reaches this node
+        return grad * (r + alpha).where(ctx.constant(result < 0), ctx.constant(slope))
 
 
 class Softplus(_Pointwise):

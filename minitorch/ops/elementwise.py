@@ -14,7 +14,7 @@ import numpy as np
 from ..autograd.function import Function
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Abs", "Tanh",
-           "Sigmoid", "Maximum", "Minimum", "Where", "Clamp", "Compare"]
+           "Sigmoid", "Maximum", "Minimum", "Where", "MaskedFill", "Clamp", "Compare"]
 
 # Division by zero, log(0), 0 * inf ... give inf/nan in PyTorch without a word; numpy warns.
 def _quiet():
@@ -398,6 +398,14 @@ class Where(Function):
         return (None,
                 _kept(ctx, cond, grad) if ctx.needs_input_grad[1] else None,
                 _masked(ctx, cond, grad) if ctx.needs_input_grad[2] else None)
+
+
+class MaskedFill(Where):
+    """``masked_fill(mask, value)`` as ``where(mask, value, input)``, with torch's node names."""
+
+    @staticmethod
+    def name_for(is_tensor, arrays, static):  # PyTorch: masked_fill(Scalar) / (Tensor)
+        return "MaskedFillBackward1" if is_tensor[1] else "MaskedFillBackward0"
 
 
 class Clamp(Function):

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.function import Function, unbroadcast_tensor
 
-__all__ = ["MatMul"]
+__all__ = ["MatMul", "Bmm"]
 
 
 _MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
@@ -84,3 +84,11 @@ def _sum_to(g, shape):
         g = g.sum(axis=0)
     axes = tuple(i for i, n in enumerate(shape[:-2]) if n == 1 and g.shape[i] != 1)
     return g.sum(axis=axes, keepdims=True) if axes else g
+
+
+class Bmm(MatMul):
+    """``torch.bmm``: the same product of two 3-D tensors, named as torch's own node (``@`` on
+    the same operands is ``UnsafeViewBackward0`` there)."""
+
+    node_name = "BmmBackward0"
+    name_for = None

@@ -242,9 +242,9 @@ def test_hooks_see_and_may_replace_tensor_gradients_under_create_graph():
         np.testing.assert_allclose(m, t)
 
 
-def _mlp_params():
-    return [RNG.standard_normal((4, 3)) * 0.5, RNG.standard_normal(4) * 0.1,
-            RNG.standard_normal((1, 4)) * 0.5, RNG.standard_normal(1) * 0.1]
+def _mlp_params(rng=RNG):
+    return [rng.standard_normal((4, 3)) * 0.5, rng.standard_normal(4) * 0.1,
+            rng.standard_normal((1, 4)) * 0.5, rng.standard_normal(1) * 0.1]
 
 
 def _mlp_loss(lib, x, target, w1, b1, w2, b2):
@@ -289,10 +289,15 @@ def test_jacobian_and_hvp_match_torch():
 
 
 def test_gradient_penalty_training_step_matches_torch():
-    """WGAN-GP-style: loss + lambda (|d loss / d input| - 1)^2, two SGD steps, float32."""
-    params = [p.astype(np.float32) for p in _mlp_params()]
-    x = RNG.standard_normal((6, 3)).astype(np.float32)
-    target = RNG.standard_normal((6, 1)).astype(np.float32)
+    """WGAN-GP-style: loss + lambda (|d loss / d input| - 1)^2, two SGD steps, float32.
+
+    Its own generator: drawn from the module's, the data depended on which tests had run
+    before on the same xdist worker. Over 40 seeds the two libraries' float32 results differed
+    by at most 5.7e-6; a wrong second derivative moves them by far more than the tolerance."""
+    rng = np.random.default_rng(11)
+    params = [p.astype(np.float32) for p in _mlp_params(rng)]
+    x = rng.standard_normal((6, 3)).astype(np.float32)
+    target = rng.standard_normal((6, 1)).astype(np.float32)
     finals = {}
     for lib in (torch, mt):
         ps = [lib.tensor(p.copy(), requires_grad=True) for p in params]
@@ -307,7 +312,7 @@ def test_gradient_penalty_training_step_matches_torch():
             opt.step()
         finals[lib.__name__] = [p.detach().numpy().copy() for p in ps]
     for m, t in zip(finals["minitorch"], finals["torch"]):
-        np.testing.assert_allclose(m, t, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(m, t, rtol=1e-5, atol=2e-5)
 
 
 def test_op_without_double_backward_raises_naming_itself():

@@ -157,8 +157,15 @@ OPS = [
      lambda a: __import__("torch").stack([a, a * 2], dim=-1), "any"),
     ("where", 2, lambda a, b: mt.where(a > b, a, b), lambda a, b: np.where(a > b, a, b),
      lambda a, b: __import__("torch").where(a > b, a, b), "apart"),
+    # (+ b: so that b, which only makes the mask, has a gradient too)
+    ("masked_fill", 2, lambda a, b: a.masked_fill(a > b, 0.5) + b,
+     lambda a, b: np.where(a > b, np.asarray(0.5, a.dtype), a) + b,
+     lambda a, b: a.masked_fill(a > b, 0.5) + b, "apart"),
     # matmul and softmax
     ("matmul", 2, "matmul", np.matmul, "matmul", "any"),
+    ("bmm", 2, lambda a, b: mt.bmm(a.reshape(1, 1, -1), b.reshape(1, -1, 1)),
+     lambda a, b: np.matmul(a.reshape(1, 1, -1), b.reshape(1, -1, 1)),
+     lambda a, b: __import__("torch").bmm(a.reshape(1, 1, -1), b.reshape(1, -1, 1)), "any"),
     ("softmax", 1, lambda a: a.softmax(-1), lambda a: _np_softmax(a, -1),
      lambda a: a.softmax(-1), "any"),
     ("log_softmax", 1, lambda a: a.log_softmax(-1), lambda a: np.log(_np_softmax(a, -1)),

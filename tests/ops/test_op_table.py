@@ -91,7 +91,7 @@ def test_every_op_has_a_row():
     covered = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Pow": "pow",
                "Neg": "neg", "Exp": "exp", "Log": "log", "Sqrt": "sqrt", "Abs": "abs",
                "Tanh": "tanh", "Sigmoid": "sigmoid", "Maximum": "maximum",
-               "Minimum": "minimum", "Where": "where", "Clamp": "clamp", "Sum": "sum",
+               "Minimum": "minimum", "Where": "where", "MaskedFill": "masked_fill", "Bmm": "bmm", "Clamp": "clamp", "Sum": "sum",
                "Mean": "mean", "MaxAll": "max", "MinAll": "min", "MaxDim": "max_dim",
                "MinDim": "min_dim_keepdim", "Reshape": "reshape", "Permute": "transpose",
                "Expand": "expand", "Squeeze": "squeeze", "Unsqueeze": "unsqueeze",
