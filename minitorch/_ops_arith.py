@@ -152,12 +152,11 @@ def matmul(input, other):  # noqa: A002
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"matmul: expected both operands to have the same dtype, but got "
                            f"{a.dtype} and {b.dtype}")
-    if a._data.dtype == np.bool_ and (a.ndim == b.ndim == 1 or a._data.size and b._data.size):
-        from ._ops_linalg import bool_product_error
-        # the kernel torch's matmul reaches for these ranks (an empty operand: torch short-cuts
-        # before any kernel, except for dot)
-        raise bool_product_error("dot" if a.ndim == b.ndim == 1 else "addmv_impl_cpu"
-                                 if b.ndim == 1 else "addmm_impl_cpu_" if b.ndim == 2 else "bmm")
+    if a._data.dtype == np.bool_:
+        from ._ops_linalg import check_bool_product
+        # the kernel torch's matmul reaches for these ranks
+        check_bool_product(a, b, "dot" if a.ndim == b.ndim == 1 else "addmv_impl_cpu"
+                           if b.ndim == 1 else "addmm_impl_cpu_" if b.ndim == 2 else "bmm")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:

@@ -18,7 +18,7 @@ from .ops import matmul as M
 from .ops import shape as S
 
 __all__ = ["mm", "bmm", "dot", "vdot", "inner", "mv", "outer", "addmm", "einsum",
-           "parse_einsum", "bool_product_error"]
+           "parse_einsum", "bool_product_error", "check_bool_product"]
 
 _TORCH_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
                 "bool": "bool", "float16": "c10::Half", "int16": "short int", "int8": "signed char",
@@ -29,7 +29,12 @@ def _same_dtype(a, b, message, kernel="addmm_impl_cpu_"):
     """Refuse mixed dtypes (``message(a's, b's)``) and, naming torch's ``kernel``, bool."""
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(message(a._data.dtype, b._data.dtype))
-    # an empty operand: torch short-cuts before the kernel, except for dot
+    check_bool_product(a, b, kernel)
+
+
+def check_bool_product(a, b, kernel):
+    """torch's refusal of a product of bool tensors, naming the ``kernel`` it reaches; with an
+    empty operand torch returns before any kernel (all False), except for dot."""
     if a._data.dtype == np.bool_ and (kernel == "dot" or a._data.size and b._data.size):
         raise bool_product_error(kernel)
 

@@ -11,8 +11,7 @@ the threshold.
 import numpy as np
 
 from ..autograd.function import _once_differentiable
-from .activation_more import Derivative, Softplus, _Pointwise, _sigmoid, negative_mask
-from .elementwise import Where
+from .activation_more import Derivative, Softplus, _Masked, _Pointwise, _sigmoid, negative_mask
 
 __all__ = ["SELU", "CELU", "Hardswish", "Hardsigmoid", "Mish", "LogSigmoid",
            "Softshrink", "Hardshrink", "Threshold", "SELU_ALPHA", "SELU_SCALE"]
@@ -24,32 +23,6 @@ SELU_SCALE = 1.0507009873554804934193349852946
 def _c(x, value):
     """``value`` as a scalar of ``x``'s dtype (so float32 stays float32)."""
     return x.dtype.type(value)
-
-
-class _Masked(_Pointwise):
-    """Zero gradient where ``_dead(x)``, by selection as torch does (so an infinite or NaN
-    incoming gradient there still gives 0), ``grad * _df(x)`` elsewhere."""
-
-    @classmethod
-    def backward(cls, ctx, grad):
-        (x,) = ctx.saved_tensors
-        live = grad * cls._df(x, **ctx.static)
-        return np.asarray(np.where(cls._dead(x, **ctx.static), x.dtype.type(0), live), x.dtype)
-
-    @classmethod
-    def backward_graph(cls, ctx, grad):
-        (x,) = ctx.saved_tensors
-        live = grad * Derivative.apply(ctx.saved_input(0, x), activation=cls, **ctx.static)
-        return Where.apply(ctx.constant(cls._dead(x, **ctx.static)),
-                           ctx.constant(np.zeros((), x.dtype)), live)
-
-    @staticmethod
-    def _df(x, **static):
-        return x.dtype.type(1)
-
-    @staticmethod
-    def _d2f(x, **static):  # piecewise linear, unless a subclass says otherwise
-        return x.dtype.type(0)
 
 
 class SELU(_Pointwise):

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import gelu as K
+from .elementwise import Where
 
 __all__ = ["GELU", "LeakyReLU", "LeakyReLUInplace", "ELU", "ELUInplace", "Softplus", "SiLU", "Hardtanh"]
 
@@ -77,6 +78,32 @@ class Derivative(Function):
         if d2f is None:
             return ctx.constant(np.zeros(x.shape, x.dtype))
         return grad * d2f(ctx, ctx.saved_input(0, x), **ctx.static)
+
+
+class _Masked(_Pointwise):
+    """Zero gradient where ``_dead(x)``, by selection as torch does (so an infinite or NaN
+    incoming gradient there still gives 0), ``grad * _df(x)`` elsewhere."""
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        live = grad * cls._df(x, **ctx.static)
+        return np.asarray(np.where(cls._dead(x, **ctx.static), x.dtype.type(0), live), x.dtype)
+
+    @classmethod
+    def backward_graph(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        live = grad * Derivative.apply(ctx.saved_input(0, x), activation=cls, **ctx.static)
+        return Where.apply(ctx.constant(cls._dead(x, **ctx.static)),
+                           ctx.constant(np.zeros((), x.dtype)), live)
+
+    @staticmethod
+    def _df(x, **static):
+        return x.dtype.type(1)
+
+    @staticmethod
+    def _d2f(x, **static):  # piecewise linear, unless a subclass says otherwise
+        return x.dtype.type(0)
 
 
 class GELU(Function):
@@ -153,9 +180,11 @@ class _FromResult:
     """An in-place activation that torch differentiates through its result (``f'`` read from
     it): the result is saved, not the input, so changing it in place again fails the backward
     as in torch, and a negative slope, where the result does not tell the branch, is refused
-    there with torch's message (``_refusal``; the slope is the static ``_slope``)."""
+    there with torch's message (``_refusal`` names the op, ``_refusal_end`` ends the message;
+    the slope is the static ``_slope``)."""
 
     _slope = _refusal = None
+    _refusal_end = ""
 
     @classmethod
     def forward(cls, ctx, x, **static):
@@ -170,7 +199,7 @@ class _FromResult:
             raise RuntimeError(f"In-place {cls._refusal} backward calculation is triggered with "
                                f"a negative slope which is not supported. This is caused by "
                                f"calling in-place forward function with a negative slope, please "
-                               f"call out-of-place version instead.")
+                               f"call out-of-place version instead.{cls._refusal_end}")
 
 
 class LeakyReLUInplace(_FromResult, LeakyReLU):
@@ -180,15 +209,8 @@ class LeakyReLUInplace(_FromResult, LeakyReLU):
 
     node_name = "LeakyReluBackward1"
     _slope, _refusal = "negative_slope", "leakyReLu"
-
-    @classmethod
-    def _check(cls, ctx):
-        try:
-            super()._check(ctx)
-        except RuntimeError as e:   # (torch's message goes on)
-            raise RuntimeError(f"{e} File an issue at https://github.com/pytorch/pytorch if you "
-                               f"do require supporting in-place leakRelu backward calculation "
-                               f"with negative slope") from None
+    _refusal_end = (" File an issue at https://github.com/pytorch/pytorch if you do require "
+                    "supporting in-place leakRelu backward calculation with negative slope")
 
     @classmethod
     def backward(cls, ctx, grad):
@@ -301,7 +323,7 @@ class SiLU(_Pointwise):
         return s * (1 - s) * (2 + x * (1 - 2 * s))
 
 
-class Hardtanh(_Pointwise):
+class Hardtanh(_Masked):
     node_name = "HardtanhBackward0"
     integers = True
 
@@ -311,21 +333,10 @@ class Hardtanh(_Pointwise):
         return np.clip(x, x.dtype.type(min_val), x.dtype.type(max_val)).astype(x.dtype)
 
     @staticmethod
-    def _df(x, min_val, max_val):
-        # zero at or beyond a bound; a NaN passes the gradient, as in PyTorch
-        return (~((x <= min_val) | (x >= max_val))).astype(x.dtype)
-
-    @staticmethod
-    def _d2f(x, min_val, max_val):
-        return np.zeros_like(x)
-
-    @classmethod
-    def backward(cls, ctx, grad):
-        # torch selects zero at a bound rather than multiplying by it: an infinite or NaN
-        # gradient stops there too
-        (x,) = ctx.saved_tensors
-        at_bound = (x <= ctx.static["min_val"]) | (x >= ctx.static["max_val"])
-        return np.where(at_bound, np.zeros((), x.dtype), grad).astype(x.dtype, copy=False)
+    def _dead(x, min_val, max_val):
+        # no gradient at or beyond a bound (a NaN passes it, as in PyTorch); selected, as
+        # torch does, so an infinite or NaN gradient stops there too
+        return (x <= min_val) | (x >= max_val)
 
 
 def _sigmoid(x):
