@@ -162,6 +162,7 @@ def kernels_for(model, image_size=None, inference=False, feature_cache=False):
         # one image at a time (a single photo, the last one of a folder) takes kernels.batch1's
         names += ["im2col_rows", "bn_residual_relu_serial_", "bn_residual_relu_"]
         # (minitorch-predict and evaluate run their forward under ops.conv.forward_once)
+        names += [n for n in _stem_names(modules) if n not in names]
         return _once_twins(names + _wide_forward_names(modules, image_size), True, True)
     names = list(kernels.HEAD_ONLY_NAMES)
     if any(isinstance(m, nn.MaxPool2d) for m in modules):
@@ -173,7 +174,22 @@ def kernels_for(model, image_size=None, inference=False, feature_cache=False):
     from .optim.sgd import SERIAL_BELOW
     if any(p.requires_grad and p.numel() >= SERIAL_BELOW for p in model.parameters()):
         names.append("sgd_update_")  # a large head (ImageNet's 1000 classes) updates in parallel
+    names += [n for n in _stem_names(modules) if n not in names]
     return _once_twins(names + _wide_forward_names(modules, image_size), feature_cache, True)
+
+
+def _stem_names(modules):
+    """The channels-last kernels of a strided convolution of few input channels (an RGB stem,
+    ``ops.conv_nhwc``), and their max-pool when the model has one."""
+    from . import nn
+    from .ops.conv_nhwc import use_nhwc
+    if not any(isinstance(m, nn.Conv2d) and use_nhwc((2, m.in_channels), None, m.stride,
+                                                      m.dilation, m.groups) for m in modules):
+        return []
+    pool = any(isinstance(m, nn.MaxPool2d) for m in modules)
+    # (the pixel-major product's copy to NCHW: the stem's output is large, so the parallel one)
+    return ["nhwc_padded", "im2col_nhwc", "transpose12"] + (
+        ["max_pool_nhwc_values"] if pool else [])
 
 
 # F(2x2, 3x3)'s transforms and the twins a forward under ops.conv.forward_once takes instead

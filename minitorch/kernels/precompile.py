@@ -16,8 +16,8 @@ import sys
 
 import numpy as np
 
-from . import (activation, batch1, conv, conv_dense, loss, norm, pool, sgd, winograd,
-               winograd43, winograd43_grad)
+from . import (activation, batch1, conv, conv_dense, conv_nhwc, loss, norm, pool, sgd,
+               winograd, winograd43, winograd43_grad)
 
 __all__ = ["KERNEL_NAMES", "HEAD_ONLY_NAMES", "MAX_POOL_NAMES", "compile_kernels", "warmup",
            "split_by_cost", "cold_kernels"]
@@ -113,6 +113,12 @@ def _warm_calls(dt):
             np.ones((3, 4), dt), w, w, w, w, np.ones((3, 4), dt), True, True),
         "bn_residual_relu_": lambda: batch1.bn_residual_relu_(
             np.ones((3, 4), dt), w, w, w, w, np.ones((3, 4), dt), True, True),
+        # the RGB stem's channels-last columns (ops.conv_nhwc)
+        "nhwc_padded": lambda: conv_nhwc.nhwc_padded(np.empty((2, 7, 7, 3), dt), x, 1, 1),
+        "im2col_nhwc": lambda: conv_nhwc.im2col_nhwc(np.empty((18, 27), dt),
+                                                     np.ones((2, 7, 7, 3), dt), 3, 3, 2, 2, 0),
+        "max_pool_nhwc_values": lambda: conv_nhwc.max_pool_nhwc_values(
+            np.empty((2, 2, 2, 3), dt), np.ones((2, 3, 3, 3), dt), 3, 3, 2, 2, 1, 1, 1, 1),
     }
 
 
@@ -126,8 +132,8 @@ HEAD_ONLY_NAMES = ("im2col", "swap01", "transpose12_serial", "relu_forward", "ti
                    "adaptive_avg_pool2d_forward", "cross_entropy_forward", "cross_entropy_backward",
                    "sgd_update_serial_")
 MAX_POOL_NAMES = ("max_pool2d_forward", "max_pool2d_forward_values", "max_pool2d_backward")
-_MODULES = (conv, conv_dense, winograd, winograd43, winograd43_grad, norm, activation, pool, loss,
-            sgd, batch1)
+_MODULES = (conv, conv_dense, conv_nhwc, winograd, winograd43, winograd43_grad, norm, activation,
+            pool, loss, sgd, batch1)
 
 # Cold-cache compile seconds per kernel, measured one after another in one process (shared
 # machine, 2026-12-01); only their proportions matter, for splitting the work evenly. The
@@ -148,6 +154,7 @@ _COMPILE_SECONDS = {
     "output_transform_adjoint43": 6.0, "weight_grad_transform43": 1.5,
     "im2col_rows": 4.3, "bn_residual_relu_serial_": 1.0, "bn_residual_relu_": 2.0,
     "dense_weight": 1.7, "dense_weight_grad": 1.6,
+    "nhwc_padded": 1.0, "im2col_nhwc": 1.0, "max_pool_nhwc_values": 1.5,
 }
 
 

@@ -21,6 +21,7 @@ from ..kernels import gemm
 from ..kernels import pool as pool_kernels
 from . import conv_transpose as CT  # (its ops use this module's only inside calls)
 from . import conv_dense as DENSE
+from . import conv_nhwc as NHWC
 from . import conv_taps as TAPS
 from . import conv_winograd as WG
 from .adjoint import tie_to_inputs
@@ -141,7 +142,7 @@ class _Plan:
     ``prepare_inference``); ``per_call``: ``U`` is made on each call even for a read-only weight."""
 
     __slots__ = ("taps", "weight", "stride", "padding", "dilation", "groups", "winograd",
-                 "planes", "out_shape", "U", "scale", "per_call", "dense", "D")
+                 "planes", "out_shape", "U", "scale", "per_call", "dense", "D", "nhwc")
 
     def __init__(self, x_shape, w, stride, padding, dilation, groups):
         self.out_shape = N, O, OH, OW = conv2d_output_shape(x_shape, w.shape, stride, padding,
@@ -151,6 +152,9 @@ class _Plan:
         self.per_call = False
         self.taps, self.winograd, self.planes, self.dense = _algorithm(
             x_shape, w.shape, stride, padding, dilation, groups, w.dtype)
+        # im2col with channels-last columns (ops.conv_nhwc): the RGB stems
+        self.nhwc = not self.winograd and self.dense is None and N > 1 and NHWC.use_nhwc(
+            x_shape, w.shape, stride, dilation, groups)
         if self.taps is not None:  # a smaller kernel computes the same (conv_taps.live_taps)
             w = TAPS.trimmed_weight(w, self.taps)
             padding = TAPS.trimmed_padding(padding, dilation, self.taps)
@@ -188,6 +192,7 @@ class Convolution(Function):
         if plan.dense is not None and not DENSE.finite(x):
             plan.dense = None   # im2col on the untrimmed weight (conv_dense.finite)
         ctx.taps, ctx.winograd, ctx.dense = plan.taps, plan.winograd, plan.dense
+        ctx.nhwc = plan.nhwc
         if plan.dense is not None:
             plan.D = DENSE.dense_matrix(w, plan.dense)
         # the backward's input gradient takes the same matrix (see KEEP_U_FOR_BACKWARD)
@@ -321,6 +326,11 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
     for n0 in range(0, N, step):
         n1 = min(N, n0 + step)
         x_n, res_n = x[n0:n1], None if res is None else res[n0:n1]
+        if plan.nhwc:
+            NHWC.forward(_workspace, out[n0:n1], x_n, plan.weight, plan.padding, plan.stride,
+                         _epilogue_bias(b, x.dtype), _epilogue_res(res_n, x.dtype), relu, pool,
+                         _BAND_BYTES if N == 1 else _COLS_BYTES)
+            continue
         if pool is not None and _pool_first(plan, x_n, U, res):
             _forward_im2col_pooled(plan, out[n0:n1], x_n, b, relu, pool)
             continue
@@ -470,6 +480,12 @@ def _epilogue_bias(b, dtype):
     return WG.empty(dtype, 1) if b is None else np.ascontiguousarray(b, dtype)
 
 
+def _epilogue_res(res, dtype):
+    """``res`` (N, O, OH, OW) as the layout kernels' epilogue takes it: (N, O, OH*OW), or
+    empty for none."""
+    return WG.empty(dtype, 3) if res is None else res.reshape(res.shape[0], res.shape[1], -1)
+
+
 def _forward_im2col_pooled(plan, out, x, b, relu, pool):
     """``out`` = max-pool ``pool`` of ``relu(conv(x) + b)``, the pool run on the channel-major
     GEMM product (see ``_pool_first``), the bias and ReLU in the pooled copy to NCHW."""
@@ -525,13 +541,15 @@ def _grad_weight(ctx, x, w, g2):
     if N == 0:  # an empty batch: no window met the weight (torch's zeros)
         return np.zeros(w.shape, x.dtype)
     P = g2.shape[1] // N
+    slices = _batch_slices(N, C * KH * KW * P * x.dtype.itemsize)
+    if getattr(ctx, "nhwc", False):
+        return NHWC.grad_weight(_workspace, x, w.shape, g2, ctx.padding, ctx.stride, slices)
     G = ctx.groups
     Og, Kg = O // G, Cg * KH * KW
     # allocated in the weight's shape and filled through a 2-d view, so the array returned owns
     # its memory and AccumulateGrad can adopt it without a copy
     grad_w = np.empty(w.shape, x.dtype)
     gw2 = grad_w.reshape(O, Kg)
-    slices = _batch_slices(N, C * KH * KW * P * x.dtype.itemsize)
     part = np.empty_like(gw2) if len(slices) > 1 else gw2
     for n0, n1 in slices:
         cols = _workspace("cols", (C * KH * KW, (n1 - n0) * P), x.dtype)

@@ -1,0 +1,105 @@
+"""A strided convolution of few input channels (ResNet's stem) as channels-last im2col and one
+pixel-major product (``kernels/conv_nhwc.py`` says why that layout).
+
+Forward: the input made channels-last and padded, ``cols = im2col_nhwc(x)`` (pixels, KH*KW*C),
+``prod = cols @ W'`` (pixels, O) with ``W' = weight.transpose(2, 3, 1, 0)`` as (KH*KW*C, O),
+then an optional max-pool on ``prod`` itself and the copy to NCHW, the bias, a residual and
+ReLU inside it (``kernels.conv.transpose12``). Weight gradient: ``g @ cols`` over the same
+columns, reordered to (O, C, KH, KW). The input gradient is im2col's (``ops.conv``), which
+does not depend on the forward's layout.
+"""
+import numpy as np
+
+from ..kernels import conv as K
+from ..kernels import conv_nhwc as NK
+from ..kernels import gemm
+
+__all__ = ["use_nhwc", "forward", "grad_weight"]
+
+# at most this many input channels: the channels-last copy of the input is then cheap, and
+# each window row (KW * C numbers) is too short for the NCHW gather to vectorise
+_MAX_CHANNELS = 4
+
+
+def use_nhwc(x_shape, w_shape, stride, dilation, groups) -> bool:
+    """Whether the im2col convolution of these shapes takes the channels-last columns: a stride,
+    no dilation, one group and at most ``_MAX_CHANNELS`` input channels."""
+    return (groups == 1 and tuple(dilation) == (1, 1) and tuple(stride) != (1, 1)
+            and x_shape[1] <= _MAX_CHANNELS)
+
+
+def _weight_rows(w):
+    """(KH*KW*C, O): the weight in the columns' order."""
+    O = w.shape[0]
+    return np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(-1, O)
+
+
+def _padded(workspace, x, padding):
+    N, C, H, W = x.shape
+    PH, PW = padding
+    xp = workspace("nhwc", (N, H + 2 * PH, W + 2 * PW, C), x.dtype)
+    NK.nhwc_padded(xp, x, PH, PW)
+    return xp
+
+
+def _products(workspace, x, w, padding, stride, band_bytes):
+    """``prod`` (N, OH*OW, O): the convolution's raw product, pixel-major; the columns are
+    made ``band_bytes`` at a time (a band of output rows of every image)."""
+    O, C, KH, KW = w.shape
+    SH, SW = stride
+    xp = _padded(workspace, x, padding)
+    N, HP, WP = xp.shape[:3]
+    OH, OW = (HP - KH) // SH + 1, (WP - KW) // SW + 1
+    Kdim = KH * KW * C
+    prod = workspace("prod", (N, OH * OW, O), x.dtype)
+    p2 = prod.reshape(N, OH, OW, O)
+    w2 = _weight_rows(w)
+    rows = max(1, min(OH, band_bytes // max(1, N * OW * Kdim * x.dtype.itemsize)))
+    for r0 in range(0, OH, rows):
+        r1 = min(OH, r0 + rows)
+        cols = workspace("cols", (N * (r1 - r0) * OW, Kdim), x.dtype)
+        NK.im2col_nhwc(cols, xp, KH, KW, SH, SW, r0)
+        if r1 - r0 == OH:
+            gemm.matmul(cols, w2, prod.reshape(-1, O))
+        elif N == 1:   # the band's rows of the product are contiguous
+            gemm.matmul(cols, w2, prod[0, r0 * OW:r1 * OW])
+        else:   # each image's band of rows of the product
+            band = workspace("band", (N, (r1 - r0) * OW, O), x.dtype)
+            gemm.matmul(cols, w2, band.reshape(-1, O))
+            p2[:, r0:r1] = band.reshape(N, r1 - r0, OW, O)
+    return prod, (OH, OW)
+
+
+def forward(workspace, out, x, w, padding, stride, bias, res, relu, pool, band_bytes):
+    """``out`` (N, O, ...) = the convolution of ``x`` (N, C, H, W) by ``w`` (O, C, KH, KW), then
+    max-pooled by ``pool`` (``ops.conv.pool_geometry``, or None), with ``bias`` (the epilogue's
+    (O,) array, empty for none), ``res`` (shaped like ``out``, empty for none) and ReLU added in
+    the copy to NCHW. The pool runs before the bias and ReLU, which are monotone per channel:
+    bitwise the same maxima as after them (see ``ops.conv._pool_first``)."""
+    N, O = out.shape[:2]
+    prod, (OH, OW) = _products(workspace, x, w, padding, stride, band_bytes)
+    if pool is not None:
+        PH, PW = out.shape[2:]
+        pooled = workspace("stage", (N, PH, PW, O), x.dtype)
+        NK.max_pool_nhwc_values(pooled, prod.reshape(N, OH, OW, O), *pool[:-2])
+        prod = pooled.reshape(N, PH * PW, O)
+    out3 = out.reshape(N, O, -1)
+    K.transpose12_for(out3)(out3, prod, bias, res, relu)
+
+
+def grad_weight(workspace, x, w_shape, g2, padding, stride, slices):
+    """The weight gradient ``g2 @ cols`` (``g2``: the output gradient (O, N*OH*OW),
+    channel-major) as an (O, C, KH, KW) array, the columns made and the products summed over
+    ``slices`` of the batch ((n0, n1) pairs)."""
+    O, C, KH, KW = w_shape
+    P = g2.shape[1] // x.shape[0]
+    gw = np.empty((O, KH * KW * C), x.dtype)
+    part = np.empty_like(gw) if len(slices) > 1 else gw
+    for n0, n1 in slices:
+        xp = _padded(workspace, x[n0:n1], padding)
+        cols = workspace("cols", ((n1 - n0) * P, gw.shape[1]), x.dtype)
+        NK.im2col_nhwc(cols, xp, KH, KW, *stride, 0)
+        gemm.matmul(g2[:, n0 * P:n1 * P], cols, gw if n0 == 0 else part)
+        if n0:
+            gw += part
+    return np.ascontiguousarray(gw.reshape(O, KH, KW, C).transpose(0, 3, 1, 2))
