@@ -168,7 +168,11 @@ def _in_both(expr, inputs):
 @pytest.mark.parametrize("expr", ARRANGEMENTS)
 def test_arrangements_match_torch(expr):
     ours, theirs = _in_both(expr, _arrangement_inputs)
-    assert ours == theirs
+    # tensordot and kron are BLAS products: their sums may round differently from torch's (one
+    # float32 ulp, machine-dependent); everything else is exact
+    assert ours[:2] == theirs[:2]
+    if ours[0] != "error":
+        np.testing.assert_allclose(ours[2], theirs[2], rtol=3e-7, atol=0)
 
 
 @pytest.mark.parametrize("expr", [
