@@ -11,6 +11,9 @@ with calls ``minitorch.runtime.configure()`` once, at its start (the CLI and the
   free, so a core busy with other work slows a product down by its share only, where OpenBLAS's
   own threads wait for each other at every block. Note this also makes the program's own
   ``numpy`` products single-threaded.
+* OpenBLAS runs its AVX-512 kernels on a CPU that has AVX-512 where it was left on its AVX2
+  (Haswell) ones, by ``OPENBLAS_CORETYPE`` or by a CPU newer than its tables: products about
+  twice as fast (``minitorch.kernels.blas_core``; ``blas_avx512=False`` keeps OpenBLAS's set).
 * BLAS is warmed up with one mid-sized product: measured with numpy's OpenBLAS 0.3.31 limited
   to one thread, small products (e.g. 128x576 @ 576x196) run 3x slower, in the same kernel, until
   the process has made one product of more than ~25M multiply-adds; a model whose products are
@@ -42,17 +45,19 @@ class RuntimeSettings:
     blas_threads: int       # BLAS threads per call (1 once configured)
     omp_passive: bool       # numba's OpenMP threads sleep when idle
     allocator_tuned: bool   # glibc keeps freed large blocks
+    blas_kernels: tuple = ()  # the kernel set of each OpenBLAS loaded (e.g. "SkylakeX")
 
 
 _applied = {}
 
 
-def configure(threads=None, *, allocator=True) -> RuntimeSettings:
+def configure(threads=None, *, allocator=True, blas_avx512=True) -> RuntimeSettings:
     """Apply minitorch's process settings (see the module docstring); safe to call again.
+    Call it first, before other threads run numpy products.
 
     ``threads``: threads for numba's kernels and minitorch's products; by default numba's
     current count (the cores, or a rank's share under MPI). ``allocator=False`` leaves glibc's
-    allocator alone.
+    allocator alone; ``blas_avx512=False`` leaves OpenBLAS on the kernels it chose.
     """
     if threads is not None and int(threads) < 1:
         raise ValueError(f"configure: threads must be >= 1, got {threads}")
@@ -63,6 +68,7 @@ def configure(threads=None, *, allocator=True) -> RuntimeSettings:
     from .kernels import gemm
     n = min(int(threads or numba.get_num_threads()), numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(n)
+    kernels = _blas_kernels(blas_avx512)
     blas = _single_threaded_blas()
     gemm.set_num_threads(n if blas == 1 else 1)
     if not _applied.get("blas_warm"):
@@ -72,7 +78,7 @@ def configure(threads=None, *, allocator=True) -> RuntimeSettings:
     _applied["allocator"] = tuned
     return RuntimeSettings(threads=n, blas_threads=blas,
                            omp_passive=os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE",
-                           allocator_tuned=bool(tuned))
+                           allocator_tuned=bool(tuned), blas_kernels=kernels)
 
 
 def set_num_threads(n) -> None:
@@ -107,6 +113,14 @@ def _single_threaded_blas() -> int:
     threadpool_limits(limits=1, user_api="blas")
     counts = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
     return counts.pop() if len(counts) == 1 else 0
+
+
+def _blas_kernels(avx512: bool) -> tuple:
+    """The loaded OpenBLAS libraries' kernel sets, AVX-512 ones chosen first if ``avx512``."""
+    import numpy  # noqa: F401  (loads numpy's BLAS)
+
+    from .kernels import blas_core
+    return tuple(blas_core.prefer_avx512() if avx512 else blas_core.core_names())
 
 
 def _warm_blas() -> None:

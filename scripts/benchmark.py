@@ -95,9 +95,9 @@ def build_step(framework, spec, weights=None, threads=2, configure=True):
         to_tensor = lib.from_numpy
     else:
         import minitorch as lib
+        from minitorch.kernels.blas_core import core_names
         from models import resnet18
-        if configure:
-            lib.runtime.configure(threads)
+        kernels = lib.runtime.configure(threads).blas_kernels if configure else core_names()
         lib.manual_seed(0)
         model = resnet18(num_classes=spec["num_classes"], variant=spec["variant"],
                          width=spec["width"])
@@ -107,7 +107,9 @@ def build_step(framework, spec, weights=None, threads=2, configure=True):
             model.load_state_dict({k: to_tensor(f[k]) for k in f.files})
     elif weights and framework == "minitorch":
         np.savez(weights, **{k: v.numpy() for k, v in model.state_dict().items()})
-    return _make_step(lib, model, spec)
+    step = _make_step(lib, model, spec)
+    step.blas = ", ".join(kernels) if framework == "minitorch" else None
+    return step
 
 
 def _make_step(lib, model, spec):
@@ -155,7 +157,7 @@ def run_once(framework, spec, steps, warmup, weights=None, threads=2, configure=
         step()
         times.append((time.perf_counter() - t0) * 1e3)
     return dict(ms=statistics.median(times), steps_ms=times, first=first,
-                peak_rss_mb=_status_mb("VmHWM"))
+                peak_rss_mb=_status_mb("VmHWM"), blas=step.blas)
 
 
 # ----------------------------------------------------------------------------- driver side
@@ -187,7 +189,8 @@ def run_workload(spec, args, use_torch):
         out[f] = dict(median_ms=statistics.median(r["ms"] for r in rs),
                       runs_ms=[r["ms"] for r in rs],
                       peak_rss_mb=statistics.median(r["peak_rss_mb"] for r in rs),
-                      first=rs[0]["first"], load=[r["load"] for r in rs])
+                      first=rs[0]["first"], load=[r["load"] for r in rs],
+                      blas=rs[0].get("blas"))
     if use_torch:
         m, t = out["minitorch"], out["torch"]
         out.update(time_ratio=m["median_ms"] / t["median_ms"],
@@ -252,8 +255,9 @@ def machine_info(threads):
                            if s.startswith("Model name"))
     except (OSError, StopIteration):
         pass
-    # numpy's BLAS kernels: OPENBLAS_CORETYPE (some machines set it) can force AVX2 kernels on
-    # an AVX-512 CPU, which moves every ratio; PyTorch's own kernels ignore it
+    # numpy's BLAS kernels as loaded: OPENBLAS_CORETYPE (some machines set it) can force AVX2
+    # kernels on an AVX-512 CPU, which moves every ratio; PyTorch's own kernels ignore it, and
+    # ``configure`` chooses the AVX-512 ones again (the runs' "minitorch_blas")
     try:
         from threadpoolctl import threadpool_info
         info["blas"] = ", ".join(f"{i.get('internal_api')} {i.get('version')} "
@@ -417,6 +421,9 @@ def main(argv=None):
             for s in spinners:
                 s.kill()
                 s.wait()
+        kernels = {r["minitorch"].get("blas") for k, r in report["workloads"].items()
+                   if k not in args.jobs}
+        report["machine"]["minitorch_blas"] = ", ".join(sorted(str(k) for k in kernels))
         print(json.dumps(report["machine"]))
         if report["workloads"].keys() - set(args.jobs):
             print(format_table({k: v for k, v in report["workloads"].items()
