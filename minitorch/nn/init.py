@@ -70,18 +70,34 @@ def _float_dtype(tensor):
     return dtype if dtype in (np.float32, np.float64) else np.float64
 
 
+def _draw_(tensor, draw, scale, shift):
+    """Fill with ``draw`` (a numpy Generator's ``random`` or ``standard_normal``) samples times
+    ``scale`` plus ``shift``. A float storage that is one contiguous block takes the samples
+    and the arithmetic in place: no temporaries of the tensor's size, which the heap keeps once
+    ``runtime.configure`` tuned it (three of layer4's 9.4 MB at ResNet-18's init, 27 MB of peak
+    memory); the same draws and the same float operations as through a temporary."""
+    data = tensor._data
+    if data.dtype in (np.float32, np.float64) and data.flags.c_contiguous and \
+            data.flags.writeable:
+        draw(dtype=data.dtype, out=data)
+        data *= float(scale)
+        data += float(shift)
+        tensor._bump_version()
+        return tensor
+    sample = draw(tuple(tensor.shape), dtype=_float_dtype(tensor))
+    return _fill_(tensor, sample * scale + shift)
+
+
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with samples from U(a, b)."""
     gen = generator or default_generator()
-    sample = gen.random(tuple(tensor.shape), dtype=_float_dtype(tensor))
-    return _fill_(tensor, sample * (b - a) + a)
+    return _draw_(tensor, gen.random, b - a, a)
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with samples from N(mean, std**2)."""
     gen = generator or default_generator()
-    sample = gen.standard_normal(tuple(tensor.shape), dtype=_float_dtype(tensor))
-    return _fill_(tensor, sample * std + mean)
+    return _draw_(tensor, gen.standard_normal, std, mean)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):

@@ -107,3 +107,26 @@ def test_trunc_normal_stays_inside_bounds():
     t = mt.empty(1000)
     init.trunc_normal_(t, std=1.0, a=-0.5, b=0.5)
     assert t.detach().numpy().min() >= -0.5 and t.detach().numpy().max() <= 0.5
+
+
+@pytest.mark.parametrize("fill", [lambda t: init.uniform_(t, -0.3, 0.7),
+                                  lambda t: init.normal_(t, 0.5, 2.0),
+                                  lambda t: init.kaiming_uniform_(t, a=math.sqrt(5))])
+@pytest.mark.parametrize("dtype", [mt.float32, mt.float64])
+def test_a_contiguous_fill_equals_the_strided_one_and_makes_no_temporary(fill, dtype):
+    import tracemalloc
+    mt.manual_seed(3)
+    whole = fill(mt.empty(512, 1024, dtype=dtype))
+    mt.manual_seed(3)
+    strided = fill(mt.empty(1024, 512, dtype=dtype).t())   # drawn into a temporary, copied
+    assert not strided._data.flags.c_contiguous
+    np.testing.assert_array_equal(whole.numpy(), strided.numpy())
+    w = mt.empty(512, 1024, dtype=dtype)
+    tracemalloc.start()
+    try:
+        fill(w)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < w._data.nbytes / 8, peak
+    assert w._version == 1
