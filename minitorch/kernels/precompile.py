@@ -125,9 +125,9 @@ def _warm_calls(dt):
 KERNEL_NAMES = tuple(_warm_calls(np.float32))
 # What a run whose backward stops at the classifier head reaches (a frozen backbone, BatchNorm
 # folded, features cached or not): the layers' forward, the loss, the head's update. The digits
-# job compiles these 12 instead of all 31. Its weights and layout copies are small: it reaches the
-# serial twins of weight_transform and transpose12 (half the compile time, twin.py), not them.
-HEAD_ONLY_NAMES = ("im2col", "swap01", "transpose12_serial", "relu_forward", "tiles",
+# job compiles these 11 instead of all 31. Its weights are small: it reaches the serial twin of
+# weight_transform (half the compile time, twin.py), not it.
+HEAD_ONLY_NAMES = ("im2col", "swap01", "relu_forward", "tiles",
                    "weight_transform_serial", "input_transform", "output_transform",
                    "adaptive_avg_pool2d_forward", "cross_entropy_forward", "cross_entropy_backward",
                    "sgd_update_serial_")

@@ -1,8 +1,11 @@
 """2-d convolution as numba im2col plus ONE BLAS product over the whole batch.
 
-Forward: ``cols = im2col(x)`` (C*KH*KW, N*P), then either ``W @ cols`` (channel-major product,
-made NCHW by ``swap01``) or ``cols.T @ W.T`` (pixel-major, made NCHW by ``transpose12``); which
-one is faster depends on the layer's GEMM shape (see ``_pixels_as_rows``). Backward: the output
+Forward: ``cols = im2col(x)`` (C*KH*KW, N*P), then ``W @ cols`` (a channel-major product, made
+NCHW by ``swap01``; the RGB stems take channels-last columns and a pixel-major product instead,
+``conv_nhwc``, and outputs of one pixel per image ``cols.T @ W.T``, already NCHW). Measured
+with OpenBLAS's AVX-512 kernels on an AMD EPYC, the pixel-major ``cols.T @ W.T`` was as fast
+or 30-45% slower at every ResNet-18 shape (layer4's stride-2 conv at batch 16: 4.8 against 6.5
+ms), before its costlier copy to NCHW. Backward: the output
 gradient made channel-major, ``grad_w = g @ cols.T`` (cols recomputed from the saved input
 rather than kept, which would cost ~100 MB per early ResNet layer), ``grad_cols = W.T @ g`` and
 ``col2im``, over slices of the batch as the forward; each is skipped when its input needs no
@@ -92,17 +95,6 @@ def conv2d_output_shape(x_shape, w_shape, stride, padding, dilation):
     OH = (H + 2 * padding[0] - dilation[0] * (KH - 1) - 1) // stride[0] + 1
     OW = (W + 2 * padding[1] - dilation[1] * (KW - 1) - 1) // stride[1] + 1
     return N, O, OH, OW
-
-
-def _pixels_as_rows(K: int, NP: int) -> bool:
-    """Use ``cols.T @ W.T`` (pixels as rows) rather than ``W @ cols`` for this GEMM shape.
-
-    Measured on the target machine at ResNet-18's shapes, batch 16 (GFLOP/s, W@cols vs
-    cols.T@W.T): stem 115/108, layer1 116/101, layer2 129/130, layer3 155/143, layer4 157/170.
-    Only when the pixels are few against the reduction length (layer4: 784 vs 4608) does the
-    pixel-major product win by more than the extra cost of its (N, P, O) -> NCHW transpose.
-    """
-    return 2 * NP <= K
 
 
 def _geometry(ctx):
@@ -331,7 +323,7 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
                          _epilogue_bias(b, x.dtype), _epilogue_res(res_n, x.dtype), relu, pool,
                          _BAND_BYTES if N == 1 else _COLS_BYTES)
             continue
-        if pool is not None and _pool_first(plan, x_n, U, res):
+        if pool is not None and _pool_first(U, res):
             _forward_im2col_pooled(plan, out[n0:n1], x_n, b, relu, pool)
             continue
         y_n = out[n0:n1] if pool is None else _workspace("stage", (n1 - n0, O, OH, OW), x.dtype)
@@ -345,16 +337,12 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
     return out
 
 
-def _pool_first(plan, x, U, res) -> bool:
+def _pool_first(U, res) -> bool:
     """Whether the max-pool may run on the raw channel-major product, before the bias and the
     ReLU: both are monotone per channel (rounding included), so ``max(relu(v + b))`` is
     ``relu(max(v) + b)`` bitwise, and the epilogue and the copy to NCHW then touch a quarter
     of the elements (the stem's pool is 3x3 stride 2)."""
-    if U is not None or res is not None:
-        return False
-    KH, KW = plan.weight.shape[2:]
-    OH, OW = plan.out_shape[2:]
-    return not (plan.groups == 1 and _pixels_as_rows(x.shape[1] * KH * KW, x.shape[0] * OH * OW))
+    return U is None and res is None
 
 
 # A frozen Winograd plan keeps its transformed weight up to this size; a larger one (layer4's
@@ -436,12 +424,13 @@ def _forward_im2col(ctx, out, x, w, b=None, res=None, relu=False):
         K.im2col(cols, x, KH, KW, *_geometry(ctx))
     bias = _epilogue_bias(b, x.dtype)
     res3 = WG.empty(x.dtype, 3) if res is None else res.reshape(N, O, P)
-    # batch 1: W @ cols is already NCHW, and measured no slower than the pixel-major product
-    # at any ResNet-18 shape (layer4 512x4608 @ 4608x49: 7.7 against 8.4 ms of one thread)
-    if ctx.groups == 1 and N > 1 and _pixels_as_rows(Kdim, N * P):
-        prod = _workspace("prod", (N * P, O), x.dtype)
+    if ctx.groups == 1 and N > 1 and P == 1:
+        # one output pixel per image (ResNet's layer4 at 32x32 input): the pixel-major
+        # product (N, O) is NCHW already, where the channel-major one's copy would move one
+        # number per (image, channel); the copy left is only the epilogue's pass
+        prod = _workspace("prod", (N, O), x.dtype)
         gemm.matmul(cols.T, w2.T, prod)
-        K.transpose12_for(out)(out, prod.reshape(N, P, O), bias, res3, relu)
+        K.transpose12_for(out)(out, prod.reshape(N, 1, O), bias, res3, relu)
     elif N == 1:  # (O, 1, P) is already NCHW: the GEMM writes the output directly
         if cols is None:
             _banded_matmul(ctx, out4, x, w)

@@ -249,6 +249,27 @@ def test_conv_forward_over_batch_slices_equals_the_whole_batch(monkeypatch, w_sh
     np.testing.assert_allclose(sliced, whole, rtol=1e-5, atol=1e-5)
 
 
+def test_one_output_pixel_per_image_takes_the_pixel_major_product_and_matches_torch(monkeypatch):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x_np = rng.standard_normal((6, 16, 2, 2)).astype(np.float32)
+    w_np = rng.standard_normal((12, 16, 1, 1)).astype(np.float32)
+    b_np = rng.standard_normal(12).astype(np.float32)
+    copies = []
+    original = conv_ops.K.transpose12_for
+    monkeypatch.setattr(conv_ops.K, "transpose12_for", lambda out: copies.append(out.shape)
+                        or original(out))
+    results = []
+    for lib in (mt, torch):
+        x, w, b = (lib.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np))
+        y = lib.nn.functional.conv2d(x, w, b, stride=2)
+        (y * y).sum().backward()
+        results.append([t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)])
+    assert copies == [(6, 12, 1)]   # (N, O, P): the pixel-major product's epilogue copy
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("w_shape,stride,groups", [((6, 3, 7, 7), 2, 1), ((20, 16, 3, 3), 2, 1),
                                                     ((6, 4, 3, 3), 1, 2)])
 def test_conv_backward_over_batch_slices_equals_the_whole_batch(monkeypatch, w_shape, stride,
