@@ -18,10 +18,14 @@ with calls ``minitorch.runtime.configure()`` once, at its start (the CLI and the
   to one thread, small products (e.g. 128x576 @ 576x196) run 3x slower, in the same kernel, until
   the process has made one product of more than ~25M multiply-adds; a model whose products are
   all small (a small CNN, an MLP) would never get there.
-* numba's kernels run on ``threads`` threads, and its OpenMP threads sleep when idle
-  (``OMP_WAIT_POLICY=PASSIVE``, unless set): spinning, they steal the cores the products run on
-  next (measured: im2col 2x slower right after a GEMM). This only takes effect if numba's thread
-  pool has not started yet, hence "call it first".
+* numba's kernels run on ``threads`` threads, and its idle OpenMP threads spin only briefly
+  before they sleep (``GOMP_SPINCOUNT=1000``, unless ``GOMP_SPINCOUNT`` or ``OMP_WAIT_POLICY``
+  is set): libgomp's default spin (300,000) steals the cores the products run on next
+  (measured: im2col 2x slower right after a GEMM, far worse with a core busy), while sleeping
+  at once (``OMP_WAIT_POLICY=PASSIVE``) pays a wake-up at each of a step's hundreds of kernel
+  calls: at 32x32 input (torchvision's stem, batch 64) the step 74 -> 63 ms quiet, 89-107 ->
+  101-115 ms with a core busy. This only takes effect if numba's thread pool has not started
+  yet, hence "call it first".
 * glibc keeps freed large blocks for reuse (``mallopt``): otherwise every activation of a step
   is page-faulted in again (measured at batch 16: ~14k faults, ~0.15 s of system time per
   ResNet-18 step; the step ~10% faster with it, peak RSS unchanged).
@@ -43,12 +47,15 @@ __all__ = ["configure", "RuntimeSettings", "warmup", "compile_if_cold", "kernels
 class RuntimeSettings:
     threads: int            # numba's threads and the product pool's
     blas_threads: int       # BLAS threads per call (1 once configured)
-    omp_passive: bool       # numba's OpenMP threads sleep when idle
+    omp_spin_count: str | None  # GOMP_SPINCOUNT in effect (None: libgomp's, by the user's
+    #                             OMP_WAIT_POLICY)
     allocator_tuned: bool   # glibc keeps freed large blocks
     blas_kernels: tuple = ()  # the kernel set of each OpenBLAS loaded (e.g. "SkylakeX")
 
 
 _applied = {}
+# libgomp's spin-wait iterations before an idle thread sleeps (a few tens of microseconds)
+_OMP_SPIN_COUNT = "1000"
 
 
 def configure(threads=None, *, allocator=True, blas_avx512=True) -> RuntimeSettings:
@@ -62,7 +69,8 @@ def configure(threads=None, *, allocator=True, blas_avx512=True) -> RuntimeSetti
     if threads is not None and int(threads) < 1:
         raise ValueError(f"configure: threads must be >= 1, got {threads}")
     # before numba's pool starts (get_num_threads below starts it): libgomp reads it then
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["GOMP_SPINCOUNT"] = _OMP_SPIN_COUNT
     import numba
 
     from .kernels import gemm
@@ -77,7 +85,7 @@ def configure(threads=None, *, allocator=True, blas_avx512=True) -> RuntimeSetti
     tuned = _applied.get("allocator") or (allocator and tune_allocator())
     _applied["allocator"] = tuned
     return RuntimeSettings(threads=n, blas_threads=blas,
-                           omp_passive=os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE",
+                           omp_spin_count=os.environ.get("GOMP_SPINCOUNT"),
                            allocator_tuned=bool(tuned), blas_kernels=kernels)
 
 

@@ -22,12 +22,14 @@ print(json.dumps({"settings": s.__dict__, "again": again.__dict__,
                   "blas": sorted({i["num_threads"] for i in threadpool_info()
                                   if i["user_api"] == "blas"}),
                   "numba": numba.get_num_threads(), "gemm": gemm.get_num_threads(),
-                  "omp": os.environ.get("OMP_WAIT_POLICY")}))
+                  "omp": os.environ.get("OMP_WAIT_POLICY"),
+                  "spin": os.environ.get("GOMP_SPINCOUNT")}))
 '''
 
 
 def _configure_in_fresh_process(*args, **env):
-    environ = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     environ.update(env)
     out = subprocess.run([sys.executable, "-c", _CONFIGURE, *args], cwd=ROOT, env=environ,
                          capture_output=True, text=True, timeout=300)
@@ -39,7 +41,7 @@ def test_configure_makes_blas_single_threaded_and_the_pool_take_the_threads():
     r = _configure_in_fresh_process()
     assert r["blas"] == [1] and r["settings"]["blas_threads"] == 1
     assert r["gemm"] == r["numba"] == r["settings"]["threads"] >= 1
-    assert r["omp"] == "PASSIVE" and r["settings"]["omp_passive"]
+    assert r["omp"] is None and r["spin"] == r["settings"]["omp_spin_count"] == "1000"
     if sys.platform.startswith("linux"):
         assert r["settings"]["allocator_tuned"]
     assert r["again"] == r["settings"]  # calling it twice changes nothing
@@ -48,7 +50,12 @@ def test_configure_makes_blas_single_threaded_and_the_pool_take_the_threads():
 def test_configure_thread_count_and_the_users_wait_policy_win():
     r = _configure_in_fresh_process("1", OMP_WAIT_POLICY="ACTIVE")
     assert r["numba"] == r["gemm"] == 1
-    assert r["omp"] == "ACTIVE" and not r["settings"]["omp_passive"]
+    assert r["omp"] == "ACTIVE" and r["spin"] is None and r["settings"]["omp_spin_count"] is None
+
+
+def test_configure_keeps_the_users_spin_count():
+    r = _configure_in_fresh_process(GOMP_SPINCOUNT="20")
+    assert r["spin"] == r["settings"]["omp_spin_count"] == "20"
 
 
 def test_configure_rejects_a_thread_count_below_one():
