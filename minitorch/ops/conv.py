@@ -111,7 +111,8 @@ def _algorithm(x_shape, w_shape, stride, padding, dilation, groups, dtype=np.flo
     taps = TAPS.live_taps(x_shape, w_shape, stride, padding, dilation, out_hw)
     shape = w_shape if taps is None else (O, w_shape[1]) + tuple(b - a for a, b in taps)
     winograd = WG.use_winograd(x_shape, shape, stride, dilation, groups, dtype, out_hw)
-    planes = WG.forward_planes(x_shape[1], O, *out_hw, small_maps=True) if winograd else 0
+    planes = WG.forward_planes(x_shape[1], O, *out_hw, small_maps=True, images=x_shape[0]) \
+        if winograd else 0
     products = WG.products(planes, *out_hw) if winograd else None
     if DENSE.use_dense(x_shape, w_shape, groups, out_hw, shape[2] * shape[3], products, dtype):
         return None, False, 0, DENSE.tap_table(x_shape, w_shape, stride, padding, dilation,

@@ -34,6 +34,8 @@ _MIN_CHANNELS = 16
 # 224x224, ResNet-18's layer3 (49 tiles) and layer4 (16 tiles; a 16.8 MB U for a 9.4 MB weight)
 # run faster as im2col, and keep no U.
 _MIN_TILES, _BIG_WEIGHT = 64, 256 * 256
+# F(4x4, 3x3) on maps under 16x16 from this many F(2x2, 3x3) tiles in the batch (forward_planes)
+_SMALL_MAPS_MIN_TILES = 512
 
 
 def use_winograd(x_shape, w_shape, stride, dilation, groups, dtype, out_hw=None) -> bool:
@@ -56,7 +58,7 @@ def use_winograd(x_shape, w_shape, stride, dilation, groups, dtype, out_hw=None)
     return x_shape[0] * TH * TW >= _MIN_TILES
 
 
-def forward_planes(C, O, OH, OW, small_maps=False) -> int:
+def forward_planes(C, O, OH, OW, small_maps=False, images=None) -> int:
     """36 (F(4x4, 3x3)) or 16 (F(2x2, 3x3)): the algorithm for this convolution's shapes.
 
     Measured at ResNet-18's shapes, batch 16 and 1: F(4x4, 3x3) is 25-35% faster at 56x56 and
@@ -71,11 +73,21 @@ def forward_planes(C, O, OH, OW, small_maps=False) -> int:
     and 319 -> 226, the small variant's layer3 at batch 64 (256, 8x8) 93 -> 70. With 64
     channels at 8x8 (torchvision's stem at 32x32 input) it was slower (10.7 -> 11.5), and at
     4x4 (512 channels) no faster. The backward's gradients keep the rule without it.
+
+    ``images``: the batch, when known. On small maps F(4x4, 3x3)'s larger weight transform is
+    made on every call (37.7 MB for layer4) and only a batch with enough tiles pays for it:
+    measured with AVX-512 BLAS on an AMD EPYC, layer4 (512 channels, 7x7) at batch 16 (256
+    F(2x2, 3x3) tiles) forward 14.6-15.4 ms with F(4x4, 3x3) against 8.6-9.7 with F(2x2, 3x3),
+    the training step's convolution 34-35 against 25-27; at batch 64 (1024 tiles) 24-27 against
+    27-28 and 83 against 84; layer3 at batch 16 (14x14, 784 tiles) 19-21 against 18-19.
     """
     if min(C, O) < 64:
         return 16
-    if min(OH, OW) >= 16 or (small_maps and min(OH, OW) >= 7 and min(C, O) >= 256):
+    if min(OH, OW) >= 16:
         return 36
+    if small_maps and min(OH, OW) >= 7 and min(C, O) >= 256:
+        TH, TW = WG.tiles(OH, OW)
+        return 36 if images is None or images * TH * TW >= _SMALL_MAPS_MIN_TILES else 16
     return 16
 
 
