@@ -181,31 +181,40 @@ def swap01(out, src, bias, res, relu):
             out[b, a, p] = _epilogue(src[a, b, p], bias, res, b, a, p, has_b, has_r, relu, zero)
 
 
-_TILE = 32
+# rows of ``src`` (pixels) per block of transpose12: each channel's run of them in ``out`` is
+# one 64-byte line of float32
+_ROWS = 16
 
 
 @njit(parallel=True, cache=True)
 def transpose12(out, src, bias, res, relu):
-    """``out[n, j, i] = src[n, i, j]`` for 3-d arrays: (N, P, O) <-> (N, O, P), in 32x32 tiles,
+    """``out[n, j, i] = src[n, i, j]`` for C-contiguous 3-d arrays: (N, P, O) <-> (N, O, P),
     with ``swap01``'s epilogue (``+ bias[j]``, ``+ res[n, j, i]``, ReLU) when asked.
 
-    Parallel over (n, tile of output rows j); each iteration writes a disjoint block of ``out``.
-    Tiling keeps both the reads and the writes within a few cache lines per row.
+    Parallel over (image n, block of ``_ROWS`` rows i of ``src``): an iteration reads one
+    contiguous block of ``src`` and writes, for each column j, one run of ``out[n, j]``, so the
+    writes are disjoint. Measured against 32x32 tiles (the stem's (16, 12544, 64) at batch 16,
+    2 threads): 12.5-14.7 ms -> about 4 ms; swap01 moves the same bytes in 2.2.
     """
     N, I, J = src.shape
     has_b, has_r = bias.size > 0, res.size > 0
     zero = np.zeros(1, out.dtype)[0]
-    tiles_j = (J + _TILE - 1) // _TILE
-    for t in prange(N * tiles_j):
-        n = t // tiles_j
-        j0 = (t % tiles_j) * _TILE
-        j1 = min(j0 + _TILE, J)
-        for i0 in range(0, I, _TILE):
-            i1 = min(i0 + _TILE, I)
-            for j in range(j0, j1):
+    blocks = (I + _ROWS - 1) // _ROWS
+    of, sf = out.reshape(-1), src.reshape(-1)
+    for t in prange(N * blocks):
+        n = t // blocks
+        i0 = (t % blocks) * _ROWS
+        i1 = min(i0 + _ROWS, I)
+        base = n * I * J   # image n's first value, in src and in out alike
+        for j in range(J):
+            o = base + j * I
+            if not (has_b or has_r or relu):
                 for i in range(i0, i1):
-                    out[n, j, i] = _epilogue(src[n, i, j], bias, res, n, j, i, has_b, has_r,
-                                             relu, zero)
+                    of[np.uint64(o + i)] = sf[np.uint64(base + i * J + j)]
+                continue
+            for i in range(i0, i1):
+                of[np.uint64(o + i)] = _epilogue(sf[np.uint64(base + i * J + j)], bias, res,
+                                                 n, j, i, has_b, has_r, relu, zero)
 
 
 # Below this many output values, transpose12's serial twin (twin.py): it compiles in half the
