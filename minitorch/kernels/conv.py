@@ -194,11 +194,12 @@ def transpose12(out, src, bias, res, relu):
     Parallel over (image n, block of ``_ROWS`` rows i of ``src``): an iteration reads one
     contiguous block of ``src`` and writes, for each column j, one run of ``out[n, j]``, so the
     writes are disjoint. Measured against 32x32 tiles (the stem's (16, 12544, 64) at batch 16,
-    2 threads): 12.5-14.7 ms -> about 4 ms; swap01 moves the same bytes in 2.2.
+    2 threads): 12.5-14.7 ms -> 4-6 ms; swap01 moves the same bytes in about 2.
     """
     N, I, J = src.shape
     has_b, has_r = bias.size > 0, res.size > 0
     zero = np.zeros(1, out.dtype)[0]
+    plain = not (has_b or has_r or relu)
     blocks = (I + _ROWS - 1) // _ROWS
     of, sf = out.reshape(-1), src.reshape(-1)
     for t in prange(N * blocks):
@@ -208,7 +209,7 @@ def transpose12(out, src, bias, res, relu):
         base = n * I * J   # image n's first value, in src and in out alike
         for j in range(J):
             o = base + j * I
-            if not (has_b or has_r or relu):
+            if plain:
                 for i in range(i0, i1):
                     of[np.uint64(o + i)] = sf[np.uint64(base + i * J + j)]
                 continue
@@ -218,8 +219,8 @@ def transpose12(out, src, bias, res, relu):
 
 
 # Below this many output values, transpose12's serial twin (twin.py): it compiles in half the
-# time (4.1 -> 2.1 CPU s) and a copy this small gains nothing from a second thread (the digits
-# job's pixel-major layers); ResNet-18's at 224 (>= 16 x 49 x 512 values) stay parallel.
+# time (4.1 -> 2.1 CPU s) and a copy this small gains nothing from a second thread (one-pixel
+# outputs of small batches); the RGB stem's copies (>= 2 x 56 x 56 x 64 values) stay parallel.
 _SERIAL_COPY_BELOW = 1 << 18
 transpose12_serial = serial_twin(transpose12)
 
