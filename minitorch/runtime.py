@@ -237,8 +237,9 @@ _HEAD_TRAINING_NAMES = ("cross_entropy_forward", "cross_entropy_backward", "sgd_
 def _wide_forward_names(modules, image_size=None):
     """The forward kernels only wide 3x3 layers reach: F(4x4, 3x3) Winograd (64 channels and
     more on maps of 16x16 and more, see ``ops.conv_winograd.forward_planes``; a photo at 224
-    reaches it at 56x56) and the parallel F(2x2, 3x3) weight transform (256x256 channels and
-    more, which batch 1 takes at any map size, ``ops.conv_batch1``). Without them a frozen
+    reaches it at 56x56; its serial twins for a batch's slices at up to 128 channels) and the
+    parallel F(2x2, 3x3) weight transform (256x256 channels and more, which batch 1 takes at
+    any map size, ``ops.conv_batch1``). Without them a frozen
     torchvision-width backbone compiled ~30 s of kernels, unannounced, in its first epoch. With
     ``image_size`` each convolution's map is followed through the modules in order (a strided
     1x1 convolution is taken for a ResNet's projection shortcut, beside the path: it moves no
@@ -249,7 +250,7 @@ def _wide_forward_names(modules, image_size=None):
     from . import nn
     from .kernels.winograd import _SERIAL_TRANSFORM_BELOW
     from .ops.conv import takes_dense
-    from .ops.conv_winograd import forward_planes
+    from .ops.conv_winograd import _PIPELINE_MAX_CHANNELS, forward_planes
     size, planes = image_size, set()
     for m in modules:
         if isinstance(m, nn.Conv2d):
@@ -270,6 +271,8 @@ def _wide_forward_names(modules, image_size=None):
                 p = 36 if size is None and min(O, C) >= 64 else \
                     forward_planes(C, O, size or 0, size or 0, small_maps=True)
                 planes.add(p)
+                if p == 36 and max(O, C) <= _PIPELINE_MAX_CHANNELS:
+                    planes.add("pipelined")  # a batch's slices (ops.conv_winograd.pipelined)
                 if 16 * O * C >= _SERIAL_TRANSFORM_BELOW:
                     planes.add("wide16")  # F(2x2, 3x3) on one image (predict, the last batch)
         elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)) and size is not None:
@@ -279,6 +282,8 @@ def _wide_forward_names(modules, image_size=None):
     names = []
     if 36 in planes:
         names += ["tiles43", "weight_transform43", "input_transform43", "output_transform43"]
+    if "pipelined" in planes:
+        names += ["input_transform43_serial", "output_transform43_serial"]
     if "wide16" in planes:
         names.append("weight_transform")
     if "dense" in planes:

@@ -29,7 +29,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["matmul", "set_num_threads", "get_num_threads", "warm_blas"]
+__all__ = ["matmul", "run_tasks", "set_num_threads", "get_num_threads", "warm_blas"]
 
 # "auto": no set_num_threads yet, see the module docstring; "blas": the BLAS libraries'
 # threadpoolctl controllers (None until the first product), "warm": BLAS's slow start is over
@@ -48,7 +48,7 @@ _THIN_COLUMNS, _THIN_MIN_ROWS = 64, 128
 
 
 class _Job:
-    """One product's pieces, taken by whichever thread is free.
+    """One product's pieces (or ``run_tasks``' tasks), taken by whichever thread is free.
 
     The caller never waits for a pool thread that has not started: it runs pieces itself and
     then waits only for pieces already taken (``pending`` reaching 0). A pool thread that wakes
@@ -56,9 +56,10 @@ class _Job:
     ``ThreadPoolExecutor`` future does) cost ~95 us per product, the pool thread's wake-up, even
     when the caller had done every piece, and much more when that thread's core was busy.
     """
-    __slots__ = ("work", "finished", "count", "done", "error")
+    __slots__ = ("fn", "work", "finished", "count", "done", "error")
 
-    def __init__(self, tasks):
+    def __init__(self, tasks, fn):
+        self.fn = fn
         self.work = iter(tasks)  # next() on a list iterator is atomic under the GIL
         self.finished = itertools.count(1)  # so is next() on a count: no lock per piece
         self.count = len(tasks)
@@ -67,9 +68,9 @@ class _Job:
         self.error = None
 
     def run(self):
-        for pa, pb, po in self.work:
+        for task in self.work:
             try:
-                np.matmul(pa, pb, out=po)
+                self.fn(*task)
             except BaseException as e:  # noqa: BLE001  (re-raised in the caller's thread)
                 self.error = e
             if next(self.finished) == self.count:
@@ -85,8 +86,8 @@ class _Pool:
             threading.Thread(target=_serve, args=(q,), name=f"minitorch-gemm_{i}",
                              daemon=True).start()
 
-    def run(self, tasks):
-        job = _Job(tasks)
+    def run(self, tasks, fn):
+        job = _Job(tasks, fn)
         for q in self.queues[:len(tasks) - 1]:
             q.put(job)
         job.run()
@@ -105,6 +106,9 @@ def _serve(q):
         if job is None:
             return
         job.run()
+        # not kept while waiting for the next one: a task's closure holds its arrays (a whole
+        # activation of the batch)
+        job = None
 
 
 def set_num_threads(n: int) -> None:
@@ -216,8 +220,35 @@ def _matmul(a, b, out, n, pool):
     if pool is None or pieces < 2:
         np.matmul(a, b, out=out)
         return out
-    pool.run(_split(a, b, out, int(pieces)))
+    pool.run(_split(a, b, out, int(pieces)), _product)
     return out
+
+
+def _product(a, b, out):
+    np.matmul(a, b, out=out)
+
+
+def run_tasks(fn, tasks) -> None:
+    """``fn(*task)`` for every task, on the product threads (this one too), each task on one
+    thread and with BLAS on one thread: for pipelines of serial, GIL-free kernels and
+    single-threaded products over independent slices (``ops.conv_winograd.forward_pipelined``).
+    ``fn`` must not call ``matmul`` (a task is already one thread's work). The first error a
+    task raises is raised here, after every task has finished."""
+    tasks = list(tasks)
+    if _state["auto"]:
+        n = _auto_threads()
+        with _one_blas_thread():
+            _run_tasks(fn, tasks, n, _state["pool"])
+        return
+    _run_tasks(fn, tasks, _state["threads"], _state["pool"])
+
+
+def _run_tasks(fn, tasks, n, pool):
+    if pool is None or n == 1 or len(tasks) < 2:
+        for task in tasks:
+            fn(*task)
+        return
+    pool.run(tasks, fn)
 
 
 def _bounds(length, pieces, align):

@@ -66,6 +66,11 @@ def _warm_calls(dt):
                                                                   1),
         "output_transform43": lambda: winograd43.output_transform43(
             np.empty_like(x4), np.ones((36, 2, 2), dt), w[:2], x4[:0], False),
+        # the pipelined F(4x4, 3x3) convolutions' slices (ops.conv_winograd.pipelined)
+        "input_transform43_serial": lambda: winograd43.input_transform43_serial(
+            np.empty((36, 2, 2), dt), x4, 1, 1),
+        "output_transform43_serial": lambda: winograd43.output_transform43_serial(
+            np.empty_like(x4), np.ones((36, 2, 2), dt), w[:2], x4[:0], False),
         # maps of a few pixels (torchvision's layer3 and layer4 at 32x32 input)
         "dense_weight": lambda: conv_dense.dense_weight(np.empty((8, 8), dt),
                                                         np.ones((2, 2, 9), dt),
@@ -97,6 +102,8 @@ def _warm_calls(dt):
             np.empty((36, 2, 2), dt), x4),
         "weight_grad_transform43": lambda: winograd43_grad.weight_grad_transform43(
             np.empty_like(w4), np.ones((36, 2, 2), dt)),
+        "output_transform_adjoint43_serial": lambda: (
+            winograd43_grad.output_transform_adjoint43_serial(np.empty((36, 2, 2), dt), x4)),
         "col2im": lambda: conv.col2im(np.empty_like(x), np.ones((27, 50), dt), 3, 3, 1, 1, 1, 1,
                                       1, 1),
         "dense_weight_grad": lambda: conv_dense.dense_weight_grad(
@@ -125,7 +132,7 @@ def _warm_calls(dt):
 KERNEL_NAMES = tuple(_warm_calls(np.float32))
 # What a run whose backward stops at the classifier head reaches (a frozen backbone, BatchNorm
 # folded, features cached or not): the layers' forward, the loss, the head's update. The digits
-# job compiles these 11 instead of all 31. Its weights are small: it reaches the serial twin of
+# job compiles these 11 instead of all of them. Its weights are small: it reaches the serial twin of
 # weight_transform (half the compile time, twin.py), not it.
 HEAD_ONLY_NAMES = ("im2col", "swap01", "relu_forward", "tiles",
                    "weight_transform_serial", "input_transform", "output_transform",
@@ -152,6 +159,8 @@ _COMPILE_SECONDS = {
     "input_transform_serial": 5.0, "output_transform_serial": 3.5,
     "weight_transform43": 2.0, "tiles43": 0.1, "input_transform43": 3.0, "output_transform43": 4.5,
     "output_transform_adjoint43": 6.0, "weight_grad_transform43": 1.5,
+    "input_transform43_serial": 5.6, "output_transform43_serial": 3.6,
+    "output_transform_adjoint43_serial": 4.0,
     "im2col_rows": 4.3, "bn_residual_relu_serial_": 1.0, "bn_residual_relu_": 2.0,
     "dense_weight": 1.7, "dense_weight_grad": 1.6,
     "nhwc_padded": 1.0, "im2col_nhwc": 1.0, "max_pool_nhwc_values": 1.5,

@@ -6,6 +6,9 @@ a kernel's compile time, and at small sizes it buys nothing: measured one kernel
 the digits job's calls (weights up to 128x128 channels, a few small layout copies) run as fast
 serially. The kernel file keeps one body; the caller picks the twin by size, so a run compiles
 only the twin its sizes reach.
+
+Twins release the GIL (``nogil=True``): pipelines run them on several Python threads at once,
+each on its own slice of the batch (``kernels.gemm.run_tasks``).
 """
 import types
 
@@ -15,7 +18,7 @@ __all__ = ["serial_twin"]
 
 
 def serial_twin(kernel, name=None):
-    """``@njit(cache=True)`` over ``kernel``'s Python function under ``name`` (default: its
+    """``@njit(cache=True, nogil=True)`` over ``kernel``'s Python function under ``name`` (default: its
     name + ``"_serial"``); ``prange`` runs as ``range``, so the results are the same.
 
     The twin must be a function of its own name: numba names its on-disk cache files after the
@@ -26,4 +29,4 @@ def serial_twin(kernel, name=None):
     name = name or f"{f.__name__}_serial"
     twin = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
     twin.__qualname__, twin.__doc__, twin.__module__ = name, f.__doc__, f.__module__
-    return njit(cache=True)(twin)
+    return njit(cache=True, nogil=True)(twin)

@@ -32,10 +32,11 @@ import numpy as np
 from numba import njit, prange
 
 from .winograd import _block_range, _blocks
-from .winograd_gather import input_transform43  # noqa: F401 (moved there, imported from here)
-from .winograd_scatter import output_transform43
+from .winograd_gather import input_transform43, input_transform43_serial  # noqa: F401
+from .winograd_scatter import output_transform43, output_transform43_serial  # noqa: F401
 
-__all__ = ["tiles43", "weight_transform43", "input_transform43", "output_transform43"]
+__all__ = ["tiles43", "weight_transform43", "input_transform43", "input_transform43_serial",
+           "output_transform43", "output_transform43_serial"]
 
 
 @njit(cache=True)

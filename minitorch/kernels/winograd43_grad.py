@@ -22,9 +22,11 @@ import numpy as np
 from numba import njit, prange
 
 from . import winograd_gather as WGG
+from .twin import serial_twin
 from .winograd43 import _factors, tiles43
 
-__all__ = ["output_transform_adjoint43", "weight_grad_transform43"]
+__all__ = ["output_transform_adjoint43", "output_transform_adjoint43_serial",
+           "weight_grad_transform43"]
 
 
 @njit(inline="always", cache=True)
@@ -155,3 +157,7 @@ def weight_grad_transform43(dw, dU):
                 dw[o, c, r, 0] = a0 + (a1 - a2) * third + (a4 - 16 * a3) * fifteenth
                 dw[o, c, r, 1] = (a1 + a2) * third - (8 * a3 + 2 * a4) * fifteenth
                 dw[o, c, r, 2] = (a1 - a2) * third + (4 * a4 - 4 * a3) * fifteenth + a5
+
+
+# one thread's slice of a pipelined weight gradient (ops.conv_winograd_grad)
+output_transform_adjoint43_serial = serial_twin(output_transform_adjoint43)

@@ -15,8 +15,11 @@ runs over runs of all L columns of the chunk (vectorised), each of the K planes 
 import numpy as np
 from numba import njit, prange
 
+from .twin import serial_twin
+
 __all__ = ["chunk_plan", "chunk_bounds", "item_blocks", "block_items", "tile_corners",
-           "element_offsets", "padded_images", "gather", "input_transform43"]
+           "element_offsets", "padded_images", "gather", "input_transform43",
+           "input_transform43_serial"]
 
 # Tile columns per chunk (fewer when one image has fewer): measured on the Xeon (one thread,
 # the four kernels at ResNet-18's shapes, 56x56 to 4x4), 128, 256 and 512 are within ~10% of
@@ -227,3 +230,7 @@ def input_transform43(V, x, PH, PW):
             for i in range(6):  # planes 6i .. 6i + 5
                 _transform_row(Vf, o + np.uint64(6 * i) * S, S, Q, G, L, k[0], k[1], k[2], k[3],
                                i)
+
+
+# one thread's slice of a pipelined convolution (ops.conv_winograd.forward_pipelined)
+input_transform43_serial = serial_twin(input_transform43)

@@ -22,7 +22,7 @@ from .activation import relu_value
 from .twin import serial_twin
 
 __all__ = ["output_transform", "output_transform_serial", "input_transform_adjoint",
-           "output_transform43"]
+           "output_transform43", "output_transform43_serial"]
 
 # Tile columns per parallel iteration (rounded to whole images): long enough for the vector
 # loops (AVX-512 wants 64 and more), short enough that the scratch (up to 28 streams of this
@@ -362,3 +362,5 @@ def output_transform43(y, M, bias, res, relu):
 
 # a forward that runs once (ops.conv.forward_once) takes these: half the compile time
 output_transform_serial = serial_twin(output_transform)
+# one thread's slice of a pipelined convolution (ops.conv_winograd.forward_pipelined)
+output_transform43_serial = serial_twin(output_transform43)

@@ -271,6 +271,10 @@ class Convolution(Function):
         N, O, OH, OW = grad_out.shape
         P = OH * OW
         g = np.ascontiguousarray(grad_out).reshape(N, O, P)
+        if getattr(ctx, "nhwc", False) and not need_x:   # an RGB stem: its weight gradient takes g as it is
+            grad_w = NHWC.grad_weight(_workspace, x, w.shape, g, ctx.padding, ctx.stride,
+                                      _nhwc_slices(x, w, P)) if need_w else None
+            return None, grad_w, g.sum(axis=(0, 2)) if need_b else None
         # channel-major (O, N*P) whatever the forward's orientation: all backward GEMM
         # orientations measured within noise of each other, and swap01 is the cheaper copy
         g2 = _workspace("prod", (O, N, P), g.dtype)
@@ -313,6 +317,9 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
         out = np.empty((N, O, OH, OW), x.dtype)
     else:
         out = np.empty((N, O) + pool[-2:], x.dtype)
+    if U is not None and pool is None and WG.pipelined(N, C, O, U.shape[0]):
+        WG.forward_pipelined(_workspace, out, x, U, plan.padding, b, res, relu)
+        return out
     # over slices of the batch whose scratch fits in _COLS_BYTES: same speed (the GEMMs stay
     # large), a fraction of the scratch (the stem's im2col columns are 118 MB at batch 16)
     step = max(1, min(N, _COLS_BYTES // max(1, per_image)))  # (0: an empty output)
@@ -531,9 +538,11 @@ def _grad_weight(ctx, x, w, g2):
     if N == 0:  # an empty batch: no window met the weight (torch's zeros)
         return np.zeros(w.shape, x.dtype)
     P = g2.shape[1] // N
-    slices = _batch_slices(N, C * KH * KW * P * x.dtype.itemsize)
     if getattr(ctx, "nhwc", False):
-        return NHWC.grad_weight(_workspace, x, w.shape, g2, ctx.padding, ctx.stride, slices)
+        g = g2.reshape(O, N, P).transpose(1, 0, 2)   # (an input gradient is wanted too)
+        return NHWC.grad_weight(_workspace, x, w.shape, g, ctx.padding, ctx.stride,
+                                _nhwc_slices(x, w, P))
+    slices = _batch_slices(N, C * KH * KW * P * x.dtype.itemsize)
     G = ctx.groups
     Og, Kg = O // G, Cg * KH * KW
     # allocated in the weight's shape and filled through a 2-d view, so the array returned owns
@@ -552,6 +561,11 @@ def _grad_weight(ctx, x, w, g2):
         if n0:
             gw2 += part
     return grad_w
+
+
+def _nhwc_slices(x, w, P):
+    """The weight gradient's slices of the batch for channels-last columns."""
+    return _batch_slices(x.shape[0], x.shape[1] * w.shape[2] * w.shape[3] * P * x.dtype.itemsize)
 
 
 def _grad_input(ctx, x, w, g2):

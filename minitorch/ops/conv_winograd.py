@@ -24,7 +24,8 @@ from ..kernels import winograd43 as WG43
 
 __all__ = ["use_winograd", "forward_planes", "products", "is_frozen", "transformed_weight",
            "weight_transform", "scaled_weight", "input_bytes_per_image", "winograd_forward",
-           "empty", "grad_products", "winograd_grad_weight", "winograd_grad_input"]
+           "pipelined", "pipeline_slices", "forward_pipelined", "empty", "grad_products",
+           "winograd_grad_weight", "winograd_grad_input"]
 
 # Below this many input or output channels the 16 GEMMs are too thin to beat im2col (measured:
 # the small variant's 3-channel stem is faster as one im2col product).
@@ -36,6 +37,10 @@ _MIN_CHANNELS = 16
 _MIN_TILES, _BIG_WEIGHT = 64, 256 * 256
 # F(4x4, 3x3) on maps under 16x16 from this many F(2x2, 3x3) tiles in the batch (forward_planes)
 _SMALL_MAPS_MIN_TILES = 512
+# F(4x4, 3x3) convolutions of at most this many channels run pipelined (forward_pipelined), in
+# slices of about _PIPELINE_SLICE_TILES tiles (whole images, at least one), at least
+# _PIPELINE_MIN_SLICES of them
+_PIPELINE_MAX_CHANNELS, _PIPELINE_SLICE_TILES, _PIPELINE_MIN_SLICES = 128, 128, 4
 
 
 def use_winograd(x_shape, w_shape, stride, dilation, groups, dtype, out_hw=None) -> bool:
@@ -175,13 +180,14 @@ def _planes(workspace, name, rows, T, dtype, planes=16):
     return full, full[:, :, :T]
 
 
-def _transformed_input(workspace, x, padding, planes=16, serial=False):
+def _transformed_input(workspace, x, padding, planes=16, serial=False, in_task=False):
     N, C, H, W = x.shape
     tiles = WG43.tiles43 if planes == 36 else WG.tiles
     TH, TW = tiles(H + 2 * padding[0] - 2, W + 2 * padding[1] - 2)
     V_full, V = _planes(workspace, "cols", C, N * TH * TW, x.dtype, planes)
     if planes == 36:
-        WG43.input_transform43(V_full, x, *padding)
+        (WG43.input_transform43_serial if in_task else WG43.input_transform43)(V_full, x,
+                                                                               *padding)
     else:
         (WG.input_transform_serial if serial else WG.input_transform)(V_full, x, *padding)
     return V
@@ -195,23 +201,65 @@ def input_bytes_per_image(C, O, OH, OW, itemsize) -> int:
 
 
 def winograd_forward(workspace, out, x, U, padding, bias=None, res=None, relu=False,
-                     serial=False):
+                     serial=False, in_task=False):
     """``out`` (N, O, OH, OW) = ``conv2d(x, w, bias, padding=padding)``, ``U`` =
     ``transformed_weight(w, forward_planes(C, O, OH, OW))`` for a 3x3 stride-1 weight ``w``;
     then ``+ res`` (an array shaped like ``out``) and ReLU when given, inside the output
     transform (the inference path's fused epilogue, see ``ops/conv.py``). ``serial``:
-    F(2x2, 3x3)'s transforms by their serial twins (``ops.conv.forward_once``)."""
+    F(2x2, 3x3)'s transforms by their serial twins (``ops.conv.forward_once``). ``in_task``:
+    one slice of ``forward_pipelined`` on this thread alone (serial transforms and product)."""
     planes = U.shape[0]
-    V = _transformed_input(workspace, x, padding, planes, serial)
+    V = _transformed_input(workspace, x, padding, planes, serial or in_task, in_task)
     M_full, M = _planes(workspace, "prod", out.shape[1], V.shape[2], x.dtype, planes)
-    gemm.matmul(U, V, M)
+    if in_task:
+        np.matmul(U, V, out=M)
+    else:
+        gemm.matmul(U, V, M)
     res = empty(x.dtype, 4) if res is None else res
     if planes == 36:  # its output transform always takes a bias (one signature)
         bias = np.zeros(out.shape[1], x.dtype) if bias is None else bias
-        WG43.output_transform43(out, M_full, np.ascontiguousarray(bias, x.dtype), res, relu)
+        (WG43.output_transform43_serial if in_task else WG43.output_transform43)(
+            out, M_full, np.ascontiguousarray(bias, x.dtype), res, relu)
         return
     bias = empty(x.dtype, 1) if bias is None else np.ascontiguousarray(bias, x.dtype)
-    (WG.output_transform_serial if serial else WG.output_transform)(out, M_full, bias, res, relu)
+    (WG.output_transform_serial if serial or in_task else WG.output_transform)(
+        out, M_full, bias, res, relu)
+
+
+def pipelined(N, C, O, planes) -> bool:
+    """Whether this convolution's F(4x4, 3x3) passes run as a pipeline over slices of the batch
+    (``forward_pipelined``, and the backward's likewise) rather than as whole-batch passes.
+
+    A whole-batch pass writes its transformed input ``V`` and products ``M`` (2.25x the input
+    each) to memory and the next pass reads them back; with few channels the products are too
+    small to hide that traffic. A pipeline slice's ``V`` and ``M`` stay in its core's cache,
+    and each thread runs its slices alone (serial kernels, a one-thread product), with no
+    barrier between the passes. It pays at 64 channels, by a few percent at 128, and loses at
+    256, where the per-slice products get too thin (README, "How the step is made fast")."""
+    return planes == 36 and N >= 2 and max(C, O) <= _PIPELINE_MAX_CHANNELS
+
+
+def pipeline_slices(N, tiles_per_image):
+    """Slices (n0, n1) of the batch for the pipeline: about ``_PIPELINE_SLICE_TILES`` tiles
+    each (the best measured at 64 and 128 channels, 32x32 to 56x56 maps: 1-8 images), and at
+    least ``_PIPELINE_MIN_SLICES`` (a thread on a busy core takes fewer). They depend on the
+    shapes only, not on the threads: a slice's product may round differently from a larger
+    one's, and a result should not change with the thread count."""
+    step = max(1, min(_PIPELINE_SLICE_TILES // max(1, tiles_per_image),
+                      -(-N // _PIPELINE_MIN_SLICES)))
+    return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+
+
+def forward_pipelined(workspace, out, x, U, padding, bias=None, res=None, relu=False):
+    """``winograd_forward`` for F(4x4, 3x3) ``U`` as a pipeline (see ``pipelined``): each slice
+    of the batch transformed, multiplied and transformed back by one thread."""
+    N = x.shape[0]
+    TH, TW = WG43.tiles43(*out.shape[2:])
+
+    def task(n0, n1):
+        winograd_forward(workspace, out[n0:n1], x[n0:n1], U, padding, bias,
+                         None if res is None else res[n0:n1], relu, in_task=True)
+    gemm.run_tasks(task, pipeline_slices(N, TH * TW))
 
 
 @functools.lru_cache(maxsize=None)

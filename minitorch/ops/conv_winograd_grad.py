@@ -9,6 +9,9 @@ is the correlation of input tiles with output-gradient tiles: F(4x4, 3x3)'s adjo
 
 Scratch as the forward: "cols" holds a transformed input, "prod" a product or its gradient. The
 weight gradient runs first (it reads "prod" and "cols"), the input gradient then reuses both.
+
+Where the forward runs pipelined (``conv_winograd.pipelined``), so does the backward: each slice
+of the batch takes both gradients' passes on one thread (``_backward_pipelined``).
 """
 import numpy as np
 
@@ -20,6 +23,11 @@ from . import conv_winograd as WG
 
 __all__ = ["winograd_backward"]
 
+# The pipelined weight gradient's slices are summed in this many groups of consecutive slices,
+# each group by whichever thread takes it, then the groups in order: the same sums in the same
+# order whatever the threads and their timing, so the gradient is the same bits on every run.
+_GRAD_GROUPS = 4
+
 
 def winograd_backward(workspace, x, w, grad_out, padding, need_x, need_w, batch_slices, U=None):
     """(grad_x, grad_w) of the 3x3 stride-1 convolution ``conv2d(x, w, padding=padding)`` (None
@@ -30,6 +38,9 @@ def winograd_backward(workspace, x, w, grad_out, padding, need_x, need_w, batch_
     grad_out = np.ascontiguousarray(grad_out)
     N, C, H, W = x.shape
     O, OH, OW = grad_out.shape[1:]
+    if WG.pipelined(N, C, O, WG.forward_planes(C, O, OH, OW)) and (
+            not need_x or (max(padding) <= 2 and WG.forward_planes(O, C, H, W) == 36)):
+        return _backward_pipelined(workspace, x, w, grad_out, padding, need_x, need_w)
     grad_w = None
     if need_w:
         if WG.forward_planes(C, O, OH, OW) == 36:
@@ -72,8 +83,7 @@ def _grad_weight43(workspace, x, w, grad_out, padding, batch_slices):
 def _grad_input43(workspace, x_shape, w, grad_out, padding, batch_slices):
     """The input gradient as the forward F(4x4, 3x3) convolution of ``grad_out`` with the
     flipped, channel-transposed weight (padding ``2 - p`` gives back the input's size)."""
-    flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-    U = WG.weight_transform(flipped, 36)
+    U = _flipped_transform(w)
     grad_x = np.empty(x_shape, grad_out.dtype)
     per_image = WG.input_bytes_per_image(grad_out.shape[1], x_shape[1], *x_shape[2:],
                                          grad_out.dtype.itemsize)
@@ -81,3 +91,52 @@ def _grad_input43(workspace, x_shape, w, grad_out, padding, batch_slices):
     for n0, n1 in batch_slices(x_shape[0], per_image):
         WG.winograd_forward(workspace, grad_x[n0:n1], grad_out[n0:n1], U, pad)
     return grad_x
+
+
+def _flipped_transform(w):
+    """F(4x4, 3x3)'s ``U`` of the input gradient's weight: ``w`` flipped, channels swapped."""
+    return WG.weight_transform(np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)), 36)
+
+
+def _backward_pipelined(workspace, x, w, grad_out, padding, need_x, need_w):
+    """Both F(4x4, 3x3) gradients as one pipeline over slices of the batch: per slice, the
+    weight gradient's ``dM`` and ``V`` and their product into the slice group's ``dU``, then
+    the input gradient's forward convolution of the slice's output gradient."""
+    N = x.shape[0]
+    O, OH, OW = grad_out.shape[1:]
+    TH, TW = tiles43(OH, OW)
+    dtype = grad_out.dtype
+    slices = WG.pipeline_slices(N, TH * TW)
+    n = min(_GRAD_GROUPS, len(slices))
+    groups = [slices[k * len(slices) // n:(k + 1) * len(slices) // n] for k in range(n)]
+    grad_x = np.empty(x.shape, dtype) if need_x else None
+    U = _flipped_transform(w) if need_x else None
+    pad = (2 - padding[0], 2 - padding[1])
+    sums = [None] * len(groups)
+
+    def task(k):
+        dU = part = None
+        for n0, n1 in groups[k]:
+            if need_w:
+                dM_full, dM = WG._planes(workspace, "prod", O, (n1 - n0) * TH * TW, dtype, 36)
+                WG43G.output_transform_adjoint43_serial(dM_full, grad_out[n0:n1])
+                V = WG._transformed_input(workspace, x[n0:n1], padding, 36, in_task=True)
+                if dU is None:
+                    dU = np.matmul(dM, V.transpose(0, 2, 1))
+                else:
+                    part = np.matmul(dM, V.transpose(0, 2, 1), out=part)
+                    dU += part
+            if need_x:
+                WG.winograd_forward(workspace, grad_x[n0:n1], grad_out[n0:n1], U, pad,
+                                    in_task=True)
+        sums[k] = dU
+
+    gemm.run_tasks(task, [(k,) for k in range(len(groups))])
+    grad_w = None
+    if need_w:
+        dU = sums[0]
+        for part in sums[1:]:
+            dU += part
+        grad_w = np.empty(w.shape, dtype)
+        WG43G.weight_grad_transform43(grad_w, dU)
+    return grad_x, grad_w

@@ -202,3 +202,35 @@ def test_unconfigured_products_run_one_blas_thread_each_and_restore_it():
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["before"] == r["after"] == [2] and r["during"] == [1] and r["ok"]
     assert r["auto"] == r["numba"] and r["explicit"] == [2]
+
+
+def test_run_tasks_runs_every_task_once_on_both_threads(two_threads):
+    import threading
+    seen, ran = set(), []
+
+    def task(i):
+        time.sleep(0.01)   # long enough that the pool thread takes some
+        seen.add(threading.get_ident())
+        ran.append(i)
+    gemm.run_tasks(task, [(i,) for i in range(12)])
+    assert sorted(ran) == list(range(12)) and len(seen) == 2
+
+
+def test_a_failing_task_raises_in_the_caller_after_the_others_finish(two_threads):
+    ran = []
+
+    def task(i):
+        if i == 3:
+            raise ValueError("task 3")
+        time.sleep(0.005)
+        ran.append(i)
+    with pytest.raises(ValueError, match="task 3"):
+        gemm.run_tasks(task, [(i,) for i in range(8)])
+    assert sorted(ran) == [0, 1, 2, 4, 5, 6, 7]
+
+
+def test_run_tasks_on_one_thread_runs_them_in_order():
+    gemm.set_num_threads(1)
+    ran = []
+    gemm.run_tasks(ran.append, [(i,) for i in range(5)])
+    assert ran == [0, 1, 2, 3, 4]

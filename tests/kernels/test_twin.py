@@ -39,3 +39,11 @@ def test_small_sizes_take_the_twin_large_ones_the_parallel_kernel():
         is winograd.weight_transform           # ResNet-18's layer3 at 224
     assert conv.transpose12_for(np.empty((64, 16, 128), f32)) is conv.transpose12_serial
     assert conv.transpose12_for(np.empty((16, 512, 49), f32)) is conv.transpose12
+
+
+def test_twins_release_the_gil_so_pipeline_threads_run_side_by_side():
+    from minitorch.kernels import winograd43, winograd43_grad
+    for serial in (winograd.weight_transform_serial, winograd43.input_transform43_serial,
+                   winograd43.output_transform43_serial,
+                   winograd43_grad.output_transform_adjoint43_serial):
+        assert serial.targetoptions.get("nogil") is True
