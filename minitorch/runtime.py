@@ -237,7 +237,7 @@ _HEAD_TRAINING_NAMES = ("cross_entropy_forward", "cross_entropy_backward", "sgd_
 def _wide_forward_names(modules, image_size=None):
     """The forward kernels only wide 3x3 layers reach: F(4x4, 3x3) Winograd (64 channels and
     more on maps of 16x16 and more, see ``ops.conv_winograd.forward_planes``; a photo at 224
-    reaches it at 56x56; its serial twins for a batch's slices at up to 128 channels) and the
+    reaches it at 56x56; its serial twins for a batch's pipelined slices) and the
     parallel F(2x2, 3x3) weight transform (256x256 channels and more, which batch 1 takes at
     any map size, ``ops.conv_batch1``). Without them a frozen
     torchvision-width backbone compiled ~30 s of kernels, unannounced, in its first epoch. With
@@ -250,7 +250,7 @@ def _wide_forward_names(modules, image_size=None):
     from . import nn
     from .kernels.winograd import _SERIAL_TRANSFORM_BELOW
     from .ops.conv import takes_dense
-    from .ops.conv_winograd import _PIPELINE_MAX_CHANNELS, forward_planes
+    from .ops.conv_winograd import forward_planes, pipelined, tiles_per_image
     size, planes = image_size, set()
     for m in modules:
         if isinstance(m, nn.Conv2d):
@@ -271,7 +271,8 @@ def _wide_forward_names(modules, image_size=None):
                 p = 36 if size is None and min(O, C) >= 64 else \
                     forward_planes(C, O, size or 0, size or 0, small_maps=True)
                 planes.add(p)
-                if p == 36 and max(O, C) <= _PIPELINE_MAX_CHANNELS:
+                side = 16 if size is None else size   # (a map of unknown size: 16x16 or more)
+                if p == 36 and pipelined(2, C, O, p, tiles_per_image(p, side, side)):
                     planes.add("pipelined")  # a batch's slices (ops.conv_winograd.pipelined)
                 if 16 * O * C >= _SERIAL_TRANSFORM_BELOW:
                     planes.add("wide16")  # F(2x2, 3x3) on one image (predict, the last batch)

@@ -317,7 +317,8 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
         out = np.empty((N, O, OH, OW), x.dtype)
     else:
         out = np.empty((N, O) + pool[-2:], x.dtype)
-    if U is not None and pool is None and WG.pipelined(N, C, O, U.shape[0]):
+    if U is not None and pool is None and WG.pipelined(N, C, O, U.shape[0],
+                                                       WG.tiles_per_image(U.shape[0], OH, OW)):
         WG.forward_pipelined(_workspace, out, x, U, plan.padding, b, res, relu)
         return out
     # over slices of the batch whose scratch fits in _COLS_BYTES: same speed (the GEMMs stay
@@ -353,10 +354,12 @@ def _pool_first(U, res) -> bool:
     return U is None and res is None
 
 
-# A frozen Winograd plan keeps its transformed weight up to this size; a larger one (layer4's
-# F(4x4, 3x3) U, 37.7 MB each, where F(2x2, 3x3)'s was 16.8) is made on each call from the
-# weight the plan holds anyway (see _run).
-KEEP_U_BYTES = 16 * 1024 * 1024
+# A frozen Winograd plan keeps its transformed weight up to this size; a larger one is made on
+# each call from the weight the plan holds anyway (see _run). ResNet-18's layer4 (F(2x2, 3x3):
+# 16 MiB each) and a batch of 32 or more's layer3 (F(4x4, 3x3): 9 MiB) are the larger ones:
+# keeping them held 84 MiB for a frozen backbone, against about 5 ms a step at batch 16 to make
+# them (README, "Peak memory").
+KEEP_U_BYTES = 4 * 1024 * 1024
 # A training forward keeps an F(2x2, 3x3) transform up to this size for its backward's input
 # gradient, instead of making it twice (a few MB per step in all at 32x32 input)
 KEEP_U_FOR_BACKWARD = 4 * 1024 * 1024

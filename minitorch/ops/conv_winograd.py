@@ -24,7 +24,7 @@ from ..kernels import winograd43 as WG43
 
 __all__ = ["use_winograd", "forward_planes", "products", "is_frozen", "transformed_weight",
            "weight_transform", "scaled_weight", "input_bytes_per_image", "winograd_forward",
-           "pipelined", "pipeline_slices", "forward_pipelined", "empty", "grad_products",
+           "tiles_per_image", "pipelined", "pipeline_slices", "forward_pipelined", "empty", "grad_products",
            "winograd_grad_weight", "winograd_grad_input"]
 
 # Below this many input or output channels the 16 GEMMs are too thin to beat im2col (measured:
@@ -37,10 +37,12 @@ _MIN_CHANNELS = 16
 _MIN_TILES, _BIG_WEIGHT = 64, 256 * 256
 # F(4x4, 3x3) on maps under 16x16 from this many F(2x2, 3x3) tiles in the batch (forward_planes)
 _SMALL_MAPS_MIN_TILES = 512
-# F(4x4, 3x3) convolutions of at most this many channels run pipelined (forward_pipelined), in
-# slices of about _PIPELINE_SLICE_TILES tiles (whole images, at least one), at least
+# F(4x4, 3x3) convolutions of at most this many channels run pipelined (forward_pipelined), and
+# of up to _PIPELINE_WIDE_CHANNELS with at least _PIPELINE_WIDE_TILES tiles per image, in slices
+# of about _PIPELINE_SLICE_TILES tiles (whole images, at least one), at least
 # _PIPELINE_MIN_SLICES of them
 _PIPELINE_MAX_CHANNELS, _PIPELINE_SLICE_TILES, _PIPELINE_MIN_SLICES = 128, 128, 4
+_PIPELINE_WIDE_CHANNELS, _PIPELINE_WIDE_TILES = 256, 16
 
 
 def use_winograd(x_shape, w_shape, stride, dilation, groups, dtype, out_hw=None) -> bool:
@@ -96,10 +98,15 @@ def forward_planes(C, O, OH, OW, small_maps=False, images=None) -> int:
     return 16
 
 
+def tiles_per_image(planes, OH, OW) -> int:
+    """Winograd tiles covering one (OH, OW) output: F(4x4, 3x3)'s (36 planes) or F(2x2, 3x3)'s."""
+    TH, TW = (WG43.tiles43 if planes == 36 else WG.tiles)(OH, OW)
+    return TH * TW
+
+
 def products(planes, OH, OW) -> int:
     """Multiplications per (image, output channel, input channel) of the Winograd GEMMs."""
-    TH, TW = (WG43.tiles43 if planes == 36 else WG.tiles)(OH, OW)
-    return planes * TH * TW
+    return planes * tiles_per_image(planes, OH, OW)
 
 
 # (id(weight), planes) -> (weakref to the weight, U) for read-only weights, see transformed_weight
@@ -226,7 +233,7 @@ def winograd_forward(workspace, out, x, U, padding, bias=None, res=None, relu=Fa
         out, M_full, bias, res, relu)
 
 
-def pipelined(N, C, O, planes) -> bool:
+def pipelined(N, C, O, planes, tiles_per_image) -> bool:
     """Whether this convolution's F(4x4, 3x3) passes run as a pipeline over slices of the batch
     (``forward_pipelined``, and the backward's likewise) rather than as whole-batch passes.
 
@@ -234,9 +241,14 @@ def pipelined(N, C, O, planes) -> bool:
     each) to memory and the next pass reads them back; with few channels the products are too
     small to hide that traffic. A pipeline slice's ``V`` and ``M`` stay in its core's cache,
     and each thread runs its slices alone (serial kernels, a one-thread product), with no
-    barrier between the passes. It pays at 64 channels, by a few percent at 128, and loses at
-    256, where the per-slice products get too thin (README, "How the step is made fast")."""
-    return planes == 36 and N >= 2 and max(C, O) <= _PIPELINE_MAX_CHANNELS
+    barrier between the passes. It pays at 64 channels, by a few percent at 128, ties at 256
+    on 14x14 maps (16 tiles an image) and loses at 256 on 8x8 (4 tiles), where the per-slice
+    products get too thin (README, "How the step is made fast")."""
+    if planes != 36 or N < 2:
+        return False
+    wide = max(C, O)
+    return wide <= _PIPELINE_MAX_CHANNELS or (
+        wide <= _PIPELINE_WIDE_CHANNELS and tiles_per_image >= _PIPELINE_WIDE_TILES)
 
 
 def pipeline_slices(N, tiles_per_image):
@@ -254,12 +266,11 @@ def forward_pipelined(workspace, out, x, U, padding, bias=None, res=None, relu=F
     """``winograd_forward`` for F(4x4, 3x3) ``U`` as a pipeline (see ``pipelined``): each slice
     of the batch transformed, multiplied and transformed back by one thread."""
     N = x.shape[0]
-    TH, TW = WG43.tiles43(*out.shape[2:])
 
     def task(n0, n1):
         winograd_forward(workspace, out[n0:n1], x[n0:n1], U, padding, bias,
                          None if res is None else res[n0:n1], relu, in_task=True)
-    gemm.run_tasks(task, pipeline_slices(N, TH * TW))
+    gemm.run_tasks(task, pipeline_slices(N, tiles_per_image(36, *out.shape[2:])))
 
 
 @functools.lru_cache(maxsize=None)

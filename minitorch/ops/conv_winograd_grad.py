@@ -38,7 +38,8 @@ def winograd_backward(workspace, x, w, grad_out, padding, need_x, need_w, batch_
     grad_out = np.ascontiguousarray(grad_out)
     N, C, H, W = x.shape
     O, OH, OW = grad_out.shape[1:]
-    if WG.pipelined(N, C, O, WG.forward_planes(C, O, OH, OW)) and (
+    TH, TW = tiles43(OH, OW)
+    if WG.pipelined(N, C, O, WG.forward_planes(C, O, OH, OW), TH * TW) and (
             not need_x or (max(padding) <= 2 and WG.forward_planes(O, C, H, W) == 36)):
         return _backward_pipelined(workspace, x, w, grad_out, padding, need_x, need_w)
     grad_w = None

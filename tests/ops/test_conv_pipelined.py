@@ -25,10 +25,12 @@ def restore_threads():
 
 
 def test_the_rule_pipelines_a_batch_of_few_channels_in_f43_only():
-    assert WG.pipelined(16, 64, 64, 36) and WG.pipelined(2, 128, 64, 36)
-    assert not WG.pipelined(1, 64, 64, 36)      # one image: the parallel kernels
-    assert not WG.pipelined(16, 64, 256, 36)    # wide products: whole-batch passes
-    assert not WG.pipelined(16, 64, 64, 16)     # F(2x2, 3x3)
+    assert WG.pipelined(16, 64, 64, 36, 196) and WG.pipelined(2, 128, 64, 36, 4)
+    assert WG.pipelined(16, 256, 256, 36, 16)       # 256 channels on 14x14 maps
+    assert not WG.pipelined(64, 256, 256, 36, 4)    # 256 channels on 8x8: thin slices
+    assert not WG.pipelined(1, 64, 64, 36, 196)     # one image: the parallel kernels
+    assert not WG.pipelined(16, 64, 512, 36, 16)    # wide products: whole-batch passes
+    assert not WG.pipelined(16, 64, 64, 16, 196)    # F(2x2, 3x3)
 
 
 def test_slices_are_whole_images_at_least_four_and_the_same_for_any_threads():
@@ -112,7 +114,7 @@ def test_the_inference_epilogue_adds_the_residual_and_relu_per_slice():
     b = rng.standard_normal(64).astype(np.float32)
     res = rng.standard_normal((6, 64, 16, 16)).astype(np.float32)
     plan = conv_ops.prepare_inference(x.shape, w, (1, 1), (1, 1), (1, 1), 1)
-    assert WG.pipelined(6, 64, 64, plan.planes)
+    assert WG.pipelined(6, 64, 64, plan.planes, 16)
     out = conv_ops.conv2d_inference(plan, x, b, res, True)
     with mt.no_grad():
         ref = F.conv2d(mt.tensor(x), mt.tensor(w), mt.tensor(b), padding=1).numpy()
