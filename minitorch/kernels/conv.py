@@ -17,7 +17,8 @@ from .activation import relu_value
 from .twin import serial_twin
 
 __all__ = ["conv_output_size", "im2col", "im2col_rows", "col2im", "swap01", "transpose12",
-           "transpose12_serial", "transpose12_for"]
+           "transpose12_serial", "transpose12_for", "im2col_serial", "col2im_serial",
+           "swap01_serial"]
 
 
 @njit(cache=True)
@@ -223,6 +224,10 @@ def transpose12(out, src, bias, res, relu):
 # outputs of small batches); the RGB stem's copies (>= 2 x 56 x 56 x 64 values) stay parallel.
 _SERIAL_COPY_BELOW = 1 << 18
 transpose12_serial = serial_twin(transpose12)
+# one thread's slice of a pipelined im2col convolution (ops/conv_im2col_pipeline.py)
+im2col_serial = serial_twin(im2col)
+col2im_serial = serial_twin(col2im)
+swap01_serial = serial_twin(swap01)
 
 
 def transpose12_for(out):

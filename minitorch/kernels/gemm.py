@@ -56,10 +56,13 @@ class _Job:
     ``ThreadPoolExecutor`` future does) cost ~95 us per product, the pool thread's wake-up, even
     when the caller had done every piece, and much more when that thread's core was busy.
     """
-    __slots__ = ("fn", "work", "finished", "count", "done", "error")
+    __slots__ = ("fn", "work", "finished", "count", "done", "error", "errstate")
 
     def __init__(self, tasks, fn):
         self.fn = fn
+        # numpy's floating-point error handling is per thread: the pool threads take the
+        # caller's (a Trainer silences overflow warnings that its own check reports)
+        self.errstate = np.geterr()
         self.work = iter(tasks)  # next() on a list iterator is atomic under the GIL
         self.finished = itertools.count(1)  # so is next() on a count: no lock per piece
         self.count = len(tasks)
@@ -68,13 +71,14 @@ class _Job:
         self.error = None
 
     def run(self):
-        for task in self.work:
-            try:
-                self.fn(*task)
-            except BaseException as e:  # noqa: BLE001  (re-raised in the caller's thread)
-                self.error = e
-            if next(self.finished) == self.count:
-                self.done.release()
+        with np.errstate(**self.errstate):
+            for task in self.work:
+                try:
+                    self.fn(*task)
+                except BaseException as e:  # noqa: BLE001  (re-raised in the caller's thread)
+                    self.error = e
+                if next(self.finished) == self.count:
+                    self.done.release()
 
 
 class _Pool:

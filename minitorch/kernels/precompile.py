@@ -39,6 +39,11 @@ def _warm_calls(dt):
     return {
         "im2col": lambda: conv.im2col(np.empty((27, 50), dt), x, 3, 3, 1, 1, 1, 1, 1, 1),
         "swap01": lambda: conv.swap01(np.empty((3, 2, 25), dt), v3, w[:0], v3[:0], False),
+        # a batch's im2col convolutions run as pipelined slices (ops/conv_im2col_pipeline.py)
+        "im2col_serial": lambda: conv.im2col_serial(np.empty((27, 50), dt), x, 3, 3, 1, 1, 1, 1,
+                                                    1, 1),
+        "swap01_serial": lambda: conv.swap01_serial(np.empty((3, 2, 25), dt), v3, w[:0], v3[:0],
+                                                    False),
         "batch_norm_stats": lambda: norm.batch_norm_stats(np.empty(3, dt), np.empty(3, dt), x3,
                                                           1e-5),
         "batch_norm_apply": lambda: norm.batch_norm_apply(np.empty_like(x3), x3, w, w, w, w, 0),
@@ -106,6 +111,8 @@ def _warm_calls(dt):
             winograd43_grad.output_transform_adjoint43_serial(np.empty((36, 2, 2), dt), x4)),
         "col2im": lambda: conv.col2im(np.empty_like(x), np.ones((27, 50), dt), 3, 3, 1, 1, 1, 1,
                                       1, 1),
+        "col2im_serial": lambda: conv.col2im_serial(np.empty_like(x), np.ones((27, 50), dt), 3, 3,
+                                                    1, 1, 1, 1, 1, 1),
         "dense_weight_grad": lambda: conv_dense.dense_weight_grad(
             np.empty((2, 2, 9), dt), np.ones((8, 8), dt), np.zeros((4, 4), np.int64)),
         "max_pool2d_backward": lambda: pool.max_pool2d_backward(np.empty_like(x),
@@ -132,10 +139,10 @@ def _warm_calls(dt):
 KERNEL_NAMES = tuple(_warm_calls(np.float32))
 # What a run whose backward stops at the classifier head reaches (a frozen backbone, BatchNorm
 # folded, features cached or not): the layers' forward, the loss, the head's update. The digits
-# job compiles these 11 instead of all of them. Its weights are small: it reaches the serial twin of
+# job compiles these 13 instead of all of them. Its weights are small: it reaches the serial twin of
 # weight_transform (half the compile time, twin.py), not it.
-HEAD_ONLY_NAMES = ("im2col", "swap01", "relu_forward", "tiles",
-                   "weight_transform_serial", "input_transform", "output_transform",
+HEAD_ONLY_NAMES = ("im2col", "swap01", "im2col_serial", "swap01_serial", "relu_forward",
+                   "tiles", "weight_transform_serial", "input_transform", "output_transform",
                    "adaptive_avg_pool2d_forward", "cross_entropy_forward", "cross_entropy_backward",
                    "sgd_update_serial_")
 MAX_POOL_NAMES = ("max_pool2d_forward", "max_pool2d_forward_values", "max_pool2d_backward")
@@ -160,6 +167,7 @@ _COMPILE_SECONDS = {
     "weight_transform43": 2.0, "tiles43": 0.1, "input_transform43": 3.0, "output_transform43": 4.5,
     "output_transform_adjoint43": 6.0, "weight_grad_transform43": 1.5,
     "input_transform43_serial": 5.6, "output_transform43_serial": 3.6,
+    "im2col_serial": 0.5, "swap01_serial": 0.3, "col2im_serial": 0.5,
     "output_transform_adjoint43_serial": 4.0,
     "im2col_rows": 4.3, "bn_residual_relu_serial_": 1.0, "bn_residual_relu_": 2.0,
     "dense_weight": 1.7, "dense_weight_grad": 1.6,

@@ -24,6 +24,7 @@ from ..kernels import gemm
 from ..kernels import pool as pool_kernels
 from . import conv_transpose as CT  # (its ops use this module's only inside calls)
 from . import conv_dense as DENSE
+from . import conv_im2col_pipeline as PIPE
 from . import conv_nhwc as NHWC
 from . import conv_taps as TAPS
 from . import conv_winograd as WG
@@ -271,10 +272,13 @@ class Convolution(Function):
         N, O, OH, OW = grad_out.shape
         P = OH * OW
         g = np.ascontiguousarray(grad_out).reshape(N, O, P)
-        if getattr(ctx, "nhwc", False) and not need_x:   # an RGB stem: its weight gradient takes g as it is
+        if getattr(ctx, "nhwc", False) and not need_x:  # an RGB stem: the weight gradient only
             grad_w = NHWC.grad_weight(_workspace, x, w.shape, g, ctx.padding, ctx.stride,
                                       _nhwc_slices(x, w, P)) if need_w else None
             return None, grad_w, g.sum(axis=(0, 2)) if need_b else None
+        if not getattr(ctx, "nhwc", False) and PIPE.pipelined(N, ctx.groups, P, g.dtype):
+            grad_x, grad_w = PIPE.backward(_workspace, _geometry(ctx), x, w, g, need_x, need_w)
+            return grad_x, grad_w, g.sum(axis=(0, 2)) if need_b else None
         # channel-major (O, N*P) whatever the forward's orientation: all backward GEMM
         # orientations measured within noise of each other, and swap01 is the cheaper copy
         g2 = _workspace("prod", (O, N, P), g.dtype)
@@ -320,6 +324,12 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
     if U is not None and pool is None and WG.pipelined(N, C, O, U.shape[0],
                                                        WG.tiles_per_image(U.shape[0], OH, OW)):
         WG.forward_pipelined(_workspace, out, x, U, plan.padding, b, res, relu)
+        return out
+    if U is None and pool is None and not plan.nhwc and PIPE.pipelined(N, plan.groups, OH * OW,
+                                                                         x.dtype):
+        res3 = WG.empty(x.dtype, 3) if res is None else res.reshape(N, O, OH * OW)
+        PIPE.forward(_workspace, _geometry(plan), out, x, plan.weight, _epilogue_bias(b, x.dtype),
+                     res3, relu)
         return out
     # over slices of the batch whose scratch fits in _COLS_BYTES: same speed (the GEMMs stay
     # large), a fraction of the scratch (the stem's im2col columns are 118 MB at batch 16)

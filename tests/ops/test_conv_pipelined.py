@@ -119,3 +119,83 @@ def test_the_inference_epilogue_adds_the_residual_and_relu_per_slice():
     with mt.no_grad():
         ref = F.conv2d(mt.tensor(x), mt.tensor(w), mt.tensor(b), padding=1).numpy()
     assert np.array_equal(out, np.maximum(ref + res, 0))   # bitwise the separate ops
+
+
+# ------------------------------------------------------------ im2col convolutions (strided, 1x1)
+from minitorch.ops import conv_im2col_pipeline as PIPE  # noqa: E402
+
+
+def test_the_im2col_rule_takes_a_float32_batch_of_one_group_and_several_pixels():
+    assert PIPE.pipelined(2, 1, 4, np.float32)
+    assert not PIPE.pipelined(1, 1, 4, np.float32)     # one image: the whole-image product
+    assert not PIPE.pipelined(8, 2, 4, np.float32)     # grouped
+    assert not PIPE.pipelined(8, 1, 1, np.float32)     # one pixel: the pixel-major product
+    assert not PIPE.pipelined(8, 1, 4, np.float64)     # float64 (gradcheck): im2col as it was
+
+
+# (N, C, O, H, kernel, stride, padding, dilation, slice bytes): ResNet's strided 3x3 and 1x1,
+# a dilated one, slices of one image and of several
+IM2COL_CASES = [(5, 16, 24, 12, 3, 2, 1, 1, 1), (6, 32, 16, 9, 1, 2, 0, 1, 1 << 30),
+                (4, 8, 12, 11, 3, 1, 2, 2, 2 * 8 * 9 * 81 * 4), (3, 4, 8, 7, 2, 1, 0, 1, 1)]
+
+
+@pytest.mark.parametrize("case", IM2COL_CASES)
+def test_im2col_forward_and_gradients_match_torch_and_the_whole_batch(case, monkeypatch):
+    torch = pytest.importorskip("torch")
+    N, C, O, H, k, s, p, d, slice_bytes = case
+    monkeypatch.setattr(PIPE, "_SLICE_BYTES", slice_bytes)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((N, C, H, H)).astype(np.float32)
+    w = (rng.standard_normal((O, C, k, k)) * 0.2).astype(np.float32)
+    b = rng.standard_normal(O).astype(np.float32)
+    geo = dict(stride=s, padding=p, dilation=d)
+
+    def run():
+        xm, wm, bm = (mt.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = F.conv2d(xm, wm, bm, **geo)
+        g = np.random.default_rng(5).standard_normal(y.shape).astype(np.float32)
+        y.backward(mt.tensor(g))
+        return g, [t.numpy() for t in (y.detach(), xm.grad, wm.grad, bm.grad)]
+    g, piped = run()
+    calls = []
+    real = PIPE.pipelined
+    monkeypatch.setattr(PIPE, "pipelined", lambda *a: calls.append(real(*a)) and False)
+    _, whole = run()
+    assert calls and all(calls)    # the case does take the pipeline, which was just turned off
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    yt = torch.nn.functional.conv2d(xt, wt, bt, **geo)
+    yt.backward(torch.from_numpy(g))
+    for ours, other, theirs in zip(piped, whole, (yt.detach(), xt.grad, wt.grad, bt.grad)):
+        assert ours.dtype == np.float32 and ours.shape == tuple(theirs.shape)
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(ours, other, rtol=1e-5, atol=1e-5)
+
+
+def test_im2col_weight_gradient_is_the_same_bits_on_one_thread_two_and_again():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((16, 32, 14, 14)).astype(np.float32)
+    w = (rng.standard_normal((48, 32, 3, 3)) * 0.1).astype(np.float32)
+    runs = []
+    for threads in (1, 2, 2):
+        gemm.set_num_threads(threads)
+        xm, wm = mt.tensor(x, requires_grad=True), mt.tensor(w, requires_grad=True)
+        y = F.conv2d(xm, wm, stride=2, padding=1)
+        y.backward(y.detach())
+        runs.append((y.detach().numpy(), xm.grad.numpy(), wm.grad.numpy()))
+    for r in runs[1:]:
+        for a, b in zip(runs[0], r):
+            assert a.tobytes() == b.tobytes()
+
+
+def test_im2col_inference_epilogue_is_bitwise_the_separate_ops():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((6, 16, 10, 10)).astype(np.float32)
+    w = rng.standard_normal((24, 16, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(24).astype(np.float32)
+    res = rng.standard_normal((6, 24, 5, 5)).astype(np.float32)
+    plan = conv_ops.prepare_inference(x.shape, w, (2, 2), (1, 1), (1, 1), 1)
+    assert not plan.winograd and PIPE.pipelined(6, 1, 25, np.float32)
+    out = conv_ops.conv2d_inference(plan, x, b, res, True)
+    with mt.no_grad():
+        ref = F.conv2d(mt.tensor(x), mt.tensor(w), mt.tensor(b), stride=2, padding=1).numpy()
+    assert np.array_equal(out, np.maximum(ref + res, 0))

@@ -244,6 +244,8 @@ def test_conv_forward_over_batch_slices_equals_the_whole_batch(monkeypatch, w_sh
     monkeypatch.setattr(owner, name, lambda *args: slices.append(len(args[2]))
                         or original(*args))
     monkeypatch.setattr(conv_ops, "_COLS_BYTES", 1)  # one image at a time
+    # (the whole-batch passes: a batch otherwise runs as conv_im2col_pipeline's slices)
+    monkeypatch.setattr(conv_ops.PIPE, "pipelined", lambda *a: False)
     sliced = F.conv2d(x, w, b, stride=stride, padding=w_shape[2] // 2).numpy()
     assert slices == [1] * 5
     np.testing.assert_allclose(sliced, whole, rtol=1e-5, atol=1e-5)
