@@ -47,3 +47,26 @@ def test_twins_release_the_gil_so_pipeline_threads_run_side_by_side():
                    winograd43.output_transform43_serial,
                    winograd43_grad.output_transform_adjoint43_serial):
         assert serial.targetoptions.get("nogil") is True
+
+
+def test_the_pipelines_twins_give_bitwise_the_parallel_results():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 5, 9, 9)).astype(np.float32)
+    cols_a, cols_b = np.empty((45, 3 * 25), np.float32), np.empty((45, 3 * 25), np.float32)
+    conv.im2col(cols_a, x, 3, 3, 2, 2, 1, 1, 1, 1)
+    conv.im2col_serial(cols_b, x, 3, 3, 2, 2, 1, 1, 1, 1)
+    assert cols_a.tobytes() == cols_b.tobytes()
+    gx_a, gx_b = np.empty_like(x), np.empty_like(x)
+    conv.col2im(gx_a, cols_a, 3, 3, 2, 2, 1, 1, 1, 1)
+    conv.col2im_serial(gx_b, cols_a, 3, 3, 2, 2, 1, 1, 1, 1)
+    assert gx_a.tobytes() == gx_b.tobytes()
+    src = rng.standard_normal((6, 3, 25)).astype(np.float32)
+    bias = rng.standard_normal(6).astype(np.float32)
+    res = rng.standard_normal((3, 6, 25)).astype(np.float32)
+    for b, r, relu in ((bias[:0], res[:0], False), (bias, res[:0], True), (bias, res, True)):
+        y_a, y_b = np.empty((3, 6, 25), np.float32), np.empty((3, 6, 25), np.float32)
+        conv.swap01(y_a, src, b, r, relu)
+        conv.swap01_serial(y_b, src, b, r, relu)
+        assert y_a.tobytes() == y_b.tobytes()
+    expected = np.maximum(src.transpose(1, 0, 2) + bias.reshape(1, 6, 1) + res, 0)
+    assert np.array_equal(y_b, expected)   # the separate ops' numbers, in their order
