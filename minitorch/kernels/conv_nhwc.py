@@ -16,7 +16,10 @@ is the maximum).
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["nhwc_padded", "im2col_nhwc", "max_pool_nhwc_values"]
+from .twin import serial_twin
+
+__all__ = ["nhwc_padded", "im2col_nhwc", "max_pool_nhwc_values", "nhwc_padded_serial",
+           "im2col_nhwc_serial", "max_pool_nhwc_values_serial"]
 
 
 @njit(parallel=True, cache=True)
@@ -94,3 +97,9 @@ def max_pool_nhwc_values(out, y, KH, KW, SH, SW, PH, PW, DH, DW):
                         v = src[c]
                         if v > dst[c] or v != v:
                             dst[c] = v
+
+
+# one thread's slice of the stem's pipelined forward (ops/conv_nhwc.py)
+nhwc_padded_serial = serial_twin(nhwc_padded)
+im2col_nhwc_serial = serial_twin(im2col_nhwc)
+max_pool_nhwc_values_serial = serial_twin(max_pool_nhwc_values)

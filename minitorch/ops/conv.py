@@ -325,6 +325,11 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
                                                        WG.tiles_per_image(U.shape[0], OH, OW)):
         WG.forward_pipelined(_workspace, out, x, U, plan.padding, b, res, relu)
         return out
+    if plan.nhwc and N > 1:   # a batch's slices, each on one thread (ops.conv_nhwc.forward)
+        NHWC.forward(_workspace, out, x, plan.weight, plan.padding, plan.stride,
+                     _epilogue_bias(b, x.dtype), _epilogue_res(res, x.dtype), relu, pool,
+                     _COLS_BYTES)
+        return out
     if U is None and pool is None and not plan.nhwc and PIPE.pipelined(N, plan.groups, OH * OW,
                                                                          x.dtype):
         res3 = WG.empty(x.dtype, 3) if res is None else res.reshape(N, O, OH * OW)

@@ -34,40 +34,52 @@ def _weight_rows(w):
     return np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(-1, O)
 
 
-def _padded(workspace, x, padding):
+def _padded(workspace, x, padding, serial=False):
     N, C, H, W = x.shape
     PH, PW = padding
     xp = workspace("nhwc", (N, H + 2 * PH, W + 2 * PW, C), x.dtype)
-    NK.nhwc_padded(xp, x, PH, PW)
+    (NK.nhwc_padded_serial if serial else NK.nhwc_padded)(xp, x, PH, PW)
     return xp
 
 
-def _products(workspace, x, w, padding, stride, band_bytes):
+def _products(workspace, x, w, padding, stride, band_bytes, serial=False):
     """``prod`` (N, OH*OW, O): the convolution's raw product, pixel-major; the columns are
-    made ``band_bytes`` at a time (a band of output rows of every image)."""
+    made ``band_bytes`` at a time (a band of output rows of every image). ``serial``: on this
+    thread alone (a pipeline slice: the serial kernels and a one-thread product)."""
     O, C, KH, KW = w.shape
     SH, SW = stride
-    xp = _padded(workspace, x, padding)
+    xp = _padded(workspace, x, padding, serial)
     N, HP, WP = xp.shape[:3]
     OH, OW = (HP - KH) // SH + 1, (WP - KW) // SW + 1
     Kdim = KH * KW * C
     prod = workspace("prod", (N, OH * OW, O), x.dtype)
     p2 = prod.reshape(N, OH, OW, O)
     w2 = _weight_rows(w)
+    im2col = NK.im2col_nhwc_serial if serial else NK.im2col_nhwc
+    matmul = _one_thread_product if serial else gemm.matmul
     rows = max(1, min(OH, band_bytes // max(1, N * OW * Kdim * x.dtype.itemsize)))
     for r0 in range(0, OH, rows):
         r1 = min(OH, r0 + rows)
         cols = workspace("cols", (N * (r1 - r0) * OW, Kdim), x.dtype)
-        NK.im2col_nhwc(cols, xp, KH, KW, SH, SW, r0)
+        im2col(cols, xp, KH, KW, SH, SW, r0)
         if r1 - r0 == OH:
-            gemm.matmul(cols, w2, prod.reshape(-1, O))
+            matmul(cols, w2, prod.reshape(-1, O))
         elif N == 1:   # the band's rows of the product are contiguous
-            gemm.matmul(cols, w2, prod[0, r0 * OW:r1 * OW])
+            matmul(cols, w2, prod[0, r0 * OW:r1 * OW])
         else:   # each image's band of rows of the product
             band = workspace("band", (N, (r1 - r0) * OW, O), x.dtype)
-            gemm.matmul(cols, w2, band.reshape(-1, O))
+            matmul(cols, w2, band.reshape(-1, O))
             p2[:, r0:r1] = band.reshape(N, r1 - r0, OW, O)
     return prod, (OH, OW)
+
+
+def _one_thread_product(a, b, out):
+    np.matmul(a, b, out=out)
+
+
+# a pipeline slice: about this many output pixels (whole images, at least one), in bands of
+# about _SLICE_BAND_BYTES of columns, and at least _MIN_SLICES slices
+_SLICE_PIXELS, _SLICE_BAND_BYTES, _MIN_SLICES = 4096, 1024 * 1024, 4
 
 
 def forward(workspace, out, x, w, padding, stride, bias, res, relu, pool, band_bytes):
@@ -75,16 +87,38 @@ def forward(workspace, out, x, w, padding, stride, bias, res, relu, pool, band_b
     max-pooled by ``pool`` (``ops.conv.pool_geometry``, or None), with ``bias`` (the epilogue's
     (O,) array, empty for none), ``res`` (shaped like ``out``, empty for none) and ReLU added in
     the copy to NCHW. The pool runs before the bias and ReLU, which are monotone per channel:
-    bitwise the same maxima as after them (see ``ops.conv._pool_first``)."""
+    bitwise the same maxima as after them (see ``ops.conv._pool_first``).
+
+    A batch runs as a pipeline over slices of it (``kernels.gemm.run_tasks``, as
+    ``ops/conv_im2col_pipeline.py`` says why): each slice's columns, product, pool and copy on
+    one thread, in bands of columns that stay in its cache; one image as one whole-image pass
+    in ``band_bytes`` bands."""
+    N = x.shape[0]
+    if N == 1:
+        return _forward_slice(workspace, out, x, w, padding, stride, bias, res, relu, pool,
+                              band_bytes, False)
+    OH = (x.shape[2] + 2 * padding[0] - w.shape[2]) // stride[0] + 1
+    OW = (x.shape[3] + 2 * padding[1] - w.shape[3]) // stride[1] + 1
+    step = max(1, min(-(-_SLICE_PIXELS // (OH * OW)), -(-N // _MIN_SLICES)))
+
+    def task(n0, n1):
+        _forward_slice(workspace, out[n0:n1], x[n0:n1], w, padding, stride, bias,
+                       res[n0:n1] if res.size else res, relu, pool, _SLICE_BAND_BYTES, True)
+    gemm.run_tasks(task, [(n0, min(N, n0 + step)) for n0 in range(0, N, step)])
+
+
+def _forward_slice(workspace, out, x, w, padding, stride, bias, res, relu, pool, band_bytes,
+                   serial):
     N, O = out.shape[:2]
-    prod, (OH, OW) = _products(workspace, x, w, padding, stride, band_bytes)
+    prod, (OH, OW) = _products(workspace, x, w, padding, stride, band_bytes, serial)
     if pool is not None:
         PH, PW = out.shape[2:]
         pooled = workspace("stage", (N, PH, PW, O), x.dtype)
-        NK.max_pool_nhwc_values(pooled, prod.reshape(N, OH, OW, O), *pool[:-2])
+        (NK.max_pool_nhwc_values_serial if serial else NK.max_pool_nhwc_values)(
+            pooled, prod.reshape(N, OH, OW, O), *pool[:-2])
         prod = pooled.reshape(N, PH * PW, O)
     out3 = out.reshape(N, O, -1)
-    K.transpose12_for(out3)(out3, prod, bias, res, relu)
+    (K.transpose12_serial if serial else K.transpose12_for(out3))(out3, prod, bias, res, relu)
 
 
 def grad_weight(workspace, x, w_shape, g, padding, stride, slices):

@@ -13,9 +13,12 @@ from minitorch.ops import conv_nhwc
 torch = pytest.importorskip("torch")
 
 
+# (the batch runs as slices on the product threads: one image each, or, at 9 small images,
+# three per slice)
 @pytest.mark.parametrize("shape,k,stride,pad", [((2, 3, 32, 32), 7, 2, 3),
                                                 ((3, 3, 33, 31), 5, 3, 1),
-                                                ((2, 1, 17, 17), 3, 2, 0)])
+                                                ((2, 1, 17, 17), 3, 2, 0),
+                                                ((9, 3, 16, 16), 3, 2, 1)])
 def test_strided_rgb_convolution_matches_torch_forward_and_backward(monkeypatch, shape, k,
                                                                     stride, pad):
     taken = []
