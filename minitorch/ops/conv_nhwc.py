@@ -127,8 +127,10 @@ def grad_weight(workspace, x, w_shape, g, padding, stride, slices):
     products summed over ``slices`` of the batch ((n0, n1) pairs), an image at a time within a
     slice. Taking ``g`` per image as it is, rather than one channel-major copy of the whole
     batch's gradient, keeps that copy (49 MiB for the stem at batch 16 and 224x224) out of the
-    scratch."""
+    scratch. A batch runs as the forward's pipeline instead (``_grad_weight_pipelined``)."""
     O, C, KH, KW = w_shape
+    if x.shape[0] > 1:
+        return _grad_weight_pipelined(workspace, x, w_shape, g, padding, stride)
     P = g.shape[2]
     K = KH * KW * C
     gw = np.zeros((O, K), x.dtype)
@@ -140,4 +142,54 @@ def grad_weight(workspace, x, w_shape, g, padding, stride, slices):
                             np.empty((n1 - n0, O, K), x.dtype))
         for part in parts:
             gw += part
+    return _as_weight(gw, w_shape)
+
+
+def _as_weight(gw, w_shape):
+    O, C, KH, KW = w_shape
     return np.ascontiguousarray(gw.reshape(O, KH, KW, C).transpose(0, 3, 1, 2))
+
+
+# the pipelined weight gradient's slices are summed in this many groups of consecutive slices,
+# then the groups in order: the same bits whatever the threads (as ops.conv_winograd_grad's)
+_GRAD_GROUPS = 4
+
+
+def _grad_weight_pipelined(workspace, x, w_shape, g, padding, stride):
+    """``grad_weight`` for a batch: per slice (the forward's), the channels-last columns in
+    bands of output rows, each image's band of ``g`` times its band of columns, summed into the
+    slice group's total on one thread."""
+    O, C, KH, KW = w_shape
+    N, _, P = g.shape
+    K = KH * KW * C
+    OH = (x.shape[2] + 2 * padding[0] - KH) // stride[0] + 1
+    OW = P // OH
+    step = max(1, min(-(-_SLICE_PIXELS // P), -(-N // _MIN_SLICES)))
+    slices = [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+    k = min(_GRAD_GROUPS, len(slices))
+    groups = [slices[i * len(slices) // k:(i + 1) * len(slices) // k] for i in range(k)]
+    sums = [None] * k
+
+    def task(i):
+        total = np.zeros((O, K), x.dtype)
+        part = np.empty((O, K), x.dtype)
+        for n0, n1 in groups[i]:
+            n = n1 - n0
+            xp = _padded(workspace, x[n0:n1], padding, True)
+            rows = max(1, min(OH, _SLICE_BAND_BYTES // (n * OW * K * x.dtype.itemsize)))
+            for r0 in range(0, OH, rows):
+                r1 = min(OH, r0 + rows)
+                band = (r1 - r0) * OW
+                cols = workspace("cols", (n * band, K), x.dtype)
+                NK.im2col_nhwc_serial(cols, xp, KH, KW, *stride, r0)
+                for j in range(n):
+                    np.matmul(g[n0 + j, :, r0 * OW:r1 * OW], cols[j * band:(j + 1) * band],
+                              out=part)
+                    total += part
+        sums[i] = total
+
+    gemm.run_tasks(task, [(i,) for i in range(k)])
+    gw = sums[0]
+    for part in sums[1:]:
+        gw += part
+    return _as_weight(gw, w_shape)

@@ -93,3 +93,23 @@ def test_fused_stem_with_max_pool_is_bitwise_the_separate_ops():
                                    stride=2, padding=3),
         torch.tensor(bn.running_mean.numpy()), torch.tensor(bn.running_var.numpy()))), 3, 2, 1)
     np.testing.assert_allclose(fused, expected.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_a_batchs_stem_weight_gradient_is_the_same_bits_on_one_thread_and_two():
+    from minitorch.kernels import gemm
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((10, 3, 30, 30)).astype(np.float32)
+    w = rng.standard_normal((8, 3, 7, 7)).astype(np.float32)
+    before, grads = gemm.get_num_threads(), []
+    try:
+        for threads in (1, 2, 2):
+            gemm.set_num_threads(threads)
+            wm = mt.tensor(w, requires_grad=True)
+            F.conv2d(mt.tensor(x), wm, stride=2, padding=3).square().sum().backward()
+            grads.append(wm.grad.numpy())
+    finally:
+        gemm.set_num_threads(before)
+    assert grads[0].tobytes() == grads[1].tobytes() == grads[2].tobytes()
+    wt = torch.tensor(w, requires_grad=True)
+    torch.nn.functional.conv2d(torch.tensor(x), wt, stride=2, padding=3).square().sum().backward()
+    np.testing.assert_allclose(grads[0], wt.grad.numpy(), rtol=1e-4, atol=1e-2)
