@@ -201,19 +201,17 @@ def kernels_for(model, image_size=None, inference=False, feature_cache=False):
 
 
 def _stem_names(modules):
-    """The channels-last kernels of a strided convolution of few input channels (an RGB stem,
-    ``ops.conv_nhwc``; a batch's pipelined slices take their serial twins), and their max-pool
-    when the model has one."""
+    """The channels-last kernels of a strided convolution of few input channels (an RGB stem on
+    a batch, ``ops.conv_nhwc``), and their max-pool when the model has one."""
     from . import nn
     from .ops.conv_nhwc import use_nhwc
     if not any(isinstance(m, nn.Conv2d) and use_nhwc((2, m.in_channels), None, m.stride,
                                                       m.dilation, m.groups) for m in modules):
         return []
     pool = any(isinstance(m, nn.MaxPool2d) for m in modules)
-    # (the pixel-major product's copy to NCHW: the stem's output is large, so the parallel one)
-    return ["nhwc_padded", "im2col_nhwc", "transpose12", "nhwc_padded_serial",
-            "im2col_nhwc_serial", "transpose12_serial"] + (
-        ["max_pool_nhwc_values", "max_pool_nhwc_values_serial"] if pool else [])
+    # (the pixel-major product's copy to NCHW: each pipeline slice's on its own thread)
+    return ["nhwc_padded", "im2col_nhwc", "transpose12_serial"] + (
+        ["max_pool_nhwc_values"] if pool else [])
 
 
 # F(2x2, 3x3)'s transforms and the twins a forward under ops.conv.forward_once takes instead

@@ -12,23 +12,22 @@ instead of one plane's scattered rows.
 channels), ``im2col_nhwc`` the pixel-major columns of a band of output rows, and
 ``max_pool_nhwc_values`` pools the pixel-major product (torch's NaN rule: a NaN in the window
 is the maximum).
+
+Each runs on one thread and releases the GIL: the stem runs as a pipeline over slices of the
+batch, each slice's kernels and product on one of the product threads (``ops/conv_nhwc.py``).
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .twin import serial_twin
-
-__all__ = ["nhwc_padded", "im2col_nhwc", "max_pool_nhwc_values", "nhwc_padded_serial",
-           "im2col_nhwc_serial", "max_pool_nhwc_values_serial"]
+__all__ = ["nhwc_padded", "im2col_nhwc", "max_pool_nhwc_values"]
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, nogil=True)
 def nhwc_padded(out, x, PH, PW):
-    """``out`` (N, H + 2PH, W + 2PW, C) = ``x`` (N, C, H, W) channels-last, zero around it.
-    Parallel over the rows of ``out``."""
+    """``out`` (N, H + 2PH, W + 2PW, C) = ``x`` (N, C, H, W) channels-last, zero around it."""
     N, C, H, W = x.shape
     HP, WP = out.shape[1], out.shape[2]
-    for i in prange(N * HP):
+    for i in range(N * HP):
         n = i // HP
         h = i % HP - PH
         row = out[n, i % HP]
@@ -42,20 +41,18 @@ def nhwc_padded(out, x, PH, PW):
                 row[PW + w, c] = x[n, c, h, w]
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, nogil=True)
 def im2col_nhwc(cols, xp, KH, KW, SH, SW, OH0):
     """Pixel-major columns of output rows ``OH0 .. OH0 + R - 1`` of every image of ``xp`` (a
     ``nhwc_padded`` copy): ``cols`` (N*R*OW, KH*KW*C), row ``(n, r, ow)``, column
     ``(kh, kw, c)`` (the order of ``weight.transpose(2, 3, 1, 0)``); R from ``cols``' rows.
-
-    Parallel over the (image, output row) pairs; each writes its own ``OW`` rows of ``cols``.
     """
     N, HP, WP, C = xp.shape
     OW = (WP - KW) // SW + 1
     R = cols.shape[0] // (N * OW)
     run = KW * C
     xf, cf = xp.reshape(-1), cols.reshape(-1)
-    for i in prange(N * R):
+    for i in range(N * R):
         n = i // R
         oh = OH0 + i % R
         for ow in range(OW):
@@ -67,14 +64,14 @@ def im2col_nhwc(cols, xp, KH, KW, SH, SW, OH0):
                     cf[np.uint64(d + j)] = xf[np.uint64(src + j)]
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, nogil=True)
 def max_pool_nhwc_values(out, y, KH, KW, SH, SW, PH, PW, DH, DW):
     """``out`` (N, OH, OW, C) = the max-pool of ``y`` (N, H, W, C) over windows ``KH x KW``
     (stride, padding, dilation as ``max_pool2d``; padding is never the maximum); a NaN in a
-    window is its maximum, as in torch. Parallel over the (image, output row) pairs."""
+    window is its maximum, as in torch."""
     N, H, W, C = y.shape
     OH, OW = out.shape[1], out.shape[2]
-    for i in prange(N * OH):
+    for i in range(N * OH):
         n = i // OH
         oh = i % OH
         for ow in range(OW):
@@ -98,8 +95,3 @@ def max_pool_nhwc_values(out, y, KH, KW, SH, SW, PH, PW, DH, DW):
                         if v > dst[c] or v != v:
                             dst[c] = v
 
-
-# one thread's slice of the stem's pipelined forward (ops/conv_nhwc.py)
-nhwc_padded_serial = serial_twin(nhwc_padded)
-im2col_nhwc_serial = serial_twin(im2col_nhwc)
-max_pool_nhwc_values_serial = serial_twin(max_pool_nhwc_values)

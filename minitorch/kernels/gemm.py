@@ -29,7 +29,8 @@ import threading
 
 import numpy as np
 
-__all__ = ["matmul", "run_tasks", "set_num_threads", "get_num_threads", "warm_blas"]
+__all__ = ["matmul", "run_tasks", "batch_slices", "sum_over_groups", "set_num_threads",
+           "get_num_threads", "warm_blas"]
 
 # "auto": no set_num_threads yet, see the module docstring; "blas": the BLAS libraries'
 # threadpoolctl controllers (None until the first product), "warm": BLAS's slow start is over
@@ -253,6 +254,36 @@ def _run_tasks(fn, tasks, n, pool):
             fn(*task)
         return
     pool.run(tasks, fn)
+
+
+def batch_slices(N, images, min_slices=4):
+    """(n0, n1) slices of a batch of ``N`` for ``run_tasks``: ``images`` each (at least one), or
+    fewer so that there are at least ``min_slices`` (a thread on a busy core takes fewer)."""
+    step = max(1, min(images, -(-N // min_slices)))
+    return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+
+
+# sum_over_groups' groups of consecutive slices
+_GROUPS = 4
+
+
+def sum_over_groups(fn, slices):
+    """``fn(group)`` for ``_GROUPS`` runs of consecutive ``slices``, each run on one thread, and
+    the results (arrays, or all None) summed in the runs' order: the same sums in the same order
+    whatever the threads and their timing, so a pipelined gradient is the same bits on every
+    run and thread count. The first result is summed into."""
+    k = min(_GROUPS, len(slices))
+    groups = [slices[i * len(slices) // k:(i + 1) * len(slices) // k] for i in range(k)]
+    results = [None] * k
+
+    def task(i):
+        results[i] = fn(groups[i])
+    run_tasks(task, [(i,) for i in range(k)])
+    total = results[0]
+    if total is not None:
+        for part in results[1:]:
+            total += part
+    return total
 
 
 def _bounds(length, pieces, align):

@@ -133,13 +133,6 @@ def _warm_calls(dt):
                                                      np.ones((2, 7, 7, 3), dt), 3, 3, 2, 2, 0),
         "max_pool_nhwc_values": lambda: conv_nhwc.max_pool_nhwc_values(
             np.empty((2, 2, 2, 3), dt), np.ones((2, 3, 3, 3), dt), 3, 3, 2, 2, 1, 1, 1, 1),
-        # its pipelined slices (a batch)
-        "nhwc_padded_serial": lambda: conv_nhwc.nhwc_padded_serial(np.empty((2, 7, 7, 3), dt), x,
-                                                                   1, 1),
-        "im2col_nhwc_serial": lambda: conv_nhwc.im2col_nhwc_serial(
-            np.empty((18, 27), dt), np.ones((2, 7, 7, 3), dt), 3, 3, 2, 2, 0),
-        "max_pool_nhwc_values_serial": lambda: conv_nhwc.max_pool_nhwc_values_serial(
-            np.empty((2, 2, 2, 3), dt), np.ones((2, 3, 3, 3), dt), 3, 3, 2, 2, 1, 1, 1, 1),
     }
 
 
@@ -179,7 +172,6 @@ _COMPILE_SECONDS = {
     "im2col_rows": 4.3, "bn_residual_relu_serial_": 1.0, "bn_residual_relu_": 2.0,
     "dense_weight": 1.7, "dense_weight_grad": 1.6,
     "nhwc_padded": 1.0, "im2col_nhwc": 1.0, "max_pool_nhwc_values": 1.5,
-    "nhwc_padded_serial": 0.5, "im2col_nhwc_serial": 0.5, "max_pool_nhwc_values_serial": 0.8,
 }
 
 

@@ -272,11 +272,12 @@ class Convolution(Function):
         N, O, OH, OW = grad_out.shape
         P = OH * OW
         g = np.ascontiguousarray(grad_out).reshape(N, O, P)
-        if getattr(ctx, "nhwc", False) and not need_x:  # an RGB stem: the weight gradient only
-            grad_w = NHWC.grad_weight(_workspace, x, w.shape, g, ctx.padding, ctx.stride,
-                                      _nhwc_slices(x, w, P)) if need_w else None
+        nhwc = getattr(ctx, "nhwc", False)
+        if nhwc and not need_x:  # an RGB stem: the weight gradient only
+            grad_w = NHWC.grad_weight(_workspace, x, w.shape, g, ctx.padding,
+                                      ctx.stride) if need_w else None
             return None, grad_w, g.sum(axis=(0, 2)) if need_b else None
-        if not getattr(ctx, "nhwc", False) and PIPE.pipelined(N, ctx.groups, P, g.dtype):
+        if not nhwc and PIPE.pipelined(N, ctx.groups, P, g.dtype):
             grad_x, grad_w = PIPE.backward(_workspace, _geometry(ctx), x, w, g, need_x, need_w)
             return grad_x, grad_w, g.sum(axis=(0, 2)) if need_b else None
         # channel-major (O, N*P) whatever the forward's orientation: all backward GEMM
@@ -325,13 +326,11 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
                                                        WG.tiles_per_image(U.shape[0], OH, OW)):
         WG.forward_pipelined(_workspace, out, x, U, plan.padding, b, res, relu)
         return out
-    if plan.nhwc and N > 1:   # a batch's slices, each on one thread (ops.conv_nhwc.forward)
+    if plan.nhwc:   # (a batch only) slices, each on one thread (ops.conv_nhwc.forward)
         NHWC.forward(_workspace, out, x, plan.weight, plan.padding, plan.stride,
-                     _epilogue_bias(b, x.dtype), _epilogue_res(res, x.dtype), relu, pool,
-                     _COLS_BYTES)
+                     _epilogue_bias(b, x.dtype), _epilogue_res(res, x.dtype), relu, pool)
         return out
-    if U is None and pool is None and not plan.nhwc and PIPE.pipelined(N, plan.groups, OH * OW,
-                                                                         x.dtype):
+    if U is None and pool is None and PIPE.pipelined(N, plan.groups, OH * OW, x.dtype):
         res3 = WG.empty(x.dtype, 3) if res is None else res.reshape(N, O, OH * OW)
         PIPE.forward(_workspace, _geometry(plan), out, x, plan.weight, _epilogue_bias(b, x.dtype),
                      res3, relu)
@@ -342,11 +341,6 @@ def _run(plan, x, U, b, res=None, relu=False, pool=None, x_finite=False):
     for n0 in range(0, N, step):
         n1 = min(N, n0 + step)
         x_n, res_n = x[n0:n1], None if res is None else res[n0:n1]
-        if plan.nhwc:
-            NHWC.forward(_workspace, out[n0:n1], x_n, plan.weight, plan.padding, plan.stride,
-                         _epilogue_bias(b, x.dtype), _epilogue_res(res_n, x.dtype), relu, pool,
-                         _BAND_BYTES if N == 1 else _COLS_BYTES)
-            continue
         if pool is not None and _pool_first(U, res):
             _forward_im2col_pooled(plan, out[n0:n1], x_n, b, relu, pool)
             continue
@@ -558,8 +552,7 @@ def _grad_weight(ctx, x, w, g2):
     P = g2.shape[1] // N
     if getattr(ctx, "nhwc", False):
         g = g2.reshape(O, N, P).transpose(1, 0, 2)   # (an input gradient is wanted too)
-        return NHWC.grad_weight(_workspace, x, w.shape, g, ctx.padding, ctx.stride,
-                                _nhwc_slices(x, w, P))
+        return NHWC.grad_weight(_workspace, x, w.shape, g, ctx.padding, ctx.stride)
     slices = _batch_slices(N, C * KH * KW * P * x.dtype.itemsize)
     G = ctx.groups
     Og, Kg = O // G, Cg * KH * KW
@@ -579,11 +572,6 @@ def _grad_weight(ctx, x, w, g2):
         if n0:
             gw2 += part
     return grad_w
-
-
-def _nhwc_slices(x, w, P):
-    """The weight gradient's slices of the batch for channels-last columns."""
-    return _batch_slices(x.shape[0], x.shape[1] * w.shape[2] * w.shape[3] * P * x.dtype.itemsize)
 
 
 def _grad_input(ctx, x, w, g2):

@@ -8,19 +8,18 @@ thread (serial, GIL-free twins of the kernels and a one-thread product, ``gemm.r
 slice's columns and product stay in its core's cache, with no barrier between the passes.
 Each output element is the same one BLAS dot product over the full reduction as in the
 whole-batch product. The weight gradient's slices are summed in fixed groups, then the groups in
-order, so its bits do not depend on the threads (as ``conv_winograd_grad``'s).
+order (``gemm.sum_over_groups``), so its bits do not depend on the threads.
 """
 import numpy as np
 
 from ..kernels import conv as K
 from ..kernels import gemm
+from .conv_winograd import empty
 
 __all__ = ["pipelined", "slices", "forward", "backward"]
 
 # columns per slice, about (whole images, at least one), and at least this many slices
 _SLICE_BYTES, _MIN_SLICES = 2 * 1024 * 1024, 4
-# the weight gradient's slices are summed in this many groups (see the module docstring)
-_GRAD_GROUPS = 4
 
 
 def pipelined(N, groups, P, dtype) -> bool:
@@ -32,8 +31,7 @@ def pipelined(N, groups, P, dtype) -> bool:
 def slices(N, bytes_per_image):
     """(n0, n1) slices of the batch: about ``_SLICE_BYTES`` of columns each, at least
     ``_MIN_SLICES`` of them; the same for any thread count."""
-    step = max(1, min(_SLICE_BYTES // max(1, bytes_per_image), -(-N // _MIN_SLICES)))
-    return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+    return gemm.batch_slices(N, _SLICE_BYTES // max(1, bytes_per_image), _MIN_SLICES)
 
 
 def forward(workspace, geometry, out, x, w, bias, res, relu):
@@ -65,19 +63,14 @@ def backward(workspace, geometry, x, w, g, need_x, need_w):
     KH, KW = w.shape[2:]
     Kdim = x.shape[1] * KH * KW
     w2 = w.reshape(O, Kdim)
-    empty1, empty3 = np.zeros(0, g.dtype), np.zeros((0, 0, 0), g.dtype)
-    parts = slices(N, Kdim * P * x.dtype.itemsize)
-    k = min(_GRAD_GROUPS, len(parts))
-    groups = [parts[i * len(parts) // k:(i + 1) * len(parts) // k] for i in range(k)]
     grad_x = np.empty(x.shape, x.dtype) if need_x else None
-    sums = [None] * len(groups)
 
-    def task(i):
+    def task(group):
         total = part = None
-        for n0, n1 in groups[i]:
+        for n0, n1 in group:
             n = n1 - n0
             g2 = workspace("prod", (O, n, P), g.dtype)
-            K.swap01_serial(g2, g[n0:n1], empty1, empty3, False)
+            K.swap01_serial(g2, g[n0:n1], empty(g.dtype, 1), empty(g.dtype, 3), False)
             g2 = g2.reshape(O, n * P)
             cols = workspace("cols", (Kdim, n * P), x.dtype)
             if need_w:
@@ -90,16 +83,13 @@ def backward(workspace, geometry, x, w, g, need_x, need_w):
             if need_x:
                 np.matmul(w2.T, g2, out=cols)
                 K.col2im_serial(grad_x[n0:n1], cols, KH, KW, *geometry)
-        sums[i] = total
+        return total
 
-    gemm.run_tasks(task, [(i,) for i in range(len(groups))])
+    total = gemm.sum_over_groups(task, slices(N, Kdim * P * x.dtype.itemsize))
     grad_w = None
     if need_w:
         # in the weight's shape, filled through a 2-d view: the array owns its memory (so
         # AccumulateGrad can adopt it)
         grad_w = np.empty(w.shape, g.dtype)
-        gw2 = grad_w.reshape(O, Kdim)
-        np.copyto(gw2, sums[0])
-        for part in sums[1:]:
-            gw2 += part
+        np.copyto(grad_w.reshape(O, Kdim), total)
     return grad_x, grad_w

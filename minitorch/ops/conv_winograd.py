@@ -254,12 +254,11 @@ def pipelined(N, C, O, planes, tiles_per_image) -> bool:
 def pipeline_slices(N, tiles_per_image):
     """Slices (n0, n1) of the batch for the pipeline: about ``_PIPELINE_SLICE_TILES`` tiles
     each (the best measured at 64 and 128 channels, 32x32 to 56x56 maps: 1-8 images), and at
-    least ``_PIPELINE_MIN_SLICES`` (a thread on a busy core takes fewer). They depend on the
-    shapes only, not on the threads: a slice's product may round differently from a larger
-    one's, and a result should not change with the thread count."""
-    step = max(1, min(_PIPELINE_SLICE_TILES // max(1, tiles_per_image),
-                      -(-N // _PIPELINE_MIN_SLICES)))
-    return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+    least ``_PIPELINE_MIN_SLICES``. They depend on the shapes only, not on the threads: a
+    slice's product may round differently from a larger one's, and a result should not change
+    with the thread count."""
+    return gemm.batch_slices(N, _PIPELINE_SLICE_TILES // max(1, tiles_per_image),
+                             _PIPELINE_MIN_SLICES)
 
 
 def forward_pipelined(workspace, out, x, U, padding, bias=None, res=None, relu=False):

@@ -23,11 +23,6 @@ from . import conv_winograd as WG
 
 __all__ = ["winograd_backward"]
 
-# The pipelined weight gradient's slices are summed in this many groups of consecutive slices,
-# each group by whichever thread takes it, then the groups in order: the same sums in the same
-# order whatever the threads and their timing, so the gradient is the same bits on every run.
-_GRAD_GROUPS = 4
-
 
 def winograd_backward(workspace, x, w, grad_out, padding, need_x, need_w, batch_slices, U=None):
     """(grad_x, grad_w) of the 3x3 stride-1 convolution ``conv2d(x, w, padding=padding)`` (None
@@ -101,23 +96,21 @@ def _flipped_transform(w):
 
 def _backward_pipelined(workspace, x, w, grad_out, padding, need_x, need_w):
     """Both F(4x4, 3x3) gradients as one pipeline over slices of the batch: per slice, the
-    weight gradient's ``dM`` and ``V`` and their product into the slice group's ``dU``, then
-    the input gradient's forward convolution of the slice's output gradient."""
+    weight gradient's ``dM`` and ``V`` and their product into the slice group's ``dU``
+    (``gemm.sum_over_groups``), then the input gradient's forward convolution of the slice's
+    output gradient."""
     N = x.shape[0]
     O, OH, OW = grad_out.shape[1:]
     TH, TW = tiles43(OH, OW)
     dtype = grad_out.dtype
     slices = WG.pipeline_slices(N, TH * TW)
-    n = min(_GRAD_GROUPS, len(slices))
-    groups = [slices[k * len(slices) // n:(k + 1) * len(slices) // n] for k in range(n)]
     grad_x = np.empty(x.shape, dtype) if need_x else None
     U = _flipped_transform(w) if need_x else None
     pad = (2 - padding[0], 2 - padding[1])
-    sums = [None] * len(groups)
 
-    def task(k):
+    def task(group):
         dU = part = None
-        for n0, n1 in groups[k]:
+        for n0, n1 in group:
             if need_w:
                 dM_full, dM = WG._planes(workspace, "prod", O, (n1 - n0) * TH * TW, dtype, 36)
                 WG43G.output_transform_adjoint43_serial(dM_full, grad_out[n0:n1])
@@ -130,14 +123,11 @@ def _backward_pipelined(workspace, x, w, grad_out, padding, need_x, need_w):
             if need_x:
                 WG.winograd_forward(workspace, grad_x[n0:n1], grad_out[n0:n1], U, pad,
                                     in_task=True)
-        sums[k] = dU
+        return dU
 
-    gemm.run_tasks(task, [(k,) for k in range(len(groups))])
+    dU = gemm.sum_over_groups(task, slices)
     grad_w = None
     if need_w:
-        dU = sums[0]
-        for part in sums[1:]:
-            dU += part
         grad_w = np.empty(w.shape, dtype)
         WG43G.weight_grad_transform43(grad_w, dU)
     return grad_x, grad_w
